@@ -1,0 +1,56 @@
+# tandem — developer entry points. Every target installs what it is missing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+NPM_INSTALLED := node_modules/.package-lock.json
+
+.PHONY: help deps run test typecheck lint unit chart-test image container-test compose-test e2e e2e-offline bench clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(NPM_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: $(NPM_INSTALLED) ## install node dependencies and system packages (Postgres) if missing
+	@scripts/ensure-postgres.sh
+	npm run --silent generate
+
+run: deps ## start a local primary + streaming replica, migrate, serve on :4000
+	npm run --silent dev
+
+typecheck: deps ## tsc --noEmit over app, e2e and scripts
+	npm run --silent typecheck
+
+lint: deps ## eslint + prettier --check
+	npm run --silent lint
+
+unit: deps ## unit + integration tests (real primary/replica pair)
+	npm test
+
+test: typecheck lint unit chart-test ## everything quick that CI checks
+
+chart-test: ## helm lint --strict + helm-unittest for charts/tandem
+	scripts/chart-test.sh
+
+image: ## build the container image tandem:dev (builds a local base image when no registry is reachable)
+	scripts/build-image.sh
+
+container-test: ## run the image against a local primary/replica pair
+	scripts/container-test.sh
+
+compose-test: ## bring the Compose example up with local images and check a key lookup on the reader
+	scripts/compose-test.sh
+
+e2e: ## Kubernetes end-to-end suite on a kind cluster (needs Docker and internet)
+	e2e/run-kind.sh
+
+e2e-offline: ## the same suite on a kind cluster built entirely from local images (CI)
+	e2e/offline/run.sh
+
+bench: deps ## routing overhead benchmark against a local pair
+	npm run --silent bench
+
+clean:
+	rm -rf dist app/generated
