@@ -1,0 +1,51 @@
+// Which failures mean "this endpoint is unreachable" (worth falling back to
+// the writer for) as opposed to "this query is wrong" (never rerouted: the
+// writer would fail the same way, and hiding it would mask bugs).
+//
+// Errors reach us wrapped: pg's error, inside the driver adapter's mapped
+// error, inside a PrismaClient*Error. We look at every layer.
+
+const SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
+
+// SQLSTATE: class 08 is "connection exception"; 57P01-57P03 are shutdowns
+// and "cannot connect now"; 53300 is too_many_connections.
+const SQLSTATE_CODES = new Set(["57P01", "57P02", "57P03", "53300"]);
+
+// Driver adapter error kinds (see @prisma/driver-adapter-utils).
+const ADAPTER_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections", "TlsConnectionError"]);
+
+// Prisma's own codes for reachability, timeouts and pool exhaustion.
+const PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
+
+const MESSAGES =
+  /connection terminated|timeout exceeded when trying to connect|connection timeout|server closed the connection|terminating connection due to administrator command|the database system is (shutting down|starting up|in recovery)|Can't reach database server|Client has encountered a connection error|Connection ended unexpectedly/i;
+
+export function isConnectionError(error: unknown): boolean {
+  return layers(error).some((layer) => {
+    const code = stringField(layer, "code") ?? stringField(layer, "originalCode");
+    if (code && (SOCKET_CODES.has(code) || SQLSTATE_CODES.has(code) || PRISMA_CODES.has(code) || /^08/.test(code))) return true;
+    const kind = stringField(layer, "kind");
+    if (kind && ADAPTER_KINDS.has(kind)) return true;
+    const message = stringField(layer, "message") ?? stringField(layer, "originalMessage");
+    return message !== undefined && MESSAGES.test(message);
+  });
+}
+
+function layers(error: unknown): object[] {
+  const seen: object[] = [];
+  const queue: unknown[] = [error];
+  while (queue.length > 0 && seen.length < 16) {
+    const next = queue.shift();
+    if (typeof next !== "object" || next === null || seen.includes(next)) continue;
+    seen.push(next);
+    const record = next as Record<string, unknown>;
+    queue.push(record.cause, record.meta, record.driverAdapterError);
+    if (Array.isArray(record.errors)) queue.push(...(record.errors as unknown[]));
+  }
+  return seen;
+}
+
+function stringField(value: object, field: string): string | undefined {
+  const v = (value as Record<string, unknown>)[field];
+  return typeof v === "string" ? v : undefined;
+}

@@ -1,0 +1,109 @@
+import type { PrismaClient } from "../generated/prisma/client.js";
+
+/**
+ * The read/write split, in the spirit of Drizzle's `withReplicas` and
+ * LiteLLM's RoutingPrismaWrapper: one table of read methods goes to the
+ * reader; everything else — writes, raw executes, transactions, `$extends`,
+ * anything Prisma adds later — falls through to the writer untouched.
+ */
+export const READ_METHODS: ReadonlySet<string> = new Set([
+  "findFirst",
+  "findFirstOrThrow",
+  "findMany",
+  "findUnique",
+  "findUniqueOrThrow",
+  "count",
+  "aggregate",
+  "groupBy",
+]);
+export const RAW_READ_METHODS: ReadonlySet<string> = new Set(["$queryRaw", "$queryRawUnsafe"]);
+
+/** Decides where a read actually runs (reader, or writer when the reader is down). */
+export interface ReadRouter {
+  read<T>(onReader: () => PromiseLike<T>, onWriter: () => PromiseLike<T>): Promise<T>;
+}
+
+/** Used exactly like PrismaClient; `$primary()` is the writer, for reads that must see a fresh write. */
+export type RoutedClient = PrismaClient & { $primary(): PrismaClient };
+
+type Call = (client: PrismaClient) => PromiseLike<unknown>;
+
+export function withReadReplica(writer: PrismaClient, reader: PrismaClient, router: ReadRouter): RoutedClient {
+  // Reads are lazy like Prisma's own promises: nothing runs until awaited.
+  // That lets a read handed to a batch `$transaction` run on the writer
+  // inside that transaction instead of on the reader beforehand.
+  const writerCallOf = new WeakMap<object, () => PromiseLike<unknown>>();
+
+  const routedRead = (call: Call): PromiseLike<unknown> => {
+    let started: Promise<unknown> | undefined;
+    const run = () => (started ??= router.read(() => call(reader), () => call(writer)));
+    const read: Promise<unknown> = {
+      then: (ok, fail) => run().then(ok, fail),
+      catch: (fail) => run().catch(fail),
+      finally: (done) => run().finally(done),
+      [Symbol.toStringTag]: "PrismaPromise",
+    };
+    writerCallOf.set(read, () => call(writer));
+    return read;
+  };
+
+  const models = new Map<string, unknown>();
+  const routedModel = (name: string, delegate: object): unknown => {
+    let proxy = models.get(name);
+    if (!proxy) {
+      proxy = new Proxy(delegate, {
+        get(target, method) {
+          if (typeof method === "string" && READ_METHODS.has(method)) {
+            return (...args: unknown[]) => routedRead((client) => invoke(modelOf(client, name), method, args));
+          }
+          return bound(target, method);
+        },
+      });
+      models.set(name, proxy);
+    }
+    return proxy;
+  };
+
+  const transaction = (input: unknown, ...rest: unknown[]): unknown => {
+    const batch = Array.isArray(input) ? input.map((item: object) => writerCallOf.get(item)?.() ?? item) : input;
+    return invoke(writer, "$transaction", [batch, ...rest]);
+  };
+
+  return new Proxy(writer, {
+    get(target, prop) {
+      if (prop === "$primary") return () => writer;
+      if (prop === "$transaction") return transaction;
+      if (typeof prop === "string" && RAW_READ_METHODS.has(prop)) {
+        return (...args: unknown[]) => routedRead((client) => invoke(client, prop, args));
+      }
+      const value: unknown = Reflect.get(target, prop);
+      if (typeof prop === "string" && isModelDelegate(prop, value)) return routedModel(prop, value);
+      return bound(target, prop);
+    },
+  }) as RoutedClient;
+}
+
+/** Single-database mode: the writer itself, plus `$primary()` so call sites need no branches. */
+export function withoutReplica(writer: PrismaClient): RoutedClient {
+  return new Proxy(writer, {
+    get: (target, prop) => (prop === "$primary" ? () => writer : bound(target, prop)),
+  }) as RoutedClient;
+}
+
+function isModelDelegate(prop: string, value: unknown): value is object {
+  return !prop.startsWith("$") && !prop.startsWith("_") && typeof value === "object" && value !== null && "findMany" in value;
+}
+
+function modelOf(client: PrismaClient, name: string): object {
+  return Reflect.get(client, name) as object;
+}
+
+function invoke(target: object, method: string, args: unknown[]): PromiseLike<unknown> {
+  const fn = Reflect.get(target, method) as (...a: unknown[]) => PromiseLike<unknown>;
+  return fn.apply(target, args);
+}
+
+function bound(target: object, prop: string | symbol): unknown {
+  const value: unknown = Reflect.get(target, prop);
+  return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+}

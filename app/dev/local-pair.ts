@@ -1,0 +1,217 @@
+// A throwaway PostgreSQL primary with a real streaming replica on loopback,
+// for `make run` and the integration tests. Real replication (pg_basebackup
+// + WAL streaming), not two independent servers, so the tests see what
+// production sees: a hot standby that refuses writes and lags a little.
+import { execFileSync, spawnSync } from "node:child_process";
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+
+export interface PgServer {
+  name: "primary" | "replica";
+  port: number;
+  dataDir: string;
+  /** Superuser URL (for test witnesses and setup). */
+  adminUrl: string;
+  /** Application role URL on the `tandem` database. */
+  url: string;
+  start(): void;
+  /** `immediate` is a crash (connections reset); `fast` is an orderly shutdown (57P01). */
+  stop(mode?: "fast" | "immediate"): void;
+  running(): boolean;
+}
+
+export interface LocalPair {
+  primary: PgServer;
+  replica: PgServer;
+  database: string;
+  appUser: string;
+  appPassword: string;
+  /** Waits until the replica has replayed everything the primary has written so far. */
+  waitForReplay(timeoutMs?: number): Promise<void>;
+  stop(): void;
+}
+
+const isRoot = process.getuid?.() === 0;
+
+function pgBinDir(): string {
+  if (process.env.PG_BIN) return process.env.PG_BIN;
+  const root = "/usr/lib/postgresql";
+  if (existsSync(root)) {
+    const versions = readdirSync(root).filter((v) => existsSync(join(root, v, "bin", "pg_basebackup")));
+    versions.sort((a, b) => Number(b) - Number(a));
+    if (versions[0]) return join(root, versions[0], "bin");
+  }
+  const out = spawnSync("pg_config", ["--bindir"], { encoding: "utf8" });
+  if (out.status === 0) return out.stdout.trim();
+  throw new Error("PostgreSQL server binaries not found: install postgresql (apt-get install postgresql) or set PG_BIN");
+}
+
+// Postgres refuses to run as root, so as root every server command runs as
+// the `postgres` OS user; the data directories are handed to it.
+function run(bin: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
+  const command = join(pgBinDir(), bin);
+  const [file, argv] = isRoot ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args];
+  try {
+    return execFileSync(file, argv, { encoding: "utf8", env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  } catch (error) {
+    const e = error as { stderr?: string; message: string };
+    throw new Error(`${bin} failed: ${e.stderr?.trim() || e.message}`);
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+function owned(path: string): void {
+  if (!isRoot) return;
+  const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
+  const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
+  chownSync(path, uid, gid);
+}
+
+export async function startLocalPair(options: { database?: string; appUser?: string } = {}): Promise<LocalPair> {
+  const database = options.database ?? "tandem";
+  const appUser = options.appUser ?? "tandem";
+  const superPassword = randomBytes(12).toString("hex");
+  const appPassword = randomBytes(12).toString("hex");
+  const base = mkdtempSync(join(tmpdir(), "tandem-pg-"));
+  owned(base);
+  const [primaryPort, replicaPort] = [await freePort(), await freePort()];
+
+  const pwfile = join(base, "pwfile");
+  writeFileSync(pwfile, `${superPassword}\n`, { mode: 0o600 });
+  owned(pwfile);
+
+  const server = (name: PgServer["name"], port: number): PgServer => {
+    const dataDir = join(base, name);
+    const logFile = join(base, `${name}.log`);
+    const self: PgServer = {
+      name,
+      port,
+      dataDir,
+      adminUrl: `postgresql://postgres:${superPassword}@127.0.0.1:${port}/${database}`,
+      url: `postgresql://${appUser}:${appPassword}@127.0.0.1:${port}/${database}`,
+      start: () => void run("pg_ctl", ["-D", dataDir, "-l", logFile, "-w", "-t", "60", "start"]),
+      stop: (mode = "fast") => void run("pg_ctl", ["-D", dataDir, "-m", mode, "-w", "stop"]),
+      running: () => spawnSync(isRoot ? "runuser" : join(pgBinDir(), "pg_ctl"), isRoot ? ["-u", "postgres", "--", join(pgBinDir(), "pg_ctl"), "-D", dataDir, "status"] : ["-D", dataDir, "status"]).status === 0,
+    };
+    return self;
+  };
+  const primary = server("primary", primaryPort);
+  const replica = server("replica", replicaPort);
+
+  run("initdb", ["-D", primary.dataDir, "-U", "postgres", `--pwfile=${pwfile}`, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"]);
+  appendFileSync(
+    join(primary.dataDir, "postgresql.conf"),
+    [
+      `port = ${primaryPort}`,
+      "listen_addresses = '127.0.0.1'",
+      `unix_socket_directories = '${base}'`,
+      "wal_level = replica",
+      "max_wal_senders = 10",
+      "hot_standby = on",
+      "max_connections = 200",
+      "shared_preload_libraries = 'pg_stat_statements'",
+      "pg_stat_statements.track = 'all'",
+      // Throwaway data: durability only costs test time.
+      "fsync = off",
+      "synchronous_commit = off",
+      "full_page_writes = off",
+      "",
+    ].join("\n"),
+  );
+
+  const cleanup = () => {
+    for (const s of [replica, primary]) {
+      if (existsSync(join(s.dataDir, "postmaster.pid"))) spawnSync(isRoot ? "runuser" : join(pgBinDir(), "pg_ctl"), isRoot ? ["-u", "postgres", "--", join(pgBinDir(), "pg_ctl"), "-D", s.dataDir, "-m", "immediate", "-w", "stop"] : ["-D", s.dataDir, "-m", "immediate", "-w", "stop"]);
+    }
+    rmSync(base, { recursive: true, force: true });
+  };
+  // A test process that dies must not leave servers behind.
+  process.once("exit", cleanup);
+
+  try {
+    primary.start();
+    const admin = new pg.Client({ connectionString: primary.adminUrl.replace(`/${database}`, "/postgres") });
+    await admin.connect();
+    await admin.query(`CREATE ROLE ${appUser} LOGIN PASSWORD '${appPassword}'`);
+    await admin.query(`CREATE DATABASE ${database} OWNER ${appUser}`);
+    await admin.end();
+    const adminDb = new pg.Client({ connectionString: primary.adminUrl });
+    await adminDb.connect();
+    await adminDb.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    await adminDb.query(`GRANT pg_read_all_stats TO ${appUser}`);
+    await adminDb.end();
+
+    run("pg_basebackup", ["-h", "127.0.0.1", "-p", String(primaryPort), "-U", "postgres", "-D", replica.dataDir, "-R", "-X", "stream", "-c", "fast", "--no-sync"], {
+      PGPASSWORD: superPassword,
+    });
+    appendFileSync(join(replica.dataDir, "postgresql.conf"), `port = ${replicaPort}\n`);
+    replica.start();
+    await waitForStreaming(primary.adminUrl, 30_000);
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
+
+  return {
+    primary,
+    replica,
+    database,
+    appUser,
+    appPassword,
+    waitForReplay: (timeoutMs = 10_000) => waitForReplay(primary.adminUrl, replica.adminUrl, timeoutMs),
+    stop: () => {
+      process.removeListener("exit", cleanup);
+      cleanup();
+    },
+  };
+}
+
+async function waitForStreaming(primaryUrl: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const client = new pg.Client({ connectionString: primaryUrl });
+  await client.connect();
+  try {
+    while (Date.now() < deadline) {
+      const { rows } = await client.query<{ state: string }>("SELECT state FROM pg_stat_replication");
+      if (rows.some((r) => r.state === "streaming")) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`replica did not start streaming within ${timeoutMs} ms`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function waitForReplay(primaryUrl: string, replicaUrl: string, timeoutMs: number): Promise<void> {
+  const primary = new pg.Client({ connectionString: primaryUrl });
+  const replica = new pg.Client({ connectionString: replicaUrl });
+  await Promise.all([primary.connect(), replica.connect()]);
+  try {
+    const { rows } = await primary.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn");
+    const target = rows[0]?.lsn;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const r = await replica.query<{ caught: boolean }>("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS caught", [target]);
+      if (r.rows[0]?.caught) return;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    throw new Error(`replica did not replay up to ${target} within ${timeoutMs} ms`);
+  } finally {
+    await Promise.all([primary.end(), replica.end()]);
+  }
+}

@@ -1,0 +1,47 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** Every metric tandem exports. One registry per app instance, so tests can run several. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "tandem_" });
+  return {
+    registry,
+    dbQueries: new Counter({
+      name: "tandem_db_queries_total",
+      help: "SQL statements sent, by database endpoint",
+      labelNames: ["endpoint"] as const,
+      registers: [registry],
+    }),
+    readerDegraded: new Gauge({
+      name: "tandem_db_reader_degraded",
+      help: "1 while reads fall back to the writer because the read replica is unreachable",
+      registers: [registry],
+    }),
+    readFallbacks: new Counter({
+      name: "tandem_db_read_fallbacks_total",
+      help: "Reads served by the writer instead of the reader, by reason",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    httpRequests: new Counter({
+      name: "tandem_http_requests_total",
+      help: "HTTP requests, by method, route and status code",
+      labelNames: ["method", "route", "status"] as const,
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: "tandem_http_request_duration_seconds",
+      help: "HTTP request latency, by method, route and status code",
+      labelNames: ["method", "route", "status"] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    spendRecordFailures: new Counter({
+      name: "tandem_spend_record_failures_total",
+      help: "Completions whose spend could not be recorded",
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
