@@ -33,35 +33,44 @@ export interface Executions {
 /**
  * Counts, on each server, the statements whose text matches — from
  * pg_stat_statements, i.e. what the database itself executed, not what the
- * wrapper claims it sent.
+ * wrapper claims it sent. A server that is down counts as 0.
  */
 export class Witness {
-  private constructor(
-    private readonly primary: pg.Client,
-    private readonly replica: pg.Client,
-  ) {}
+  constructor(private readonly pair: LocalPair) {}
 
   static async open(pair: LocalPair): Promise<Witness> {
-    const connect = async (server: PgServer) => {
-      const client = new pg.Client({ connectionString: server.adminUrl, application_name: "witness" });
+    return new Witness(pair);
+  }
+
+  private async on<T>(server: PgServer, query: (client: pg.Client) => Promise<T>, whenDown: T): Promise<T> {
+    const client = new pg.Client({ connectionString: server.adminUrl, application_name: "witness" });
+    client.on("error", () => undefined);
+    try {
       await client.connect();
-      return client;
-    };
-    return new Witness(await connect(pair.primary), await connect(pair.replica));
+    } catch {
+      return whenDown;
+    }
+    try {
+      return await query(client);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
 
   async reset(): Promise<void> {
-    await Promise.all([this.primary.query("SELECT pg_stat_statements_reset()"), this.replica.query("SELECT pg_stat_statements_reset()")]);
+    const reset = (c: pg.Client) => c.query("SELECT pg_stat_statements_reset()").then(() => undefined);
+    await Promise.all([this.on(this.pair.primary, reset, undefined), this.on(this.pair.replica, reset, undefined)]);
   }
 
   async count(pattern: RegExp): Promise<Executions> {
-    const calls = async (client: pg.Client) => {
-      const { rows } = await client.query<{ query: string; calls: string }>(
-        "SELECT query, calls FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
-      );
-      return rows.filter((r) => pattern.test(r.query)).reduce((sum, r) => sum + Number(r.calls), 0);
-    };
-    return { writer: await calls(this.primary), reader: await calls(this.replica) };
+    const calls = (client: pg.Client) =>
+      client
+        .query<{ query: string; calls: string }>(
+          "SELECT query, calls FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .then(({ rows }) => rows.filter((r) => pattern.test(r.query)).reduce((sum, r) => sum + Number(r.calls), 0));
+    const [writer, reader] = await Promise.all([this.on(this.pair.primary, calls, 0), this.on(this.pair.replica, calls, 0)]);
+    return { writer, reader };
   }
 
   /** Runs `action` after a reset and reports where statements matching `pattern` ran. */
@@ -71,8 +80,15 @@ export class Witness {
     return this.count(pattern);
   }
 
-  async close(): Promise<void> {
-    await Promise.all([this.primary.end(), this.replica.end()]);
+  async close(): Promise<void> {}
+}
+
+/** Fails if any captured log line contains any of the secrets. */
+export function assertNoSecrets(lines: string[], secrets: string[]): void {
+  for (const line of lines) {
+    for (const secret of secrets) {
+      if (secret && line.includes(secret)) throw new Error(`a secret leaked into a log line: ${line.replace(secret, "<SECRET>")}`);
+    }
   }
 }
 
