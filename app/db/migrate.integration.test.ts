@@ -1,0 +1,128 @@
+// tandem's migrator: prisma/migrations applied to the writer, in order, once,
+// under Prisma's advisory lock, recorded the way `prisma migrate deploy` does.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { migrate, MigrationError, readMigrations } from "./migrate.js";
+import { loadConfig } from "../config/env.js";
+import { migrationsDir } from "../paths.js";
+import { startLocalPair, type LocalPair } from "../dev/local-pair.js";
+import { captureLogs } from "../test-support/logs.js";
+import { assertNoSecrets } from "../test-support/pair.js";
+
+describe("migrations", () => {
+  let pair: LocalPair;
+  const logs = captureLogs();
+  const writer = () => loadConfig({ DATABASE_URL: pair.primary.url }, "migrate").writer;
+  const query = async <T extends pg.QueryResultRow>(url: string, sql: string) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query<T>(sql)).rows;
+    } finally {
+      await client.end();
+    }
+  };
+
+  before(async () => {
+    pair = await startLocalPair();
+  });
+  after(async () => {
+    await logs.flush();
+    assertNoSecrets(logs.lines, [pair?.appPassword]);
+    pair?.stop();
+  });
+
+  it("applies every migration to the writer and records it as prisma migrate deploy does", async () => {
+    const result = await migrate(writer(), { dir: migrationsDir, log: logs.logger });
+    const expected = readMigrations(migrationsDir);
+    assert.deepEqual(result.applied, expected.map((m) => m.name));
+    const rows = await query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number; rolled_back_at: Date | null }>(
+      pair.primary.url,
+      `SELECT migration_name, checksum, finished_at, applied_steps_count, rolled_back_at FROM "_prisma_migrations" ORDER BY migration_name`,
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.migration_name, r.checksum, r.finished_at !== null, r.applied_steps_count, r.rolled_back_at]),
+      expected.map((m) => [m.name, m.checksum, true, 1, null]),
+    );
+    const tables = await query<{ tablename: string }>(pair.primary.url, `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
+    assert.deepEqual(
+      tables.map((t) => t.tablename),
+      ["_prisma_migrations", "tandem_spend_logs", "tandem_team", "tandem_verification_token"],
+    );
+  });
+
+  it("applying twice is a no-op", async () => {
+    const before = await query(pair.primary.url, `SELECT * FROM "_prisma_migrations"`);
+    const result = await migrate(writer(), { dir: migrationsDir, log: logs.logger });
+    assert.deepEqual(result.applied, []);
+    assert.equal(result.alreadyApplied.length, readMigrations(migrationsDir).length);
+    assert.deepEqual(await query(pair.primary.url, `SELECT * FROM "_prisma_migrations"`), before);
+  });
+
+  it("two concurrent migrators apply each migration exactly once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tandem-migrations-"));
+    try {
+      cpSync(migrationsDir, dir, { recursive: true });
+      // A slow migration widens the race window.
+      mkdirSync(join(dir, "20990101000000_slow"));
+      writeFileSync(join(dir, "20990101000000_slow", "migration.sql"), `SELECT pg_sleep(0.5);\nCREATE TABLE "concurrency_probe" (id INT);\n`);
+      const [a, b] = await Promise.all([
+        migrate(writer(), { dir, log: logs.logger }),
+        migrate(writer(), { dir, log: logs.logger }),
+      ]);
+      assert.deepEqual([...a.applied, ...b.applied], ["20990101000000_slow"], "exactly one of them applied it");
+      const rows = await query<{ n: string }>(pair.primary.url, `SELECT count(*) AS n FROM "_prisma_migrations" WHERE migration_name = '20990101000000_slow'`);
+      assert.equal(rows[0]?.n, "1");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a failing migration stops with an error naming it, keeps earlier ones, and keeps nothing of itself", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tandem-migrations-"));
+    try {
+      cpSync(migrationsDir, dir, { recursive: true });
+      mkdirSync(join(dir, "20990201000000_good"));
+      writeFileSync(join(dir, "20990201000000_good", "migration.sql"), `CREATE TABLE "good_one" (id INT);\n`);
+      mkdirSync(join(dir, "20990301000000_broken"));
+      writeFileSync(join(dir, "20990301000000_broken", "migration.sql"), `CREATE TABLE "half_done" (id INT);\nALTER TABLE "no_such_table" ADD COLUMN x INT;\n`);
+      await assert.rejects(migrate(writer(), { dir, log: logs.logger }), (error: unknown) => {
+        assert.ok(error instanceof MigrationError);
+        assert.match(error.message, /migration 20990301000000_broken failed: relation "no_such_table" does not exist \(SQLSTATE 42P01\)/);
+        return true;
+      });
+      const tables = await query<{ tablename: string }>(pair.primary.url, `SELECT tablename FROM pg_tables WHERE tablename IN ('good_one', 'half_done')`);
+      assert.deepEqual(tables.map((t) => t.tablename), ["good_one"]);
+      const broken = await query<{ rolled_back_at: Date | null; logs: string }>(
+        pair.primary.url,
+        `SELECT rolled_back_at, logs FROM "_prisma_migrations" WHERE migration_name = '20990301000000_broken'`,
+      );
+      assert.ok(broken[0]?.rolled_back_at, "recorded as rolled back, so a fixed version is applied next time");
+
+      writeFileSync(join(dir, "20990301000000_broken", "migration.sql"), `CREATE TABLE "half_done" (id INT);\n`);
+      const retry = await migrate(writer(), { dir, log: logs.logger });
+      assert.deepEqual(retry.applied, ["20990301000000_broken"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the replica receives the schema by replication, never from the migrator", async () => {
+    await pair.waitForReplay();
+    const rows = await query<{ n: string }>(pair.replica.adminUrl, `SELECT count(*) AS n FROM "_prisma_migrations"`);
+    assert.ok(Number(rows[0]?.n) >= 1);
+    const direct = loadConfig({ DATABASE_URL: pair.replica.url }, "migrate").writer;
+    const dir = mkdtempSync(join(tmpdir(), "tandem-migrations-"));
+    try {
+      mkdirSync(join(dir, "20990401000000_x"));
+      writeFileSync(join(dir, "20990401000000_x", "migration.sql"), `CREATE TABLE "x" (id INT);\n`);
+      await assert.rejects(migrate(direct, { dir, log: logs.logger }), /read-only transaction/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
