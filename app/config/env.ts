@@ -17,6 +17,8 @@ export interface Config {
   masterKey?: string;
   port: number;
   configFile?: string;
+  /** How long SIGTERM waits for in-flight requests and streams. */
+  shutdownTimeoutMs: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
 
@@ -66,6 +68,7 @@ const EnvSchema = z.object({
   MASTER_KEY: optionalString,
   PORT: integer(1, 65535),
   CONFIG_FILE: optionalString,
+  SHUTDOWN_TIMEOUT_MS: integer(0, 3_600_000),
   LOG_LEVEL: optionalString.pipe(
     z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
@@ -112,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
     masterKey: e.MASTER_KEY,
     port: e.PORT ?? 4000,
     configFile: e.CONFIG_FILE,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS ?? 25_000,
     logLevel: e.LOG_LEVEL ?? "info",
   };
 }

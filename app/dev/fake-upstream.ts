@@ -1,0 +1,83 @@
+// A small OpenAI-compatible upstream for `make run` and the tests: tandem
+// forwards to it exactly as it would to a real provider. Behaviour is chosen
+// by the upstream model name, so one server covers every case:
+//   echo      answers with the last user message; usage = word counts
+//   slow      like echo, streamed one word every 100 ms (shutdown/stream tests)
+//   fail-429  answers 429 with an OpenAI error body
+//   hang      never answers (timeout tests)
+import { createServer, type IncomingMessage, type Server } from "node:http";
+
+export interface FakeUpstream {
+  url: string;
+  server: Server;
+  /** Requests received, newest last (bodies parsed). */
+  requests: Array<{ body: Record<string, unknown>; authorization?: string }>;
+  close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let data = "";
+    req.setEncoding("utf8");
+    req.on("data", (c: string) => (data += c));
+    req.on("end", () => resolve(data));
+    req.on("error", reject);
+  });
+}
+
+export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
+  const requests: FakeUpstream["requests"] = [];
+  const server = createServer(async (req, res) => {
+    if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
+      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "not found", type: "not_found" } }));
+      return;
+    }
+    const body = JSON.parse(await readBody(req)) as { model: string; messages: Array<{ content?: unknown }>; stream?: boolean; stream_options?: { include_usage?: boolean } };
+    requests.push({ body, authorization: req.headers.authorization });
+    const model = body.model;
+    if (model === "hang") return;
+    if (model === "fail-429") {
+      res.writeHead(429, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "Rate limit reached", type: "rate_limit_error", code: "rate_limit_exceeded" } }));
+      return;
+    }
+    const last = body.messages.at(-1)?.content;
+    const text = `echo: ${typeof last === "string" ? last : JSON.stringify(last)}`;
+    const words = text.split(/\s+/);
+    const promptTokens = body.messages.reduce((n, m) => n + String(m.content ?? "").split(/\s+/).length, 0);
+    const usage = { prompt_tokens: promptTokens, completion_tokens: words.length, total_tokens: promptTokens + words.length };
+    const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
+    const created = Math.floor(Date.now() / 1000);
+
+    if (!body.stream) {
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({ id, object: "chat.completion", created, model, choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }], usage }),
+      );
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+      send({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finish }] });
+    chunk({ role: "assistant", content: "" });
+    for (const [i, word] of words.entries()) {
+      if (model === "slow") await new Promise((r) => setTimeout(r, 100));
+      chunk({ content: i === 0 ? word : ` ${word}` });
+    }
+    chunk({}, "stop");
+    if (body.stream_options?.include_usage) send({ id, object: "chat.completion.chunk", created, model, choices: [], usage });
+    res.end("data: [DONE]\n\n");
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const address = server.address();
+  const actual = typeof address === "object" && address ? address.port : port;
+  return {
+    url: `http://127.0.0.1:${actual}/v1`,
+    server,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

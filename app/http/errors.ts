@@ -1,0 +1,35 @@
+import type { ErrorRequestHandler, RequestHandler } from "express";
+import { ApiError } from "../services/errors.js";
+import type { Logger } from "../observability/logger.js";
+
+export function sendError(res: Parameters<RequestHandler>[1], error: ApiError): void {
+  res.status(error.status).json({
+    error: { message: error.message, type: error.type, code: String(error.code), ...(error.param ? { param: error.param } : {}) },
+  });
+}
+
+export const notFound: RequestHandler = (req, res) => {
+  sendError(res, ApiError.notFound(`${req.method} ${req.path} is not an endpoint of this proxy`));
+};
+
+/** Body-parser failures, ApiErrors and anything unexpected, all in OpenAI's error shape. */
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const e = error as { type?: string; status?: number; message?: string; limit?: number };
+    let api: ApiError;
+    if (error instanceof ApiError) api = error;
+    else if (e.type === "entity.parse.failed") api = ApiError.badRequest(`body: malformed JSON (${e.message ?? "parse error"})`, "body");
+    else if (e.type === "entity.too.large") api = new ApiError(413, `body: larger than the ${e.limit ?? ""} byte limit`, "invalid_request_error", 413, "body");
+    else if (e.type === "encoding.unsupported" || e.type === "charset.unsupported") api = new ApiError(415, `body: ${e.message}`, "invalid_request_error", 415, "body");
+    else {
+      (req as { log?: Logger }).log?.error({ err: error }, "request failed") ?? log.error({ err: error }, "request failed");
+      // Details stay in the log; the caller gets the id to find them.
+      api = new ApiError(500, `internal error (request id ${String(res.getHeader("x-request-id") ?? "unknown")})`, "internal_server_error", 500);
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    sendError(res, api);
+  };
+}

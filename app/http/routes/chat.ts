@@ -1,0 +1,101 @@
+import { Router, type Request, type Response } from "express";
+import { z } from "zod";
+import type { AppContext } from "../context.js";
+import { callerOf } from "../auth.js";
+import { validate } from "../validate.js";
+import { callUpstream, checkAccess, safeJson, UsageTap, usageOf } from "../../services/chat.js";
+import { costOf, recordSpend, type Usage } from "../../services/spend.js";
+import { ApiError } from "../../services/errors.js";
+import type { ModelRoute } from "../../config/model-config.js";
+import type { Caller } from "../../services/auth.js";
+import { hashKey } from "../../services/key-hash.js";
+
+// Only what the proxy itself needs is checked; everything else is the
+// upstream's business and passes through untouched.
+const ChatRequest = z
+  .object({
+    model: z.string().min(1),
+    messages: z.array(z.unknown()).min(1),
+    stream: z.boolean().optional(),
+  })
+  .loose();
+
+export function chatRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const handler = async (req: Request, res: Response) => {
+    const caller = await callerOf(ctx, req, res);
+    const body = validate(ChatRequest, req.body);
+    const route = checkAccess(caller, body.model, ctx.models);
+    const startTime = new Date();
+
+    // A client that goes away mid-request stops the upstream call too.
+    const abort = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const upstream = await callUpstream(route, body, abort.signal);
+
+    if (!upstream.ok) {
+      const text = await upstream.text();
+      const parsed = safeJson(text) as { error?: unknown } | undefined;
+      if (parsed?.error) {
+        res.status(upstream.status).json(parsed);
+      } else {
+        throw new ApiError(upstream.status, `upstream for ${route.name} answered ${upstream.status}: ${text.slice(0, 500)}`, "upstream_error", upstream.status);
+      }
+      return;
+    }
+
+    let usage: Usage | undefined;
+    if (body.stream === true && upstream.body) {
+      res.status(upstream.status);
+      res.setHeader("content-type", upstream.headers.get("content-type") ?? "text/event-stream");
+      res.setHeader("cache-control", "no-cache");
+      res.setHeader("x-accel-buffering", "no");
+      res.flushHeaders();
+      const tap = new UsageTap();
+      try {
+        for await (const chunk of upstream.body as unknown as AsyncIterable<Uint8Array>) {
+          tap.feed(chunk);
+          res.write(chunk);
+        }
+      } catch (error) {
+        if (!abort.signal.aborted) (ctx.log.warn({ err: error, requestId: res.locals.requestId }, "upstream stream broke off"));
+      }
+      res.end();
+      usage = tap.usage;
+    } else {
+      const text = await upstream.text();
+      res.status(upstream.status).type(upstream.headers.get("content-type") ?? "application/json").send(text);
+      usage = usageOf(safeJson(text));
+    }
+    ctx.lifecycle.track(record(ctx, caller, route, usage, String(res.locals.requestId), startTime));
+  };
+  router.post("/v1/chat/completions", handler);
+  router.post("/chat/completions", handler);
+  return router;
+}
+
+// After the response: a failure to record spend is logged and counted, and
+// never turns a completed request into an error.
+async function record(ctx: AppContext, caller: Caller, route: ModelRoute, usage: Usage | undefined, requestId: string, startTime: Date) {
+  if (!usage) {
+    ctx.log.warn({ requestId, model: route.name }, "upstream reported no usage; spend not recorded");
+    return;
+  }
+  try {
+    await recordSpend(ctx.database.db, {
+      requestId,
+      token: caller.kind === "key" ? caller.key.token : hashKey(ctx.masterKey),
+      teamId: caller.kind === "key" ? caller.key.team_id : null,
+      model: route.name,
+      usage,
+      cost: costOf(usage, route),
+      startTime,
+      endTime: new Date(),
+    });
+  } catch (error) {
+    ctx.metrics.spendRecordFailures.inc();
+    ctx.log.error({ err: error, requestId }, "failed to record spend");
+  }
+}

@@ -1,0 +1,17 @@
+import { Router } from "express";
+import { z } from "zod";
+import type { AppContext } from "../context.js";
+import { masterOnly } from "../auth.js";
+import { validate } from "../validate.js";
+import { spendLogs } from "../../services/spend.js";
+
+const SpendQuery = z.object({ api_key: z.string().min(1).optional(), request_id: z.string().min(1).optional() });
+
+export function spendRoutes(ctx: AppContext): Router {
+  const router = Router();
+  router.get("/spend/logs", async (req, res) => {
+    await masterOnly(ctx, req, res);
+    res.json(await spendLogs(ctx.database.db, validate(SpendQuery, req.query, "query")));
+  });
+  return router;
+}

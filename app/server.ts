@@ -1,0 +1,66 @@
+import type { Server } from "node:http";
+import type { Config } from "./config/env.js";
+import type { ModelRoute } from "./config/model-config.js";
+import { openDatabase, type Database } from "./db/database.js";
+import type { Logger } from "./observability/logger.js";
+import { createMetrics, type Metrics } from "./observability/metrics.js";
+import { registerSecret } from "./observability/secrets.js";
+import { createApp } from "./http/app.js";
+import { Lifecycle } from "./http/context.js";
+
+export interface RunningServer {
+  server: Server;
+  port: number;
+  database: Database;
+  metrics: Metrics;
+  /** Readiness 503, stop accepting, let requests and streams finish (up to the timeout), close pools. */
+  shutdown(timeoutMs?: number): Promise<void>;
+}
+
+/** config → database endpoints → routing client → services → HTTP, wired once. */
+export async function startServer(config: Config, models: Map<string, ModelRoute>, log: Logger): Promise<RunningServer> {
+  if (!config.masterKey) throw new Error("MASTER_KEY must be set to serve");
+  registerSecret(config.masterKey);
+  const metrics = createMetrics();
+  const database = await openDatabase(config, log, {
+    onQuery: (endpoint) => metrics.dbQueries.inc({ endpoint }),
+    onFallback: (reason) => metrics.readFallbacks.inc({ reason }),
+    onReaderStatus: (status) => metrics.readerDegraded.set(status === "degraded" ? 1 : 0),
+  });
+  metrics.readerDegraded.set(database.reader.status === "degraded" ? 1 : 0);
+  metrics.dbQueries.inc({ endpoint: "writer" }, 0);
+  if (config.reader) metrics.dbQueries.inc({ endpoint: "reader" }, 0);
+
+  const lifecycle = new Lifecycle();
+  const app = createApp({ database, models, masterKey: config.masterKey, log, metrics, lifecycle });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, (error?: Error) => (error ? reject(error) : resolve(s)));
+  });
+  // Streams can be long; the upstream's own timeout bounds them instead.
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 65_000;
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  log.info({ port, models: [...models.keys()], reader: database.reader.status }, `tandem listening on :${port}`);
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (timeoutMs = 25_000) =>
+    (stopping ??= (async () => {
+      lifecycle.draining = true;
+      log.info({ timeoutMs }, "shutting down: draining in-flight requests");
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => {
+        log.warn("drain timeout reached; closing remaining connections");
+        server.closeAllConnections();
+      }, timeoutMs);
+      timer.unref();
+      await closed;
+      clearTimeout(timer);
+      await lifecycle.settle();
+      await database.close();
+      log.info("shutdown complete");
+    })());
+
+  return { server, port, database, metrics, shutdown };
+}
