@@ -36,7 +36,10 @@ async function main(): Promise<void> {
   if (command === "migrate") {
     try {
       const result = await migrate(config.writer, { dir: migrationsDir, log });
-      log.info({ applied: result.applied, alreadyApplied: result.alreadyApplied.length }, `migrations done: ${result.applied.length} applied`);
+      log.info(
+        { applied: result.applied, alreadyApplied: result.alreadyApplied.length },
+        `migrations done: ${result.applied.length} applied`,
+      );
       log.flush();
       return;
     } catch (error) {

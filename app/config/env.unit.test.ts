@@ -72,7 +72,14 @@ describe("environment configuration", () => {
   });
 
   it("IAM with DATABASE_HOST needs no DATABASE_PASSWORD", () => {
-    const config = loadConfig({ DATABASE_HOST: "h", DATABASE_USERNAME: "u", DATABASE_NAME: "d", IAM_TOKEN_DB_AUTH: "True", AWS_REGION: "us-east-1", MASTER_KEY: "k" });
+    const config = loadConfig({
+      DATABASE_HOST: "h",
+      DATABASE_USERNAME: "u",
+      DATABASE_NAME: "d",
+      IAM_TOKEN_DB_AUTH: "True",
+      AWS_REGION: "us-east-1",
+      MASTER_KEY: "k",
+    });
     assert.equal(config.writer.url.password, "");
   });
 
@@ -80,14 +87,34 @@ describe("environment configuration", () => {
     ["no database at all", { MASTER_KEY: "k" }, /^DATABASE_URL must be set/],
     ["a non-URL DATABASE_URL", { ...base, DATABASE_URL: "not a url" }, /^DATABASE_URL is not a valid URL$/],
     ["a MySQL URL", { ...base, DATABASE_URL: "mysql://u:p@h/d" }, /^DATABASE_URL must be a postgresql:\/\/ URL/],
-    ["a bad reader URL", { ...base, DATABASE_URL_READ_REPLICA: "http://replica" }, /^DATABASE_URL_READ_REPLICA must be a postgresql:\/\/ URL/],
-    ["a non-numeric DATABASE_PORT", { DATABASE_HOST: "h", DATABASE_PORT: "abc", MASTER_KEY: "k" }, /^DATABASE_PORT must be an integer between 1 and 65535$/],
-    ["DATABASE_HOST without a user", { DATABASE_HOST: "h", DATABASE_NAME: "d", DATABASE_PASSWORD: "p", MASTER_KEY: "k" }, /^DATABASE_USERNAME must be set/],
-    ["DATABASE_HOST without a password", { DATABASE_HOST: "h", DATABASE_USERNAME: "u", DATABASE_NAME: "d", MASTER_KEY: "k" }, /^DATABASE_PASSWORD must be set/],
+    [
+      "a bad reader URL",
+      { ...base, DATABASE_URL_READ_REPLICA: "http://replica" },
+      /^DATABASE_URL_READ_REPLICA must be a postgresql:\/\/ URL/,
+    ],
+    [
+      "a non-numeric DATABASE_PORT",
+      { DATABASE_HOST: "h", DATABASE_PORT: "abc", MASTER_KEY: "k" },
+      /^DATABASE_PORT must be an integer between 1 and 65535$/,
+    ],
+    [
+      "DATABASE_HOST without a user",
+      { DATABASE_HOST: "h", DATABASE_NAME: "d", DATABASE_PASSWORD: "p", MASTER_KEY: "k" },
+      /^DATABASE_USERNAME must be set/,
+    ],
+    [
+      "DATABASE_HOST without a password",
+      { DATABASE_HOST: "h", DATABASE_USERNAME: "u", DATABASE_NAME: "d", MASTER_KEY: "k" },
+      /^DATABASE_PASSWORD must be set/,
+    ],
     ["IAM_TOKEN_DB_AUTH=yes", { ...base, IAM_TOKEN_DB_AUTH: "yes" }, /^IAM_TOKEN_DB_AUTH must be true or false/],
     ["IAM without a region", { ...base, IAM_TOKEN_DB_AUTH: "true" }, /^AWS_REGION \(or AWS_RDS_REGION\) must be set/],
     ["a zero pool", { ...base, DATABASE_CONNECTION_POOL_LIMIT: "0" }, /^DATABASE_CONNECTION_POOL_LIMIT must be at least 1$/],
-    ["a fractional interval", { ...base, DATABASE_HEALTH_CHECK_INTERVAL_MS: "1.5" }, /^DATABASE_HEALTH_CHECK_INTERVAL_MS must be an integer/],
+    [
+      "a fractional interval",
+      { ...base, DATABASE_HEALTH_CHECK_INTERVAL_MS: "1.5" },
+      /^DATABASE_HEALTH_CHECK_INTERVAL_MS must be an integer/,
+    ],
     ["PORT out of range", { ...base, PORT: "70000" }, /^PORT must be at most 65535$/],
     ["an unknown LOG_LEVEL", { ...base, LOG_LEVEL: "verbose" }, /^LOG_LEVEL must be one of/],
     ["no MASTER_KEY to serve", { DATABASE_URL: base.DATABASE_URL }, /^MASTER_KEY must be set/],

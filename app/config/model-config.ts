@@ -51,7 +51,10 @@ export function parseModelConfig(text: string, source: string, env: NodeJS.Proce
   const parsed = ConfigFile.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const path = (issue?.path ?? []).map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+    const path = (issue?.path ?? [])
+      .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+      .join("")
+      .replace(/^\./, "");
     throw new ModelConfigError(`${source}: ${path || "file"} ${issue?.message ?? "is invalid"}`);
   }
   const routes = new Map<string, ModelRoute>();
@@ -90,6 +93,7 @@ function resolveEnv(value: string | undefined, where: string, env: NodeJS.Proces
   const match = value ? OS_ENVIRON.exec(value) : null;
   if (!match?.[1]) return value;
   const resolved = env[match[1]];
-  if (resolved === undefined || resolved === "") throw new ModelConfigError(`${where} reads ${match[1]} from the environment, which is not set`);
+  if (resolved === undefined || resolved === "")
+    throw new ModelConfigError(`${where} reads ${match[1]} from the environment, which is not set`);
   return resolved;
 }

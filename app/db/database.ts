@@ -69,7 +69,8 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
   // report the endpoint as unreachable, which is the truth.
   await Promise.all([writer.tokens?.start().catch(() => undefined), reader?.tokens?.start().catch(() => undefined)]);
   const [startStatus] = await Promise.all([checkWriter(), checkReader("start")]);
-  if (startStatus === "disconnected") log.error(`Failed to connect to writer DB ${writer.description}; readiness reports 503 until it is reachable.`);
+  if (startStatus === "disconnected")
+    log.error(`Failed to connect to writer DB ${writer.description}; readiness reports 503 until it is reachable.`);
   if (reader && readerState.usable) log.info({ reader: reader.description }, "read replica DB connected; reads go to the reader");
 
   const runHealthCycle = async () => {
@@ -87,7 +88,9 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
   };
   schedule();
 
-  const db = reader ? withReadReplica(writer.client, reader.client, readFallback(readerState, hooks.onFallback)) : withoutReplica(writer.client);
+  const db = reader
+    ? withReadReplica(writer.client, reader.client, readFallback(readerState, hooks.onFallback))
+    : withoutReplica(writer.client);
 
   return {
     db,

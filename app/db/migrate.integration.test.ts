@@ -39,8 +39,17 @@ describe("migrations", () => {
   it("applies every migration to the writer and records it as prisma migrate deploy does", async () => {
     const result = await migrate(writer(), { dir: migrationsDir, log: logs.logger });
     const expected = readMigrations(migrationsDir);
-    assert.deepEqual(result.applied, expected.map((m) => m.name));
-    const rows = await query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number; rolled_back_at: Date | null }>(
+    assert.deepEqual(
+      result.applied,
+      expected.map((m) => m.name),
+    );
+    const rows = await query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      applied_steps_count: number;
+      rolled_back_at: Date | null;
+    }>(
       pair.primary.url,
       `SELECT migration_name, checksum, finished_at, applied_steps_count, rolled_back_at FROM "_prisma_migrations" ORDER BY migration_name`,
     );
@@ -48,7 +57,10 @@ describe("migrations", () => {
       rows.map((r) => [r.migration_name, r.checksum, r.finished_at !== null, r.applied_steps_count, r.rolled_back_at]),
       expected.map((m) => [m.name, m.checksum, true, 1, null]),
     );
-    const tables = await query<{ tablename: string }>(pair.primary.url, `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
+    const tables = await query<{ tablename: string }>(
+      pair.primary.url,
+      `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
+    );
     assert.deepEqual(
       tables.map((t) => t.tablename),
       ["_prisma_migrations", "tandem_spend_logs", "tandem_team", "tandem_verification_token"],
@@ -69,13 +81,16 @@ describe("migrations", () => {
       cpSync(migrationsDir, dir, { recursive: true });
       // A slow migration widens the race window.
       mkdirSync(join(dir, "20990101000000_slow"));
-      writeFileSync(join(dir, "20990101000000_slow", "migration.sql"), `SELECT pg_sleep(0.5);\nCREATE TABLE "concurrency_probe" (id INT);\n`);
-      const [a, b] = await Promise.all([
-        migrate(writer(), { dir, log: logs.logger }),
-        migrate(writer(), { dir, log: logs.logger }),
-      ]);
+      writeFileSync(
+        join(dir, "20990101000000_slow", "migration.sql"),
+        `SELECT pg_sleep(0.5);\nCREATE TABLE "concurrency_probe" (id INT);\n`,
+      );
+      const [a, b] = await Promise.all([migrate(writer(), { dir, log: logs.logger }), migrate(writer(), { dir, log: logs.logger })]);
       assert.deepEqual([...a.applied, ...b.applied], ["20990101000000_slow"], "exactly one of them applied it");
-      const rows = await query<{ n: string }>(pair.primary.url, `SELECT count(*) AS n FROM "_prisma_migrations" WHERE migration_name = '20990101000000_slow'`);
+      const rows = await query<{ n: string }>(
+        pair.primary.url,
+        `SELECT count(*) AS n FROM "_prisma_migrations" WHERE migration_name = '20990101000000_slow'`,
+      );
       assert.equal(rows[0]?.n, "1");
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -89,14 +104,23 @@ describe("migrations", () => {
       mkdirSync(join(dir, "20990201000000_good"));
       writeFileSync(join(dir, "20990201000000_good", "migration.sql"), `CREATE TABLE "good_one" (id INT);\n`);
       mkdirSync(join(dir, "20990301000000_broken"));
-      writeFileSync(join(dir, "20990301000000_broken", "migration.sql"), `CREATE TABLE "half_done" (id INT);\nALTER TABLE "no_such_table" ADD COLUMN x INT;\n`);
+      writeFileSync(
+        join(dir, "20990301000000_broken", "migration.sql"),
+        `CREATE TABLE "half_done" (id INT);\nALTER TABLE "no_such_table" ADD COLUMN x INT;\n`,
+      );
       await assert.rejects(migrate(writer(), { dir, log: logs.logger }), (error: unknown) => {
         assert.ok(error instanceof MigrationError);
         assert.match(error.message, /migration 20990301000000_broken failed: relation "no_such_table" does not exist \(SQLSTATE 42P01\)/);
         return true;
       });
-      const tables = await query<{ tablename: string }>(pair.primary.url, `SELECT tablename FROM pg_tables WHERE tablename IN ('good_one', 'half_done')`);
-      assert.deepEqual(tables.map((t) => t.tablename), ["good_one"]);
+      const tables = await query<{ tablename: string }>(
+        pair.primary.url,
+        `SELECT tablename FROM pg_tables WHERE tablename IN ('good_one', 'half_done')`,
+      );
+      assert.deepEqual(
+        tables.map((t) => t.tablename),
+        ["good_one"],
+      );
       const broken = await query<{ rolled_back_at: Date | null; logs: string }>(
         pair.primary.url,
         `SELECT rolled_back_at, logs FROM "_prisma_migrations" WHERE migration_name = '20990301000000_broken'`,

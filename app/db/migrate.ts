@@ -78,9 +78,12 @@ export async function migrate(
   try {
     await client.query("SELECT pg_advisory_lock($1)", [PRISMA_ADVISORY_LOCK]);
     await client.query(MIGRATIONS_TABLE);
-    const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }>(
-      `SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at`,
-    );
+    const { rows } = await client.query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      rolled_back_at: Date | null;
+    }>(`SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at`);
     const unfinished = rows.find((r) => r.finished_at === null && r.rolled_back_at === null);
     if (unfinished) {
       throw new MigrationError(
@@ -88,7 +91,9 @@ export async function migrate(
           `resolve it first, e.g. \`prisma migrate resolve --rolled-back ${unfinished.migration_name}\``,
       );
     }
-    const done = new Map(rows.filter((r) => r.finished_at !== null && r.rolled_back_at === null).map((r) => [r.migration_name, r.checksum]));
+    const done = new Map(
+      rows.filter((r) => r.finished_at !== null && r.rolled_back_at === null).map((r) => [r.migration_name, r.checksum]),
+    );
 
     for (const migration of migrations) {
       const appliedChecksum = done.get(migration.name);
@@ -132,6 +137,8 @@ async function apply(client: pg.Client, migration: Migration): Promise<void> {
     await client
       .query(`UPDATE "_prisma_migrations" SET rolled_back_at = now(), logs = $2 WHERE id = $1`, [id, reason])
       .catch(() => undefined);
-    throw new MigrationError(`migration ${migration.name} failed: ${reason}. Earlier migrations stay applied; nothing of this one was kept.`);
+    throw new MigrationError(
+      `migration ${migration.name} failed: ${reason}. Earlier migrations stay applied; nothing of this one was kept.`,
+    );
   }
 }

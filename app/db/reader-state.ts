@@ -36,9 +36,7 @@ export class ReaderState {
     if (this.current !== "connected") return;
     const reason = scrub(error instanceof Error ? error.message : String(error));
     if (where === "start") {
-      this.log.warn(
-        `Failed to connect to read replica DB: ${reason}. Falling back to the writer for reads until the reader is reachable.`,
-      );
+      this.log.warn(`Failed to connect to read replica DB: ${reason}. Falling back to the writer for reads until the reader is reachable.`);
     } else {
       this.log.warn(
         { detectedBy: where },

@@ -80,14 +80,21 @@ describe("routing client: reads on the reader, everything else on the writer", (
 
   it("a batch $transaction runs wholly on the writer, reads included", async () => {
     const ran = await witness.during(TEAM, () =>
-      database.db.$transaction([database.db.team.findMany(), database.db.team.count(), database.db.team.updateMany({ data: { spend: 0 } })]),
+      database.db.$transaction([
+        database.db.team.findMany(),
+        database.db.team.count(),
+        database.db.team.updateMany({ data: { spend: 0 } }),
+      ]),
     );
     assert.ok(ran.writer >= 3, JSON.stringify(ran));
     assert.equal(ran.reader, 0);
   });
 
   it("a batch $transaction returns the reads' results in order", async () => {
-    const [teams, n] = await database.db.$transaction([database.db.team.findMany({ orderBy: { team_alias: "asc" } }), database.db.team.count()]);
+    const [teams, n] = await database.db.$transaction([
+      database.db.team.findMany({ orderBy: { team_alias: "asc" } }),
+      database.db.team.count(),
+    ]);
     assert.equal(teams.length, n);
   });
 
@@ -149,7 +156,9 @@ describe("routing client: reads on the reader, everything else on the writer", (
     const { default: pg } = await import("pg");
     const client = new pg.Client({ connectionString: pair.replica.url });
     await client.connect();
-    const error = (await client.query(`INSERT INTO "tandem_team" (team_id, team_alias) VALUES ('x', 'x')`).catch((e: unknown) => e)) as { code?: string };
+    const error = (await client.query(`INSERT INTO "tandem_team" (team_id, team_alias) VALUES ('x', 'x')`).catch((e: unknown) => e)) as {
+      code?: string;
+    };
     await client.end();
     assert.equal(error.code, "25006");
   });

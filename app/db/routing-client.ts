@@ -36,7 +36,11 @@ export function withReadReplica(writer: PrismaClient, reader: PrismaClient, rout
 
   const routedRead = (call: Call): PromiseLike<unknown> => {
     let started: Promise<unknown> | undefined;
-    const run = () => (started ??= router.read(() => call(reader), () => call(writer)));
+    const run = () =>
+      (started ??= router.read(
+        () => call(reader),
+        () => call(writer),
+      ));
     const read: Promise<unknown> = {
       then: (ok, fail) => run().then(ok, fail),
       catch: (fail) => run().catch(fail),

@@ -29,15 +29,24 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
   const requests: FakeUpstream["requests"] = [];
   const server = createServer(async (req, res) => {
     if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
-      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "not found", type: "not_found" } }));
+      res
+        .writeHead(404, { "content-type": "application/json" })
+        .end(JSON.stringify({ error: { message: "not found", type: "not_found" } }));
       return;
     }
-    const body = JSON.parse(await readBody(req)) as { model: string; messages: Array<{ content?: unknown }>; stream?: boolean; stream_options?: { include_usage?: boolean } };
+    const body = JSON.parse(await readBody(req)) as {
+      model: string;
+      messages: Array<{ content?: unknown }>;
+      stream?: boolean;
+      stream_options?: { include_usage?: boolean };
+    };
     requests.push({ body, authorization: req.headers.authorization });
     const model = body.model;
     if (model === "hang") return;
     if (model === "fail-429") {
-      res.writeHead(429, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "Rate limit reached", type: "rate_limit_error", code: "rate_limit_exceeded" } }));
+      res
+        .writeHead(429, { "content-type": "application/json" })
+        .end(JSON.stringify({ error: { message: "Rate limit reached", type: "rate_limit_error", code: "rate_limit_exceeded" } }));
       return;
     }
     const last = body.messages.at(-1)?.content;
@@ -50,7 +59,14 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
 
     if (!body.stream) {
       res.writeHead(200, { "content-type": "application/json" }).end(
-        JSON.stringify({ id, object: "chat.completion", created, model, choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }], usage }),
+        JSON.stringify({
+          id,
+          object: "chat.completion",
+          created,
+          model,
+          choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }],
+          usage,
+        }),
       );
       return;
     }

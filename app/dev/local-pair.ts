@@ -106,14 +106,30 @@ export async function startLocalPair(options: { database?: string; appUser?: str
       url: `postgresql://${appUser}:${appPassword}@127.0.0.1:${port}/${database}`,
       start: () => void run("pg_ctl", ["-D", dataDir, "-l", logFile, "-w", "-t", "60", "start"]),
       stop: (mode = "fast") => void run("pg_ctl", ["-D", dataDir, "-m", mode, "-w", "stop"]),
-      running: () => spawnSync(isRoot ? "runuser" : join(pgBinDir(), "pg_ctl"), isRoot ? ["-u", "postgres", "--", join(pgBinDir(), "pg_ctl"), "-D", dataDir, "status"] : ["-D", dataDir, "status"]).status === 0,
+      running: () =>
+        spawnSync(
+          isRoot ? "runuser" : join(pgBinDir(), "pg_ctl"),
+          isRoot ? ["-u", "postgres", "--", join(pgBinDir(), "pg_ctl"), "-D", dataDir, "status"] : ["-D", dataDir, "status"],
+        ).status === 0,
     };
     return self;
   };
   const primary = server("primary", primaryPort);
   const replica = server("replica", replicaPort);
 
-  run("initdb", ["-D", primary.dataDir, "-U", "postgres", `--pwfile=${pwfile}`, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"]);
+  run("initdb", [
+    "-D",
+    primary.dataDir,
+    "-U",
+    "postgres",
+    `--pwfile=${pwfile}`,
+    "--auth-local=trust",
+    "--auth-host=scram-sha-256",
+    "-E",
+    "UTF8",
+    "--locale=C",
+    "--no-sync",
+  ]);
   appendFileSync(
     join(primary.dataDir, "postgresql.conf"),
     [
@@ -136,7 +152,13 @@ export async function startLocalPair(options: { database?: string; appUser?: str
 
   const cleanup = () => {
     for (const s of [replica, primary]) {
-      if (existsSync(join(s.dataDir, "postmaster.pid"))) spawnSync(isRoot ? "runuser" : join(pgBinDir(), "pg_ctl"), isRoot ? ["-u", "postgres", "--", join(pgBinDir(), "pg_ctl"), "-D", s.dataDir, "-m", "immediate", "-w", "stop"] : ["-D", s.dataDir, "-m", "immediate", "-w", "stop"]);
+      if (existsSync(join(s.dataDir, "postmaster.pid")))
+        spawnSync(
+          isRoot ? "runuser" : join(pgBinDir(), "pg_ctl"),
+          isRoot
+            ? ["-u", "postgres", "--", join(pgBinDir(), "pg_ctl"), "-D", s.dataDir, "-m", "immediate", "-w", "stop"]
+            : ["-D", s.dataDir, "-m", "immediate", "-w", "stop"],
+        );
     }
     rmSync(base, { recursive: true, force: true });
   };
@@ -156,9 +178,28 @@ export async function startLocalPair(options: { database?: string; appUser?: str
     await adminDb.query(`GRANT pg_read_all_stats TO ${appUser}`);
     await adminDb.end();
 
-    run("pg_basebackup", ["-h", "127.0.0.1", "-p", String(primaryPort), "-U", "postgres", "-D", replica.dataDir, "-R", "-X", "stream", "-c", "fast", "--no-sync"], {
-      PGPASSWORD: superPassword,
-    });
+    run(
+      "pg_basebackup",
+      [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        String(primaryPort),
+        "-U",
+        "postgres",
+        "-D",
+        replica.dataDir,
+        "-R",
+        "-X",
+        "stream",
+        "-c",
+        "fast",
+        "--no-sync",
+      ],
+      {
+        PGPASSWORD: superPassword,
+      },
+    );
     appendFileSync(join(replica.dataDir, "postgresql.conf"), `port = ${replicaPort}\n`);
     replica.start();
     await waitForStreaming(primary.adminUrl, 30_000);

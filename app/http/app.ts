@@ -26,7 +26,10 @@ function observe(ctx: AppContext): RequestHandler {
       ctx.metrics.httpRequests.inc(labels);
       ctx.metrics.httpDuration.observe(labels, seconds);
       if (!req.path.startsWith("/health") && req.path !== "/metrics") {
-        ctx.log.info({ requestId: id, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000) }, "request");
+        ctx.log.info(
+          { requestId: id, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000) },
+          "request",
+        );
       }
     });
     next();

@@ -19,12 +19,19 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     let api: ApiError;
     if (error instanceof ApiError) api = error;
     else if (e.type === "entity.parse.failed") api = ApiError.badRequest(`body: malformed JSON (${e.message ?? "parse error"})`, "body");
-    else if (e.type === "entity.too.large") api = new ApiError(413, `body: larger than the ${e.limit ?? ""} byte limit`, "invalid_request_error", 413, "body");
-    else if (e.type === "encoding.unsupported" || e.type === "charset.unsupported") api = new ApiError(415, `body: ${e.message}`, "invalid_request_error", 415, "body");
+    else if (e.type === "entity.too.large")
+      api = new ApiError(413, `body: larger than the ${e.limit ?? ""} byte limit`, "invalid_request_error", 413, "body");
+    else if (e.type === "encoding.unsupported" || e.type === "charset.unsupported")
+      api = new ApiError(415, `body: ${e.message}`, "invalid_request_error", 415, "body");
     else {
-      (req as { log?: Logger }).log?.error({ err: error }, "request failed") ?? log.error({ err: error }, "request failed");
+      log.error({ err: error, requestId: res.getHeader("x-request-id"), path: req.path }, "request failed");
       // Details stay in the log; the caller gets the id to find them.
-      api = new ApiError(500, `internal error (request id ${String(res.getHeader("x-request-id") ?? "unknown")})`, "internal_server_error", 500);
+      api = new ApiError(
+        500,
+        `internal error (request id ${String(res.getHeader("x-request-id") ?? "unknown")})`,
+        "internal_server_error",
+        500,
+      );
     }
     if (res.headersSent) {
       res.end();

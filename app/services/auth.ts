@@ -19,7 +19,8 @@ export async function authenticate(db: RoutedClient, masterKey: string, authoriz
   const query = { where: { token }, include: { team: true } } as const;
   const key = (await db.virtualKey.findUnique(query)) ?? (await db.$primary().virtualKey.findUnique(query));
   if (!key) throw ApiError.unauthorized("Authentication error: invalid API key");
-  if (key.expires && key.expires.getTime() <= Date.now()) throw ApiError.unauthorized("Authentication error: API key expired", "expired_key");
+  if (key.expires && key.expires.getTime() <= Date.now())
+    throw ApiError.unauthorized("Authentication error: API key expired", "expired_key");
   return { kind: "key", key };
 }
 

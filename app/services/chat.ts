@@ -17,10 +17,16 @@ export function checkAccess(caller: Caller, modelName: string, models: Map<strin
   if (caller.kind === "master") return route;
   const { key } = caller;
   if (key.models.length > 0 && !key.models.includes(modelName)) {
-    throw ApiError.unauthorized(`key not allowed to access model ${modelName}; allowed: ${key.models.join(", ")}`, "key_model_access_denied");
+    throw ApiError.unauthorized(
+      `key not allowed to access model ${modelName}; allowed: ${key.models.join(", ")}`,
+      "key_model_access_denied",
+    );
   }
   if (key.team && key.team.models.length > 0 && !key.team.models.includes(modelName)) {
-    throw ApiError.unauthorized(`team not allowed to access model ${modelName}; allowed: ${key.team.models.join(", ")}`, "team_model_access_denied");
+    throw ApiError.unauthorized(
+      `team not allowed to access model ${modelName}; allowed: ${key.team.models.join(", ")}`,
+      "team_model_access_denied",
+    );
   }
   if (key.max_budget !== null && key.spend >= key.max_budget) {
     throw ApiError.budgetExceeded(`Budget has been exceeded! Key spend: ${key.spend}, max budget: ${key.max_budget}`);

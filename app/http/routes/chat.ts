@@ -41,7 +41,12 @@ export function chatRoutes(ctx: AppContext): Router {
       if (parsed?.error) {
         res.status(upstream.status).json(parsed);
       } else {
-        throw new ApiError(upstream.status, `upstream for ${route.name} answered ${upstream.status}: ${text.slice(0, 500)}`, "upstream_error", upstream.status);
+        throw new ApiError(
+          upstream.status,
+          `upstream for ${route.name} answered ${upstream.status}: ${text.slice(0, 500)}`,
+          "upstream_error",
+          upstream.status,
+        );
       }
       return;
     }
@@ -60,13 +65,16 @@ export function chatRoutes(ctx: AppContext): Router {
           res.write(chunk);
         }
       } catch (error) {
-        if (!abort.signal.aborted) (ctx.log.warn({ err: error, requestId: res.locals.requestId }, "upstream stream broke off"));
+        if (!abort.signal.aborted) ctx.log.warn({ err: error, requestId: res.locals.requestId }, "upstream stream broke off");
       }
       res.end();
       usage = tap.usage;
     } else {
       const text = await upstream.text();
-      res.status(upstream.status).type(upstream.headers.get("content-type") ?? "application/json").send(text);
+      res
+        .status(upstream.status)
+        .type(upstream.headers.get("content-type") ?? "application/json")
+        .send(text);
       usage = usageOf(safeJson(text));
     }
     ctx.lifecycle.track(record(ctx, caller, route, usage, String(res.locals.requestId), startTime));
