@@ -88,8 +88,8 @@ LABEL org.opencontainers.image.title="tandem" \
 
 # A fixed non-root user (the Helm chart's securityContext uses the same ids). The package
 # managers that come with the Node base image are not needed at run time: remove them.
-RUN groupadd --system --gid 10001 tandem \
- && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin tandem \
+RUN groupadd --gid 10001 tandem \
+ && useradd --uid 10001 --gid 10001 --no-create-home --no-log-init --home-dir /nonexistent --shell /usr/sbin/nologin tandem \
  && rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx \
            /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-* \
            /tmp/* /root/.npm
