@@ -66,7 +66,7 @@ const EnvSchema = z.object({
   DATABASE_HEALTH_CHECK_INTERVAL_MS: integer(100, 3_600_000),
   DATABASE_CONNECTION_POOL_LIMIT: integer(1, 1000),
   MASTER_KEY: optionalString,
-  PORT: integer(1, 65535),
+  PORT: integer(0, 65535), // 0 = any free port (tests)
   CONFIG_FILE: optionalString,
   SHUTDOWN_TIMEOUT_MS: integer(0, 3_600_000),
   LOG_LEVEL: optionalString.pipe(

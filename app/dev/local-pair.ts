@@ -243,7 +243,9 @@ async function waitForReplay(primaryUrl: string, replicaUrl: string, timeoutMs: 
   const replica = new pg.Client({ connectionString: replicaUrl });
   await Promise.all([primary.connect(), replica.connect()]);
   try {
-    const { rows } = await primary.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn");
+    // The insert position, not the write position: with synchronous_commit
+    // off a commit can sit in WAL buffers, and the write position would miss it.
+    const { rows } = await primary.query<{ lsn: string }>("SELECT pg_current_wal_insert_lsn()::text AS lsn");
     const target = rows[0]?.lsn;
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {

@@ -1,0 +1,342 @@
+// tandem as an LLM proxy, driven by the official OpenAI client, on a real
+// primary/replica pair; the database side witnesses where each query ran.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import OpenAI from "openai";
+import pg from "pg";
+import { eventually, MASTER_KEY, PRICES, startProxy, type Proxy } from "../test-support/proxy.js";
+import { assertNoSecrets, Witness } from "../test-support/pair.js";
+
+const KEY_READ = /^SELECT .*"tandem_verification_token"/s;
+const TEAM_READ = /^SELECT .*"tandem_team"/s;
+const SPEND_READ = /^SELECT .*"tandem_spend_logs"/s;
+const ANY_WRITE = /^(INSERT|UPDATE|DELETE)/;
+// "hello world" → 2 prompt tokens; "echo: hello world" → 3 completion tokens (the fake upstream counts words).
+const COST = 2 * PRICES.input + 3 * PRICES.output;
+
+describe("the proxy: keys, teams, spend and chat completions", () => {
+  let proxy: Proxy;
+  let witness: Witness;
+  let teamId: string;
+  let key: string;
+
+  const client = (apiKey: string) => new OpenAI({ apiKey, baseURL: `${proxy.base}/v1`, maxRetries: 0 });
+  const ask = (apiKey: string, model = "gpt-4o-mini") =>
+    client(apiKey).chat.completions.create({ model, messages: [{ role: "user", content: "hello world" }] });
+  const raw = (path: string, init: RequestInit & { key?: string } = {}) =>
+    fetch(`${proxy.base}${path}`, {
+      method: "POST",
+      ...init,
+      headers: {
+        authorization: `Bearer ${init.key ?? MASTER_KEY}`,
+        "content-type": "application/json",
+        ...(init.headers as Record<string, string>),
+      },
+    });
+  const newKey = async (body: Record<string, unknown> = {}) => {
+    const { status, json } = await proxy.admin("/key/generate", { body });
+    assert.equal(status, 200, JSON.stringify(json));
+    await proxy.pair.waitForReplay();
+    return json.key as string;
+  };
+
+  before(async () => {
+    proxy = await startProxy();
+    witness = await Witness.open(proxy.pair);
+    const team = await proxy.admin("/team/new", { body: { team_alias: "research", max_budget: 100 } });
+    teamId = team.json.team_id as string;
+    key = await newKey({ team_id: teamId, key_alias: "main", models: ["gpt-4o-mini", "slow-model", "limited", "hanging", "unreachable"] });
+  });
+  after(async () => {
+    await proxy?.logs.flush();
+    if (proxy) assertNoSecrets(proxy.logs.lines, [proxy.pair.appPassword, MASTER_KEY, key, "sk-upstream-secret"]);
+    await witness?.close();
+    await proxy?.stop();
+  });
+
+  describe("key and team management", () => {
+    it("key/generate returns an sk- key once, stores only its hash, and writes on the writer", async () => {
+      let body: Record<string, unknown> = {};
+      const ran = await witness.during(/"tandem_verification_token"/, async () => {
+        body = (
+          await proxy.admin("/key/generate", {
+            body: { models: ["gpt-4o-mini"], max_budget: 5, key_alias: "ci", metadata: { owner: "ci" } },
+          })
+        ).json;
+      });
+      assert.match(String(body.key), /^sk-[A-Za-z0-9_-]{22}$/);
+      assert.deepEqual([body.key_alias, body.models, body.max_budget, body.metadata], ["ci", ["gpt-4o-mini"], 5, { owner: "ci" }]);
+      assert.ok(ran.writer >= 1);
+      assert.equal(ran.reader, 0);
+      const db = new pg.Client({ connectionString: proxy.pair.primary.adminUrl });
+      await db.connect();
+      const { rows } = await db.query(`SELECT count(*)::int AS n FROM tandem_verification_token WHERE token = $1 OR key_name = $1`, [
+        body.key,
+      ]);
+      await db.end();
+      assert.equal(rows[0].n, 0, "the plain key is not stored");
+    });
+
+    it("key/info works for the master key and for the key itself, and reads on the reader", async () => {
+      let asMaster: Record<string, unknown> = {};
+      const ran = await witness.during(KEY_READ, async () => {
+        asMaster = (await proxy.admin(`/key/info?key=${key}`)).json;
+      });
+      assert.equal(ran.writer, 0);
+      assert.ok(ran.reader >= 1);
+      const info = asMaster.info as Record<string, unknown>;
+      assert.deepEqual([asMaster.key, info.team_id, info.key_alias], [key, teamId, "main"]);
+      for (const field of ["spend", "max_budget", "models", "created_at"]) assert.ok(field in info, field);
+
+      const self = await raw(`/key/info?key=${key}`, { method: "GET", key });
+      assert.equal(self.status, 200);
+      const other = await newKey();
+      const denied = await raw(`/key/info?key=${other}`, { method: "GET", key });
+      assert.equal(denied.status, 403);
+    });
+
+    it("team/info returns the team with its spend and keys, read on the reader", async () => {
+      let body: Record<string, unknown> = {};
+      const ran = await witness.during(TEAM_READ, async () => {
+        body = (await proxy.admin(`/team/info?team_id=${teamId}`)).json;
+      });
+      assert.equal(ran.writer, 0);
+      assert.ok(ran.reader >= 1);
+      assert.equal((body.team_info as Record<string, unknown>).team_alias, "research");
+      assert.ok((body.keys as Array<Record<string, unknown>>).some((k) => k.key_alias === "main"));
+    });
+
+    it("a key for a team created a moment ago is accepted (the team check reads the writer)", async () => {
+      const team = await proxy.admin("/team/new", { body: { team_alias: "fresh" } });
+      const res = await proxy.admin("/key/generate", { body: { team_id: team.json.team_id } });
+      assert.equal(res.status, 200);
+      assert.equal(res.json.team_id, team.json.team_id);
+    });
+  });
+
+  describe("chat completions through the official OpenAI client", () => {
+    it("returns the upstream's completion unchanged", async () => {
+      const completion = await ask(key);
+      assert.equal(completion.choices[0]?.message.content, "echo: hello world");
+      assert.deepEqual(completion.usage, { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 });
+      const sent = proxy.upstream.requests.at(-1);
+      assert.equal(sent?.body.model, "echo", "the provider prefix is stripped");
+      assert.equal(sent?.authorization, "Bearer sk-upstream-secret", "api_key resolved from os.environ/");
+    });
+
+    it("streams: SSE events pass through and the proxy asks the upstream for usage", async () => {
+      const stream = await client(key).chat.completions.create({
+        model: "gpt-4o-mini",
+        stream: true,
+        messages: [{ role: "user", content: "hello world" }],
+      });
+      let text = "";
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+      assert.equal(text, "echo: hello world");
+      assert.deepEqual(proxy.upstream.requests.at(-1)?.body.stream_options, { include_usage: true });
+    });
+
+    it("streams without buffering: the first event arrives before the upstream has finished", async () => {
+      const started = Date.now();
+      const res = await raw("/v1/chat/completions", {
+        key,
+        body: JSON.stringify({ model: "slow-model", stream: true, messages: [{ role: "user", content: "one two three four five" }] }),
+      });
+      const reader = res.body!.getReader();
+      await reader.read();
+      const firstAfter = Date.now() - started;
+      while (!(await reader.read()).done);
+      const totalAfter = Date.now() - started;
+      assert.ok(firstAfter < 300 && totalAfter >= 600, `first event after ${firstAfter} ms, whole stream after ${totalAfter} ms`);
+    });
+
+    it("the virtual key lookup runs on the reader; the spend row and increments on the writer", async () => {
+      const ran = await witness.during(/"tandem_(verification_token|team|spend_logs)"/, async () => {
+        await ask(key);
+        await eventually(
+          () => proxy.admin(`/spend/logs?api_key=${key}`),
+          () => true,
+        );
+      });
+      const lookups = await witness.count(KEY_READ);
+      const writes = await witness.count(ANY_WRITE);
+      assert.ok(lookups.reader >= 1 && lookups.writer === 0, `key lookups ${JSON.stringify(lookups)}`);
+      assert.ok(writes.writer >= 2 && writes.reader === 0, `spend writes ${JSON.stringify(writes)}`);
+      assert.ok(ran.writer >= 2);
+    });
+
+    it("spend after N concurrent requests = the sum of the spend rows = N × the expected cost, for key and team", async () => {
+      const n = 25;
+      const spendKey = await newKey({ team_id: (await proxy.admin("/team/new", { body: { team_alias: "spenders" } })).json.team_id });
+      await proxy.pair.waitForReplay();
+      const results = await Promise.allSettled(Array.from({ length: n }, () => ask(spendKey)));
+      assert.deepEqual(
+        results.filter((r) => r.status === "rejected"),
+        [],
+      );
+      const rows = await eventually(
+        async () => (await proxy.admin(`/spend/logs?api_key=${spendKey}`)).json as unknown as Array<{ spend: number }>,
+        (r) => Array.isArray(r) && r.length === n,
+      );
+      const sumOfRows = rows.reduce((s, r) => s + r.spend, 0);
+      const primary = new pg.Client({ connectionString: proxy.pair.primary.adminUrl });
+      await primary.connect();
+      const { rows: totals } = await primary.query(
+        `SELECT k.spend AS key_spend, t.spend AS team_spend FROM tandem_verification_token k JOIN tandem_team t USING (team_id) WHERE k.key_alias IS NULL AND k.token = encode(sha256($1::bytea), 'hex')`,
+        [spendKey],
+      );
+      await primary.end();
+      const close = (a: number, b: number) => Math.abs(a - b) < 1e-12;
+      assert.ok(close(sumOfRows, n * COST), `rows sum ${sumOfRows} vs ${n * COST}`);
+      assert.ok(close(totals[0].key_spend, n * COST), `key spend ${totals[0].key_spend}`);
+      assert.ok(close(totals[0].team_spend, n * COST), `team spend ${totals[0].team_spend}`);
+    });
+
+    it("a failure to record spend is logged and counted, and the user's request still succeeds", async () => {
+      const admin = new pg.Client({ connectionString: proxy.pair.primary.adminUrl });
+      await admin.connect();
+      await admin.query(`REVOKE INSERT ON tandem_spend_logs FROM ${proxy.pair.appUser}`);
+      try {
+        const completion = await ask(key);
+        assert.equal(completion.choices[0]?.message.content, "echo: hello world");
+        await eventually(
+          async () => (await proxy.tandem.metrics.spendRecordFailures.get()).values[0]?.value ?? 0,
+          (v) => v >= 1,
+        );
+        await proxy.logs.flush();
+        assert.ok(proxy.logs.messages().includes("failed to record spend"));
+      } finally {
+        await admin.query(`GRANT INSERT ON tandem_spend_logs TO ${proxy.pair.appUser}`);
+        await admin.end();
+      }
+    });
+
+    it("spend/logs by request id returns that request's row, read on the reader", async () => {
+      const res = await raw("/chat/completions", {
+        key,
+        body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hello world" }] }),
+      });
+      const requestId = res.headers.get("x-request-id");
+      await res.text();
+      await eventually(
+        () => proxy.admin(`/spend/logs?request_id=${requestId}`).then((r) => r.json as unknown as unknown[]),
+        (r) => r.length === 1,
+      );
+      await proxy.pair.waitForReplay();
+      let rows: Array<Record<string, unknown>> = [];
+      const ran = await witness.during(SPEND_READ, async () => {
+        rows = (await proxy.admin(`/spend/logs?request_id=${requestId}`)).json as unknown as Array<Record<string, unknown>>;
+      });
+      assert.equal(rows.length, 1);
+      assert.deepEqual(
+        [rows[0]?.model, rows[0]?.prompt_tokens, rows[0]?.completion_tokens, rows[0]?.team_id],
+        ["gpt-4o-mini", 2, 3, teamId],
+      );
+      assert.ok(Math.abs(Number(rows[0]?.spend) - COST) < 1e-15);
+      assert.equal(ran.writer, 0);
+      assert.ok(ran.reader >= 1);
+    });
+  });
+
+  describe("refusals: the right status, an OpenAI-style error, and nothing written", () => {
+    const refused = async (what: string, send: () => Promise<Response>, status: number, message: RegExp) => {
+      const upstreamCalls = proxy.upstream.requests.length;
+      let res: Response | undefined;
+      let body: { error?: { message?: string; type?: string; code?: string } } = {};
+      const writes = await witness.during(ANY_WRITE, async () => {
+        res = await send();
+        body = (await res.json()) as typeof body;
+        await new Promise((r) => setTimeout(r, 100)); // a spend write would have happened by now
+      });
+      assert.equal(res?.status, status, `${what}: ${JSON.stringify(body)}`);
+      assert.match(body.error?.message ?? "", message, what);
+      assert.ok(body.error?.type && body.error.code, "OpenAI error shape");
+      assert.equal(writes.writer, 0, `${what}: nothing written`);
+      assert.equal(proxy.upstream.requests.length, upstreamCalls, `${what}: upstream not called`);
+    };
+    const chat = (k: string, body: unknown) => () => raw("/v1/chat/completions", { key: k, body: JSON.stringify(body) });
+    const hello = { model: "gpt-4o-mini", messages: [{ role: "user", content: "hello world" }] };
+
+    it("wrong key → 401", () => refused("wrong key", chat("sk-not-a-key", hello), 401, /invalid API key/));
+    it("no key → 401", () =>
+      refused("no key", () => fetch(`${proxy.base}/v1/chat/completions`, { method: "POST", body: "{}" }), 401, /no API key/));
+    it("deleted key → 401", async () => {
+      const doomed = await newKey();
+      const del = await proxy.admin("/key/delete", { body: { keys: [doomed] } });
+      assert.deepEqual(del.json, { deleted_keys: [doomed] });
+      await proxy.pair.waitForReplay();
+      await refused("deleted key", chat(doomed, hello), 401, /invalid API key/);
+    });
+    it("expired key → 401", async () => {
+      const shortLived = await newKey({ duration: "1s" });
+      await new Promise((r) => setTimeout(r, 1100));
+      await refused("expired key", chat(shortLived, hello), 401, /expired/);
+    });
+    it("model not allowed for the key → 401 key_model_access_denied", async () => {
+      const narrow = await newKey({ models: ["slow-model"] });
+      await refused("model not allowed", chat(narrow, hello), 401, /not allowed to access model gpt-4o-mini/);
+    });
+    it("model not allowed for the key's team → 401", async () => {
+      const team = await proxy.admin("/team/new", { body: { team_alias: "narrow-team", models: ["slow-model"] } });
+      const member = await newKey({ team_id: team.json.team_id });
+      await refused("team model not allowed", chat(member, hello), 401, /team not allowed to access model/);
+    });
+    it("unknown model → 400 naming the model field", () =>
+      refused("unknown model", chat(key, { ...hello, model: "gpt-9" }), 400, /^model: "gpt-9" is not configured/));
+    it("key over budget → 400 saying so", async () => {
+      const broke = await newKey({ max_budget: 0 });
+      await refused("over budget", chat(broke, hello), 400, /Budget has been exceeded/);
+    });
+    it("team over budget → 400 saying so", async () => {
+      const team = await proxy.admin("/team/new", { body: { team_alias: "broke-team", max_budget: 0 } });
+      const member = await newKey({ team_id: team.json.team_id });
+      await refused("team over budget", chat(member, hello), 400, /Budget has been exceeded! Team/);
+    });
+    it("malformed JSON → 400 naming the problem", () =>
+      refused(
+        "malformed JSON",
+        () => raw("/v1/chat/completions", { key, body: '{"model": "gpt-4o-mini",' }),
+        400,
+        /^body: malformed JSON/,
+      ));
+    it("missing messages → 400 naming the field", () =>
+      refused("missing messages", chat(key, { model: "gpt-4o-mini" }), 400, /^messages: /));
+    it("oversized body → 413", () =>
+      refused(
+        "oversized",
+        chat(key, { ...hello, messages: [{ role: "user", content: "x".repeat(2 * 1024 * 1024) }] }),
+        413,
+        /larger than/,
+      ));
+    it("a bad key/generate field → 400 naming it", () =>
+      refused("bad max_budget", () => raw("/key/generate", { body: JSON.stringify({ max_budget: "lots" }) }), 400, /^max_budget: /));
+    it("admin endpoints refuse virtual keys → 403", () =>
+      refused("key generating keys", () => raw("/key/generate", { key, body: "{}" }), 403, /master key/));
+    it("unknown team_id on key/generate → 400 naming team_id", () =>
+      refused(
+        "unknown team",
+        () => raw("/key/generate", { body: JSON.stringify({ team_id: "nope" }) }),
+        400,
+        /^team_id: team nope does not exist/,
+      ));
+  });
+
+  describe("upstream failures come back OpenAI-style", () => {
+    it("an upstream error keeps its status and body (429)", async () => {
+      const error = await ask(key, "limited").catch((e: unknown) => e);
+      assert.ok(error instanceof OpenAI.APIError);
+      assert.equal(error.status, 429);
+      assert.match(error.message, /Rate limit reached/);
+    });
+    it("an unreachable upstream → 502", async () => {
+      const error = await ask(key, "unreachable").catch((e: unknown) => e);
+      assert.ok(error instanceof OpenAI.APIError);
+      assert.equal(error.status, 502);
+    });
+    it("an upstream that never answers → 504 after the model's timeout", async () => {
+      const error = await ask(key, "hanging").catch((e: unknown) => e);
+      assert.ok(error instanceof OpenAI.APIError);
+      assert.equal(error.status, 504);
+    });
+  });
+});

@@ -1,0 +1,88 @@
+// A running tandem (in-process, real HTTP) on a real primary/replica pair,
+// forwarding to a local fake upstream.
+import { startFakeUpstream, type FakeUpstream } from "../dev/fake-upstream.js";
+import { parseModelConfig } from "../config/model-config.js";
+import { startServer, type RunningServer } from "../server.js";
+import { captureLogs, type CapturedLogs } from "./logs.js";
+import { configFor, startMigratedPair, type LocalPair } from "./pair.js";
+
+export const MASTER_KEY = "sk-master-test-key";
+export const PRICES = { input: 0.00000015, output: 0.0000006 };
+
+export interface Proxy {
+  pair: LocalPair;
+  upstream: FakeUpstream;
+  tandem: RunningServer;
+  logs: CapturedLogs;
+  base: string;
+  admin(path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; json: Record<string, unknown> }>;
+  stop(): Promise<void>;
+}
+
+export function modelConfig(upstreamUrl: string, timeoutSeconds = 30): string {
+  const model = (name: string, upstreamModel: string, apiBase = upstreamUrl, timeout = timeoutSeconds) => [
+    `  - model_name: ${name}`,
+    "    litellm_params:",
+    `      model: openai/${upstreamModel}`,
+    `      api_base: ${apiBase}`,
+    "      api_key: os.environ/FAKE_UPSTREAM_KEY",
+    `      timeout: ${timeout}`,
+    "    model_info:",
+    `      input_cost_per_token: ${PRICES.input}`,
+    `      output_cost_per_token: ${PRICES.output}`,
+  ];
+  return [
+    "model_list:",
+    ...model("gpt-4o-mini", "echo"),
+    ...model("slow-model", "slow"),
+    ...model("limited", "fail-429"),
+    ...model("hanging", "hang", upstreamUrl, 1),
+    ...model("unreachable", "echo", "http://127.0.0.1:9/v1"),
+  ].join("\n");
+}
+
+export async function startProxy(
+  env: Record<string, string> = {},
+  options: { timeoutSeconds?: number; pair?: LocalPair } = {},
+): Promise<Proxy> {
+  const pair = options.pair ?? (await startMigratedPair());
+  const upstream = await startFakeUpstream();
+  const logs = captureLogs("info");
+  const config = configFor(pair, { PORT: "0", ...env });
+  const models = parseModelConfig(modelConfig(upstream.url, options.timeoutSeconds), "test config", {
+    FAKE_UPSTREAM_KEY: "sk-upstream-secret",
+  });
+  const tandem = await startServer(config, models, logs.logger);
+  const base = `http://127.0.0.1:${tandem.port}`;
+  return {
+    pair,
+    upstream,
+    tandem,
+    logs,
+    base,
+    async admin(path, init = {}) {
+      const res = await fetch(`${base}${path}`, {
+        method: init.method ?? (init.body ? "POST" : "GET"),
+        headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+        body: init.body ? JSON.stringify(init.body) : undefined,
+      });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    },
+    async stop() {
+      await tandem.shutdown(2000);
+      await upstream.close();
+      if (!options.pair) pair.stop();
+    },
+  };
+}
+
+export async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await probe();
+  while (!ok(value)) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 50));
+    value = await probe();
+  }
+  return value;
+}
