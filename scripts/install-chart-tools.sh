@@ -241,4 +241,5 @@ main() {
   fi
 }
 
-main
+main "$@"
+exit $?
