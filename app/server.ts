@@ -47,8 +47,12 @@ export async function startServer(config: Config, models: Map<string, ModelRoute
   const shutdown = (timeoutMs = 25_000) =>
     (stopping ??= (async () => {
       lifecycle.draining = true;
-      log.info({ timeoutMs }, "shutting down: draining in-flight requests");
+      log.info({ timeoutMs, delayMs: config.shutdownDelayMs }, "shutting down: readiness 503, draining in-flight requests");
+      if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // A keep-alive connection whose last response (say, a long stream)
+      // finishes during the drain goes idle without anyone closing it.
+      const sweeper = setInterval(() => server.closeIdleConnections(), 100);
       server.closeIdleConnections();
       const timer = setTimeout(() => {
         log.warn("drain timeout reached; closing remaining connections");
@@ -57,6 +61,7 @@ export async function startServer(config: Config, models: Map<string, ModelRoute
       timer.unref();
       await closed;
       clearTimeout(timer);
+      clearInterval(sweeper);
       await lifecycle.settle();
       await database.close();
       log.info("shutdown complete");

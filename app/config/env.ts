@@ -19,6 +19,8 @@ export interface Config {
   configFile?: string;
   /** How long SIGTERM waits for in-flight requests and streams. */
   shutdownTimeoutMs: number;
+  /** After SIGTERM, readiness answers 503 this long before the listener closes, so load balancers stop sending first. */
+  shutdownDelayMs: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
 
@@ -69,6 +71,7 @@ const EnvSchema = z.object({
   PORT: integer(0, 65535), // 0 = any free port (tests)
   CONFIG_FILE: optionalString,
   SHUTDOWN_TIMEOUT_MS: integer(0, 3_600_000),
+  SHUTDOWN_DELAY_MS: integer(0, 600_000),
   LOG_LEVEL: optionalString.pipe(
     z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
@@ -116,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
     port: e.PORT ?? 4000,
     configFile: e.CONFIG_FILE,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS ?? 25_000,
+    shutdownDelayMs: e.SHUTDOWN_DELAY_MS ?? 0,
     logLevel: e.LOG_LEVEL ?? "info",
   };
 }

@@ -17,6 +17,9 @@ function observe(ctx: AppContext): RequestHandler {
     const header = req.header("x-request-id");
     const id = header && /^[\w.:-]{1,128}$/.test(header) ? header : randomUUID();
     res.setHeader("x-request-id", id);
+    // While draining, every response closes its connection, so kept-alive
+    // clients cannot hold the shutdown open until the drain timeout.
+    if (ctx.lifecycle.draining) res.setHeader("connection", "close");
     res.locals.requestId = id;
     res.on("finish", () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;

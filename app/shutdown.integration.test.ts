@@ -1,0 +1,142 @@
+// The real `tandem serve` process, as the container runs it: SIGTERM during a
+// stream lets the stream finish, then the process exits 0.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { startFakeUpstream, type FakeUpstream } from "./dev/fake-upstream.js";
+import { startMigratedPair, assertNoSecrets, type LocalPair } from "./test-support/pair.js";
+import { MASTER_KEY, modelConfig } from "./test-support/proxy.js";
+import { appRoot } from "./paths.js";
+
+interface Tandem {
+  child: ChildProcess;
+  lines: string[];
+  port: number;
+  exit: Promise<number | null>;
+}
+
+function serve(env: Record<string, string>): Promise<Tandem> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(appRoot, "app", "cli.ts"), "serve"], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      lines.push(line);
+      const port = /tandem listening on :(\d+)/.exec(line)?.[1];
+      if (port) resolve({ child, lines, port: Number(port), exit });
+    });
+    createInterface({ input: child.stderr! }).on("line", (line) => lines.push(line));
+    void exit.then((code) => reject(new Error(`tandem exited ${code} before listening:\n${lines.join("\n")}`)));
+  });
+}
+
+describe("tandem serve as a process", () => {
+  let pair: LocalPair;
+  let upstream: FakeUpstream;
+  let configFile: string;
+
+  before(async () => {
+    pair = await startMigratedPair();
+    upstream = await startFakeUpstream();
+    configFile = join(mkdtempSync(join(tmpdir(), "tandem-cfg-")), "config.yaml");
+    writeFileSync(configFile, modelConfig(upstream.url));
+  });
+  after(async () => {
+    await upstream?.close();
+    pair?.stop();
+  });
+
+  const env = () => ({
+    DATABASE_URL: pair.primary.url,
+    DATABASE_URL_READ_REPLICA: pair.replica.url,
+    MASTER_KEY,
+    CONFIG_FILE: configFile,
+    FAKE_UPSTREAM_KEY: "sk-upstream-secret",
+    PORT: "0",
+  });
+
+  it("SIGTERM during a stream: readiness turns 503, the stream completes, then the process exits 0", async () => {
+    const tandem = await serve({ ...env(), SHUTDOWN_DELAY_MS: "300", SHUTDOWN_TIMEOUT_MS: "10000" });
+    const base = `http://127.0.0.1:${tandem.port}`;
+    const words = Array.from({ length: 12 }, (_, i) => `w${i}`).join(" ");
+    const res = await fetch(`${base}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "slow-model", stream: true, messages: [{ role: "user", content: words }] }),
+    });
+    const reader = res.body!.getReader();
+    let text = new TextDecoder().decode((await reader.read()).value);
+
+    const signalled = Date.now();
+    tandem.child.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 100));
+    const readiness = await fetch(`${base}/health/readiness`);
+    assert.equal(readiness.status, 503, "draining: load balancers are told to stop sending");
+
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    assert.match(text, /data: \[DONE\]/, "the stream ran to its end");
+    assert.ok(text.includes('"content":" w11"'), "every word arrived");
+    assert.equal(await tandem.exit, 0);
+    const tookMs = Date.now() - signalled;
+    assert.ok(tookMs < 5000, `exited ${tookMs} ms after SIGTERM: once the stream ended, not at the 10 s drain timeout`);
+    assert.ok(tandem.lines.some((l) => l.includes("shutdown complete")));
+    await assert.rejects(fetch(`${base}/health/liveliness`), "no new connections after exit");
+    assertNoSecrets(tandem.lines, [pair.appPassword, MASTER_KEY, "sk-upstream-secret"]);
+  });
+
+  it("a stream longer than the drain timeout is cut at the timeout and the process still exits 0", async () => {
+    const tandem = await serve({ ...env(), SHUTDOWN_TIMEOUT_MS: "300" });
+    const base = `http://127.0.0.1:${tandem.port}`;
+    const words = Array.from({ length: 40 }, (_, i) => `w${i}`).join(" ");
+    const res = await fetch(`${base}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "slow-model", stream: true, messages: [{ role: "user", content: words }] }),
+    });
+    await res.body!.getReader().read();
+    const started = Date.now();
+    tandem.child.kill("SIGTERM");
+    assert.equal(await tandem.exit, 0);
+    assert.ok(Date.now() - started < 3000, `exited after ${Date.now() - started} ms`);
+  });
+
+  it("bad environment: one line on stderr naming the variable, exit 1, no secret echoed", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(appRoot, "app", "cli.ts"), "serve"], {
+      env: { PATH: process.env.PATH, DATABASE_URL: pair.primary.url, MASTER_KEY, DATABASE_CONNECTION_POOL_LIMIT: "lots" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    let stdout = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    assert.equal(code, 1);
+    assert.equal(stdout, "");
+    assert.equal(stderr, "tandem: DATABASE_CONNECTION_POOL_LIMIT must be an integer between 1 and 1000\n");
+  });
+
+  it("a bad CONFIG_FILE stops the start with a clear error naming the entry", async () => {
+    const bad = join(mkdtempSync(join(tmpdir(), "tandem-cfg-")), "config.yaml");
+    writeFileSync(bad, "model_list:\n  - model_name: x\n    litellm_params:\n      model: openai/x\n      api_base: not-a-url\n");
+    const child = spawn(process.execPath, ["--import", "tsx", join(appRoot, "app", "cli.ts"), "serve"], {
+      env: { PATH: process.env.PATH, ...env(), CONFIG_FILE: bad },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    assert.equal(code, 1);
+    assert.match(stderr, /^tandem: CONFIG_FILE .*config\.yaml: model_list\[0\]\.litellm_params\.api_base must be an http\(s\) URL\n$/);
+  });
+});
