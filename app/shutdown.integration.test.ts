@@ -37,6 +37,17 @@ function serve(env: Record<string, string>): Promise<Tandem> {
   });
 }
 
+/** A streamed completion from the fake upstream's `slow` model: one word every 100 ms. */
+async function slowStream(base: string, words: number) {
+  const content = Array.from({ length: words }, (_, i) => `w${i}`).join(" ");
+  const res = await fetch(`${base}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "slow-model", stream: true, messages: [{ role: "user", content }] }),
+  });
+  return res.body!.getReader();
+}
+
 describe("tandem serve as a process", () => {
   let pair: LocalPair;
   let upstream: FakeUpstream;
@@ -65,13 +76,7 @@ describe("tandem serve as a process", () => {
   it("SIGTERM during a stream: readiness turns 503, the stream completes, then the process exits 0", async () => {
     const tandem = await serve({ ...env(), SHUTDOWN_DELAY_MS: "300", SHUTDOWN_TIMEOUT_MS: "10000" });
     const base = `http://127.0.0.1:${tandem.port}`;
-    const words = Array.from({ length: 12 }, (_, i) => `w${i}`).join(" ");
-    const res = await fetch(`${base}/v1/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: "slow-model", stream: true, messages: [{ role: "user", content: words }] }),
-    });
-    const reader = res.body!.getReader();
+    const reader = await slowStream(base, 12);
     let text = new TextDecoder().decode((await reader.read()).value);
 
     const signalled = Date.now();
@@ -97,14 +102,7 @@ describe("tandem serve as a process", () => {
 
   it("a stream longer than the drain timeout is cut at the timeout and the process still exits 0", async () => {
     const tandem = await serve({ ...env(), SHUTDOWN_TIMEOUT_MS: "300" });
-    const base = `http://127.0.0.1:${tandem.port}`;
-    const words = Array.from({ length: 40 }, (_, i) => `w${i}`).join(" ");
-    const res = await fetch(`${base}/v1/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: "slow-model", stream: true, messages: [{ role: "user", content: words }] }),
-    });
-    await res.body!.getReader().read();
+    await (await slowStream(`http://127.0.0.1:${tandem.port}`, 40)).read();
     const started = Date.now();
     tandem.child.kill("SIGTERM");
     assert.equal(await tandem.exit, 0);

@@ -52,9 +52,14 @@ function pgBinDir(): string {
 
 // Postgres refuses to run as root, so as root every server command runs as
 // the `postgres` OS user; the data directories are handed to it.
-function run(bin: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
+function asPostgres(bin: string, args: string[]): [string, string[]] {
   const command = join(pgBinDir(), bin);
-  const [file, argv] = isRoot ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args];
+  return isRoot ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args];
+}
+
+/** Runs a server binary; fails with its stderr. */
+function run(bin: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
+  const [file, argv] = asPostgres(bin, args);
   try {
     return execFileSync(file, argv, { encoding: "utf8", env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   } catch (error) {
@@ -106,11 +111,7 @@ export async function startLocalPair(options: { database?: string; appUser?: str
       url: `postgresql://${appUser}:${appPassword}@127.0.0.1:${port}/${database}`,
       start: () => void run("pg_ctl", ["-D", dataDir, "-l", logFile, "-w", "-t", "60", "start"]),
       stop: (mode = "fast") => void run("pg_ctl", ["-D", dataDir, "-m", mode, "-w", "stop"]),
-      running: () =>
-        spawnSync(
-          isRoot ? "runuser" : join(pgBinDir(), "pg_ctl"),
-          isRoot ? ["-u", "postgres", "--", join(pgBinDir(), "pg_ctl"), "-D", dataDir, "status"] : ["-D", dataDir, "status"],
-        ).status === 0,
+      running: () => spawnSync(...asPostgres("pg_ctl", ["-D", dataDir, "status"])).status === 0,
     };
     return self;
   };
@@ -152,13 +153,9 @@ export async function startLocalPair(options: { database?: string; appUser?: str
 
   const cleanup = () => {
     for (const s of [replica, primary]) {
+      // Synchronous on purpose: this also runs from the process 'exit' handler.
       if (existsSync(join(s.dataDir, "postmaster.pid")))
-        spawnSync(
-          isRoot ? "runuser" : join(pgBinDir(), "pg_ctl"),
-          isRoot
-            ? ["-u", "postgres", "--", join(pgBinDir(), "pg_ctl"), "-D", s.dataDir, "-m", "immediate", "-w", "stop"]
-            : ["-D", s.dataDir, "-m", "immediate", "-w", "stop"],
-        );
+        spawnSync(...asPostgres("pg_ctl", ["-D", s.dataDir, "-m", "immediate", "-w", "stop"]));
     }
     rmSync(base, { recursive: true, force: true });
   };
