@@ -4,7 +4,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Prisma } from "../generated/prisma/client.js";
 import { openDatabase, type Database } from "./database.js";
-import { configFor, startMigratedPair, Witness, type LocalPair } from "../test-support/pair.js";
+import { assertNoSecrets, configFor, startMigratedPair, Witness, type LocalPair } from "../test-support/pair.js";
 import { captureLogs } from "../test-support/logs.js";
 
 const TEAM = /"tandem_team"/;
@@ -25,6 +25,8 @@ describe("routing client: reads on the reader, everything else on the writer", (
   after(async () => {
     await witness?.close();
     await database?.close();
+    await logs.flush();
+    assertNoSecrets(logs.lines, [pair?.appPassword]);
     pair?.stop();
   });
 
