@@ -65,7 +65,7 @@ EOM
   (cd "$work" && CGO_ENABLED=0 nice -n 15 go build -p "$GO_PARALLEL" -trimpath -ldflags "-s -w" \
     -o bin/ go.etcd.io/etcd/server/v3 go.etcd.io/etcd/etcdctl/v3 go.etcd.io/etcd/etcdutl/v3)
   mv "$work/bin/server" "$work/bin/etcd"
-  "$work/bin/etcd" --version | grep -q "etcd Version: ${ETCD_VERSION#v}" || die "etcd reports wrong version"
+  grep -q "etcd Version: ${ETCD_VERSION#v}" <<<"$("$work/bin/etcd" --version)" || die "etcd reports wrong version"
   rm -rf "$ETCD_DIR"; mkdir -p "$ETCD_DIR"; mv "$work/bin" "$ETCD_DIR/bin"; rm -rf "$work"
 }
 
@@ -75,7 +75,7 @@ build_coredns() {
   mkdir -p "$COREDNS_DIR.work"
   CGO_ENABLED=0 GOBIN="$COREDNS_DIR.work" nice -n 15 go install -p "$GO_PARALLEL" -trimpath -ldflags "-s -w" \
     "github.com/coredns/coredns@$COREDNS_VERSION"
-  "$COREDNS_DIR.work/coredns" -version | grep -q "CoreDNS-${COREDNS_VERSION#v}" || die "coredns reports wrong version"
+  grep -q "CoreDNS-${COREDNS_VERSION#v}" <<<"$("$COREDNS_DIR.work/coredns" -version)" || die "coredns reports wrong version"
   rm -rf "$COREDNS_DIR"; mv "$COREDNS_DIR.work" "$COREDNS_DIR"
 }
 

@@ -96,7 +96,7 @@ CGO_ENABLED=0 nice -n 15 go build -p "$GO_PARALLEL" -trimpath \
   -tags 'selinux,notest' \
   -ldflags "-s -w $LDF" -o "$WORK/bin/" "${pkgs[@]}"
 
-"$WORK/bin/kubeadm" version -o short | grep -qx "$K8S_VERSION" || die "kubeadm reports wrong version"
+[ "$("$WORK/bin/kubeadm" version -o short)" = "$K8S_VERSION" ] || die "kubeadm reports wrong version"
 rm -rf "$OUT"; mkdir -p "$OUT"
 mv "$WORK/bin" "$OUT/bin"
 echo "$K8S_VERSION" > "$OUT/version"

@@ -80,7 +80,7 @@ cp "$K8S_BIN/kubeadm" "$K8S_BIN/kubelet" "$K8S_BIN/kubectl" "$CTX/bin/"
 echo "$K8S_VERSION" >"$CTX/tandem/version"
 cat >"$CTX/Dockerfile" <<EOF
 FROM $ROOTFS_IMAGE
-# kind's node files (kind v$KIND_VERSION images/base/files)
+# kind's node files (kind $KIND_VERSION images/base/files)
 COPY kind/usr/local/bin/entrypoint /usr/local/bin/kind-entrypoint
 COPY kind/kind/ /kind/
 COPY kind/etc/crictl.yaml /etc/crictl.yaml
@@ -133,14 +133,26 @@ import_images() {
   for tar in "$IMAGES_DIR"/*.tar; do
     docker exec -i "$BUILD_CTR" ctr --namespace=k8s.io images import "${label[@]}" --all-platforms --no-unpack --digests - <"$tar" >/dev/null
   done
-  docker exec "$BUILD_CTR" ctr --namespace=k8s.io images list -q | grep -v '^sha256:' >&2
-  local want
+  local have want
+  have="$(docker exec "$BUILD_CTR" ctr --namespace=k8s.io images list -q)"
   while read -r want; do
-    docker exec "$BUILD_CTR" ctr --namespace=k8s.io images list -q | grep -qx "$want" || die "image $want missing in node"
+    grep -qx "$want" <<<"$have" || die "image $want missing in node"
+    log "preloaded $want"
   done <"$IMAGES_DIR/images.txt"
 }
 stage node-preload-images import_images
-docker exec "$BUILD_CTR" bash -c 'pkill containerd; for i in $(seq 1 20); do pgrep containerd >/dev/null || exit 0; sleep 0.5; done; exit 1'
+# Stop containerd cleanly (its metadata DB must be closed before the commit).
+# PID 1 of the build container is `sleep`, which reaps nobody: a containerd
+# that has exited lingers as a zombie, so look at the process state.
+docker exec "$BUILD_CTR" bash -c '
+  pkill -x containerd
+  for i in $(seq 1 40); do
+    alive=0
+    for p in $(pgrep -x containerd); do grep -q "^State:[[:space:]]*Z" /proc/$p/status 2>/dev/null || alive=1; done
+    [ $alive = 0 ] && exit 0
+    sleep 0.5
+  done
+  exit 1' || die "containerd did not stop in the build container"
 docker exec "$BUILD_CTR" rm -rf /tmp/containerd.log
 docker commit \
   --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' \
