@@ -39,7 +39,7 @@ stage smoke-image build_image
 stage smoke-load "$HERE/load-image.sh" "$IMG"
 
 # ---- 2. workload -------------------------------------------------------------
-"$K" delete namespace "$NS" --ignore-not-found --wait=true >/dev/null
+"$K" delete namespace "$NS" "$NS-pvc" --ignore-not-found --wait=true >/dev/null
 cleanup() {
   local rc=$?
   if [ $rc -ne 0 ]; then
@@ -48,20 +48,20 @@ cleanup() {
     "$K" -n "$NS" logs -l app=smoke-client --tail=50 >&2 || true
   fi
   [ -n "${PF_PID:-}" ] && kill "$PF_PID" 2>/dev/null
-  if [ "${SMOKE_KEEP:-0}" != 1 ]; then "$K" delete namespace "$NS" --ignore-not-found --wait=false >/dev/null 2>&1 || true; fi
+  if [ "${SMOKE_KEEP:-0}" != 1 ]; then "$K" delete namespace "$NS" "$NS-pvc" --ignore-not-found --wait=false >/dev/null 2>&1 || true; fi
   exit $rc
 }
 trap cleanup EXIT
 
-SECCTX='
-        securityContext:
-          runAsNonRoot: true
-          runAsUser: 65532
-          runAsGroup: 65532
-          readOnlyRootFilesystem: true
-          allowPrivilegeEscalation: false
-          capabilities: { drop: [ALL] }
-          seccompProfile: { type: RuntimeDefault }'
+# secctx INDENT: the restricted container securityContext, indented for YAML.
+secctx() {
+  local pad; pad="$(printf '%*s' "$1" '')"
+  printf '\n%ssecurityContext:' "$pad"
+  printf '\n%s  %s' "$pad" 'runAsNonRoot: true' "$pad" 'runAsUser: 65532' "$pad" 'runAsGroup: 65532' \
+    "$pad" 'readOnlyRootFilesystem: true' "$pad" 'allowPrivilegeEscalation: false' \
+    "$pad" 'capabilities: { drop: [ALL] }' "$pad" 'seccompProfile: { type: RuntimeDefault }'
+}
+SECCTX="$(secctx 8)"
 
 "$K" apply -f - >/dev/null <<EOF
 apiVersion: v1
@@ -148,7 +148,7 @@ port_forward() {
   PF_PID=$!
   local i
   for i in $(seq 1 30); do
-    if curl -fsS --max-time 3 "http://127.0.0.1:$port/" >&2; then kill "$PF_PID"; PF_PID=""; return 0; fi
+    if curl -fs --max-time 3 "http://127.0.0.1:$port/" >&2; then kill "$PF_PID"; PF_PID=""; return 0; fi
     sleep 1
   done
   cat "$out" >&2
@@ -156,36 +156,45 @@ port_forward() {
 }
 stage smoke-port-forward port_forward
 
+# kind's default StorageClass "standard" is the kubernetes.io/host-path
+# provisioner: the volume is a root-owned 0755 directory under the node's
+# /tmp/hostpath_pv, which fsGroup does not change. So this check runs as root
+# in its own namespace (the restricted one would refuse that); non-root pods
+# need emptyDir (what the e2e suite uses) or a chown init container.
 "$K" apply -f - >/dev/null <<EOF
 apiVersion: v1
+kind: Namespace
+metadata: { name: $NS-pvc }
+---
+apiVersion: v1
 kind: PersistentVolumeClaim
-metadata: { name: data, namespace: $NS }
+metadata: { name: data, namespace: $NS-pvc }
 spec:
   accessModes: [ReadWriteOnce]
   resources: { requests: { storage: 64Mi } }
 ---
 apiVersion: v1
 kind: Pod
-metadata: { name: pvc-writer, namespace: $NS }
+metadata: { name: pvc-writer, namespace: $NS-pvc }
 spec:
   restartPolicy: Never
   automountServiceAccountToken: false
-  securityContext: { fsGroup: 65532 }
   containers:
   - name: w
     image: $IMG
     imagePullPolicy: Never
     args: [write, /data/probe, pvc-ok]
-    volumeMounts: [{ name: data, mountPath: /data }]$SECCTX
+    securityContext: { runAsUser: 0, runAsGroup: 0 }
+    volumeMounts: [{ name: data, mountPath: /data }]
   volumes: [{ name: data, persistentVolumeClaim: { claimName: data } }]
 EOF
 pvc_ok() {
   local i phase
   for i in $(seq 1 90); do
-    phase="$("$K" -n "$NS" get pod pvc-writer -o jsonpath='{.status.phase}')"
+    phase="$("$K" -n "$NS-pvc" get pod pvc-writer -o jsonpath='{.status.phase}')"
     case "$phase" in
-      Succeeded) "$K" -n "$NS" logs pvc-writer >&2; return 0 ;;
-      Failed) "$K" -n "$NS" logs pvc-writer >&2; return 1 ;;
+      Succeeded) "$K" -n "$NS-pvc" logs pvc-writer >&2; return 0 ;;
+      Failed) "$K" -n "$NS-pvc" logs pvc-writer >&2; return 1 ;;
     esac
     sleep 2
   done
@@ -193,7 +202,7 @@ pvc_ok() {
 }
 if ! stage smoke-pvc pvc_ok; then
   log "WARN: PVC check failed (not needed by the e2e suite, which uses emptyDir)"
-  "$K" -n "$NS" describe pvc data pod/pvc-writer >&2 | tail -30 || true
+  "$K" -n "$NS-pvc" describe pvc/data pod/pvc-writer 2>&1 | tail -30 >&2 || true
   PVC_FAILED=1
 fi
 
