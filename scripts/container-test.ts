@@ -9,7 +9,10 @@
 // "N passed, N failed" line; exits 1 when a check failed.
 import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pg from "pg";
 import { startLocalPair, type LocalPair, type PgServer } from "../app/dev/local-pair.js";
 
@@ -421,12 +424,20 @@ async function main(): Promise<void> {
   const stopMs = Date.now() - stopStarted;
   const exitCode = docker(["inspect", "-f", "{{.State.ExitCode}}", name]).out;
   const logs = docker(["logs", name], { allowFail: true }).out;
+  const logFile = join(tmpdir(), `tandem-container-test-${process.pid}.log`);
+  writeFileSync(logFile, `${logs}\n`);
+  console.log(`# container logs: ${logFile}`);
   check(
     "docker stop (SIGTERM) -> exit 0 within the drain timeout",
     stopped.code === 0 && exitCode === "0" && stopMs < SHUTDOWN_TIMEOUT_MS + 5000,
     `exit ${exitCode} after ${stopMs} ms (drain timeout ${SHUTDOWN_TIMEOUT_MS} ms, SIGKILL at ${STOP_GRACE_S} s)`,
   );
-  check("shutdown logged (signal received ... shutdown complete)", /signal received/.test(logs) && /shutdown complete/.test(logs));
+  const tail = logs.split("\n").slice(-3).join(" | ").slice(0, 600);
+  check(
+    "shutdown logged (signal received ... shutdown complete)",
+    /signal received/.test(logs) && /shutdown complete/.test(logs),
+    `last lines: ${tail}`,
+  );
   const leaked = [pair.appPassword, MASTER_KEY].filter((secret) => logs.includes(secret));
   check("container logs contain no database password or master key", leaked.length === 0, `${logs.split("\n").length} log lines`);
   const jsonLines = logs.split("\n").filter((l) => l.trim() !== "");
