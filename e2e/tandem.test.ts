@@ -1,0 +1,647 @@
+// Kubernetes end-to-end suite for tandem: the Helm chart on a real cluster, in front of a real
+// PostgreSQL primary and streaming replica, with a fake OpenAI upstream — routing proven on the
+// database side (pg_stat_statements and log_connections in the postgres pods).
+//
+//   KUBECONFIG=... node --import tsx --test e2e/tandem.test.ts
+//   (make e2e: kind + official images; make e2e-offline: the offline kind cluster + local images)
+//
+// Env: TANDEM_IMAGE (tandem:dev), POSTGRES_IMAGE (postgres:16), E2E_IMAGE_PULL_POLICY
+// (IfNotPresent), E2E_KEEP=1 keeps the namespace, E2E_NAMESPACE, HELM (helm), E2E_HELM_TIMEOUT (4m).
+// One namespace per run; each scenario has its own Helm release and its own database on the
+// shared primary/replica pair. A failing scenario prints the namespace's pods, logs and events.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type * as k8s from "@kubernetes/client-node";
+import { helm, helmDeploy, helmUninstall } from "./lib/helm.js";
+import { apiError, isReady, Kube, restarts, type Pod } from "./lib/kube.js";
+import { portForward, type Forward } from "./lib/port-forward.js";
+import { PgPair, type Server } from "./lib/postgres.js";
+import { repoRoot, settings, splitImage } from "./lib/settings.js";
+import { E2E_MODEL, expectedCost, PRICES, Tandem } from "./lib/tandem.js";
+import { eventually, sleep } from "./lib/wait.js";
+
+const KEY_READ = /^SELECT .*"tandem_verification_token"/s;
+const KEY_INSERT = /^INSERT INTO .*"tandem_verification_token"/s;
+const SPEND_INSERT = /^INSERT INTO .*"tandem_spend_logs"/s;
+const KEY_SPEND_UPDATE = /^UPDATE .*"tandem_verification_token"/s;
+const ANY_WRITE = /^\s*(INSERT|UPDATE|DELETE)/i;
+
+const MASTER_KEY = `sk-e2e-master-${randomBytes(12).toString("hex")}`;
+const UPSTREAM_KEY = `sk-e2e-upstream-${randomBytes(6).toString("hex")}`;
+const kube = new Kube(settings.namespace);
+let pair: PgPair;
+const forwards: Forward[] = [];
+
+function log(line: string): void {
+  console.log(`# ${line}`);
+}
+
+/** Runs a scenario; on failure prints the namespace's pods, logs and events, then fails. */
+function scenario(run: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    try {
+      await run();
+    } catch (error) {
+      log(`FAILED: ${error instanceof Error ? error.message : String(error)}`);
+      await kube.dump();
+      throw error;
+    }
+  };
+}
+
+// ---- the things each scenario deploys -----------------------------------------------------------
+
+interface Release {
+  name: string;
+  database: string;
+  fullname: string;
+  selector: string;
+  tandem: Tandem;
+  forward: Forward;
+}
+
+function chartValues(db: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const { repository, tag } = splitImage(settings.tandemImage);
+  return {
+    image: { repository, tag, pullPolicy: settings.pullPolicy },
+    masterKey: MASTER_KEY,
+    proxyConfig: {
+      model_list: [
+        {
+          model_name: E2E_MODEL,
+          litellm_params: { model: "openai/echo", api_base: "http://fake-upstream:8080/v1", api_key: "os.environ/UPSTREAM_API_KEY" },
+          model_info: { input_cost_per_token: PRICES.input, output_cost_per_token: PRICES.output },
+        },
+      ],
+    },
+    extraEnv: [{ name: "UPSTREAM_API_KEY", value: UPSTREAM_KEY }],
+    db,
+    // Small requests so six releases fit next to the control plane on a 2-core node; quick probes
+    // so `helm install --wait` returns soon after the pod is ready.
+    resources: { requests: { cpu: "10m", memory: "64Mi" } },
+    readinessProbe: { periodSeconds: 2 },
+    startupProbe: { periodSeconds: 2, failureThreshold: 60 },
+    ...extra,
+  };
+}
+
+async function forwardTo(release: { selector: string }): Promise<{ forward: Forward; tandem: Tandem }> {
+  const pod = await kube.readyPod(release.selector);
+  const forward = await portForward(kube.kc, settings.namespace, pod.metadata!.name!, 4000);
+  forwards.push(forward);
+  return { forward, tandem: new Tandem(forward.base, MASTER_KEY) };
+}
+
+async function install(name: string, database: string, db: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<Release> {
+  const { seconds } = await helmDeploy("install", name, settings.namespace, chartValues(db, extra));
+  log(`helm install ${name} (${database}) took ${seconds}s`);
+  const release = {
+    name,
+    database,
+    fullname: `${name}-tandem`,
+    selector: `app.kubernetes.io/instance=${name},app.kubernetes.io/component=proxy`,
+  };
+  return { ...release, ...(await forwardTo(release)) };
+}
+
+async function finish(release: Release): Promise<void> {
+  await release.forward.close();
+  if (!settings.keep) await helmUninstall(release.name, settings.namespace).catch((error: unknown) => log(String(error)));
+}
+
+function deployFakeUpstream(): Promise<void> {
+  const labels = { app: "fake-upstream" };
+  const deployment: k8s.V1Deployment = {
+    metadata: { name: "fake-upstream", labels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          automountServiceAccountToken: false,
+          securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } },
+          containers: [
+            {
+              name: "fake-upstream",
+              image: settings.tandemImage,
+              imagePullPolicy: settings.pullPolicy,
+              command: ["node", "/fake/fake-upstream.mjs"],
+              env: [
+                { name: "PORT", value: "8080" },
+                { name: "EXPECT_API_KEY", value: UPSTREAM_KEY },
+              ],
+              ports: [{ name: "http", containerPort: 8080 }],
+              readinessProbe: { httpGet: { path: "/healthz", port: 8080 }, periodSeconds: 2 },
+              resources: { requests: { cpu: "10m", memory: "32Mi" } },
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+              volumeMounts: [{ name: "fake", mountPath: "/fake", readOnly: true }],
+            },
+          ],
+          volumes: [{ name: "fake", configMap: { name: "fake-upstream" } }],
+        },
+      },
+    },
+  };
+  return (async () => {
+    await kube.createConfigMap("fake-upstream", {
+      "fake-upstream.mjs": readFileSync(join(repoRoot, "e2e/fixtures/fake-upstream.mjs"), "utf8"),
+    });
+    await kube.createDeployment(deployment);
+    await kube.createService({
+      metadata: { name: "fake-upstream" },
+      spec: { selector: labels, ports: [{ name: "http", port: 8080, targetPort: 8080 }] },
+    });
+    await kube.waitDeploymentReady("fake-upstream", 180_000);
+  })();
+}
+
+// ---- checks shared by the scenarios --------------------------------------------------------------
+
+async function keySpend(database: string, alias: string): Promise<{ rows: number; rowsSpend: number; keySpend: number }> {
+  const out = await pair.psql(
+    "primary",
+    database,
+    `SELECT (SELECT count(*) FROM tandem_spend_logs l WHERE l.api_key = k.token) || '|' ||
+            (SELECT coalesce(sum(l.spend), 0) FROM tandem_spend_logs l WHERE l.api_key = k.token) || '|' || k.spend
+       FROM tandem_verification_token k WHERE k.key_alias = '${alias}'`,
+  );
+  const [rows, rowsSpend, spend] = out.split("|").map(Number);
+  return { rows: rows ?? NaN, rowsSpend: rowsSpend ?? NaN, keySpend: spend ?? NaN };
+}
+
+/**
+ * Key creation and spend on the primary; key lookups (GET /key/info and the completion's key check)
+ * on `readsOn` — proven by pg_stat_statements on both servers, reset before each step.
+ */
+async function proveRouting(r: Release, readsOn: Server): Promise<{ key: string; alias: string }> {
+  const other: Server = readsOn === "primary" ? "replica" : "primary";
+  // Without a reader, the replica's statistics of this database are never reset: the scenario
+  // checks afterwards that it saw no statement at all.
+  const reset = () => (readsOn === "replica" ? pair.reset(r.database) : pair.resetStatements("primary", r.database));
+  const alias = `${r.name}-${randomBytes(3).toString("hex")}`;
+
+  await reset();
+  const { key, result } = await r.tandem.generateKey({ key_alias: alias, models: [E2E_MODEL], max_budget: 100 });
+  assert.equal((result.body as { key_alias?: string }).key_alias, alias);
+  const created = await pair.count(r.database, KEY_INSERT);
+  assert.ok(
+    created.primary >= 1 && created.replica === 0,
+    `key creation: INSERTs ${JSON.stringify(created)} (expected on the primary only)`,
+  );
+
+  // The reader answers for the key only once the replica has replayed its creation.
+  await pair.waitReplayed();
+  await reset();
+  for (let i = 0; i < 3; i++) {
+    const info = await r.tandem.keyInfo(key);
+    assert.equal(info.status, 200, info.text);
+    assert.equal((info.body as { info?: { key_alias?: string } }).info?.key_alias, alias);
+  }
+  const self = await r.tandem.keyInfo(key, key);
+  assert.equal(self.status, 200, `key/info with the key itself: ${self.text}`);
+  const lookups = await pair.count(r.database, KEY_READ);
+  assert.ok(
+    lookups[readsOn] >= 4 && lookups[other] === 0,
+    `GET /key/info ×4: key SELECTs ${JSON.stringify(lookups)} (expected ≥ 4 on the ${readsOn}, none on the ${other})`,
+  );
+
+  await reset();
+  const content = `hello from ${r.name}`;
+  const completion = await r.tandem.chat(key, content);
+  assert.equal(completion.status, 200, completion.text);
+  const body = completion.body as { choices?: Array<{ message?: { content?: string } }>; usage?: { prompt_tokens?: number } };
+  assert.equal(body.choices?.[0]?.message?.content, `echo: ${content}`);
+  assert.ok(body.usage?.prompt_tokens, `usage passed through: ${completion.text}`);
+  // Spend is recorded after the response: wait for the spend row and the key's increment.
+  const writes = await eventually(
+    "the spend row and the key's spend increment on the primary",
+    async () => ({ spend: await pair.count(r.database, SPEND_INSERT), update: await pair.count(r.database, KEY_SPEND_UPDATE) }),
+    (w) => w.spend.primary >= 1 && w.update.primary >= 1,
+    { timeoutMs: 20_000 },
+  );
+  assert.equal(writes.spend.replica + writes.update.replica, 0, `spend writes on the replica: ${JSON.stringify(writes)}`);
+  const check = await pair.count(r.database, KEY_READ);
+  assert.ok(
+    check[readsOn] >= 1 && check[other] === 0,
+    `completion's key check: key SELECTs ${JSON.stringify(check)} (expected on the ${readsOn} only)`,
+  );
+  const replicaWrites = await pair.count(r.database, ANY_WRITE);
+  assert.equal(replicaWrites.replica, 0, "no write statement ran on the replica");
+
+  const spend = await keySpend(r.database, alias);
+  const cost = expectedCost(content);
+  assert.equal(spend.rows, 1, `spend rows for the key: ${JSON.stringify(spend)}`);
+  assert.ok(
+    Math.abs(spend.rowsSpend - cost) < 1e-12 && Math.abs(spend.keySpend - cost) < 1e-12,
+    `spend ${JSON.stringify(spend)} vs cost ${cost}`,
+  );
+  log(`${r.name}: key creation and spend on the primary; ${lookups[readsOn]} key lookups + completion key check on the ${readsOn}`);
+  return { key, alias };
+}
+
+function envOf(deployment: k8s.V1Deployment): Map<string, k8s.V1EnvVar> {
+  const container = deployment.spec?.template.spec?.containers.find((c) => c.name === "tandem");
+  return new Map((container?.env ?? []).map((e) => [e.name, e]));
+}
+
+/** No database URL or password anywhere in the release's Deployment, ReplicaSets or Pods (serialized whole). */
+async function assertNoCredentialsInSpecs(r: Release): Promise<void> {
+  const deployment = await kube.readDeployment(r.fullname);
+  const replicaSets = await kube.replicaSets(r.selector);
+  const pods = await kube.pods(`app.kubernetes.io/instance=${r.name}`);
+  assert.ok(pods.length >= 1 && replicaSets.length >= 1);
+  const objects: Array<[string, unknown]> = [
+    [`Deployment ${r.fullname}`, deployment],
+    ...replicaSets.map((rs): [string, unknown] => [`ReplicaSet ${rs.metadata?.name}`, rs]),
+    ...pods.map((p): [string, unknown] => [`Pod ${p.metadata?.name}`, p]),
+  ];
+  for (const [what, object] of objects) {
+    const text = JSON.stringify(object);
+    assert.ok(!text.includes(pair.appPassword), `the database password appears in ${what}`);
+    assert.ok(!text.includes("postgresql://"), `a postgresql:// URL appears in ${what}`);
+  }
+}
+
+function secretRef(env: Map<string, k8s.V1EnvVar>, name: string): { name?: string; key?: string } | undefined {
+  const ref = env.get(name)?.valueFrom?.secretKeyRef;
+  return ref ? { name: ref.name, key: ref.key } : undefined;
+}
+
+// ---- the suite -----------------------------------------------------------------------------------
+
+describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
+  before(
+    async () => {
+      const started = Date.now();
+      log(`cluster ${kube.server}; namespace ${settings.namespace}; tandem ${settings.tandemImage}; postgres ${settings.postgresImage}`);
+      try {
+        await kube.createNamespace();
+        const hex = () => randomBytes(12).toString("hex");
+        [pair] = await Promise.all([PgPair.deploy(kube, { superuser: hex(), replication: hex(), app: hex() }), deployFakeUpstream()]);
+        for (const db of ["e2e_existing", "e2e_plain", "e2e_single", "e2e_outage", "e2e_upgrade", "e2e_migrate"])
+          await pair.createDatabase(db);
+        await pair.waitReplayed();
+        log(`set-up (primary + streaming replica, fake upstream, 6 databases) took ${Math.round((Date.now() - started) / 1000)}s`);
+      } catch (error) {
+        log(`set-up FAILED: ${error instanceof Error ? error.message : apiError(error)}`);
+        await kube.dump();
+        throw error;
+      }
+    },
+    { timeout: 420_000 },
+  );
+
+  after(async () => {
+    for (const f of forwards) await f.close().catch(() => undefined);
+    if (settings.keep) log(`E2E_KEEP=1: namespace ${settings.namespace} kept`);
+    else await kube.deleteNamespace().catch((error: unknown) => log(`deleting namespace: ${apiError(error)}`));
+  });
+
+  it(
+    "1. db.useExisting + db.secret.readReplicaUrlKey: lookups on the replica, writes on the primary, no credential in any spec",
+    { timeout: 300_000 },
+    scenario(async () => {
+      const database = "e2e_existing";
+      const secret = "e2e-existing-db";
+      await kube.createSecret(secret, {
+        username: pair.appUser,
+        password: pair.appPassword,
+        readReplicaUrl: pair.url("replica", database),
+      });
+      const r = await install("e2e-existing", database, {
+        useExisting: true,
+        endpoint: "pg-primary",
+        database,
+        port: 5432,
+        secret: { name: secret, usernameKey: "username", passwordKey: "password", readReplicaUrlKey: "readReplicaUrl" },
+      });
+      const ready = await r.tandem.readiness();
+      assert.deepEqual(ready, { status: 200, writer: "connected", reader: "connected" });
+
+      const env = envOf(await kube.readDeployment(r.fullname));
+      assert.equal(env.get("DATABASE_HOST")?.value, "pg-primary");
+      assert.equal(env.get("DATABASE_NAME")?.value, database);
+      assert.deepEqual(secretRef(env, "DATABASE_PASSWORD"), { name: secret, key: "password" });
+      assert.deepEqual(secretRef(env, "DATABASE_URL_READ_REPLICA"), { name: secret, key: "readReplicaUrl" });
+      assert.ok(!env.has("DATABASE_URL"), "no DATABASE_URL in useExisting mode");
+
+      await proveRouting(r, "replica");
+      await assertNoCredentialsInSpecs(r);
+      await finish(r);
+    }),
+  );
+
+  it(
+    "2. db.url + db.readReplicaUrl: the same routing; the URLs only in the chart-managed Secret",
+    { timeout: 300_000 },
+    scenario(async () => {
+      const database = "e2e_plain";
+      const r = await install("e2e-plain", database, { url: pair.url("primary", database), readReplicaUrl: pair.url("replica", database) });
+      assert.deepEqual(await r.tandem.readiness(), { status: 200, writer: "connected", reader: "connected" });
+
+      const stored = await kube.readSecret(r.fullname);
+      assert.equal(stored.DATABASE_URL, pair.url("primary", database), "chart-managed Secret holds DATABASE_URL");
+      assert.equal(stored.DATABASE_URL_READ_REPLICA, pair.url("replica", database), "chart-managed Secret holds DATABASE_URL_READ_REPLICA");
+      const env = envOf(await kube.readDeployment(r.fullname));
+      assert.deepEqual(secretRef(env, "DATABASE_URL"), { name: r.fullname, key: "DATABASE_URL" });
+      assert.deepEqual(secretRef(env, "DATABASE_URL_READ_REPLICA"), { name: r.fullname, key: "DATABASE_URL_READ_REPLICA" });
+
+      await proveRouting(r, "replica");
+      await assertNoCredentialsInSpecs(r);
+      await finish(r);
+    }),
+  );
+
+  it(
+    "3. no reader value: everything on the primary, reader disabled, the replica sees nothing of that database",
+    { timeout: 300_000 },
+    scenario(async () => {
+      const database = "e2e_single";
+      const r = await install("e2e-single", database, { url: pair.url("primary", database) });
+      assert.deepEqual(await r.tandem.readiness(), { status: 200, writer: "connected", reader: "disabled" });
+      const env = envOf(await kube.readDeployment(r.fullname));
+      assert.ok(!env.has("DATABASE_URL_READ_REPLICA"), "no DATABASE_URL_READ_REPLICA without a reader value");
+      assert.ok(!("DATABASE_URL_READ_REPLICA" in (await kube.readSecret(r.fullname))));
+
+      await proveRouting(r, "primary");
+      const onReplica = await pair.statements("replica", database);
+      assert.deepEqual(onReplica, [], `statements of ${database} on the replica: ${JSON.stringify(onReplica).slice(0, 500)}`);
+      const replicaLog = await pair.log("replica");
+      assert.ok(!replicaLog.includes(`database=${database}`), `the replica's log shows a connection to ${database}`);
+      await assertNoCredentialsInSpecs(r);
+      await finish(r);
+    }),
+  );
+
+  it(
+    "4. replica outage under a request loop: no failed request, pods stay Ready, reader degraded, then reads back on the replica",
+    { timeout: 420_000 },
+    scenario(async () => {
+      const database = "e2e_outage";
+      const r = await install("e2e-outage", database, {
+        url: pair.url("primary", database),
+        readReplicaUrl: pair.url("replica", database),
+        healthCheckIntervalMs: 2000,
+      });
+      assert.deepEqual(await r.tandem.readiness(), { status: 200, writer: "connected", reader: "connected" });
+      const { key } = await r.tandem.generateKey({ key_alias: "outage", models: [E2E_MODEL], max_budget: 1000 });
+      await pair.waitReplayed();
+      const proxyPods = async () => kube.pods(r.selector);
+      const podsBefore = await proxyPods();
+      const restartsBefore = podsBefore.reduce((n, p) => n + restarts(p), 0);
+
+      const loop = requestLoop(r.tandem, key, { workers: 2, maxRequests: 6000, maxMs: 240_000, pauseMs: 20 });
+      // Pods are sampled every second from the scale-down until reads are back on the replica.
+      const notReady: string[] = [];
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const pods = await proxyPods().catch(() => [] as Pod[]);
+          const ready = pods.filter(isReady);
+          if (ready.length !== podsBefore.length) notReady.push(`${new Date().toISOString()}: ${ready.length}/${podsBefore.length} Ready`);
+          await sleep(1000);
+        }
+      })();
+      try {
+        await sleep(3000);
+        const beforeOutage = loop.stats();
+        assert.ok(beforeOutage.ok > 0 && beforeOutage.failed === 0, `loop before the outage: ${JSON.stringify(beforeOutage)}`);
+
+        const down = Date.now();
+        await kube.scaleDeployment("pg-replica", 0);
+        await eventually(
+          "the replica pod to be gone",
+          () => kube.pods("app=pg-replica"),
+          (p) => p.length === 0,
+          { timeoutMs: 90_000 },
+        );
+        const degraded = await eventually(
+          'readiness to report the reader "degraded"',
+          () => r.tandem.readiness(),
+          (x) => x.reader === "degraded",
+          { timeoutMs: 30_000, intervalMs: 500 },
+        );
+        assert.deepEqual(degraded, { status: 200, writer: "connected", reader: "degraded" });
+        // Keep the replica away a little longer, under load.
+        const atDegraded = loop.stats();
+        await sleep(8000);
+        const duringOutage = loop.stats();
+        assert.ok(duringOutage.ok > atDegraded.ok, "requests kept being answered while the replica was down");
+        assert.equal((await r.tandem.readiness()).reader, "degraded");
+
+        await kube.scaleDeployment("pg-replica", 1);
+        await kube.waitDeploymentReady("pg-replica", 240_000);
+        const back = Date.now();
+        const outageSeconds = Math.round((back - down) / 1000);
+        await pair.resetStatements("replica", database);
+        const returned = await eventually(
+          "key lookups to run on the replica again (pg_stat_statements on the new replica)",
+          () => pair.count(database, KEY_READ),
+          (c) => c.replica >= 1,
+          { timeoutMs: 30_000, intervalMs: 1000 },
+        );
+        const returnSeconds = Math.round((Date.now() - back) / 100) / 10;
+        await eventually(
+          'readiness to report the reader "connected"',
+          () => r.tandem.readiness(),
+          (x) => x.reader === "connected",
+          {
+            timeoutMs: 30_000,
+            intervalMs: 500,
+          },
+        );
+        sampling = false;
+        await sampler;
+        const result = await loop.stop();
+        const answeredDuring = duringOutage.ok - beforeOutage.ok;
+        log(
+          `replica outage: ${result.total} requests, ${result.failed} failed ` +
+            `(${result.ok} ok; ${answeredDuring}+ answered while the replica was down; outage ${outageSeconds}s; ` +
+            `key lookups back on the replica ${returnSeconds}s after it was Ready: ${returned.replica} SELECTs)`,
+        );
+        assert.equal(result.failed, 0, `failed requests: ${result.failures.join(" | ")}`);
+        assert.ok(!result.exhausted, "the request loop reached its bound before the outage was over");
+        assert.deepEqual(notReady, [], "tandem pods stayed Ready");
+        const podsAfter = await proxyPods();
+        assert.deepEqual(
+          podsAfter.map((p) => p.metadata?.name).sort(),
+          podsBefore.map((p) => p.metadata?.name).sort(),
+          "same tandem pods as before the outage",
+        );
+        assert.equal(
+          podsAfter.reduce((n, p) => n + restarts(p), 0),
+          restartsBefore,
+          "no tandem container restarted",
+        );
+        assert.deepEqual(r.forward.errors, [], "port-forward errors");
+      } finally {
+        sampling = false;
+        await loop.stop();
+        await sampler;
+        await kube.scaleDeployment("pg-replica", 1).catch(() => undefined);
+      }
+      await finish(r);
+    }),
+  );
+
+  it(
+    "5. helm upgrade from db.readReplicaUrl to db.secret.readReplicaUrlKey rolls the pods and keeps reads on the replica",
+    { timeout: 300_000 },
+    scenario(async () => {
+      const database = "e2e_upgrade";
+      const name = "e2e-upgrade";
+      const plain = { url: pair.url("primary", database), readReplicaUrl: pair.url("replica", database) };
+      const r = await install(name, database, plain);
+      await kube.waitDeploymentReady("pg-replica", 240_000); // the outage scenario may have just brought it back
+      const { key } = await proveRouting(r, "replica");
+      const oldPods = (await kube.pods(r.selector)).map((p) => p.metadata!.name!);
+      const oldReplicaSets = new Set((await kube.pods(r.selector)).map((p) => p.metadata?.ownerReferences?.[0]?.name));
+      await r.forward.close();
+
+      const secret = "e2e-upgrade-reader";
+      await kube.createSecret(secret, { readReplicaUrl: pair.url("replica", database) });
+      const { seconds } = await helmDeploy(
+        "upgrade",
+        name,
+        settings.namespace,
+        chartValues({ ...plain, readReplicaUrl: "", secret: { name: secret, readReplicaUrlKey: "readReplicaUrl" } }),
+      );
+      log(`helm upgrade ${name} took ${seconds}s`);
+
+      const env = envOf(await kube.readDeployment(r.fullname));
+      assert.deepEqual(secretRef(env, "DATABASE_URL_READ_REPLICA"), { name: secret, key: "readReplicaUrl" });
+      assert.ok(!("DATABASE_URL_READ_REPLICA" in (await kube.readSecret(r.fullname))), "the reader URL left the chart-managed Secret");
+      const newPods = (await kube.pods(r.selector)).filter(isReady);
+      assert.ok(newPods.length >= 1, "a Ready pod after the upgrade");
+      for (const pod of newPods) {
+        assert.ok(!oldPods.includes(pod.metadata!.name!), `pod ${pod.metadata?.name} survived the upgrade`);
+        assert.ok(!oldReplicaSets.has(pod.metadata?.ownerReferences?.[0]?.name), `pod ${pod.metadata?.name} is from the old ReplicaSet`);
+      }
+      await eventually(
+        "the old pods to be gone",
+        () => kube.pods(r.selector),
+        (p) => p.every((x) => !oldPods.includes(x.metadata!.name!)),
+        { timeoutMs: 90_000 },
+      );
+      log(`${name}: pods ${oldPods.join(",")} → ${newPods.map((p) => p.metadata?.name).join(",")}`);
+
+      const upgraded: Release = { ...r, ...(await forwardTo(r)) };
+      await eventually(
+        'readiness with the reader "connected"',
+        () => upgraded.tandem.readiness(),
+        (x) => x.reader === "connected",
+        {
+          timeoutMs: 30_000,
+        },
+      );
+      await pair.reset(database);
+      for (let i = 0; i < 3; i++) assert.equal((await upgraded.tandem.keyInfo(key)).status, 200);
+      const lookups = await pair.count(database, KEY_READ);
+      assert.ok(lookups.replica >= 3 && lookups.primary === 0, `key lookups after the upgrade: ${JSON.stringify(lookups)}`);
+      await proveRouting(upgraded, "replica");
+      await assertNoCredentialsInSpecs(upgraded);
+      await finish(upgraded);
+    }),
+  );
+
+  it(
+    "6. the migration hook Job ran against the primary only",
+    { timeout: 300_000 },
+    scenario(async () => {
+      const database = "e2e_migrate";
+      await kube.waitDeploymentReady("pg-replica", 240_000);
+      const r = await install("e2e-migrate", database, {
+        url: pair.url("primary", database),
+        readReplicaUrl: pair.url("replica", database),
+      });
+
+      const migrations = readdirSync(join(repoRoot, "prisma/migrations"))
+        .filter((f) => statSync(join(repoRoot, "prisma/migrations", f)).isDirectory())
+        .sort();
+      const applied = await pair.psql(
+        "primary",
+        database,
+        "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY 1",
+      );
+      assert.deepEqual(applied.split("\n").filter(Boolean), migrations, "_prisma_migrations on the primary");
+
+      const migrateLine = new RegExp(`connection authorized: user=${pair.appUser} database=${database} application_name=tandem-migrate`);
+      const primaryLog = await pair.log("primary");
+      assert.match(primaryLog, migrateLine, "the primary's log shows the migration Job's connection");
+      const replicaLog = await eventually(
+        "the replica's log to show tandem's reader connection (log_connections works there)",
+        () => pair.log("replica"),
+        (text) => text.includes(`database=${database} application_name=tandem-reader`),
+        { timeoutMs: 30_000 },
+      );
+      assert.ok(!replicaLog.includes("application_name=tandem-migrate"), "the migration Job connected to the replica");
+      assert.ok(!primaryLog.includes(`database=${database} application_name=tandem-reader`), "tandem's reader connected to the primary");
+
+      const hooks = await helm(["get", "hooks", r.name, "--namespace", settings.namespace]);
+      assert.match(hooks, /kind: Job/);
+      assert.match(hooks, new RegExp(`name: ${r.fullname}-migrate`));
+      assert.match(hooks, /- migrate\b|\["migrate"\]/);
+      assert.ok(!hooks.includes("DATABASE_URL_READ_REPLICA"), "the hooks mention DATABASE_URL_READ_REPLICA");
+      assert.ok(!hooks.includes(Buffer.from(pair.url("replica", database)).toString("base64")), "the hooks carry the reader URL");
+      log(`${r.name}: ${applied.split("\n").length} migration(s) recorded on the primary; tandem-migrate only in the primary's log`);
+      await finish(r);
+    }),
+  );
+});
+
+// ---- the request loop of the outage scenario -----------------------------------------------------
+
+interface LoopStats {
+  total: number;
+  ok: number;
+  failed: number;
+  failures: string[];
+  exhausted: boolean;
+}
+
+/** key/info and chat completions from `workers` loops until stopped, or until the count or time bound. */
+function requestLoop(
+  tandem: Tandem,
+  key: string,
+  { workers, maxRequests, maxMs, pauseMs }: { workers: number; maxRequests: number; maxMs: number; pauseMs: number },
+): { stats: () => LoopStats; stop: () => Promise<LoopStats> } {
+  const started = Date.now();
+  let running = true;
+  const s: LoopStats = { total: 0, ok: 0, failed: 0, failures: [], exhausted: false };
+  const worker = async (n: number) => {
+    for (let i = n; running; i++) {
+      if (s.total >= maxRequests || Date.now() - started >= maxMs) {
+        s.exhausted = true;
+        return;
+      }
+      s.total++;
+      const what = i % 2 === 0 ? "key/info" : "chat";
+      try {
+        const r = what === "key/info" ? await tandem.keyInfo(key) : await tandem.chat(key, "outage check");
+        if (r.status === 200) s.ok++;
+        else {
+          s.failed++;
+          if (s.failures.length < 10) s.failures.push(`${new Date().toISOString()} ${what}: ${r.status} ${r.text.slice(0, 200)}`);
+        }
+      } catch (error) {
+        s.failed++;
+        if (s.failures.length < 10)
+          s.failures.push(`${new Date().toISOString()} ${what}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      await sleep(pauseMs);
+    }
+  };
+  const done = Promise.all(Array.from({ length: workers }, (_, n) => worker(n)));
+  return {
+    stats: () => ({ ...s, failures: [...s.failures] }),
+    stop: async () => {
+      running = false;
+      await done;
+      return { ...s, failures: [...s.failures] };
+    },
+  };
+}
