@@ -66,7 +66,7 @@ log "using $("${COMPOSE[@]}" version 2>/dev/null | head -n1)"
 # --- images --------------------------------------------------------------------------------------
 scripts/ensure-docker.sh
 docker image inspect "$TANDEM_IMAGE" >/dev/null 2>&1 || scripts/build-image.sh "$TANDEM_IMAGE"
-docker image inspect "$POSTGRES_IMAGE" >/dev/null 2>&1 || docker/postgres/build.sh "$POSTGRES_IMAGE"
+if [ "$POSTGRES_IMAGE" = local/postgres:15 ]; then docker/postgres/build.sh "$POSTGRES_IMAGE"; fi
 
 # --- the stack -----------------------------------------------------------------------------------
 PROJECT="tandem-composetest-$$"
@@ -116,7 +116,7 @@ key_selects() { # SELECTs on the key table that <service> executed
 
 start=$(date +%s)
 log "docker compose up ($PROJECT, postgres $POSTGRES_IMAGE, tandem $TANDEM_IMAGE, port $TANDEM_PORT)"
-if dc up -d --no-build --pull never --quiet-pull >/tmp/"$PROJECT".up.log 2>&1; then
+if dc up -d --no-build --pull missing --quiet-pull >/tmp/"$PROJECT".up.log 2>&1; then
   check "docker compose up -d" 1
 else
   check "docker compose up -d" 0 "$(tail -n 5 /tmp/"$PROJECT".up.log | tr '\n' ' ')"

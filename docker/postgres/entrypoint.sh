@@ -61,8 +61,10 @@ if [ "$(id -u)" = 0 ]; then
     exec setpriv --reuid=postgres --regid=postgres --init-groups bash "${BASH_SOURCE[0]}" "$@"
   elif command -v gosu >/dev/null 2>&1; then
     exec gosu postgres bash "${BASH_SOURCE[0]}" "$@"
+  elif command -v su-exec >/dev/null 2>&1; then # Alpine variants of the official image
+    exec su-exec postgres bash "${BASH_SOURCE[0]}" "$@"
   else
-    die "running as root and neither setpriv nor gosu is available to drop to the postgres user"
+    die "running as root and none of setpriv, gosu, su-exec is available to drop to the postgres user"
   fi
 fi
 
