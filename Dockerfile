@@ -75,6 +75,7 @@ RUN --mount=type=secret,id=ca_bundle,target=/run/secrets/ca_bundle \
 # ---------------------------------------------------------------------------------------------
 # runtime
 FROM ${NODE_IMAGE} AS runtime
+ARG NODE_IMAGE
 ARG VERSION=0.0.0-dev
 ARG REVISION=unknown
 ARG CREATED=unknown
