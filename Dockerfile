@@ -47,7 +47,7 @@ RUN npm run build \
  && test -f dist/app/cli.js
 
 # ---------------------------------------------------------------------------------------------
-# prod-deps: runtime dependencies only, from the npm cache the deps stage filled.
+# prod-deps: runtime dependencies only (the npm cache mount is shared with the deps stage).
 #  --omit=optional as well: @prisma/client's optional peers `prisma` and `typescript` are marked
 #  devOptional in the lockfile, and npm keeps devOptional packages unless both dev and optional
 #  are omitted. That pair would bring the Prisma CLI, @prisma/engines and TypeScript (~250 MB).
