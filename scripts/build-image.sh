@@ -77,7 +77,9 @@ VERSION="$(node -p 'require(process.argv[1]).version' "$ROOT/package.json" 2>/de
   sed -n 's/^  "version": "\(.*\)",$/\1/p' "$ROOT/package.json")"
 REVISION="$(git -C "$ROOT" rev-parse --verify -q HEAD 2>/dev/null || echo unknown)"
 if [ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -n1)" ]; then REVISION="$REVISION-dirty"; fi
-CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+# The commit's time, not the build's: rebuilding an unchanged tree gives the same image.
+CREATED="$(TZ=UTC0 git -C "$ROOT" log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null ||
+  date -u +%Y-%m-%dT%H:%M:%SZ)"
 
 log "${BUILD[*]} -> $TAG"
 start=$(date +%s)
