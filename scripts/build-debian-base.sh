@@ -21,7 +21,7 @@ if [ ! -s "$TARBALL" ]; then
   trap 'rm -rf "$ROOT"' EXIT
   echo "build-debian-base: debootstrap bookworm (about a minute)" >&2
   debootstrap --variant=minbase bookworm "$ROOT" http://deb.debian.org/debian >/dev/null
-  rm -rf "$ROOT"/var/lib/apt/lists/* "$ROOT"/var/cache/apt/*.bin
+  rm -rf "$ROOT"/var/lib/apt/lists/* "$ROOT"/var/cache/apt/*.bin "$ROOT"/var/cache/apt/archives/*.deb
   tar -C "$ROOT" -cf "$TARBALL.tmp" .
   mv "$TARBALL.tmp" "$TARBALL"
 fi

@@ -33,6 +33,9 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       // secrets and URL passwords are replaced before it is written.
       hooks: { streamWrite: scrub },
     },
-    destination ?? pino.destination({ fd: 1, sync: false }),
+    // Synchronous: an async destination can stall for good after a burst into
+    // a pipe (container stdout), silently dropping every later line — the
+    // shutdown lines included (pino#1562, sonic-boom#162).
+    destination ?? pino.destination({ fd: 1, sync: true }),
   );
 }
