@@ -15,6 +15,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type * as k8s from "@kubernetes/client-node";
+import { parseAllDocuments } from "yaml";
 import { helm, helmDeploy, helmUninstall } from "./lib/helm.js";
 import { apiError, isReady, Kube, restarts, type Pod } from "./lib/kube.js";
 import { portForward, type Forward } from "./lib/port-forward.js";
@@ -269,6 +270,14 @@ async function assertNoCredentialsInSpecs(r: Release): Promise<void> {
 function secretRef(env: Map<string, k8s.V1EnvVar>, name: string): { name?: string; key?: string } | undefined {
   const ref = env.get(name)?.valueFrom?.secretKeyRef;
   return ref ? { name: ref.name, key: ref.key } : undefined;
+}
+
+interface HookObject {
+  kind?: string;
+  metadata?: { name?: string; annotations?: Record<string, string> };
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  spec?: { template?: { spec?: { containers?: Array<{ args?: string[]; env?: Array<{ name: string }> }> } } };
 }
 
 // ---- the suite -----------------------------------------------------------------------------------
@@ -581,12 +590,33 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
       assert.ok(!replicaLog.includes("application_name=tandem-migrate"), "the migration Job connected to the replica");
       assert.ok(!primaryLog.includes(`database=${database} application_name=tandem-reader`), "tandem's reader connected to the primary");
 
-      const hooks = await helm(["get", "hooks", r.name, "--namespace", settings.namespace]);
-      assert.match(hooks, /kind: Job/);
-      assert.match(hooks, new RegExp(`name: ${r.fullname}-migrate`));
-      assert.match(hooks, /- migrate\b|\["migrate"\]/);
-      assert.ok(!hooks.includes("DATABASE_URL_READ_REPLICA"), "the hooks mention DATABASE_URL_READ_REPLICA");
-      assert.ok(!hooks.includes(Buffer.from(pair.url("replica", database)).toString("base64")), "the hooks carry the reader URL");
+      // The hooks as Helm stored them: the Job (and, in plain-URL mode, its hook Secret) get the
+      // writer only. Parsed, not grepped: the template's comments name DATABASE_URL_READ_REPLICA.
+      const hooksText = await helm(["get", "hooks", r.name, "--namespace", settings.namespace]);
+      const hooks = parseAllDocuments(hooksText)
+        .map((d) => d.toJS() as HookObject | null)
+        .filter((o): o is HookObject => o !== null);
+      const job = hooks.find((o) => o.kind === "Job");
+      assert.ok(job, `helm get hooks shows a Job: ${hooks.map((o) => `${o.kind}/${o.metadata?.name}`).join(", ")}`);
+      assert.equal(job.metadata?.name, `${r.fullname}-migrate`);
+      assert.match(String(job.metadata?.annotations?.["helm.sh/hook"]), /pre-install/);
+      const containers = job.spec?.template?.spec?.containers ?? [];
+      assert.deepEqual(
+        containers.map((c) => c.args),
+        [["migrate"]],
+      );
+      const envNames = containers.flatMap((c) => (c.env ?? []).map((e) => e.name));
+      assert.ok(envNames.includes("DATABASE_URL"), `the Job's env: ${envNames.join(", ")}`);
+      assert.ok(!envNames.includes("DATABASE_URL_READ_REPLICA"), `the Job's env: ${envNames.join(", ")}`);
+      for (const o of hooks.filter((x) => x.kind === "Secret")) {
+        const keys = [...Object.keys(o.data ?? {}), ...Object.keys(o.stringData ?? {})];
+        assert.ok(!keys.includes("DATABASE_URL_READ_REPLICA"), `hook Secret ${o.metadata?.name} keys: ${keys.join(", ")}`);
+      }
+      const readerUrl = pair.url("replica", database);
+      assert.ok(
+        !hooksText.includes(readerUrl) && !hooksText.includes(Buffer.from(readerUrl).toString("base64")),
+        "the hooks carry the reader URL",
+      );
       log(`${r.name}: ${applied.split("\n").length} migration(s) recorded on the primary; tandem-migrate only in the primary's log`);
       await finish(r);
     }),
