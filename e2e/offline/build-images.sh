@@ -28,7 +28,7 @@ echo "$OUT"
 
 exec 6>"$E2E_CACHE/.build-images.lock"; flock 6
 [ -f "$OUT/.done" ] && exit 0
-"$REPO_ROOT/scripts/ensure-docker.sh"
+ensure_docker
 go_env
 
 # ---- binaries ---------------------------------------------------------------

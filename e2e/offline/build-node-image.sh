@@ -32,7 +32,7 @@ IMAGE="tandem-kind-node:$K8S_VERSION-$KEY"
 ALIAS="tandem-kind-node:$K8S_VERSION"
 TARBALL="$E2E_CACHE/node-image-$KEY.tar"
 
-"$REPO_ROOT/scripts/ensure-docker.sh"
+ensure_docker
 
 present() { docker image inspect "$IMAGE" >/dev/null 2>&1; }
 finish() {
@@ -62,8 +62,10 @@ KIND_FILES="$KIND_DIR/images/base/files"
 t0=$(date +%s)
 CTX="$(mktemp -d "$E2E_CACHE/node-ctx.XXXXXX")"
 BUILD_CTR=""
+STAGE_IMAGE="tandem-kind-node-stage:$KEY"
 cleanup() {
   [ -n "$BUILD_CTR" ] && docker rm -f -v "$BUILD_CTR" >/dev/null 2>&1
+  docker rmi "$STAGE_IMAGE" >/dev/null 2>&1
   rm -rf "$CTX"
 }
 trap cleanup EXIT
@@ -116,7 +118,6 @@ RUN set -eux; \
 ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]
 STOPSIGNAL SIGRTMIN+3
 EOF
-STAGE_IMAGE="tandem-kind-node-stage:$KEY"
 stage node-base env DOCKER_BUILDKIT=0 docker build -q -t "$STAGE_IMAGE" "$CTX" >/dev/null
 
 # ---- 3: preload the control-plane images into the node's containerd --------
@@ -159,12 +160,13 @@ docker commit \
   --change 'CMD []' \
   "$BUILD_CTR" "$IMAGE" >/dev/null
 docker rm -f -v "$BUILD_CTR" >/dev/null; BUILD_CTR=""
-docker rmi "$STAGE_IMAGE" >/dev/null 2>&1 || true
 
 stage node-image-save docker save -o "$TARBALL.tmp" "$IMAGE"
 mv "$TARBALL.tmp" "$TARBALL"
 # Older node images/tarballs of other keys are superseded.
 find "$E2E_CACHE" -maxdepth 1 -name 'node-image-*.tar' ! -name "node-image-$KEY.tar" -delete
+docker images --format '{{.Repository}}:{{.Tag}}' 'tandem-kind-node' | grep -vx -e "$IMAGE" -e "$ALIAS" \
+  | xargs -r docker rmi >/dev/null 2>&1 || true
 echo "==> stage node-image took $(( $(date +%s) - t0 ))s" >&2
 log "node image $IMAGE built ($(du -sh "$TARBALL" | cut -f1) tarball)"
 finish

@@ -22,7 +22,7 @@ CLUSTER="${TANDEM_E2E_CLUSTER:-tandem-e2e}"
 export KUBECONFIG="${KUBECONFIG:-$E2E_CACHE/kubeconfig}"
 T_START=$(date +%s)
 
-stage docker "$REPO_ROOT/scripts/ensure-docker.sh"
+stage docker ensure_docker
 
 # ---- tools: kind, kubectl ------------------------------------------------
 KIND="$E2E_CACHE/kind-$KIND_VERSION/kind"
@@ -48,6 +48,9 @@ NODE_IMAGE="$(stage node-image-total "$HERE/build-node-image.sh")"
 kind_() { PATH="$HERE/docker-shim:$PATH" "$KIND" "$@"; }
 
 node_ctr="$CLUSTER-control-plane"
+# One cluster-up per cluster name at a time (a second caller waits, then reuses).
+exec 4>"$E2E_CACHE/.cluster-$CLUSTER.lock"
+flock 4
 if kind_ get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
   reuse=1
   [ "${TANDEM_E2E_RECREATE:-0}" = 1 ] && reuse=0

@@ -30,3 +30,18 @@ stage() {
   echo "==> stage $name took $(( $(date +%s) - t0 ))s" >&2
   return $rc
 }
+
+# ensure_docker: a docker engine that answers. Waits (up to 2 min) while a
+# dockerd process exists but does not answer yet (someone is restarting it);
+# otherwise defers to scripts/ensure-docker.sh (installs/starts it), bounded
+# by a timeout so that a stuck helper cannot hang a CI run forever.
+ensure_docker() {
+  local i
+  for i in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && return 0
+    pgrep -x dockerd >/dev/null 2>&1 || break
+    [ "$i" = 1 ] && log "docker does not answer yet; waiting"
+    sleep 2
+  done
+  timeout 300 "$REPO_ROOT/scripts/ensure-docker.sh"
+}
