@@ -43,5 +43,6 @@ ensure_docker() {
     [ "$i" = 1 ] && log "docker does not answer yet; waiting"
     sleep 2
   done
-  timeout 300 "$REPO_ROOT/scripts/ensure-docker.sh"
+  # (our lock fds are closed so that a dockerd started from there cannot inherit them)
+  timeout 300 "$REPO_ROOT/scripts/ensure-docker.sh" 4>&- 5>&- 6>&- 7>&- 8>&-
 }
