@@ -19,7 +19,8 @@ exec 9>/var/lock/tandem-ensure-docker.lock
 flock 9
 if ! docker info >/dev/null 2>&1; then
   echo "ensure-docker: starting dockerd (log: /var/log/tandem-dockerd.log)" >&2
-  nohup dockerd >/var/log/tandem-dockerd.log 2>&1 &
+  # 9>&-: dockerd must not inherit (and so hold forever) the lock.
+  nohup dockerd >/var/log/tandem-dockerd.log 2>&1 9>&- &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
     sleep 1
