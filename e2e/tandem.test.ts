@@ -244,19 +244,37 @@ async function proveRouting(r: Release, readsOn: Server): Promise<{ key: string;
   return { key, alias };
 }
 
+/** GET /health/readiness reaches 200 with the writer connected and this reader state (the reader may take a moment at start). */
+async function expectReadiness(r: Release, reader: "connected" | "disabled"): Promise<void> {
+  const ready = await eventually(
+    `readiness with the reader "${reader}"`,
+    () => r.tandem.readiness(),
+    (x) => x.reader === reader,
+    {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+    },
+  );
+  assert.deepEqual(ready, { status: 200, writer: "connected", reader });
+}
+
 function envOf(deployment: k8s.V1Deployment): Map<string, k8s.V1EnvVar> {
   const container = deployment.spec?.template.spec?.containers.find((c) => c.name === "tandem");
   return new Map((container?.env ?? []).map((e) => [e.name, e]));
 }
 
-/** No database URL or password anywhere in the release's Deployment, ReplicaSets or Pods (serialized whole). */
+/** No database URL or password anywhere in the release's Deployment, ReplicaSets, Pods or ConfigMaps (serialized whole). */
 async function assertNoCredentialsInSpecs(r: Release): Promise<void> {
   const deployment = await kube.readDeployment(r.fullname);
   const replicaSets = await kube.replicaSets(r.selector);
   const pods = await kube.pods(`app.kubernetes.io/instance=${r.name}`);
   assert.ok(pods.length >= 1 && replicaSets.length >= 1);
+  const configMaps = (
+    await kube.core.listNamespacedConfigMap({ namespace: settings.namespace, labelSelector: `app.kubernetes.io/instance=${r.name}` })
+  ).items;
   const objects: Array<[string, unknown]> = [
     [`Deployment ${r.fullname}`, deployment],
+    ...configMaps.map((c): [string, unknown] => [`ConfigMap ${c.metadata?.name}`, c]),
     ...replicaSets.map((rs): [string, unknown] => [`ReplicaSet ${rs.metadata?.name}`, rs]),
     ...pods.map((p): [string, unknown] => [`Pod ${p.metadata?.name}`, p]),
   ];
@@ -328,8 +346,7 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
         port: 5432,
         secret: { name: secret, usernameKey: "username", passwordKey: "password", readReplicaUrlKey: "readReplicaUrl" },
       });
-      const ready = await r.tandem.readiness();
-      assert.deepEqual(ready, { status: 200, writer: "connected", reader: "connected" });
+      await expectReadiness(r, "connected");
 
       const env = envOf(await kube.readDeployment(r.fullname));
       assert.equal(env.get("DATABASE_HOST")?.value, "pg-primary");
@@ -350,7 +367,7 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
     scenario(async () => {
       const database = "e2e_plain";
       const r = await install("e2e-plain", database, { url: pair.url("primary", database), readReplicaUrl: pair.url("replica", database) });
-      assert.deepEqual(await r.tandem.readiness(), { status: 200, writer: "connected", reader: "connected" });
+      await expectReadiness(r, "connected");
 
       const stored = await kube.readSecret(r.fullname);
       assert.equal(stored.DATABASE_URL, pair.url("primary", database), "chart-managed Secret holds DATABASE_URL");
@@ -371,7 +388,7 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
     scenario(async () => {
       const database = "e2e_single";
       const r = await install("e2e-single", database, { url: pair.url("primary", database) });
-      assert.deepEqual(await r.tandem.readiness(), { status: 200, writer: "connected", reader: "disabled" });
+      await expectReadiness(r, "disabled");
       const env = envOf(await kube.readDeployment(r.fullname));
       assert.ok(!env.has("DATABASE_URL_READ_REPLICA"), "no DATABASE_URL_READ_REPLICA without a reader value");
       assert.ok(!("DATABASE_URL_READ_REPLICA" in (await kube.readSecret(r.fullname))));
@@ -396,7 +413,7 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
         readReplicaUrl: pair.url("replica", database),
         healthCheckIntervalMs: 2000,
       });
-      assert.deepEqual(await r.tandem.readiness(), { status: 200, writer: "connected", reader: "connected" });
+      await expectReadiness(r, "connected");
       const { key } = await r.tandem.generateKey({ key_alias: "outage", models: [E2E_MODEL], max_budget: 1000 });
       await pair.waitReplayed();
       const proxyPods = async () => kube.pods(r.selector);
