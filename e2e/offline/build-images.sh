@@ -160,4 +160,6 @@ EOM
   mv "$OUT.tmp" "$OUT"
 }
 stage images build_all_images >&2
+# Image sets of other keys (older versions or recipes) are superseded.
+find "$E2E_CACHE" -maxdepth 1 -type d -name 'images-*' ! -name "images-$KEY" ! -name 'images-ctx.*' -exec rm -rf {} +
 log "images -> $OUT ($(du -sh "$OUT" | cut -f1))"
