@@ -33,7 +33,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function docker(args: string[], options: { allowFail?: boolean; timeoutMs?: number } = {}): { code: number; out: string } {
   try {
-    const out = execFileSync(DOCKER, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: options.timeoutMs ?? 120_000 });
+    const out = execFileSync(DOCKER, args, {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: options.timeoutMs ?? 120_000,
+      maxBuffer: 256 * 1024 * 1024,
+    });
     return { code: 0, out: out.trim() };
   } catch (error) {
     const e = error as { status?: number; stdout?: string; stderr?: string; message: string };
@@ -44,7 +49,7 @@ function docker(args: string[], options: { allowFail?: boolean; timeoutMs?: numb
 
 function dockerAsync(args: string[], timeoutMs: number): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(DOCKER, args, { encoding: "utf8", timeout: timeoutMs }, (error, stdout, stderr) => {
+    execFile(DOCKER, args, { encoding: "utf8", timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
       resolve({ code, out: `${stdout}${stderr}`.trim() });
     });
