@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make e2e — the Kubernetes e2e suite (e2e/tandem.test.ts) on a throw-away kind cluster, for a
+# make e2e — the Kubernetes e2e suite (every e2e/*.test.ts, one file at a time) on a throw-away kind cluster, for a
 # machine with Docker and internet access (a laptop, a GitHub runner):
 #   1. kind create cluster (kind's official node image for its version, or KIND_NODE_IMAGE)
 #   2. make image (tandem:dev), docker pull postgres:16 (when not present)
@@ -71,7 +71,9 @@ tools() {
 }
 
 create_cluster() {
-  if "$KIND" get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
+  local clusters
+  clusters=$("$KIND" get clusters 2>/dev/null || true)
+  if grep -qx "$CLUSTER" <<<"$clusters"; then
     echo "e2e: reusing the existing kind cluster $CLUSTER" >&2
     "$KIND" export kubeconfig --name "$CLUSTER" --kubeconfig "$KUBECONFIG" >&2
     return 0
@@ -90,4 +92,4 @@ stage kind-create create_cluster
 stage tandem-image scripts/build-image.sh "$TANDEM_IMAGE"
 stage postgres-image postgres_image
 stage load-images "$KIND" load docker-image --name "$CLUSTER" "$TANDEM_IMAGE" "$POSTGRES_IMAGE"
-stage suite node --import tsx --test --test-reporter=spec e2e/tandem.test.ts
+stage suite node --import tsx --test --test-concurrency=1 --test-reporter=spec e2e/*.test.ts

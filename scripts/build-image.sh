@@ -76,7 +76,7 @@ fi
 VERSION="$(node -p 'require(process.argv[1]).version' "$ROOT/package.json" 2>/dev/null ||
   sed -n 's/^  "version": "\(.*\)",$/\1/p' "$ROOT/package.json")"
 REVISION="$(git -C "$ROOT" rev-parse --verify -q HEAD 2>/dev/null || echo unknown)"
-if [ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -n1)" ]; then REVISION="$REVISION-dirty"; fi
+if [ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null || true)" ]; then REVISION="$REVISION-dirty"; fi
 # The commit's time, not the build's: rebuilding an unchanged tree gives the same image.
 CREATED="$(TZ=UTC0 git -C "$ROOT" log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null ||
   date -u +%Y-%m-%dT%H:%M:%SZ)"

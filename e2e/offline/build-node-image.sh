@@ -130,7 +130,9 @@ import_images() {
   local tar
   # Pinned, so kubelet's image garbage collection never removes them (the
   # node could not pull them back).
-  local label=(); docker exec "$BUILD_CTR" ctr images import --help 2>&1 | grep -q -- '--label' && label=(--label=io.cri-containerd.pinned=pinned)
+  local label=() help
+  help=$(docker exec "$BUILD_CTR" ctr images import --help 2>&1 || true)
+  [[ "$help" == *--label* ]] && label=(--label=io.cri-containerd.pinned=pinned)
   for tar in "$IMAGES_DIR"/*.tar; do
     docker exec -i "$BUILD_CTR" ctr --namespace=k8s.io images import "${label[@]}" --all-platforms --no-unpack --digests - <"$tar" >/dev/null
   done

@@ -51,7 +51,8 @@ node_ctr="$CLUSTER-control-plane"
 # One cluster-up per cluster name at a time (a second caller waits, then reuses).
 exec 4>"$E2E_CACHE/.cluster-$CLUSTER.lock"
 flock 4
-if kind_ get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
+clusters=$(kind_ get clusters 2>/dev/null || true)
+if grep -qx "$CLUSTER" <<<"$clusters"; then
   reuse=1
   [ "${TANDEM_E2E_RECREATE:-0}" = 1 ] && reuse=0
   if [ $reuse = 1 ]; then
