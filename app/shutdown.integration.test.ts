@@ -94,7 +94,10 @@ describe("tandem serve as a process", () => {
     assert.ok(text.includes('"content":" w11"'), "every word arrived");
     assert.equal(await tandem.exit, 0);
     const tookMs = Date.now() - signalled;
-    assert.ok(tookMs < 5000, `exited ${tookMs} ms after SIGTERM: once the stream ended, not at the 10 s drain timeout`);
+    assert.ok(
+      !tandem.lines.some((l) => l.includes("drain timeout reached")),
+      `exited ${tookMs} ms after SIGTERM: once the stream ended, not at the 10 s drain timeout`,
+    );
     assert.ok(tandem.lines.some((l) => l.includes("shutdown complete")));
     await assert.rejects(fetch(`${base}/health/liveliness`), "no new connections after exit");
     assertNoSecrets(tandem.lines, [pair.appPassword, MASTER_KEY, "sk-upstream-secret"]);
@@ -103,10 +106,12 @@ describe("tandem serve as a process", () => {
   it("a stream longer than the drain timeout is cut at the timeout and the process still exits 0", async () => {
     const tandem = await serve({ ...env(), SHUTDOWN_TIMEOUT_MS: "300" });
     await (await slowStream(`http://127.0.0.1:${tandem.port}`, 40)).read();
-    const started = Date.now();
     tandem.child.kill("SIGTERM");
     assert.equal(await tandem.exit, 0);
-    assert.ok(Date.now() - started < 3000, `exited after ${Date.now() - started} ms`);
+    assert.ok(
+      tandem.lines.some((l) => l.includes("drain timeout reached")),
+      "the 4 s stream was cut at the 300 ms drain timeout, not waited for",
+    );
   });
 
   it("bad environment: one line on stderr naming the variable, exit 1, no secret echoed", async () => {

@@ -12,6 +12,8 @@ export interface FakeUpstream {
   server: Server;
   /** Requests received, newest last (bodies parsed). */
   requests: Array<{ body: Record<string, unknown>; authorization?: string }>;
+  /** Streams the upstream is still writing (an event, not a clock, for "not buffered" tests). */
+  openStreams(): number;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
   const requests: FakeUpstream["requests"] = [];
+  let openStreams = 0;
   const server = createServer(async (req, res) => {
     if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
       res
@@ -71,6 +74,8 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
       return;
     }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    openStreams++;
+    res.once("close", () => openStreams--);
     const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
     const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
       send({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finish }] });
@@ -90,6 +95,7 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
     url: `http://127.0.0.1:${actual}/v1`,
     server,
     requests,
+    openStreams: () => openStreams,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
