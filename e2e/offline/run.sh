@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make e2e-offline — the Kubernetes e2e suite (e2e/tandem.test.ts) on the offline kind cluster,
+# make e2e-offline — the Kubernetes e2e suite (every e2e/*.test.ts, one file at a time) on the offline kind cluster,
 # with images built here: no registry, no GitHub, no dl.k8s.io. Glue only:
 #   1. e2e/offline/cluster-up.sh          the cluster (cached node image; reuses a healthy cluster)
 #   2. scripts/install-chart-tools.sh     pinned helm
@@ -62,4 +62,4 @@ stage chart-tools helm_bin
 stage tandem-image scripts/build-image.sh "$TANDEM_IMAGE"
 stage postgres-image docker/postgres/build.sh "$POSTGRES_IMAGE"
 stage load-images "$HERE/load-image.sh" "$TANDEM_IMAGE" "$POSTGRES_IMAGE"
-stage suite node --import tsx --test --test-reporter=spec e2e/tandem.test.ts
+stage suite node --import tsx --test --test-concurrency=1 --test-reporter=spec e2e/*.test.ts
