@@ -306,7 +306,6 @@ carries many of them at their defaults), refused by name once they would change 
 {{- end -}}
 {{- end -}}
 {{- $jobHints := dict
-  "retries" "use migrationJob.backoffLimit"
   "disableSchemaUpdate" "use migrationJob.enabled=false"
   "annotations" "use migrationJob.podAnnotations"
   "extraContainers" "the migration pod runs only `tandem migrate`"
