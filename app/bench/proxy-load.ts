@@ -1,0 +1,361 @@
+// What does tandem cost per request, and what does it cost the databases?
+// Closed-loop load (autocannon) on non-streaming chat completions against a
+// fast local upstream, in interleaved rounds at several concurrency levels:
+//   direct         the upstream itself — the baseline every ratio is against
+//   tandem-key     tandem with a virtual key (auth, budget, spend recording)
+//   tandem-master  tandem with the master key
+//   portkey        Portkey's gateway, when BENCH_PORTKEY names its start-server.js
+//   litellm        LiteLLM Proxy without a database, when BENCH_LITELLM names its `litellm` CLI
+// (scripts/bench-peers.sh installs both from npm and PyPI and prints the two variables.)
+// tandem and the upstream run as separate processes on one real
+// primary/replica pair. Per target and level it prints req/s, p50/p99, tandem's
+// CPU ms per request (from /proc), and statements per request on each server
+// (from pg_stat_statements: what the databases executed, not what tandem
+// claims). Afterwards it counts spend rows against the completions that were
+// acknowledged to clients.
+//   npm run bench:proxy     (ROUNDS=3 DURATION_S=5 LEVELS=1,8,64 override)
+import autocannon from "autocannon";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer } from "node:net";
+import { createInterface } from "node:readline";
+import pg from "pg";
+import { startMigratedPair, type LocalPair } from "../test-support/pair.js";
+
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const DURATION_S = Number(process.env.DURATION_S ?? 5);
+const LEVELS = (process.env.LEVELS ?? "1,8,64").split(",").map(Number);
+const MASTER_KEY = "sk-bench-master";
+const MODEL = "bench-model";
+const CLOCK_TICKS_PER_S = 100; // Linux USER_HZ
+
+type Target = "direct" | "tandem-key" | "tandem-master" | "portkey" | "litellm";
+interface Sample {
+  rps: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  failed: number;
+  cpuMsPerReq?: number;
+  readerStmtsPerReq?: number;
+  writerStmtsPerReq?: number;
+  writerTxPerReq?: number;
+  rollbacks?: number;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (typeof address !== "object" || !address) throw new Error("no free port");
+  return address.port;
+}
+
+/** Starts a child that prints one line (its URL) when ready. */
+function startChild(args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; firstLine: string }> {
+  const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once("line", (firstLine) => {
+      child.stdout!.resume();
+      resolve({ child, firstLine });
+    });
+    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code} before it was ready`)));
+  });
+}
+
+async function waitReady(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const status = await fetch(url).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} not ready within ${timeoutMs} ms`);
+}
+
+function cpuTicks(pid: number): number {
+  // Fields after the command name (which may hold spaces) start at state; utime and stime are fields 14 and 15.
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+interface DbCounts {
+  statements: number;
+  transactions: number;
+  rollbacks: number;
+}
+
+/** Statement and transaction counts on one server, as pg_stat_statements has them (the witness's own queries excluded). */
+async function dbCounts(url: string): Promise<DbCounts> {
+  const client = new pg.Client({ connectionString: url, application_name: "bench-witness" });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ query: string; calls: string }>(
+      "SELECT query, calls FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    );
+    const counts = { statements: 0, transactions: 0, rollbacks: 0 };
+    for (const row of rows) {
+      if (/pg_stat_statements|pg_stat_database|pg_is_in_recovery|pg_last_wal|pg_current_wal/i.test(row.query)) continue;
+      const calls = Number(row.calls);
+      if (/^\s*(BEGIN|START TRANSACTION)/i.test(row.query)) counts.transactions += calls;
+      else if (/^\s*ROLLBACK/i.test(row.query)) counts.rollbacks += calls;
+      else if (!/^\s*(COMMIT|SELECT 1\s*$|SET |SHOW )/i.test(row.query)) counts.statements += calls;
+    }
+    return counts;
+  } finally {
+    await client.end();
+  }
+}
+
+const diff = (a: DbCounts, b: DbCounts): DbCounts => ({
+  statements: b.statements - a.statements,
+  transactions: b.transactions - a.transactions,
+  rollbacks: b.rollbacks - a.rollbacks,
+});
+
+async function spendRows(pair: LocalPair): Promise<number> {
+  const client = new pg.Client({ connectionString: pair.primary.adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name ILIKE '%spend_log%' ORDER BY table_name LIMIT 1",
+    );
+    const table = rows[0]?.table_name;
+    if (!table) throw new Error("no spend log table");
+    const count = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM "${table}"`);
+    return Number(count.rows[0]?.n ?? 0);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Spend may be written after the response (and batched): waits until the count stops moving. */
+async function settledSpendRows(pair: LocalPair): Promise<number> {
+  let rows = await spendRows(pair);
+  for (let i = 0; i < 30; i++) {
+    await new Promise((r) => setTimeout(r, 2000));
+    const next = await spendRows(pair);
+    if (next === rows) break;
+    rows = next;
+  }
+  return rows;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const fmt = (x: number | undefined, digits = 1) => (x === undefined || Number.isNaN(x) ? "–" : x.toFixed(digits));
+
+const pair = await startMigratedPair();
+const children: ChildProcess[] = [];
+try {
+  const upstream = await startChild(["--import", "tsx", "app/bench/upstream-process.ts"], { ...process.env, PORT: "0" });
+  children.push(upstream.child);
+  const upstreamUrl = upstream.firstLine.trim();
+
+  const configFile = join(mkdtempSync(join(tmpdir(), "tandem-bench-")), "config.yaml");
+  writeFileSync(
+    configFile,
+    [
+      "model_list:",
+      `  - model_name: ${MODEL}`,
+      "    litellm_params:",
+      "      model: openai/echo",
+      `      api_base: ${upstreamUrl}`,
+      "    model_info:",
+      "      input_cost_per_token: 0.00000015",
+      "      output_cost_per_token: 0.0000006",
+      "",
+    ].join("\n"),
+  );
+  const port = await freePort();
+  const tandem = spawn(process.execPath, ["--import", "tsx", "app/cli.ts", "serve"], {
+    env: {
+      ...process.env,
+      DATABASE_URL: pair.primary.url,
+      DATABASE_URL_READ_REPLICA: pair.replica.url,
+      MASTER_KEY,
+      CONFIG_FILE: configFile,
+      PORT: String(port),
+      LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  children.push(tandem);
+  const base = `http://127.0.0.1:${port}`;
+  await waitReady(`${base}/health/readiness`);
+  const rssIdleKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${tandem.pid}/status`, "utf8"))?.[1]);
+
+  const generated = (await fetch(`${base}/key/generate`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ models: [MODEL] }),
+  }).then((r) => r.json())) as { key: string };
+  await pair.waitForReplay();
+
+  const body = JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "hello from the benchmark" }] });
+  const targets: Partial<Record<Target, { url: string; auth: string; headers?: Record<string, string> }>> = {
+    direct: { url: `${upstreamUrl}/chat/completions`, auth: "sk-upstream" },
+    "tandem-key": { url: `${base}/v1/chat/completions`, auth: generated.key },
+    "tandem-master": { url: `${base}/v1/chat/completions`, auth: MASTER_KEY },
+  };
+  if (process.env.BENCH_PORTKEY) {
+    const peerPort = await freePort();
+    children.push(spawn(process.execPath, [process.env.BENCH_PORTKEY, `--port=${peerPort}`, "--headless"], { stdio: "ignore" }));
+    await waitReady(`http://127.0.0.1:${peerPort}/`);
+    targets.portkey = {
+      url: `http://127.0.0.1:${peerPort}/v1/chat/completions`,
+      auth: "sk-upstream",
+      headers: { "x-portkey-provider": "openai", "x-portkey-custom-host": upstreamUrl },
+    };
+  }
+  if (process.env.BENCH_LITELLM) {
+    const peerPort = await freePort();
+    const litellmConfig = join(mkdtempSync(join(tmpdir(), "tandem-bench-litellm-")), "config.yaml");
+    writeFileSync(
+      litellmConfig,
+      readFileSync(configFile, "utf8").replace("model: openai/echo", "model: openai/echo\n      api_key: sk-upstream"),
+    );
+    children.push(
+      spawn(process.env.BENCH_LITELLM, ["--config", litellmConfig, "--port", String(peerPort), "--num_workers", "1"], {
+        stdio: "ignore",
+        env: { ...process.env, LITELLM_LOG: "ERROR", LITELLM_MASTER_KEY: "sk-bench-litellm-master" },
+      }),
+    );
+    await waitReady(`http://127.0.0.1:${peerPort}/health/liveliness`, 180_000);
+    targets.litellm = { url: `http://127.0.0.1:${peerPort}/v1/chat/completions`, auth: "sk-bench-litellm-master" };
+  }
+  const order = Object.keys(targets) as Target[];
+  let acknowledged = 0;
+
+  async function measure(target: Target, connections: number): Promise<Sample> {
+    const isTandem = target.startsWith("tandem");
+    const before = isTandem
+      ? { cpu: cpuTicks(tandem.pid!), writer: await dbCounts(pair.primary.adminUrl), reader: await dbCounts(pair.replica.adminUrl) }
+      : undefined;
+    const t = targets[target]!;
+    const result = await autocannon({
+      url: t.url,
+      method: "POST",
+      connections,
+      duration: DURATION_S,
+      headers: { authorization: `Bearer ${t.auth}`, "content-type": "application/json", ...t.headers },
+      body,
+    });
+    const ok = result["2xx"];
+    const sample: Sample = {
+      rps: ok / DURATION_S,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      ok,
+      failed: result.non2xx + result.errors + result.timeouts,
+    };
+    if (before && ok > 0) {
+      acknowledged += ok;
+      const cpuMs = ((cpuTicks(tandem.pid!) - before.cpu) * 1000) / CLOCK_TICKS_PER_S;
+      const writer = diff(before.writer, await dbCounts(pair.primary.adminUrl));
+      const reader = diff(before.reader, await dbCounts(pair.replica.adminUrl));
+      Object.assign(sample, {
+        cpuMsPerReq: cpuMs / ok,
+        readerStmtsPerReq: reader.statements / ok,
+        writerStmtsPerReq: writer.statements / ok,
+        writerTxPerReq: writer.transactions / ok,
+        rollbacks: writer.rollbacks,
+      });
+    }
+    return sample;
+  }
+
+  // Warm-up: JIT, pools, the upstream's keep-alive sockets.
+  for (const target of order) {
+    const t = targets[target]!;
+    await autocannon({
+      url: t.url,
+      method: "POST",
+      connections: 4,
+      duration: 1,
+      headers: { authorization: `Bearer ${t.auth}`, "content-type": "application/json", ...t.headers },
+      body,
+    });
+  }
+
+  const spendBefore = await settledSpendRows(pair);
+  const samples = new Map<string, Sample[]>();
+  for (const level of LEVELS) {
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotate the order each round so no target always runs first on a cool machine.
+      const rotated = order.map((_, i) => order[(i + round) % order.length]!);
+      for (const target of rotated) {
+        const key = `${target}@${level}`;
+        samples.set(key, [...(samples.get(key) ?? []), await measure(target, level)]);
+      }
+    }
+  }
+
+  const rssAfterKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${tandem.pid}/status`, "utf8"))?.[1]);
+  const rows = (await settledSpendRows(pair)) - spendBefore;
+
+  console.log(`proxy benchmark: ${ROUNDS} interleaved rounds × ${DURATION_S} s per target and level; medians over rounds`);
+  console.log(
+    "target          conns   req/s   p50 ms   p99 ms  failed  cpu ms/req  reader stmt/req  writer stmt/req  writer tx/req  rollbacks  ×direct",
+  );
+  for (const level of LEVELS) {
+    const directRps = median((samples.get(`direct@${level}`) ?? []).map((s) => s.rps));
+    for (const target of order) {
+      const list = samples.get(`${target}@${level}`) ?? [];
+      const m = (f: (s: Sample) => number | undefined) => {
+        const xs = list.map(f).filter((x): x is number => x !== undefined);
+        return xs.length ? median(xs) : undefined;
+      };
+      const rps = m((s) => s.rps) ?? NaN;
+      console.log(
+        [
+          target.padEnd(15),
+          String(level).padStart(5),
+          fmt(rps, 0).padStart(7),
+          fmt(m((s) => s.p50)).padStart(8),
+          fmt(m((s) => s.p99)).padStart(8),
+          String(list.reduce((n, s) => n + s.failed, 0)).padStart(7),
+          fmt(
+            m((s) => s.cpuMsPerReq),
+            2,
+          ).padStart(11),
+          fmt(
+            m((s) => s.readerStmtsPerReq),
+            3,
+          ).padStart(16),
+          fmt(
+            m((s) => s.writerStmtsPerReq),
+            3,
+          ).padStart(16),
+          fmt(
+            m((s) => s.writerTxPerReq),
+            3,
+          ).padStart(14),
+          String(list.reduce((n, s) => n + (s.rollbacks ?? 0), 0)).padStart(10),
+          fmt(rps / directRps, 3).padStart(8),
+        ].join(" "),
+      );
+    }
+  }
+  for (const peer of ["portkey", "litellm"] as const) {
+    if (!targets[peer]) continue;
+    for (const level of LEVELS) {
+      const rps = (t: Target) => median((samples.get(`${t}@${level}`) ?? []).map((s) => s.rps));
+      console.log(`tandem-key / ${peer} req/s at ${level} connections: ×${fmt(rps("tandem-key") / rps(peer), 2)}`);
+    }
+  }
+  console.log(`spend rows: ${rows} for ${acknowledged} completions acknowledged by tandem (${acknowledged - rows} missing)`);
+  console.log(
+    `tandem RSS: ${(rssIdleKb / 1024).toFixed(0)} MB idle → ${(rssAfterKb / 1024).toFixed(0)} MB after load (×${(rssAfterKb / rssIdleKb).toFixed(2)})`,
+  );
+} finally {
+  for (const child of children) child.kill("SIGKILL");
+  pair.stop();
+}
