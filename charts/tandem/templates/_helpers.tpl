@@ -150,6 +150,14 @@ A probe; LiteLLM's shape (`path:` next to the timings) becomes an httpGet on the
 {{- end }}
 
 {{/*
+LOG_LEVEL: tandem's level, or LiteLLM's upper-case level mapped onto it.
+*/}}
+{{- define "tandem.logLevel" -}}
+{{- $litellm := dict "CRITICAL" "fatal" "ERROR" "error" "WARNING" "warn" "INFO" "info" "DEBUG" "debug" -}}
+{{- default .Values.logLevel (get $litellm .Values.logLevel) -}}
+{{- end }}
+
+{{/*
 Where the writer comes from: "url" (db.url), "urlKey" (db.secret.urlKey), "parts" (db.useExisting).
 */}}
 {{- define "tandem.writerSource" -}}
@@ -470,7 +478,7 @@ It gets the writer connection only: DATABASE_URL_READ_REPLICA is never rendered 
   env:
     {{- include "tandem.dbEnv" (dict "ctx" $ctx "reader" false "secretName" .secretName) | trim | nindent 4 }}
     - name: LOG_LEVEL
-      value: {{ $ctx.Values.logLevel | quote }}
+      value: {{ include "tandem.logLevel" $ctx | quote }}
     {{- with $ctx.Values.migrationJob.extraEnv }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
