@@ -1,24 +1,55 @@
 import type { Server } from "node:http";
+import type { Express } from "express";
 import type { Config } from "./config/env.js";
 import type { ModelRoute } from "./config/model-config.js";
 import { openDatabase, type Database } from "./db/database.js";
 import type { Logger } from "./observability/logger.js";
 import { createMetrics, type Metrics } from "./observability/metrics.js";
 import { registerSecret } from "./observability/secrets.js";
-import { createApp } from "./http/app.js";
+import { ConfigError } from "./config/env.js";
+import { createApp, createMetricsApp } from "./http/app.js";
 import { Lifecycle } from "./http/context.js";
 
 export interface RunningServer {
   server: Server;
   port: number;
+  /** The port of the separate `/metrics` listener (METRICS_PORT), if any. */
+  metricsPort?: number;
   database: Database;
   metrics: Metrics;
   /** Readiness 503, stop accepting, let requests and streams finish (up to the timeout), close pools. */
   shutdown(timeoutMs?: number): Promise<void>;
 }
 
+/** METRICS_PORT: serve `/metrics` on this port instead of the API port (the chart's `metrics.port`). */
+export function metricsPortFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.METRICS_PORT?.trim();
+  if (!raw) return undefined;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65535) {
+    throw new ConfigError(`METRICS_PORT must be a port number between 1 and 65535 (got "${raw}")`);
+  }
+  return port;
+}
+
+function listen(app: Express, port: number): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    const s = app.listen(port, (error?: Error) => (error ? reject(error) : resolve(s)));
+  });
+}
+
+function portOf(server: Server, fallback: number): number {
+  const address = server.address();
+  return typeof address === "object" && address ? address.port : fallback;
+}
+
 /** config → database endpoints → routing client → services → HTTP, wired once. */
-export async function startServer(config: Config, models: Map<string, ModelRoute>, log: Logger): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  models: Map<string, ModelRoute>,
+  log: Logger,
+  options: { metricsPort?: number } = { metricsPort: metricsPortFromEnv(process.env) },
+): Promise<RunningServer> {
   if (!config.masterKey) throw new Error("MASTER_KEY must be set to serve");
   registerSecret(config.masterKey);
   const metrics = createMetrics();
@@ -32,16 +63,16 @@ export async function startServer(config: Config, models: Map<string, ModelRoute
   if (config.reader) metrics.dbQueries.inc({ endpoint: "reader" }, 0);
 
   const lifecycle = new Lifecycle();
-  const app = createApp({ database, models, masterKey: config.masterKey, log, metrics, lifecycle });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, (error?: Error) => (error ? reject(error) : resolve(s)));
-  });
+  const ctx = { database, models, masterKey: config.masterKey, log, metrics, lifecycle };
+  const separateMetrics = options.metricsPort !== undefined;
+  const server = await listen(createApp(ctx, { separateMetrics }), config.port);
+  const metricsServer = separateMetrics ? await listen(createMetricsApp(ctx), options.metricsPort!) : undefined;
   // Streams can be long; the upstream's own timeout bounds them instead.
   server.requestTimeout = 0;
   server.keepAliveTimeout = 65_000;
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : config.port;
-  log.info({ port, models: [...models.keys()], reader: database.reader.status }, `tandem listening on :${port}`);
+  const port = portOf(server, config.port);
+  const metricsPort = metricsServer ? portOf(metricsServer, options.metricsPort!) : undefined;
+  log.info({ port, metricsPort, models: [...models.keys()], reader: database.reader.status }, `tandem listening on :${port}`);
 
   let stopping: Promise<void> | undefined;
   const shutdown = (timeoutMs = 25_000) =>
@@ -63,9 +94,11 @@ export async function startServer(config: Config, models: Map<string, ModelRoute
       clearTimeout(timer);
       clearInterval(sweeper);
       await lifecycle.settle();
+      // Scrapes continue through the drain; the metrics listener goes last.
+      if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
       await database.close();
       log.info("shutdown complete");
     })());
 
-  return { server, port, database, metrics, shutdown };
+  return { server, port, metricsPort, database, metrics, shutdown };
 }

@@ -128,8 +128,8 @@ refuse "unknown key under db (schema)" \
   "additional properties 'readReplica' not allowed" \
   "${BASE[@]}" --set-string "db.readReplica=$R"
 refuse "unknown key under db.secret (schema)" \
-  "additional properties 'urlKey' not allowed" \
-  "${BASE[@]}" --set db.secret.urlKey=url
+  "additional properties 'hostKey' not allowed" \
+  "${BASE[@]}" --set db.secret.hostKey=host
 refuse "wrong type of db.port (schema)" \
   "/db/port" \
   "${BASE[@]}" --set-string db.port=5432

@@ -7,6 +7,7 @@ import { keyRoutes } from "./routes/keys.js";
 import { teamRoutes } from "./routes/teams.js";
 import { spendRoutes } from "./routes/spend.js";
 import { chatRoutes } from "./routes/chat.js";
+import { metricsRoutes } from "./routes/metrics.js";
 
 export const BODY_LIMIT = "1mb";
 
@@ -39,12 +40,17 @@ function observe(ctx: AppContext): RequestHandler {
   };
 }
 
-export function createApp(ctx: AppContext): express.Express {
+/**
+ * The API. `/metrics` is on it unless `separateMetrics` (METRICS_PORT): then only the metrics
+ * app serves it, so a NetworkPolicy can keep scrapers and API clients apart.
+ */
+export function createApp(ctx: AppContext, options: { separateMetrics?: boolean } = {}): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
   app.use(observe(ctx));
   app.use(healthRoutes(ctx));
+  if (!options.separateMetrics) app.use(metricsRoutes(ctx));
   app.use(express.json({ limit: BODY_LIMIT, strict: true, type: ["application/json", "application/*+json"] }));
   app.use(keyRoutes(ctx));
   app.use(teamRoutes(ctx));
@@ -52,5 +58,14 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(chatRoutes(ctx));
   app.use(notFound);
   app.use(errorHandler(ctx.log));
+  return app;
+}
+
+/** `/metrics` alone, for METRICS_PORT. */
+export function createMetricsApp(ctx: AppContext): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(metricsRoutes(ctx));
+  app.use(notFound);
   return app;
 }

@@ -26,10 +26,5 @@ export function healthRoutes(ctx: AppContext): Router {
     }
   });
 
-  router.get("/metrics", async (_req, res) => {
-    res.setHeader("content-type", ctx.metrics.registry.contentType);
-    res.send(await ctx.metrics.registry.metrics());
-  });
-
   return router;
 }

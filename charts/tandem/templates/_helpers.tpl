@@ -70,17 +70,12 @@ ServiceAccount of the proxy pods.
 {{- end }}
 
 {{/*
-ServiceAccount of the migration Job. A pre-install hook runs before the chart's own
-ServiceAccount exists, so a chart-created one cannot be used on install.
+ServiceAccount of the migration Job: the proxy pods' own, so IRSA / Pod Identity give both the
+same AWS role. A chart-created one is also rendered as a pre-install hook (serviceaccount-hook.yaml)
+so it exists before the Job on the first install.
 */}}
 {{- define "tandem.migrationServiceAccountName" -}}
-{{- if .Values.migrationJob.serviceAccountName }}
-{{- .Values.migrationJob.serviceAccountName }}
-{{- else if not .Values.serviceAccount.create }}
-{{- default "default" .Values.serviceAccount.name }}
-{{- else }}
-{{- "default" }}
-{{- end }}
+{{- default (include "tandem.serviceAccountName" .) .Values.migrationJob.serviceAccountName }}
 {{- end }}
 
 {{/*
@@ -102,7 +97,80 @@ Names of the chart-managed objects.
 Image reference; the tag defaults to the chart's appVersion.
 */}}
 {{- define "tandem.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag | toString) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Master key sources after folding in LiteLLM's names (masterkey, masterkeySecretName/Key).
+*/}}
+{{- define "tandem.masterKeyValue" -}}
+{{- default .Values.masterkey .Values.masterKey }}
+{{- end }}
+{{- define "tandem.masterKeySecretName" -}}
+{{- default .Values.masterkeySecretName .Values.masterKeySecret.name }}
+{{- end }}
+{{- define "tandem.masterKeySecretKey" -}}
+{{- default .Values.masterKeySecret.key .Values.masterkeySecretKey }}
+{{- end }}
+
+{{/*
+Migration mode: migrationJob.mode, or LiteLLM's migrationJob.hooks.{helm,argocd}.enabled when given.
+*/}}
+{{- define "tandem.migrationMode" -}}
+{{- $job := .Values.migrationJob -}}
+{{- $hooks := default dict $job.hooks -}}
+{{- if and $hooks.helm $hooks.helm.enabled -}}helmHook
+{{- else if and $hooks.argocd $hooks.argocd.enabled -}}argocd
+{{- else -}}{{ $job.mode }}
+{{- end -}}
+{{- end }}
+
+{{/*
+"true" when the migration runs as a Job (helmHook or argocd mode).
+*/}}
+{{- define "tandem.migrationJob" -}}
+{{- if and .Values.migrationJob.enabled (ne (include "tandem.migrationMode" .) "initContainer") }}true{{ end }}
+{{- end }}
+
+{{/*
+A probe; LiteLLM's shape (`path:` next to the timings) becomes an httpGet on the API port.
+*/}}
+{{- define "tandem.probe" -}}
+{{- if hasKey . "path" -}}
+{{- $probe := omit . "path" -}}
+{{- $_ := set $probe "httpGet" (dict "path" .path "port" "http") -}}
+{{- toYaml $probe }}
+{{- else -}}
+{{- toYaml . }}
+{{- end -}}
+{{- end }}
+
+{{/*
+LOG_LEVEL: tandem's level, or LiteLLM's upper-case level mapped onto it.
+*/}}
+{{- define "tandem.logLevel" -}}
+{{- $litellm := dict "CRITICAL" "fatal" "ERROR" "error" "WARNING" "warn" "INFO" "info" "DEBUG" "debug" -}}
+{{- default .Values.logLevel (get $litellm .Values.logLevel) -}}
+{{- end }}
+
+{{/*
+Where the writer comes from: "url" (db.url), "urlKey" (db.secret.urlKey), "parts" (db.useExisting).
+*/}}
+{{- define "tandem.writerSource" -}}
+{{- if .Values.db.url }}url{{ else if .Values.db.secret.urlKey }}urlKey{{ else if .Values.db.useExisting }}parts{{ end }}
+{{- end }}
+
+{{/*
+"true" when a value is in use: non-empty, not false/0, and for a map with an `enabled` key, enabled.
+*/}}
+{{- define "tandem.inUse" -}}
+{{- if kindIs "map" . }}
+{{- if hasKey . "enabled" }}{{ if .enabled }}true{{ end }}{{ else if . }}true{{ end }}
+{{- else if . }}true{{ end }}
 {{- end }}
 
 {{/*
@@ -110,20 +178,105 @@ Validation of the values, invoked at the top of the templates: `helm template` /
 fail with one line naming the values to fix.
 */}}
 {{- define "tandem.validate" -}}
+{{- include "tandem.validateLiteLLM" . -}}
+{{- include "tandem.validateDatabase" . -}}
+{{- $mk := include "tandem.masterKeyValue" . -}}
+{{- $mks := include "tandem.masterKeySecretName" . -}}
+{{- if and .Values.masterKey .Values.masterkey -}}
+{{- fail "tandem: masterKey and masterkey (LiteLLM's name) are the same value: set only one" -}}
+{{- end -}}
+{{- if and .Values.masterKeySecret.name .Values.masterkeySecretName -}}
+{{- fail "tandem: masterKeySecret.name and masterkeySecretName (LiteLLM's name) are the same value: set only one" -}}
+{{- end -}}
+{{- if and $mk $mks -}}
+{{- fail "tandem: masterKey and masterKeySecret.name are mutually exclusive: set only one (LiteLLM names: masterkey, masterkeySecretName)" -}}
+{{- end -}}
+{{- if not (or $mk $mks) -}}
+{{- fail "tandem: a master key is required: set masterKey, or masterKeySecret.name (and masterKeySecret.key) for an existing Secret (LiteLLM names: masterkey, masterkeySecretName, masterkeySecretKey)" -}}
+{{- end -}}
+{{- if and $mks (not (include "tandem.masterKeySecretKey" .)) -}}
+{{- fail "tandem: masterKeySecret.name requires masterKeySecret.key" -}}
+{{- end -}}
+{{- if and .Values.proxy_config .Values.proxyConfig (ne (toYaml .Values.proxyConfig) (toYaml (dict "model_list" (list)))) -}}
+{{- fail "tandem: proxyConfig and proxy_config (LiteLLM's name) are the same value: set only one" -}}
+{{- end -}}
+{{- range .Values.migrationJob.extraEnv -}}
+{{- if eq (toString .name) "DATABASE_URL_READ_REPLICA" -}}
+{{- fail "tandem: migrationJob.extraEnv must not set DATABASE_URL_READ_REPLICA: migrations run against the writer only" -}}
+{{- end -}}
+{{- end -}}
+{{- with .Values.migrationJob.hooks -}}
+{{- if and .helm .argocd .helm.enabled .argocd.enabled -}}
+{{- fail "tandem: migrationJob.hooks.helm.enabled and migrationJob.hooks.argocd.enabled (LiteLLM's names) are mutually exclusive: enable one, or use migrationJob.mode" -}}
+{{- end -}}
+{{- end -}}
+{{- if and .Values.autoscaling.enabled (not (or .Values.autoscaling.targetCPUUtilizationPercentage .Values.autoscaling.targetMemoryUtilizationPercentage)) -}}
+{{- fail "tandem: autoscaling.enabled requires autoscaling.targetCPUUtilizationPercentage or autoscaling.targetMemoryUtilizationPercentage" -}}
+{{- end -}}
+{{- if and .Values.autoscaling.enabled (gt (int64 .Values.autoscaling.minReplicas) (int64 .Values.autoscaling.maxReplicas)) -}}
+{{- fail (printf "tandem: autoscaling.minReplicas (%d) must not exceed autoscaling.maxReplicas (%d)" (int64 .Values.autoscaling.minReplicas) (int64 .Values.autoscaling.maxReplicas)) -}}
+{{- end -}}
+{{- if ge (int64 .Values.shutdownDelaySeconds) (sub (int64 .Values.terminationGracePeriodSeconds) 2 | int64) -}}
+{{- fail (printf "tandem: shutdownDelaySeconds (%d) must be at least 3 s shorter than terminationGracePeriodSeconds (%d): in-flight requests need the rest of the grace period (less 2 s) to drain" (int64 .Values.shutdownDelaySeconds) (int64 .Values.terminationGracePeriodSeconds)) -}}
+{{- end -}}
+{{- if .Values.podDisruptionBudget.enabled -}}
+{{- $pdb := .Values.podDisruptionBudget -}}
+{{- if and (not (kindIs "invalid" $pdb.minAvailable)) (not (kindIs "invalid" $pdb.maxUnavailable)) -}}
+{{- fail "tandem: podDisruptionBudget.minAvailable and podDisruptionBudget.maxUnavailable are mutually exclusive: set one, null the other" -}}
+{{- end -}}
+{{- end -}}
+{{- if and .Values.httpRoute.enabled (not .Values.httpRoute.parentRefs) -}}
+{{- fail "tandem: httpRoute.enabled requires httpRoute.parentRefs (the Gateway(s) to attach to)" -}}
+{{- end -}}
+{{- if and .Values.networkPolicy.metricsFrom (kindIs "invalid" .Values.metrics.port) -}}
+{{- fail "tandem: networkPolicy.metricsFrom requires metrics.port (metrics on their own port)" -}}
+{{- end -}}
+{{- if and (not (kindIs "invalid" .Values.metrics.port)) (eq (int64 .Values.metrics.port) 4000) -}}
+{{- fail "tandem: metrics.port must differ from the API port 4000 (null serves /metrics on the API port)" -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+The database rules: exactly one writer source, each with what it needs.
+*/}}
+{{- define "tandem.validateDatabase" -}}
 {{- $db := .Values.db -}}
-{{- if and $db.url $db.useExisting -}}
+{{- if $db.deployStandalone -}}
+{{- fail "tandem: db.deployStandalone=true is not supported: tandem does not bundle Postgres. Set db.deployStandalone=false and point the chart at your database (db.url, db.secret.urlKey, or db.useExisting with db.endpoint)" -}}
+{{- end -}}
+{{- if $db.useStackgresOperator -}}
+{{- fail "tandem: db.useStackgresOperator=true is not supported: tandem does not deploy a database. Set it to false and point the chart at your database" -}}
+{{- end -}}
+{{- $sources := list -}}
+{{- if $db.url }}{{ $sources = append $sources "db.url" }}{{ end -}}
+{{- if $db.secret.urlKey }}{{ $sources = append $sources "db.secret.urlKey" }}{{ end -}}
+{{- if $db.useExisting }}{{ $sources = append $sources "db.useExisting" }}{{ end -}}
+{{- if gt (len $sources) 1 -}}
+{{- if and $db.url $db.useExisting (not $db.secret.urlKey) -}}
 {{- fail "tandem: db.url and db.useExisting are mutually exclusive: set db.url (plain writer URL) or db.useExisting with db.endpoint and db.secret.name" -}}
 {{- end -}}
-{{- if not (or $db.url $db.useExisting) -}}
-{{- fail "tandem: no writer database configured: set db.url, or db.useExisting=true with db.endpoint and db.secret.name" -}}
+{{- fail (printf "tandem: %s are mutually exclusive writer sources: set only one" (join ", " $sources)) -}}
+{{- end -}}
+{{- if not $sources -}}
+{{- fail "tandem: no writer database configured: set db.url, or db.useExisting=true with db.secret.name and db.endpoint (or the host in db.secret.endpointKey), or db.secret.name with db.secret.urlKey (the whole writer URL from an existing Secret)" -}}
+{{- end -}}
+{{- if and $db.secret.urlKey (not $db.secret.name) -}}
+{{- fail "tandem: db.secret.urlKey requires db.secret.name (the existing Secret holding the writer URL)" -}}
 {{- end -}}
 {{- if $db.useExisting -}}
 {{- $missing := list -}}
-{{- if not $db.endpoint }}{{ $missing = append $missing "db.endpoint" }}{{ end -}}
+{{- if not (or $db.endpoint $db.secret.endpointKey) }}{{ $missing = append $missing "db.endpoint" }}{{ end -}}
 {{- if not $db.secret.name }}{{ $missing = append $missing "db.secret.name" }}{{ end -}}
 {{- if not $db.database }}{{ $missing = append $missing "db.database" }}{{ end -}}
 {{- if $missing -}}
-{{- fail (printf "tandem: db.useExisting=true requires db.endpoint, db.database and db.secret.name (missing: %s)" (join ", " $missing)) -}}
+{{- fail (printf "tandem: db.useExisting=true requires db.endpoint, db.database and db.secret.name (missing: %s). The host can instead come from a key of the Secret (db.secret.endpointKey); other writer sources: db.url, or db.secret.name with db.secret.urlKey (the whole URL)" (join ", " $missing)) -}}
+{{- end -}}
+{{- else -}}
+{{- if $db.secret.endpointKey -}}
+{{- fail "tandem: db.secret.endpointKey requires db.useExisting=true (it gives the host of the writer built from parts)" -}}
+{{- end -}}
+{{- if $db.params -}}
+{{- fail "tandem: db.params applies to the writer built from parts (db.useExisting=true); with db.url or db.secret.urlKey put the parameters in the URL's query string" -}}
 {{- end -}}
 {{- end -}}
 {{- if and $db.readReplicaUrl $db.secret.readReplicaUrlKey -}}
@@ -132,30 +285,48 @@ fail with one line naming the values to fix.
 {{- if and $db.secret.readReplicaUrlKey (not $db.secret.name) -}}
 {{- fail "tandem: db.secret.readReplicaUrlKey requires db.secret.name (the existing Secret holding the reader URL)" -}}
 {{- end -}}
-{{- if and .Values.masterKey .Values.masterKeySecret.name -}}
-{{- fail "tandem: masterKey and masterKeySecret.name are mutually exclusive: set only one" -}}
+{{- end }}
+
+{{/*
+Keys of LiteLLM's chart that tandem does not implement: accepted while unused (a LiteLLM values file
+carries many of them at their defaults), refused by name once they would change something.
+*/}}
+{{- define "tandem.validateLiteLLM" -}}
+{{- $hints := dict
+  "numWorkers" "tandem runs one Node.js process per pod: scale with replicaCount or autoscaling"
+  "separateHealthApp" "health endpoints are served on the API port; use metrics.port to move /metrics"
+  "separateHealthPort" "health endpoints are served on the API port; use metrics.port to move /metrics"
+  "keda" "use autoscaling (a HorizontalPodAutoscaler)"
+  "redis" "tandem does not use Redis"
+  "command" "the chart runs the image's `tandem serve`"
+  "args" "the chart runs the image's `tandem serve`"
+  "pdb" "use podDisruptionBudget"
+  "lifecycle" "tandem drains on SIGTERM itself: use shutdownDelaySeconds and terminationGracePeriodSeconds"
+-}}
+{{- range $key := keys $hints | sortAlpha -}}
+{{- if and (hasKey $.Values $key) (include "tandem.inUse" (get $.Values $key)) -}}
+{{- fail (printf "tandem: %s is a LiteLLM chart value tandem does not support: %s" $key (get $hints $key)) -}}
 {{- end -}}
-{{- if not (or .Values.masterKey .Values.masterKeySecret.name) -}}
-{{- fail "tandem: a master key is required: set masterKey, or masterKeySecret.name (and masterKeySecret.key) for an existing Secret" -}}
 {{- end -}}
-{{- if and .Values.masterKeySecret.name (not .Values.masterKeySecret.key) -}}
-{{- fail "tandem: masterKeySecret.name requires masterKeySecret.key" -}}
-{{- end -}}
-{{- range .Values.migrationJob.extraEnv -}}
-{{- if eq (toString .name) "DATABASE_URL_READ_REPLICA" -}}
-{{- fail "tandem: migrationJob.extraEnv must not set DATABASE_URL_READ_REPLICA: migrations run against the writer only" -}}
+{{- with .Values.proxyConfigMap -}}
+{{- if or (and (hasKey . "create") (not .create)) .name .key -}}
+{{- fail "tandem: proxyConfigMap is a LiteLLM chart value tandem does not support: tandem renders proxyConfig (or proxy_config) into its own ConfigMap" -}}
 {{- end -}}
 {{- end -}}
-{{- if and .Values.autoscaling.enabled (not (or .Values.autoscaling.targetCPUUtilizationPercentage .Values.autoscaling.targetMemoryUtilizationPercentage)) -}}
-{{- fail "tandem: autoscaling.enabled requires autoscaling.targetCPUUtilizationPercentage or autoscaling.targetMemoryUtilizationPercentage" -}}
+{{- $jobHints := dict
+  "disableSchemaUpdate" "use migrationJob.enabled=false"
+  "annotations" "use migrationJob.podAnnotations"
+  "extraContainers" "the migration pod runs only `tandem migrate`"
+  "extraInitContainers" "the migration pod runs only `tandem migrate`"
+-}}
+{{- range $key := keys $jobHints | sortAlpha -}}
+{{- if and (hasKey $.Values.migrationJob $key) (include "tandem.inUse" (get $.Values.migrationJob $key)) -}}
+{{- fail (printf "tandem: migrationJob.%s is a LiteLLM chart value tandem does not support: %s" $key (get $jobHints $key)) -}}
 {{- end -}}
-{{- if .Values.podDisruptionBudget.enabled -}}
-{{- $pdb := .Values.podDisruptionBudget -}}
-{{- if and (not (kindIs "invalid" $pdb.minAvailable)) (not (kindIs "invalid" $pdb.maxUnavailable)) -}}
-{{- fail "tandem: podDisruptionBudget.minAvailable and podDisruptionBudget.maxUnavailable are mutually exclusive: set one, null the other" -}}
 {{- end -}}
-{{- if and (kindIs "invalid" $pdb.minAvailable) (kindIs "invalid" $pdb.maxUnavailable) -}}
-{{- fail "tandem: podDisruptionBudget.enabled requires podDisruptionBudget.minAvailable or podDisruptionBudget.maxUnavailable" -}}
+{{- if .Values.serviceMonitor.namespaceSelector -}}
+{{- if include "tandem.inUse" .Values.serviceMonitor.namespaceSelector.matchNames -}}
+{{- fail "tandem: serviceMonitor.namespaceSelector is a LiteLLM chart value tandem does not support: the ServiceMonitor selects the release's Service" -}}
 {{- end -}}
 {{- end -}}
 {{- end }}
@@ -172,13 +343,13 @@ Data of the chart-managed Secret (base64). Shared by secret.yaml and the checksu
 annotation, so the checksum changes exactly when a stored value does.
 */}}
 {{- define "tandem.secretData" -}}
-{{- if and .Values.db.url (not .Values.db.useExisting) }}
+{{- if .Values.db.url }}
 DATABASE_URL: {{ .Values.db.url | b64enc | quote }}
 {{- end }}
 {{- with .Values.db.readReplicaUrl }}
 DATABASE_URL_READ_REPLICA: {{ . | b64enc | quote }}
 {{- end }}
-{{- with .Values.masterKey }}
+{{- with include "tandem.masterKeyValue" . }}
 MASTER_KEY: {{ . | b64enc | quote }}
 {{- end }}
 {{- end }}
@@ -187,7 +358,7 @@ MASTER_KEY: {{ . | b64enc | quote }}
 Contents of the proxy config file; shared by configmap.yaml and the checksum/config annotation.
 */}}
 {{- define "tandem.proxyConfig" -}}
-{{- toYaml (default dict .Values.proxyConfig) }}
+{{- toYaml (default (default dict .Values.proxyConfig) .Values.proxy_config) }}
 {{- end }}
 
 {{/*
@@ -202,9 +373,17 @@ URLs and passwords only ever appear as secretKeyRef, never as a literal value.
 {{- define "tandem.dbEnv" -}}
 {{- $ctx := .ctx -}}
 {{- $db := $ctx.Values.db -}}
-{{- if $db.useExisting }}
+{{- $source := include "tandem.writerSource" $ctx -}}
+{{- if eq $source "parts" }}
 - name: DATABASE_HOST
+{{- if $db.secret.endpointKey }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $db.secret.name | quote }}
+      key: {{ $db.secret.endpointKey | quote }}
+{{- else }}
   value: {{ $db.endpoint | quote }}
+{{- end }}
 - name: DATABASE_PORT
   value: {{ printf "%d" (int64 $db.port) | quote }}
 - name: DATABASE_NAME
@@ -221,6 +400,20 @@ URLs and passwords only ever appear as secretKeyRef, never as a literal value.
       name: {{ $db.secret.name | quote }}
       key: {{ $db.secret.passwordKey | quote }}
 {{- end }}
+{{- with $db.params }}
+{{- $pairs := list }}
+{{- range $k := keys . | sortAlpha }}
+{{- $pairs = append $pairs (printf "%s=%s" (urlquery $k) (urlquery (toString (get $db.params $k)))) }}
+{{- end }}
+- name: DATABASE_PARAMS
+  value: {{ join "&" $pairs | quote }}
+{{- end }}
+{{- else if eq $source "urlKey" }}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $db.secret.name | quote }}
+      key: {{ $db.secret.urlKey | quote }}
 {{- else }}
 - name: DATABASE_URL
   valueFrom:
@@ -269,4 +462,36 @@ reader from existing Secret ({{ $db.secret.name }}, key {{ $db.secret.readReplic
 {{- else -}}
 single database (no read replica: every query goes to the writer)
 {{- end -}}
+{{- end }}
+
+{{/*
+The `tandem migrate` container, shared by the migration Job and the initContainer mode.
+Parameters (dict): ctx (the root context), secretName (the Secret holding DATABASE_URL in db.url mode).
+It gets the writer connection only: DATABASE_URL_READ_REPLICA is never rendered here.
+*/}}
+{{- define "tandem.migrateContainer" -}}
+{{- $ctx := .ctx -}}
+- name: migrate
+  image: {{ include "tandem.image" $ctx | quote }}
+  imagePullPolicy: {{ $ctx.Values.image.pullPolicy }}
+  args: ["migrate"]
+  env:
+    {{- include "tandem.dbEnv" (dict "ctx" $ctx "reader" false "secretName" .secretName) | trim | nindent 4 }}
+    - name: LOG_LEVEL
+      value: {{ include "tandem.logLevel" $ctx | quote }}
+    {{- with $ctx.Values.migrationJob.extraEnv }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- with $ctx.Values.migrationJob.resources }}
+  resources:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  securityContext:
+    {{- toYaml $ctx.Values.securityContext | nindent 4 }}
+  volumeMounts:
+    - name: tmp
+      mountPath: /tmp
+    {{- with $ctx.Values.extraVolumeMounts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
 {{- end }}
