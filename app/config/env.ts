@@ -60,6 +60,7 @@ const EnvSchema = z.object({
   DATABASE_USERNAME: optionalString,
   DATABASE_PASSWORD: z.string().optional(),
   DATABASE_NAME: optionalString,
+  DATABASE_PARAMS: optionalString,
   DATABASE_URL_READ_REPLICA: optionalString,
   IAM_TOKEN_DB_AUTH: boolean,
   AWS_REGION: optionalString,
@@ -136,7 +137,12 @@ function asUrl(value: string, variable: string): URL {
 // The chart's `db.useExisting` mode passes the URL in parts, so the password
 // can come from a Secret key of its own.
 function writerUrl(e: z.infer<typeof EnvSchema>, iam: boolean): URL {
-  if (e.DATABASE_URL) return asUrl(e.DATABASE_URL, "DATABASE_URL");
+  if (e.DATABASE_URL) {
+    if (e.DATABASE_PARAMS) {
+      throw new ConfigError("DATABASE_PARAMS applies only to a writer built from DATABASE_HOST; put the parameters in DATABASE_URL");
+    }
+    return asUrl(e.DATABASE_URL, "DATABASE_URL");
+  }
   if (!e.DATABASE_HOST) {
     throw new ConfigError("DATABASE_URL must be set (or DATABASE_HOST with DATABASE_USERNAME and DATABASE_NAME)");
   }
@@ -152,5 +158,12 @@ function writerUrl(e: z.infer<typeof EnvSchema>, iam: boolean): URL {
     password: e.DATABASE_PASSWORD ?? "",
     database: e.DATABASE_NAME,
   });
-  return asUrl(url, "DATABASE_HOST");
+  const built = asUrl(url, "DATABASE_HOST");
+  // URL parameters (sslmode, application_name …) for the writer built from
+  // parts: the chart's db.params, e.g. "sslmode=verify-full".
+  for (const [name, value] of new URLSearchParams(e.DATABASE_PARAMS ?? "")) {
+    if (!/^[a-z_]+$/.test(name)) throw new ConfigError(`DATABASE_PARAMS has an invalid parameter name ${JSON.stringify(name)}`);
+    built.searchParams.set(name, value);
+  }
+  return built;
 }

@@ -54,6 +54,18 @@ describe("environment configuration", () => {
     assert.equal(config.writer.url.pathname, "/litellm");
   });
 
+  it("DATABASE_PARAMS adds URL parameters (the chart's db.params) to the writer built from parts", () => {
+    const parts = { DATABASE_HOST: "h", DATABASE_USERNAME: "u", DATABASE_PASSWORD: "p", DATABASE_NAME: "d", MASTER_KEY: "k" };
+    const config = loadConfig({ ...parts, DATABASE_PARAMS: "sslmode=verify-full&application_name=tandem-api" });
+    assert.equal(config.writer.url.searchParams.get("sslmode"), "verify-full");
+    assert.equal(config.writer.url.searchParams.get("application_name"), "tandem-api");
+    assert.throws(() => loadConfig({ ...parts, DATABASE_PARAMS: "ssl mode=x" }), /DATABASE_PARAMS has an invalid parameter name/);
+    assert.throws(
+      () => loadConfig({ ...base, DATABASE_PARAMS: "sslmode=require" }),
+      /DATABASE_PARAMS applies only to a writer built from DATABASE_HOST/,
+    );
+  });
+
   it("DATABASE_URL wins over the parts when both are set", () => {
     assert.equal(loadConfig({ ...base, DATABASE_HOST: "other" }).writer.url.hostname, "db.internal");
   });
