@@ -53,12 +53,17 @@ export async function startServer(
   if (!config.masterKey) throw new Error("MASTER_KEY must be set to serve");
   registerSecret(config.masterKey);
   const metrics = createMetrics();
+  const readerGauges = (status: string) => {
+    metrics.readerDegraded.set(status === "degraded" ? 1 : 0);
+    metrics.readerLagging.set(status === "lagging" ? 1 : 0);
+  };
   const database = await openDatabase(config, log, {
     onQuery: (endpoint) => metrics.dbQueries.inc({ endpoint }),
     onFallback: (reason) => metrics.readFallbacks.inc({ reason }),
-    onReaderStatus: (status) => metrics.readerDegraded.set(status === "degraded" ? 1 : 0),
+    onReaderStatus: readerGauges,
+    onHealthCycle: ({ readerLagMs }) => (readerLagMs === undefined ? metrics.readerLag.reset() : metrics.readerLag.set(readerLagMs / 1000)),
   });
-  metrics.readerDegraded.set(database.reader.status === "degraded" ? 1 : 0);
+  readerGauges(database.reader.status);
   metrics.dbQueries.inc({ endpoint: "writer" }, 0);
   if (config.reader) metrics.dbQueries.inc({ endpoint: "reader" }, 0);
 
@@ -78,6 +83,7 @@ export async function startServer(
   const shutdown = (timeoutMs = 25_000) =>
     (stopping ??= (async () => {
       lifecycle.draining = true;
+      const deadline = Date.now() + timeoutMs;
       log.info({ timeoutMs, delayMs: config.shutdownDelayMs }, "shutting down: readiness 503, draining in-flight requests");
       if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -93,10 +99,16 @@ export async function startServer(
       await closed;
       clearTimeout(timer);
       clearInterval(sweeper);
-      await lifecycle.settle();
+      // Work after responses (spend) and the pools get what is left of the
+      // timeout (at least a second each): a hung database never holds the exit.
+      const remaining = () => Math.max(1000, deadline - Date.now());
+      await Promise.race([lifecycle.settle(), new Promise((r) => setTimeout(r, remaining()).unref())]);
       // Scrapes continue through the drain; the metrics listener goes last.
-      if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
-      await database.close();
+      if (metricsServer) {
+        metricsServer.closeAllConnections();
+        await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+      }
+      await database.close(remaining());
       log.info("shutdown complete");
     })());
 

@@ -13,6 +13,12 @@ export interface Config {
   writer: EndpointConfig;
   reader?: EndpointConfig;
   healthCheckIntervalMs: number;
+  /** Bounded staleness: a reader further behind the writer than this serves no reads. */
+  readerMaxLagMs: number;
+  /** A read on the reader that takes longer (connect + query) is answered by the writer instead. */
+  readTimeoutMs: number;
+  /** Client-side bound on any one statement on either endpoint (a hung server can't hold a request). */
+  queryTimeoutMs: number;
   poolLimit: number;
   masterKey?: string;
   port: number;
@@ -68,6 +74,9 @@ const EnvSchema = z.object({
   AWS_RDS_READ_REPLICA_REGION: optionalString,
   DATABASE_HEALTH_CHECK_INTERVAL_MS: integer(100, 3_600_000),
   DATABASE_CONNECTION_POOL_LIMIT: integer(1, 1000),
+  DATABASE_READ_REPLICA_MAX_LAG_MS: integer(0, 86_400_000),
+  DATABASE_READ_TIMEOUT_MS: integer(50, 600_000),
+  DATABASE_QUERY_TIMEOUT_MS: integer(100, 3_600_000),
   MASTER_KEY: optionalString,
   PORT: integer(0, 65535), // 0 = any free port (tests)
   CONFIG_FILE: optionalString,
@@ -115,6 +124,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
     writer,
     reader,
     healthCheckIntervalMs: e.DATABASE_HEALTH_CHECK_INTERVAL_MS ?? 5000,
+    readerMaxLagMs: e.DATABASE_READ_REPLICA_MAX_LAG_MS ?? 5000,
+    readTimeoutMs: e.DATABASE_READ_TIMEOUT_MS ?? 1500,
+    queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS ?? 30_000,
     poolLimit: e.DATABASE_CONNECTION_POOL_LIMIT ?? 10,
     masterKey: e.MASTER_KEY,
     port: e.PORT ?? 4000,

@@ -18,7 +18,7 @@ const ADAPTER_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "Sock
 const PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
 
 const MESSAGES =
-  /connection terminated|timeout exceeded when trying to connect|connection timeout|server closed the connection|terminating connection due to administrator command|the database system is (shutting down|starting up|in recovery)|Can't reach database server|Client has encountered a connection error|Connection ended unexpectedly/i;
+  /connection terminated|timeout exceeded when trying to connect|connection timeout|server closed the connection|terminating connection due to administrator command|the database system is (shutting down|starting up|in recovery)|Can't reach database server|Client has encountered a connection error|Connection ended unexpectedly|Query read timeout/i;
 
 export function isConnectionError(error: unknown): boolean {
   return layers(error).some((layer) => {
@@ -48,4 +48,14 @@ function layers(error: unknown): object[] {
 function stringField(value: object, field: string): string | undefined {
   const v = (value as Record<string, unknown>)[field];
   return typeof v === "string" ? v : undefined;
+}
+
+/** SQLSTATE 25006: the replica refused a statement as a write (a raw INSERT … RETURNING, SELECT … FOR UPDATE). */
+export function isReadOnlyRefusal(error: unknown): boolean {
+  return layers(error).some((layer) => {
+    const code = stringField(layer, "code") ?? stringField(layer, "originalCode");
+    if (code === "25006") return true;
+    const message = stringField(layer, "message") ?? stringField(layer, "originalMessage");
+    return message !== undefined && /cannot execute \S+ in a read-only transaction/i.test(message);
+  });
 }

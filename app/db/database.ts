@@ -1,18 +1,22 @@
 import type { Config } from "../config/env.js";
 import type { Logger } from "../observability/logger.js";
-import { scrub } from "../observability/secrets.js";
+import { callerScope, noteRequestWrite, requireAtLeast, requiredLsn, WritePositions, type Consistency } from "./consistency.js";
 import { createEndpoint, type Endpoint, type EndpointOptions, type Role } from "./endpoint.js";
+import { HealthMonitor, type WriterStatus } from "./health.js";
 import type { TokenSigner } from "./iam-token.js";
-import { readFallback, type FallbackReason } from "./read-fallback.js";
+import { parseLsn, type Lsn } from "./lsn.js";
+import { readRouter, type FallbackReason } from "./read-router.js";
 import { ReaderState, type ReaderStatus } from "./reader-state.js";
 import { withoutReplica, withReadReplica, type RoutedClient } from "./routing-client.js";
 
-export type WriterStatus = "connected" | "disconnected";
+export type { WriterStatus };
 
 export interface DatabaseHooks {
   onQuery?: (role: Role) => void;
   onFallback?: (reason: FallbackReason) => void;
   onReaderStatus?: (status: ReaderStatus) => void;
+  /** After every health cycle (metrics). */
+  onHealthCycle?: (state: { readerLagMs: number | undefined }) => void;
   /** Unit tests only: replaces the AWS signer of both endpoints. */
   signers?: Partial<Record<Role, TokenSigner>>;
 }
@@ -21,12 +25,13 @@ export interface DatabaseHooks {
 export interface Database {
   db: RoutedClient;
   reader: ReaderState;
+  health: HealthMonitor;
+  consistency: Consistency;
   writerStatus(): WriterStatus;
-  /** Probes the writer now (readiness); updates writerStatus. */
-  checkWriter(timeoutMs?: number): Promise<WriterStatus>;
-  /** Runs one reconnect cycle now (tests; the timer runs it every interval). */
+  /** Runs one health cycle now (tests; the timer runs it every interval). */
   runHealthCycle(): Promise<void>;
-  close(): Promise<void>;
+  /** Closes both endpoints within `timeoutMs`, whatever either server does. */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 export async function openDatabase(config: Config, log: Logger, hooks: DatabaseHooks = {}): Promise<Database> {
@@ -35,79 +40,103 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
     log,
     onQuery: hooks.onQuery,
     signer: hooks.signers?.[role],
+    // The reader is given up on quickly (its reads have the writer to go to);
+    // the writer only when a statement has hung for good.
+    connectTimeoutMs: role === "reader" ? config.readTimeoutMs : 5000,
+    queryTimeoutMs: role === "reader" ? config.readTimeoutMs + 1000 : config.queryTimeoutMs,
   });
   const writer = createEndpoint(config.writer, options("writer"));
-  const reader = config.reader ? createEndpoint(config.reader, options("reader")) : undefined;
-  const readerState = new ReaderState(reader !== undefined, log, { onChange: hooks.onReaderStatus });
-  // Not tied to the interval: a short interval must not turn a slow (busy) reader into a "dead" one.
-  const probeTimeoutMs = 5000;
-  let writerStatus: WriterStatus = "disconnected";
-
-  const checkWriter = async (timeoutMs = probeTimeoutMs): Promise<WriterStatus> => {
-    try {
-      await writer.probe(timeoutMs);
-      if (writerStatus !== "connected") log.info({ endpoint: writer.description }, "writer DB connected");
-      writerStatus = "connected";
-    } catch (error) {
-      if (writerStatus !== "disconnected") log.error({ err: error }, `writer DB unreachable: ${message(error)}`);
-      writerStatus = "disconnected";
-    }
-    return writerStatus;
-  };
-
-  const checkReader = async (where: "start" | "health-check"): Promise<void> => {
-    if (!reader) return;
-    try {
-      await reader.probe(probeTimeoutMs);
-      readerState.markHealthy();
-    } catch (error) {
-      readerState.markDegraded(error, where);
-    }
-  };
+  const reader: Endpoint | undefined = config.reader ? createEndpoint(config.reader, options("reader")) : undefined;
+  const readerState = new ReaderState(reader !== undefined, log, {
+    onChange: (status, previous) => {
+      // Whatever the pool held while the reader was unusable is suspect: a
+      // connection that stalled on a hung server must never serve a read.
+      if (status === "degraded" || previous === "degraded") reader?.recycle();
+      hooks.onReaderStatus?.(status);
+    },
+  });
+  const positions = new WritePositions();
+  const health: HealthMonitor = new HealthMonitor(writer, reader, readerState, {
+    intervalMs: config.healthCheckIntervalMs,
+    maxLagMs: config.readerMaxLagMs,
+    // Not tied to the interval: a short interval must not turn a slow (busy) reader into a "dead" one.
+    probeTimeoutMs: Math.min(5000, Math.max(1000, 2 * config.readTimeoutMs)),
+    log,
+    // What the reader has replayed no longer needs the writer.
+    afterCycle: () => {
+      const replayed = health.readerPosition;
+      if (replayed !== undefined) positions.prune(replayed);
+      hooks.onHealthCycle?.({ readerLagMs: health.readerLagMs });
+    },
+  });
 
   // Token fetch failures are logged by the providers; the probes below then
   // report the endpoint as unreachable, which is the truth.
   await Promise.all([writer.tokens?.start().catch(() => undefined), reader?.tokens?.start().catch(() => undefined)]);
-  const [startStatus] = await Promise.all([checkWriter(), checkReader("start")]);
+  const startStatus = await health.checkWriter();
+  await health.checkReader("start");
   if (startStatus === "disconnected")
     log.error(`Failed to connect to writer DB ${writer.description}; readiness reports 503 until it is reachable.`);
   if (reader && readerState.usable) log.info({ reader: reader.description }, "read replica DB connected; reads go to the reader");
 
-  const runHealthCycle = async () => {
-    await Promise.all([checkWriter(), checkReader("health-check")]);
+  health.start();
+
+  const consistency: Consistency = {
+    async wrote(scopes) {
+      if (!reader) return undefined;
+      const rows = await writer.client.$queryRawUnsafe<Array<{ lsn: string }>>("SELECT pg_current_wal_lsn()::text AS lsn");
+      const lsn = parseLsn(rows[0]?.lsn ?? "");
+      if (lsn === undefined) return undefined;
+      const caller = callerScope();
+      positions.record(caller ? [...scopes, caller] : scopes, lsn);
+      noteRequestWrite(lsn);
+      return lsn;
+    },
+    dependOn(scopes) {
+      const caller = callerScope();
+      for (const scope of caller ? [...scopes, caller] : scopes) requireAtLeast(positions.get(scope));
+    },
+    readerMissIsFinal() {
+      // A read the router sent to the writer (reader unusable, or behind
+      // what this request needs) already had the last word.
+      if (!readerState.usable) return true;
+      const replayed = health.readerPosition;
+      if (replayed === undefined) return false;
+      const needed = requiredLsn();
+      if (needed !== undefined && replayed < needed) return true;
+      const writerAtLastCycle = health.writerPosition;
+      const localWrites = positions.highest();
+      return (writerAtLastCycle === undefined || replayed >= writerAtLastCycle) && (localWrites === undefined || replayed >= localWrites);
+    },
   };
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
-  const schedule = () => {
-    timer = setTimeout(() => {
-      void runHealthCycle().finally(() => {
-        if (!closed) schedule();
-      });
-    }, config.healthCheckIntervalMs);
-    timer.unref();
-  };
-  schedule();
 
   const db = reader
-    ? withReadReplica(writer.client, reader.client, readFallback(readerState, hooks.onFallback))
+    ? withReadReplica(
+        writer.client,
+        () => reader.client,
+        readRouter({
+          reader: readerState,
+          readerPosition: () => health.readerPosition,
+          readerBusy: () => reader.saturated(),
+          readTimeoutMs: config.readTimeoutMs,
+          onFallback: hooks.onFallback,
+        }),
+        consistency,
+      )
     : withoutReplica(writer.client);
 
   return {
     db,
     reader: readerState,
-    writerStatus: () => writerStatus,
-    checkWriter,
-    runHealthCycle,
-    async close() {
-      closed = true;
-      clearTimeout(timer);
-      await Promise.all([writer.close(), reader?.close()]);
+    health,
+    consistency,
+    writerStatus: () => health.writerStatus,
+    runHealthCycle: () => health.runCycle(),
+    async close(timeoutMs = 5000) {
+      health.stop();
+      await Promise.all([writer.close(timeoutMs), reader?.close(timeoutMs)]);
     },
   };
-}
-
-function message(error: unknown): string {
-  return scrub(error instanceof Error ? error.message : String(error));
 }
 
 export type { Endpoint };

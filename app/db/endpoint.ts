@@ -16,7 +16,10 @@ export interface EndpointOptions {
   onQuery?: (role: Role) => void;
   /** Overrides the AWS signer (unit tests). */
   signer?: TokenSigner;
+  /** Bound on opening a connection, and on waiting for a free one in the pool. */
   connectTimeoutMs?: number;
+  /** Client-side bound on one statement; a connection whose statement timed out is destroyed, never reused. */
+  queryTimeoutMs?: number;
 }
 
 /** One database endpoint: its pg pool, the Prisma client on top, and its IAM token source. */
@@ -24,12 +27,22 @@ export interface Endpoint {
   role: Role;
   /** Safe to log: password masked. */
   description: string;
-  client: PrismaClient;
-  pool: pg.Pool;
+  /** The current Prisma client; replaced by `recycle()`, so read it at each use. */
+  readonly client: PrismaClient;
+  readonly pool: pg.Pool;
   tokens?: IamTokenProvider;
-  /** Opens a fresh connection and runs `SELECT 1`: the reconnect cycle's probe. */
-  probe(timeoutMs: number): Promise<void>;
-  close(): Promise<void>;
+  /** Opens a fresh connection (not from the pool) and runs `sql`: the health cycle's probe. */
+  probe<R extends pg.QueryResultRow>(timeoutMs: number, sql?: string): Promise<R | undefined>;
+  /** Every pool slot is taken and as many callers again are queued: a new read would only wait. */
+  saturated(): boolean;
+  /**
+   * A fresh pool and client; the old pool's connections are destroyed without
+   * waiting for them. Used when the reader stalls and when it recovers, so a
+   * connection that hung on a stalled server is never handed out again.
+   */
+  recycle(): void;
+  /** Closes within `timeoutMs` whatever the server does (a hung server's sockets are destroyed). */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 /**
@@ -86,49 +99,103 @@ export function createEndpoint(config: EndpointConfig, options: EndpointOptions)
   const tokens = iamTokensFor(config, log, options.signer);
   const connection = connectionConfig(config, tokens);
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
-  const pool = new pg.Pool({
-    ...connection,
-    max: options.poolLimit,
-    connectionTimeoutMillis: connectTimeoutMs,
-    idleTimeoutMillis: 30_000,
-  });
-  // An idle client whose server went away emits 'error' on the pool; without
-  // a listener that would crash the process. The failed client is discarded.
-  pool.on("error", (error) => log.warn({ endpoint: config.role, err: error }, `idle ${config.role} connection failed`));
-  if (onQuery) pool.on("connect", (client) => countQueries(client, () => onQuery(config.role)));
+  const queryTimeoutMs = options.queryTimeoutMs ?? 30_000;
 
-  const client = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const newPool = () => {
+    const pool = new pg.Pool({
+      ...connection,
+      max: options.poolLimit,
+      connectionTimeoutMillis: connectTimeoutMs,
+      idleTimeoutMillis: 30_000,
+      // A server that vanished without a FIN (failover, blackhole) is found
+      // by keepalive instead of by the kernel's 15-minute retransmit limit.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      // DNS-based failover (Aurora endpoints) reaches long-lived pools too.
+      maxLifetimeSeconds: 1800,
+      query_timeout: queryTimeoutMs,
+    });
+    // An idle client whose server went away emits 'error' on the pool; without
+    // a listener that would crash the process. The failed client is discarded.
+    pool.on("error", (error) => log.warn({ endpoint: config.role, err: error }, `idle ${config.role} connection failed`));
+    pool.on("connect", (client) => guardConnection(client, onQuery ? () => onQuery(config.role) : undefined));
+    return { pool, client: new PrismaClient({ adapter: new PrismaPg(pool) }) };
+  };
+  let current = newPool();
+
+  const endPool = async (old: { pool: pg.Pool; client: PrismaClient }, timeoutMs: number) => {
+    const ended = Promise.all([old.client.$disconnect().catch(() => undefined), old.pool.end().catch(() => undefined)]);
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
+    await Promise.race([ended, timer]);
+    destroyAll(old.pool);
+  };
 
   return {
     role: config.role,
     description: describeUrl(config.url),
-    client,
-    pool,
+    get client() {
+      return current.client;
+    },
+    get pool() {
+      return current.pool;
+    },
     tokens,
-    async probe(timeoutMs) {
+    async probe<R extends pg.QueryResultRow>(timeoutMs: number, sql = "SELECT 1"): Promise<R | undefined> {
       const probeClient = new pg.Client({ ...connection, connectionTimeoutMillis: timeoutMs });
       probeClient.on("error", () => undefined);
+      const deadline = setTimeout(() => destroyClient(probeClient), timeoutMs);
       try {
         await probeClient.connect();
-        await probeClient.query({ text: "SELECT 1", query_timeout: timeoutMs } as pg.QueryConfig);
+        const result = (await probeClient.query({ text: sql, query_timeout: timeoutMs } as pg.QueryConfig)) as pg.QueryResult<R>;
+        return result.rows[0];
       } finally {
-        await probeClient.end().catch(() => undefined);
+        clearTimeout(deadline);
+        // A clean goodbye when the server answers; no waiting when it doesn't.
+        await Promise.race([probeClient.end().catch(() => undefined), new Promise((r) => setTimeout(r, 200).unref())]);
+        destroyClient(probeClient);
       }
     },
-    async close() {
+    saturated() {
+      const pool = current.pool;
+      return pool.totalCount >= options.poolLimit && pool.idleCount === 0 && pool.waitingCount >= options.poolLimit;
+    },
+    recycle() {
+      const old = current;
+      current = newPool();
+      void endPool(old, 0);
+    },
+    async close(timeoutMs = 5000) {
       tokens?.stop();
-      await client.$disconnect().catch(() => undefined);
-      await pool.end().catch(() => undefined);
+      await endPool(current, timeoutMs);
     },
   };
 }
 
-// Counting at the connection is the only place that sees every statement,
-// whichever Prisma API (model method, raw, transaction) produced it.
-function countQueries(client: pg.PoolClient, count: () => void): void {
+// A connection whose statement timed out is destroyed: the server may answer
+// it later (or never), and pg would queue the next statement behind it.
+// Counting happens here too: the connection is the only place that sees
+// every statement, whichever Prisma API (model method, raw, transaction)
+// produced it.
+function guardConnection(client: pg.PoolClient, count?: () => void): void {
+  client.on("error", () => undefined); // surfaced to the query in flight; the pool drops the client
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-    count();
-    return query(...args);
+    count?.();
+    const result = query(...args);
+    if (result instanceof Promise) {
+      result.catch((error: unknown) => {
+        if (error instanceof Error && error.message === "Query read timeout") destroyClient(client);
+      });
+    }
+    return result;
   };
+}
+
+function destroyClient(client: pg.Client): void {
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
+function destroyAll(pool: pg.Pool): void {
+  const clients = (pool as unknown as { _clients?: pg.Client[] })._clients ?? [];
+  for (const client of clients) destroyClient(client);
 }

@@ -1,4 +1,5 @@
 import type { PrismaClient } from "../generated/prisma/client.js";
+import { NO_REPLICA_CONSISTENCY, type Consistency } from "./consistency.js";
 
 /**
  * The read/write split, in the spirit of Drizzle's `withReplicas` and
@@ -23,12 +24,22 @@ export interface ReadRouter {
   read<T>(onReader: () => PromiseLike<T>, onWriter: () => PromiseLike<T>): Promise<T>;
 }
 
-/** Used exactly like PrismaClient; `$primary()` is the writer, for reads that must see a fresh write. */
-export type RoutedClient = PrismaClient & { $primary(): PrismaClient };
+/**
+ * Used exactly like PrismaClient. `$primary()` is the writer, for reads that
+ * must see a fresh write from elsewhere, locks and sequences; `$consistency`
+ * is read-your-writes for what this pod writes.
+ */
+export type RoutedClient = PrismaClient & { $primary(): PrismaClient; $consistency: Consistency };
 
 type Call = (client: PrismaClient) => PromiseLike<unknown>;
 
-export function withReadReplica(writer: PrismaClient, reader: PrismaClient, router: ReadRouter): RoutedClient {
+/** `reader` is read at each call: the reader's client is replaced when its pool is recycled. */
+export function withReadReplica(
+  writer: PrismaClient,
+  reader: () => PrismaClient,
+  router: ReadRouter,
+  consistency: Consistency = NO_REPLICA_CONSISTENCY,
+): RoutedClient {
   // Reads are lazy like Prisma's own promises: nothing runs until awaited.
   // That lets a read handed to a batch `$transaction` run on the writer
   // inside that transaction instead of on the reader beforehand.
@@ -38,7 +49,7 @@ export function withReadReplica(writer: PrismaClient, reader: PrismaClient, rout
     let started: Promise<unknown> | undefined;
     const run = () =>
       (started ??= router.read(
-        () => call(reader),
+        () => call(reader()),
         () => call(writer),
       ));
     const read: Promise<unknown> = {
@@ -76,6 +87,7 @@ export function withReadReplica(writer: PrismaClient, reader: PrismaClient, rout
   return new Proxy(writer, {
     get(target, prop) {
       if (prop === "$primary") return () => writer;
+      if (prop === "$consistency") return consistency;
       if (prop === "$transaction") return transaction;
       if (typeof prop === "string" && RAW_READ_METHODS.has(prop)) {
         return (...args: unknown[]) => routedRead((client) => invoke(client, prop, args));
@@ -90,7 +102,7 @@ export function withReadReplica(writer: PrismaClient, reader: PrismaClient, rout
 /** Single-database mode: the writer itself, plus `$primary()` so call sites need no branches. */
 export function withoutReplica(writer: PrismaClient): RoutedClient {
   return new Proxy(writer, {
-    get: (target, prop) => (prop === "$primary" ? () => writer : bound(target, prop)),
+    get: (target, prop) => (prop === "$primary" ? () => writer : prop === "$consistency" ? NO_REPLICA_CONSISTENCY : bound(target, prop)),
   }) as RoutedClient;
 }
 

@@ -8,6 +8,7 @@ import { teamRoutes } from "./routes/teams.js";
 import { spendRoutes } from "./routes/spend.js";
 import { chatRoutes } from "./routes/chat.js";
 import { metricsRoutes } from "./routes/metrics.js";
+import { consistencyContext } from "./consistency.js";
 
 export const BODY_LIMIT = "1mb";
 
@@ -52,6 +53,7 @@ export function createApp(ctx: AppContext, options: { separateMetrics?: boolean 
   app.use(healthRoutes(ctx));
   if (!options.separateMetrics) app.use(metricsRoutes(ctx));
   app.use(express.json({ limit: BODY_LIMIT, strict: true, type: ["application/json", "application/*+json"] }));
+  app.use(consistencyContext());
   app.use(keyRoutes(ctx));
   app.use(teamRoutes(ctx));
   app.use(spendRoutes(ctx));

@@ -3,6 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
+import pg from "pg";
 import { eventually, startProxy, type Proxy } from "../test-support/proxy.js";
 import { assertNoSecrets } from "../test-support/pair.js";
 
@@ -87,12 +88,18 @@ describe("completions during a read replica outage", () => {
     assert.equal(metric(after, "tandem_db_reader_degraded"), 0);
   });
 
-  it("readiness is 503 only when the writer is unreachable", async () => {
+  it("readiness is 503 only when the writer is unreachable (noticed by the health cycle)", async () => {
     proxy.pair.primary.stop("fast");
     try {
-      const res = await fetch(`${proxy.base}/health/readiness`);
-      assert.equal(res.status, 503);
-      assert.equal(((await res.json()) as { db: { writer: string } }).db.writer, "disconnected");
+      const body = await eventually(
+        async () => {
+          const res = await fetch(`${proxy.base}/health/readiness`);
+          return { status: res.status, json: (await res.json()) as { db: { writer: string } } };
+        },
+        (r) => r.status === 503,
+        30_000,
+      );
+      assert.equal(body.json.db.writer, "disconnected");
       const live = await fetch(`${proxy.base}/health/liveliness`);
       assert.equal(live.status, 200);
     } finally {
@@ -103,5 +110,25 @@ describe("completions during a read replica outage", () => {
       (status) => status === 200,
       30_000,
     );
+  });
+
+  it("readiness answers from the health cycle's state: 100 calls open no database sessions of their own", async () => {
+    const sessions = async () => {
+      const client = new pg.Client({ connectionString: proxy.pair.primary.adminUrl });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ n: string }>("SELECT sum(sessions)::text AS n FROM pg_stat_database");
+        return Number(rows[0]?.n ?? 0);
+      } finally {
+        await client.end();
+      }
+    };
+    const before = await sessions();
+    for (let i = 0; i < 100; i++) assert.equal((await fetch(`${proxy.base}/health/readiness`)).status, 200);
+    // Session counts are published when sessions end: give the last probes a moment.
+    await new Promise((r) => setTimeout(r, 1500));
+    const opened = (await sessions()) - before;
+    // Health probes (one per 500 ms interval) and this test's own witness sessions only.
+    assert.ok(opened < 50, `${opened} sessions opened on the writer during 100 readiness calls`);
   });
 });

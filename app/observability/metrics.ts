@@ -14,7 +14,17 @@ export function createMetrics() {
     }),
     readerDegraded: new Gauge({
       name: "tandem_db_reader_degraded",
-      help: "1 while reads fall back to the writer because the read replica is unreachable",
+      help: "1 while reads fall back to the writer because the read replica is unreachable, hung or failing",
+      registers: [registry],
+    }),
+    readerLag: new Gauge({
+      name: "tandem_db_reader_lag_seconds",
+      help: "How far the read replica is behind the writer, as last measured by the health cycle (absent while unreachable)",
+      registers: [registry],
+    }),
+    readerLagging: new Gauge({
+      name: "tandem_db_reader_lagging",
+      help: "1 while reads go to the writer because the read replica is further behind than DATABASE_READ_REPLICA_MAX_LAG_MS",
       registers: [registry],
     }),
     readFallbacks: new Counter({

@@ -56,6 +56,7 @@ export async function generateKey(db: RoutedClient, input: GenerateKeyInput) {
         expires: expiry(input.duration),
       },
     });
+    await db.$consistency.wrote([`key:${row.token}`, ...(row.team_id ? [`team:${row.team_id}`] : [])]);
     return { key, ...keyView(row) };
   } catch (error) {
     if ((error as { code?: string }).code === "P2002") {
@@ -66,7 +67,9 @@ export async function generateKey(db: RoutedClient, input: GenerateKeyInput) {
 }
 
 export async function keyInfo(db: RoutedClient, keyOrToken: string) {
-  const row = await db.virtualKey.findUnique({ where: { token: toToken(keyOrToken) } });
+  const token = toToken(keyOrToken);
+  db.$consistency.dependOn([`key:${token}`]);
+  const row = await db.virtualKey.findUnique({ where: { token } });
   if (!row) throw ApiError.notFound("key not found");
   const { token: _token, ...info } = keyView(row);
   return { key: keyOrToken, info };
@@ -77,10 +80,12 @@ export async function deleteKeys(db: RoutedClient, keys: string[]) {
   // In one writer transaction: which exist, and delete them. Reading on the
   // replica here could miss a key created a moment ago.
   const existing = await db.$transaction(async (tx) => {
-    const found = await tx.virtualKey.findMany({ where: { token: { in: tokens } }, select: { token: true } });
+    const found = await tx.virtualKey.findMany({ where: { token: { in: tokens } }, select: { token: true, team_id: true } });
     await tx.virtualKey.deleteMany({ where: { token: { in: found.map((k) => k.token) } } });
-    return new Set(found.map((k) => k.token));
+    return found;
   });
-  if (existing.size === 0) throw ApiError.notFound("none of the keys exist");
-  return { deleted_keys: keys.filter((_, i) => existing.has(tokens[i] ?? "")) };
+  await db.$consistency.wrote(existing.flatMap((k) => [`key:${k.token}`, ...(k.team_id ? [`team:${k.team_id}`] : [])]));
+  if (existing.length === 0) throw ApiError.notFound("none of the keys exist");
+  const deleted = new Set(existing.map((k) => k.token));
+  return { deleted_keys: keys.filter((_, i) => deleted.has(tokens[i] ?? "")) };
 }

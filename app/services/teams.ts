@@ -25,6 +25,7 @@ export async function newTeam(db: RoutedClient, input: NewTeamInput) {
     const team = await db.team.create({
       data: { team_alias: input.team_alias, max_budget: input.max_budget ?? null, models: input.models ?? [] },
     });
+    await db.$consistency.wrote([`team:${team.team_id}`]);
     return teamView(team);
   } catch (error) {
     if ((error as { code?: string }).code === "P2002") {
@@ -35,6 +36,7 @@ export async function newTeam(db: RoutedClient, input: NewTeamInput) {
 }
 
 export async function teamInfo(db: RoutedClient, teamId: string) {
+  db.$consistency.dependOn([`team:${teamId}`]);
   const team = await db.team.findUnique({ where: { team_id: teamId }, include: { keys: { orderBy: { created_at: "asc" } } } });
   if (!team) throw ApiError.notFound(`team ${teamId} not found`);
   return {

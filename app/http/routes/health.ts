@@ -12,14 +12,17 @@ export function healthRoutes(ctx: AppContext): Router {
     res.json({ status: "healthy" });
   });
 
-  // A degraded reader never makes the pod unready: reads are on the writer.
-  // Only an unreachable writer (or a draining process) does.
-  router.get("/health/readiness", async (_req, res) => {
-    const writer = await ctx.database.checkWriter(2000);
-    const db = { writer, reader: ctx.database.reader.status };
+  // Answered from the health cycle's last look (no connection per call: a
+  // probe storm must not reach the databases). A reader that is degraded or
+  // lagging never makes the pod unready — reads are on the writer. Only an
+  // unreachable writer (or a draining process) does.
+  router.get("/health/readiness", (_req, res) => {
+    const { health } = ctx.database;
+    const db: Record<string, unknown> = { writer: health.writerStatus, reader: health.reader.status };
+    if (health.readerLagMs !== undefined && health.reader.status !== "disabled") db.reader_lag_ms = health.readerLagMs;
     if (ctx.lifecycle.draining) {
       res.status(503).json({ status: "draining", db });
-    } else if (writer !== "connected") {
+    } else if (health.writerStatus !== "connected") {
       res.status(503).json({ status: "unhealthy", db });
     } else {
       res.json({ status: "healthy", db });

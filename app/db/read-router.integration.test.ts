@@ -3,7 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { openDatabase, type Database } from "./database.js";
-import type { FallbackReason } from "./read-fallback.js";
+import type { FallbackReason } from "./read-router.js";
 import { assertNoSecrets, configFor, startMigratedPair, Witness, type LocalPair } from "../test-support/pair.js";
 import { captureLogs } from "../test-support/logs.js";
 

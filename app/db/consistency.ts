@@ -1,0 +1,122 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { formatLsn, maxLsn, parseLsn, type Lsn } from "./lsn.js";
+
+/**
+ * Read-your-writes by WAL position. A write made through tandem records the
+ * writer's WAL position after it (for the caller and for what it touched: a
+ * key, a team); a later read that depends on it — in this request, or in a
+ * later one by the same caller or about the same key — is served by the
+ * reader only once the reader has replayed that far, and by the writer until
+ * then. Everything else keeps reading from the reader.
+ */
+
+/** Read-your-writes for the services, on the routed client as `db.$consistency`. */
+export interface Consistency {
+  /** After a committed write: records the writer's WAL position for these scopes, the caller and the current request. */
+  wrote(scopes: readonly string[]): Promise<Lsn | undefined>;
+  /** Before a read about these scopes: the current request's reads wait for what this pod wrote to them. */
+  dependOn(scopes: readonly string[]): void;
+  /**
+   * Whether a miss on the reader is final: the read ran on the writer, or the
+   * reader had replayed everything the writer had at the last health cycle
+   * and everything this pod wrote since. Otherwise a miss (a key created a
+   * moment ago, perhaps on another pod) is worth confirming on the writer.
+   */
+  readerMissIsFinal(): boolean;
+}
+
+/** Single database: every read is on the writer, so every read sees every write. */
+export const NO_REPLICA_CONSISTENCY: Consistency = {
+  wrote: async () => undefined,
+  dependOn: () => undefined,
+  readerMissIsFinal: () => true,
+};
+
+/** What one request needs and produced; carried through its async calls. */
+export interface RequestConsistency {
+  /** Reads in this request need a reader at least this far (undefined: any usable reader). */
+  minLsn?: Lsn;
+  /** The writer's position after this request's last write (the x-tandem-lsn response header). */
+  wroteLsn?: Lsn;
+  /** Called when this request writes (the HTTP layer sets the response header). */
+  onWrite?: (lsn: Lsn) => void;
+  /** The caller's own scope ("caller:<id>"): its later requests read its writes. */
+  callerScope?: string;
+}
+
+const storage = new AsyncLocalStorage<RequestConsistency>();
+
+export function runWithConsistency<T>(context: RequestConsistency, fn: () => T): T {
+  return storage.run(context, fn);
+}
+
+/** The position the current request's reads need, if any. */
+export function requiredLsn(): Lsn | undefined {
+  return storage.getStore()?.minLsn;
+}
+
+/** Raises what the current request's reads need (e.g. a key this pod just changed). */
+export function requireAtLeast(lsn: Lsn | undefined): void {
+  const context = storage.getStore();
+  if (context && lsn !== undefined) context.minLsn = maxLsn(context.minLsn, lsn);
+}
+
+export { formatLsn, parseLsn };
+
+/** The last write position per scope ("key:<hash>", "team:<id>", "caller:<id>"), bounded. */
+export class WritePositions {
+  private readonly positions = new Map<string, Lsn>();
+
+  constructor(private readonly limit = 100_000) {}
+
+  get(scope: string): Lsn | undefined {
+    return this.positions.get(scope);
+  }
+
+  /** Highest position recorded and not yet known to be replayed. */
+  highest(): Lsn | undefined {
+    let top: Lsn | undefined;
+    for (const lsn of this.positions.values()) top = maxLsn(top, lsn);
+    return top;
+  }
+
+  record(scopes: readonly string[], lsn: Lsn): void {
+    for (const scope of scopes) {
+      this.positions.delete(scope); // re-insert: Map order is the eviction order
+      this.positions.set(scope, lsn);
+    }
+    while (this.positions.size > this.limit) {
+      const oldest = this.positions.keys().next().value;
+      if (oldest === undefined) break;
+      this.positions.delete(oldest);
+    }
+  }
+
+  /** Forgets what the reader has already replayed: those reads can go to it again. */
+  prune(replayed: Lsn): void {
+    for (const [scope, lsn] of this.positions) if (lsn <= replayed) this.positions.delete(scope);
+  }
+
+  get size(): number {
+    return this.positions.size;
+  }
+}
+
+/** Notes a write by the current request: raises its reads' need and reports the position. */
+export function noteRequestWrite(lsn: Lsn): void {
+  const context = storage.getStore();
+  if (!context) return;
+  context.minLsn = maxLsn(context.minLsn, lsn);
+  context.wroteLsn = maxLsn(context.wroteLsn, lsn);
+  context.onWrite?.(lsn);
+}
+
+/** The current request's caller scope, set once it is authenticated. */
+export function setCallerScope(scope: string): void {
+  const context = storage.getStore();
+  if (context) context.callerScope = scope;
+}
+
+export function callerScope(): string | undefined {
+  return storage.getStore()?.callerScope;
+}
