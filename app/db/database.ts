@@ -4,7 +4,7 @@ import { callerScope, noteRequestWrite, requireAtLeast, requiredLsn, WritePositi
 import { createEndpoint, type Endpoint, type EndpointOptions, type Role } from "./endpoint.js";
 import { HealthMonitor, type WriterStatus } from "./health.js";
 import type { TokenSigner } from "./iam-token.js";
-import { parseLsn, type Lsn } from "./lsn.js";
+import { parseLsn } from "./lsn.js";
 import { readRouter, type FallbackReason } from "./read-router.js";
 import { ReaderState, type ReaderStatus } from "./reader-state.js";
 import { withoutReplica, withReadReplica, type RoutedClient } from "./routing-client.js";
