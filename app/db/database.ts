@@ -84,7 +84,9 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
   const consistency: Consistency = {
     async wrote(scopes) {
       if (!reader) return undefined;
-      const rows = await writer.client.$queryRawUnsafe<Array<{ lsn: string }>>("SELECT pg_current_wal_lsn()::text AS lsn");
+      // The insert position, not the write position: with synchronous_commit
+      // off the commit record may not be written out yet, but it is inserted.
+      const rows = await writer.client.$queryRawUnsafe<Array<{ lsn: string }>>("SELECT pg_current_wal_insert_lsn()::text AS lsn");
       const lsn = parseLsn(rows[0]?.lsn ?? "");
       if (lsn === undefined) return undefined;
       const caller = callerScope();

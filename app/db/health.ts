@@ -38,7 +38,7 @@ export interface HealthOptions {
 }
 
 const WRITER_PROBE =
-  "SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END AS lsn, pg_is_in_recovery() AS standby";
+  "SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_insert_lsn()::text END AS lsn, pg_is_in_recovery() AS standby";
 const READER_PROBE = "SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replay";
 
 /**
