@@ -1,0 +1,40 @@
+// Which failures mean "the endpoint is unusable" (fall back) and which mean
+// "the query is wrong" (never rerouted), through every layer errors arrive in.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { isConnectionError, isReadOnlyRefusal } from "./connection-errors.js";
+
+const withCode = (code: string) => Object.assign(new Error("x"), { code });
+const wrapped = (inner: unknown) =>
+  Object.assign(new Error("Invalid `prisma.team.findMany()` invocation"), { cause: { driverAdapterError: inner } });
+
+describe("isConnectionError", () => {
+  const table: Array<[string, unknown, boolean]> = [
+    ["refused", withCode("ECONNREFUSED"), true],
+    ["reset", withCode("ECONNRESET"), true],
+    ["class 08 SQLSTATE", withCode("08006"), true],
+    ["admin shutdown 57P01", withCode("57P01"), true],
+    ["too many connections 53300", withCode("53300"), true],
+    ["Prisma P1001", withCode("P1001"), true],
+    ["adapter kind DatabaseNotReachable", { kind: "DatabaseNotReachable" }, true],
+    ["pg's query timeout", new Error("Query read timeout"), true],
+    ["pool acquire timeout", new Error("timeout exceeded when trying to connect"), true],
+    ["wrapped three layers deep", wrapped({ cause: withCode("ECONNRESET") }), true],
+    ["undefined table 42P01", withCode("42P01"), false],
+    ["unique violation P2002", withCode("P2002"), false],
+    ["read-only refusal 25006", withCode("25006"), false],
+    ["a plain bug", new TypeError("x is not a function"), false],
+    ["not an error at all", "nope", false],
+  ];
+  for (const [name, error, expected] of table) it(`${name} → ${expected}`, () => assert.equal(isConnectionError(error), expected));
+});
+
+describe("isReadOnlyRefusal", () => {
+  const table: Array<[string, unknown, boolean]> = [
+    ["SQLSTATE 25006", withCode("25006"), true],
+    ["Postgres' message", new Error("cannot execute INSERT in a read-only transaction"), true],
+    ["wrapped", wrapped(withCode("25006")), true],
+    ["connection refused", withCode("ECONNREFUSED"), false],
+  ];
+  for (const [name, error, expected] of table) it(`${name} → ${expected}`, () => assert.equal(isReadOnlyRefusal(error), expected));
+});

@@ -1,0 +1,62 @@
+// Lag from WAL positions: an idle writer is not lag; a paused replay is lag
+// from the first write it misses.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { lagMs, type WriterSample } from "./health.js";
+import { formatLsn, parseLsn } from "./lsn.js";
+import { WritePositions } from "./consistency.js";
+
+const samples = (...points: Array<[number, number]>): WriterSample[] => points.map(([at, lsn]) => ({ at, lsn: BigInt(lsn) }));
+
+describe("lag from WAL positions", () => {
+  const table: Array<{ name: string; samples: WriterSample[]; replay: number; now: number; lag: number }> = [
+    { name: "no samples yet: no lag known to be", samples: [], replay: 0, now: 1000, lag: 0 },
+    { name: "caught up with the latest writer position", samples: samples([0, 100], [1000, 200]), replay: 200, now: 1500, lag: 0 },
+    {
+      name: "an idle writer (same position for a long time) is not lag",
+      samples: samples([0, 100], [5000, 100], [10_000, 100]),
+      replay: 100,
+      now: 10_500,
+      lag: 0,
+    },
+    {
+      name: "behind the latest sample only: lag since that sample",
+      samples: samples([0, 100], [1000, 200]),
+      replay: 150,
+      now: 1200,
+      lag: 200,
+    },
+    {
+      name: "paused since before the first missed sample: lag since it",
+      samples: samples([0, 100], [1000, 200], [2000, 300]),
+      replay: 100,
+      now: 2500,
+      lag: 1500,
+    },
+    { name: "ahead of every sample (sampled before a write): no lag", samples: samples([0, 100]), replay: 150, now: 100, lag: 0 },
+  ];
+  for (const row of table) {
+    it(row.name, () => assert.equal(lagMs(row.samples, BigInt(row.replay), row.now), row.lag));
+  }
+});
+
+describe("WAL positions", () => {
+  it("parse and format round-trip, and order like the WAL", () => {
+    const a = parseLsn("0/16B3748")!;
+    const b = parseLsn("1/0")!;
+    assert.equal(formatLsn(a), "0/16B3748");
+    assert.ok(b > a);
+    for (const bad of ["", "16B3748", "0/xyz", "1/2/3", "123456789/0"]) assert.equal(parseLsn(bad), undefined, bad);
+  });
+
+  it("write positions: the latest per scope, bounded, forgotten once replayed", () => {
+    const positions = new WritePositions(2);
+    positions.record(["key:a"], 10n);
+    positions.record(["key:b", "team:t"], 20n);
+    assert.equal(positions.size, 2, "the oldest scope was evicted");
+    assert.equal(positions.get("key:a"), undefined);
+    assert.equal(positions.highest(), 20n);
+    positions.prune(20n);
+    assert.equal(positions.size, 0);
+  });
+});
