@@ -8,7 +8,8 @@ import { join } from "node:path";
 import pg from "pg";
 import { migrate, MigrationError, readMigrations } from "./migrate.js";
 import { loadConfig } from "../config/env.js";
-import { migrationsDir } from "../paths.js";
+import { appRoot, migrationsDir } from "../paths.js";
+import { spawn } from "node:child_process";
 import { startLocalPair, type LocalPair } from "../dev/local-pair.js";
 import { captureLogs } from "../test-support/logs.js";
 import { assertNoSecrets } from "../test-support/pair.js";
@@ -131,6 +132,93 @@ describe("migrations", () => {
       const retry = await migrate(writer(), { dir, log: logs.logger });
       assert.deepEqual(retry.applied, ["20990301000000_broken"]);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a migrator killed (SIGKILL) in the middle of a migration leaves nothing half-done: the next run completes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tandem-migrations-"));
+    try {
+      cpSync(migrationsDir, dir, { recursive: true });
+      mkdirSync(join(dir, "20990401000000_slow"));
+      writeFileSync(join(dir, "20990401000000_slow", "migration.sql"), `CREATE TABLE "slow_one" (id INT);\nSELECT pg_sleep(120);\n`);
+      const script = join(dir, "run.mts"); // an ES module wherever the temp dir is
+      writeFileSync(
+        script,
+        [
+          `import { migrate } from ${JSON.stringify(join(appRoot, "app/db/migrate.ts"))};`,
+          `import { loadConfig } from ${JSON.stringify(join(appRoot, "app/config/env.ts"))};`,
+          `import { createLogger } from ${JSON.stringify(join(appRoot, "app/observability/logger.ts"))};`,
+          `await migrate(loadConfig({ DATABASE_URL: ${JSON.stringify(pair.primary.url)} }, "migrate").writer, { dir: ${JSON.stringify(dir)}, log: createLogger("silent") });`,
+        ].join("\n"),
+      );
+      const child = spawn(process.execPath, ["--import", "tsx", script], { cwd: appRoot, stdio: ["ignore", "ignore", "pipe"] });
+      let stderr = "";
+      child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+      let exitCode: number | null | undefined;
+      const exited = new Promise<void>((resolve) =>
+        child.once("exit", (code) => {
+          exitCode = code;
+          resolve();
+        }),
+      );
+      // Killed while the migration's statement runs: its transaction is open.
+      const deadline = Date.now() + 60_000;
+      while (
+        (
+          await query<{ n: string }>(
+            pair.primary.adminUrl,
+            `SELECT count(*)::text AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()`,
+          )
+        )[0]?.n === "0"
+      ) {
+        assert.ok(
+          Date.now() < deadline && exitCode === undefined,
+          `the slow migration never started (migrator exit code ${exitCode}): ${stderr}`,
+        );
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      child.kill("SIGKILL");
+      await exited;
+      // The server ends the dead client's session (and rolls it back) once it notices the closed socket.
+      await query(
+        pair.primary.adminUrl,
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()`,
+      );
+
+      const unfinished = await query<{ n: string }>(
+        pair.primary.url,
+        `SELECT count(*)::text AS n FROM "_prisma_migrations" WHERE finished_at IS NULL AND rolled_back_at IS NULL`,
+      );
+      assert.equal(unfinished[0]?.n, "0", "no unfinished record survives the kill");
+
+      writeFileSync(join(dir, "20990401000000_slow", "migration.sql"), `CREATE TABLE "slow_one" (id INT);\n`);
+      const next = await migrate(writer(), { dir, log: logs.logger });
+      assert.deepEqual(next.applied, ["20990401000000_slow"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a table locked by someone else fails the migration clearly after the lock timeout instead of waiting forever", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tandem-migrations-"));
+    const holder = new pg.Client({ connectionString: pair.primary.url }); // the table's owner, as the app
+    await holder.connect();
+    try {
+      cpSync(migrationsDir, dir, { recursive: true });
+      await holder.query(`CREATE TABLE IF NOT EXISTS "busy_table" (id INT)`);
+      await holder.query("BEGIN");
+      await holder.query(`LOCK TABLE "busy_table" IN ACCESS EXCLUSIVE MODE`);
+      mkdirSync(join(dir, "20990501000000_alter_busy"));
+      writeFileSync(join(dir, "20990501000000_alter_busy", "migration.sql"), `ALTER TABLE "busy_table" ADD COLUMN x INT;\n`);
+      await assert.rejects(migrate(writer(), { dir, log: logs.logger, lockTimeoutMs: 500 }), (error: unknown) => {
+        assert.ok(error instanceof MigrationError);
+        assert.match(error.message, /20990501000000_alter_busy failed: .*lock timeout.*\(SQLSTATE 55P03\).*waited 500 ms for a lock/);
+        return true;
+      });
+    } finally {
+      await holder.query("ROLLBACK").catch(() => undefined);
+      await holder.end();
       rmSync(dir, { recursive: true, force: true });
     }
   });

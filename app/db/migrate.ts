@@ -62,7 +62,7 @@ export function readMigrations(dir: string): Migration[] {
  */
 export async function migrate(
   writer: EndpointConfig,
-  options: { dir: string; log: Logger; signer?: TokenSigner },
+  options: { dir: string; log: Logger; signer?: TokenSigner; lockTimeoutMs?: number },
 ): Promise<MigrationResult> {
   const { log } = options;
   const migrations = readMigrations(options.dir);
@@ -104,7 +104,7 @@ export async function migrate(
         result.alreadyApplied.push(migration.name);
         continue;
       }
-      await apply(client, migration);
+      await apply(client, migration, options.lockTimeoutMs ?? 15_000);
       log.info({ migration: migration.name }, `applied migration ${migration.name}`);
       result.applied.push(migration.name);
     }
@@ -116,26 +116,34 @@ export async function migrate(
   }
 }
 
-async function apply(client: pg.Client, migration: Migration): Promise<void> {
+async function apply(client: pg.Client, migration: Migration, lockTimeoutMs: number): Promise<void> {
   const id = randomUUID();
-  await client.query(`INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())`, [
-    id,
-    migration.checksum,
-    migration.name,
-  ]);
   try {
+    // The record and the DDL commit together or not at all: a migrator killed
+    // at any point leaves either both or neither, so the next run completes.
     await client.query("BEGIN");
+    // A table locked by a long query must not block the deploy forever.
+    await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
+    await client.query(`INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())`, [
+      id,
+      migration.checksum,
+      migration.name,
+    ]);
     await client.query(migration.sql);
     await client.query(`UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`, [id]);
     await client.query("COMMIT");
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined);
     const e = error as { message?: string; code?: string };
-    const reason = `${e.message ?? String(error)}${e.code ? ` (SQLSTATE ${e.code})` : ""}`;
+    const hint = e.code === "55P03" ? ` (waited ${lockTimeoutMs} ms for a lock: a long query holds the table; retry when it is done)` : "";
+    const reason = `${e.message ?? String(error)}${e.code ? ` (SQLSTATE ${e.code})` : ""}${hint}`;
     // Recorded as rolled back, which is what happened: both Prisma and tandem
     // will try it again once it is fixed.
     await client
-      .query(`UPDATE "_prisma_migrations" SET rolled_back_at = now(), logs = $2 WHERE id = $1`, [id, reason])
+      .query(
+        `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, rolled_back_at, logs) VALUES ($1, $2, $3, now(), now(), $4)`,
+        [id, migration.checksum, migration.name, reason],
+      )
       .catch(() => undefined);
     throw new MigrationError(
       `migration ${migration.name} failed: ${reason}. Earlier migrations stay applied; nothing of this one was kept.`,
