@@ -78,6 +78,7 @@ describe("the proxy: keys, teams, spend and chat completions", () => {
     });
 
     it("key/info works for the master key and for the key itself, and reads on the reader", async () => {
+      await proxy.caughtUp(); // until then, reads of keys this pod just wrote go to the writer
       let asMaster: Record<string, unknown> = {};
       const ran = await witness.during(KEY_READ, async () => {
         asMaster = (await proxy.admin(`/key/info?key=${key}`)).json;
@@ -96,6 +97,7 @@ describe("the proxy: keys, teams, spend and chat completions", () => {
     });
 
     it("team/info returns the team with its spend and keys, read on the reader", async () => {
+      await proxy.caughtUp();
       let body: Record<string, unknown> = {};
       const ran = await witness.during(TEAM_READ, async () => {
         body = (await proxy.admin(`/team/info?team_id=${teamId}`)).json;

@@ -3,7 +3,7 @@
 // every other read stays on the replica. Proven with pg_stat_statements.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { eventually, MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
+import { MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
 import { configFor, Witness } from "../test-support/pair.js";
 import { parseModelConfig } from "../config/model-config.js";
 import { startServer, type RunningServer } from "../server.js";
@@ -28,15 +28,7 @@ describe("read-your-writes by WAL position", () => {
     return { key: ((await res.json()) as { key: string }).key, lsn: res.headers.get("x-tandem-lsn") };
   };
 
-  /** The replica has replayed everything, and this pod's health cycle has seen it. */
-  const caughtUp = async () => {
-    await proxy.pair.waitForReplay();
-    await eventually(
-      async () => proxy.tandem.database.consistency.readerMissIsFinal(),
-      (final) => final,
-      30_000,
-    );
-  };
+  const caughtUp = () => proxy.caughtUp();
 
   before(async () => {
     // A generous staleness bound keeps the paused replica "connected": what is

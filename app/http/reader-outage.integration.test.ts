@@ -21,7 +21,7 @@ describe("completions during a read replica outage", () => {
   before(async () => {
     proxy = await startProxy({ DATABASE_HEALTH_CHECK_INTERVAL_MS: "500" });
     key = (await proxy.admin("/key/generate", { body: { models: ["gpt-4o-mini"] } })).json.key as string;
-    await proxy.pair.waitForReplay();
+    await proxy.caughtUp();
   });
   after(async () => {
     await proxy?.logs.flush();

@@ -16,6 +16,12 @@ export interface Proxy {
   logs: CapturedLogs;
   base: string;
   admin(path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; json: Record<string, unknown> }>;
+  /**
+   * The replica has replayed everything and tandem's health cycle has seen
+   * it: reads that depend on this pod's earlier writes go to the replica again
+   * (until then read-your-writes sends them to the writer).
+   */
+  caughtUp(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -67,6 +73,14 @@ export async function startProxy(
         body: init.body ? JSON.stringify(init.body) : undefined,
       });
       return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    },
+    async caughtUp() {
+      await pair.waitForReplay();
+      await eventually(
+        async () => tandem.database.consistency.readerMissIsFinal(),
+        (final) => final,
+        30_000,
+      );
     },
     async stop() {
       await tandem.shutdown(2000);

@@ -19,7 +19,8 @@ export function healthRoutes(ctx: AppContext): Router {
   router.get("/health/readiness", (_req, res) => {
     const { health } = ctx.database;
     const db: Record<string, unknown> = { writer: health.writerStatus, reader: health.reader.status };
-    if (health.readerLagMs !== undefined && health.reader.status !== "disabled") db.reader_lag_ms = health.readerLagMs;
+    const measured = health.reader.status === "connected" || health.reader.status === "lagging";
+    if (measured && health.readerLagMs !== undefined) db.reader_lag_ms = health.readerLagMs;
     if (ctx.lifecycle.draining) {
       res.status(503).json({ status: "draining", db });
     } else if (health.writerStatus !== "connected") {
