@@ -186,13 +186,20 @@ describe(`LiteLLM chart values in a Pod Security "restricted" namespace (${restr
         const created = await pair.count(DATABASE, KEY_INSERT);
         assert.ok(created.primary >= 1 && created.replica === 0, `key creation: INSERTs ${JSON.stringify(created)} (primary only)`);
         await pair.waitReplayed();
-        await pair.reset(DATABASE);
-        for (let i = 0; i < 3; i++) {
-          const info = await tandem.keyInfo(key);
-          assert.equal(info.status, 200, info.text);
-        }
-        const lookups = await pair.count(DATABASE, KEY_READ);
-        assert.ok(lookups.replica >= 3 && lookups.primary === 0, `GET /key/info ×3: key SELECTs ${JSON.stringify(lookups)} (replica only)`);
+        // Read-your-writes: the fresh key is read from the writer until tandem has seen the replica replay it.
+        const lookups = await eventually(
+          "GET /key/info ×3 answered from the replica only",
+          async () => {
+            await pair.reset(DATABASE);
+            for (let i = 0; i < 3; i++) {
+              const info = await tandem.keyInfo(key);
+              assert.equal(info.status, 200, info.text);
+            }
+            return pair.count(DATABASE, KEY_READ);
+          },
+          (l) => l.replica >= 3 && l.primary === 0,
+          { timeoutMs: 60_000, intervalMs: 1000 },
+        );
 
         // `helm test`: readiness through the Service, and reads reaching the reader, from inside the
         // restricted namespace (the test Pod must be admitted there too).

@@ -194,20 +194,25 @@ async function proveRouting(r: Release, readsOn: Server): Promise<{ key: string;
     `key creation: INSERTs ${JSON.stringify(created)} (expected on the primary only)`,
   );
 
-  // The reader answers for the key only once the replica has replayed its creation.
+  // The reader answers for the key only once the replica has replayed its creation, and tandem
+  // sends reads of its own fresh write to the writer (read-your-writes) until its health cycle has
+  // seen the replica replay it: wait for that event, then prove where the lookups ran.
   await pair.waitReplayed();
-  await reset();
-  for (let i = 0; i < 3; i++) {
-    const info = await r.tandem.keyInfo(key);
-    assert.equal(info.status, 200, info.text);
-    assert.equal((info.body as { info?: { key_alias?: string } }).info?.key_alias, alias);
-  }
-  const self = await r.tandem.keyInfo(key, key);
-  assert.equal(self.status, 200, `key/info with the key itself: ${self.text}`);
-  const lookups = await pair.count(r.database, KEY_READ);
-  assert.ok(
-    lookups[readsOn] >= 4 && lookups[other] === 0,
-    `GET /key/info ×4: key SELECTs ${JSON.stringify(lookups)} (expected ≥ 4 on the ${readsOn}, none on the ${other})`,
+  const lookups = await eventually(
+    `GET /key/info ×4 answered from the ${readsOn} only`,
+    async () => {
+      await reset();
+      for (let i = 0; i < 3; i++) {
+        const info = await r.tandem.keyInfo(key);
+        assert.equal(info.status, 200, info.text);
+        assert.equal((info.body as { info?: { key_alias?: string } }).info?.key_alias, alias);
+      }
+      const self = await r.tandem.keyInfo(key, key);
+      assert.equal(self.status, 200, `key/info with the key itself: ${self.text}`);
+      return pair.count(r.database, KEY_READ);
+    },
+    (l) => l[readsOn] >= 4 && l[other] === 0,
+    { timeoutMs: 60_000, intervalMs: 1000 },
   );
 
   await reset();
@@ -309,10 +314,10 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
         await kube.createNamespace();
         const hex = () => randomBytes(12).toString("hex");
         [pair] = await Promise.all([PgPair.deploy(kube, { superuser: hex(), replication: hex(), app: hex() }), deployFakeUpstream()]);
-        for (const db of ["e2e_existing", "e2e_plain", "e2e_single", "e2e_outage", "e2e_upgrade", "e2e_migrate"])
+        for (const db of ["e2e_existing", "e2e_plain", "e2e_single", "e2e_outage", "e2e_upgrade", "e2e_migrate", "e2e_hung", "e2e_lagging"])
           await pair.createDatabase(db);
         await pair.waitReplayed();
-        log(`set-up (primary + streaming replica, fake upstream, 6 databases) took ${Math.round((Date.now() - started) / 1000)}s`);
+        log(`set-up (primary + streaming replica, fake upstream, 8 databases) took ${Math.round((Date.now() - started) / 1000)}s`);
       } catch (error) {
         log(`set-up FAILED: ${error instanceof Error ? error.message : apiError(error)}`);
         await kube.dump();
@@ -638,6 +643,106 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
       await finish(r);
     }),
   );
+
+  it(
+    "7. every replica process stopped (SIGSTOP) under a request loop: no failed request, bounded latency, reads back on the replica after it resumes",
+    { timeout: 420_000 },
+    scenario(async () => {
+      const database = "e2e_hung";
+      const r = await install("e2e-hung", database, {
+        url: pair.url("primary", database),
+        readReplicaUrl: pair.url("replica", database),
+        healthCheckIntervalMs: 2000,
+      });
+      await expectReadiness(r, "connected");
+      const { key } = await r.tandem.generateKey({ key_alias: "hung", models: [E2E_MODEL], max_budget: 1000 });
+      await pair.waitReplayed();
+      const loop = requestLoop(r.tandem, key, { workers: 2, maxRequests: 6000, maxMs: 240_000, pauseMs: 20 });
+      let frozen = false;
+      try {
+        await sleep(3000);
+        const stopped = await pair.signal("replica", "STOP");
+        frozen = true;
+        assert.ok(stopped >= 2, `stopped ${stopped} postgres processes (postmaster and backends)`);
+        await eventually(
+          'readiness to report the reader "degraded" while it hangs',
+          () => r.tandem.readiness(),
+          (x) => x.reader === "degraded",
+          { timeoutMs: 60_000, intervalMs: 500 },
+        );
+        const atDegraded = loop.stats();
+        await sleep(10_000);
+        assert.ok(loop.stats().ok > atDegraded.ok, "requests kept being answered while the replica hung");
+
+        await pair.signal("replica", "CONT");
+        frozen = false;
+        await pair.resetStatements("replica", database);
+        const returned = await eventually(
+          "key lookups to run on the replica again after SIGCONT",
+          () => pair.count(database, KEY_READ),
+          (c) => c.replica >= 1,
+          { timeoutMs: 60_000, intervalMs: 1000 },
+        );
+        const result = await loop.stop();
+        log(
+          `hung replica: ${result.total} requests, ${result.failed} failed, slowest ${result.maxMs} ms; ` +
+            `${returned.replica} key lookups on the replica after it resumed`,
+        );
+        assert.equal(result.failed, 0, `failed requests: ${result.failures.join(" | ")}`);
+        assert.ok(!result.exhausted, "the request loop reached its bound before the hang was over");
+        // Generous for a busy 2-core node (the read timeout is 1.5 s); without the bound a request waits minutes.
+        assert.ok(result.maxMs < 20_000, `slowest request ${result.maxMs} ms`);
+      } finally {
+        if (frozen) await pair.signal("replica", "CONT").catch(() => undefined);
+        await loop.stop();
+      }
+      await finish(r);
+    }),
+  );
+
+  it(
+    "8. replay paused on the replica: readiness shows it lagging with the measured lag, reads go to the primary, a deleted key is refused; back when replay resumes",
+    { timeout: 300_000 },
+    scenario(async () => {
+      const database = "e2e_lagging";
+      const r = await install("e2e-lagging", database, {
+        url: pair.url("primary", database),
+        readReplicaUrl: pair.url("replica", database),
+        healthCheckIntervalMs: 1000,
+        readReplicaMaxLagMs: 3000,
+      });
+      await expectReadiness(r, "connected");
+      const { key: doomed } = await r.tandem.generateKey({ key_alias: "doomed", models: [E2E_MODEL] });
+      const { key: other } = await r.tandem.generateKey({ key_alias: "other", models: [E2E_MODEL] });
+      await pair.waitReplayed();
+      await pair.psql("replica", "postgres", "SELECT pg_wal_replay_pause()");
+      try {
+        const deleted = await r.tandem.deleteKeys([doomed]);
+        assert.equal(deleted.status, 200, deleted.text);
+        const lagging = await eventually(
+          'readiness to report the reader "lagging"',
+          () => r.tandem.readiness(),
+          (x) => x.reader === "lagging",
+          { timeoutMs: 60_000, intervalMs: 500 },
+        );
+        assert.equal(lagging.status, 200, "a lagging reader never makes the pod unready");
+        const lagMs = await r.tandem.readerLagMs();
+        assert.ok((lagMs ?? 0) > 3000, `reader_lag_ms ${lagMs}`);
+        const refused = await r.tandem.keyInfo(doomed, doomed);
+        assert.equal(refused.status, 401, `the deleted key, still on the paused replica: ${refused.text}`);
+        await pair.resetStatements("primary", database);
+        const info = await r.tandem.keyInfo(other);
+        assert.equal(info.status, 200, info.text);
+        const ran = await pair.count(database, KEY_READ);
+        assert.ok(ran.primary >= 1, `lookups while lagging ran on the primary: ${JSON.stringify(ran)}`);
+        log(`lagging replica: reader_lag_ms ${lagMs}; deleted key refused; lookups on the primary`);
+      } finally {
+        await pair.psql("replica", "postgres", "SELECT pg_wal_replay_resume()");
+      }
+      await expectReadiness(r, "connected");
+      await finish(r);
+    }),
+  );
 });
 
 // ---- the request loop of the outage scenario -----------------------------------------------------
@@ -648,6 +753,8 @@ interface LoopStats {
   failed: number;
   failures: string[];
   exhausted: boolean;
+  /** The slowest request, in ms. */
+  maxMs: number;
 }
 
 /** key/info and chat completions from `workers` loops until stopped, or until the count or time bound. */
@@ -658,7 +765,7 @@ function requestLoop(
 ): { stats: () => LoopStats; stop: () => Promise<LoopStats> } {
   const started = Date.now();
   let running = true;
-  const s: LoopStats = { total: 0, ok: 0, failed: 0, failures: [], exhausted: false };
+  const s: LoopStats = { total: 0, ok: 0, failed: 0, failures: [], exhausted: false, maxMs: 0 };
   const worker = async (n: number) => {
     for (let i = n; running; i++) {
       if (s.total >= maxRequests || Date.now() - started >= maxMs) {
@@ -667,6 +774,7 @@ function requestLoop(
       }
       s.total++;
       const what = i % 2 === 0 ? "key/info" : "chat";
+      const t0 = Date.now();
       try {
         const r = what === "key/info" ? await tandem.keyInfo(key) : await tandem.chat(key, "outage check");
         if (r.status === 200) s.ok++;
@@ -679,6 +787,7 @@ function requestLoop(
         if (s.failures.length < 10)
           s.failures.push(`${new Date().toISOString()} ${what}: ${error instanceof Error ? error.message : String(error)}`);
       }
+      s.maxMs = Math.max(s.maxMs, Date.now() - t0);
       await sleep(pauseMs);
     }
   };

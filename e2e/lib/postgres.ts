@@ -63,6 +63,9 @@ function postgresDeployment(server: Server): k8s.V1Deployment {
       template: {
         metadata: { labels },
         spec: {
+          // One process namespace for the pod, so postgres is not PID 1 and the fault tests can
+          // stop (SIGSTOP) every postgres process of the pod, the postmaster included.
+          shareProcessNamespace: true,
           // Fast shutdown (SIGINT) in preStop: Kubernetes' SIGTERM would be a "smart" shutdown that
           // waits for every client to disconnect, so the outage would start only when tandem's
           // pooled connections went idle.
@@ -177,6 +180,23 @@ export class PgPair {
     if (r.code !== 0)
       throw new Error(`psql on ${server}/${database} failed (exit ${r.code}): ${r.stderr.trim()} — SQL: ${sql.slice(0, 200)}`);
     return r.stdout.trim();
+  }
+
+  /** Sends `signal` to every postgres process of the server's pod: SIGSTOP hangs it (connections stay open, nothing answers), SIGCONT resumes it. */
+  async signal(server: Server, signal: "STOP" | "CONT"): Promise<number> {
+    const pod = await this.podAnyState(server);
+    const script = `n=0; for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = postgres ] && kill -${signal} \${p#/proc/} && n=$((n+1)); done; echo $n`;
+    const r = await this.kube.exec(pod, CONTAINER, ["bash", "-c", script]);
+    if (r.code !== 0) throw new Error(`signal ${signal} in ${pod} failed: ${r.stderr}`);
+    return Number(r.stdout.trim());
+  }
+
+  /** The server's pod, Ready or not (a stopped server's pod turns NotReady). */
+  private async podAnyState(server: Server): Promise<string> {
+    const pods = await this.kube.pods(`app=${SERVICE[server]}`);
+    const name = pods[0]?.metadata?.name;
+    if (!name) throw new Error(`no ${SERVICE[server]} pod`);
+    return name;
   }
 
   async waitStreaming(): Promise<void> {

@@ -80,6 +80,16 @@ export class Tandem {
     return { status: r.status, writer: db?.writer, reader: db?.reader };
   }
 
+  /** `reader_lag_ms` of the readiness answer (present while the reader's lag is measured). */
+  async readerLagMs(): Promise<number | undefined> {
+    const r = await call(this.base, "GET", "/health/readiness", { timeoutMs: 5000 });
+    return (r.body as { db?: { reader_lag_ms?: number } }).db?.reader_lag_ms;
+  }
+
+  deleteKeys(keys: string[]): Promise<HttpResult> {
+    return call(this.base, "POST", "/key/delete", { token: this.masterKey, body: { keys } });
+  }
+
   async generateKey(body: Record<string, unknown>): Promise<{ key: string; result: HttpResult }> {
     const result = await call(this.base, "POST", "/key/generate", { token: this.masterKey, body });
     const key = (result.body as { key?: unknown }).key;
