@@ -8,6 +8,8 @@ import { createMetrics, type Metrics } from "./observability/metrics.js";
 import { registerSecret } from "./observability/secrets.js";
 import { ConfigError } from "./config/env.js";
 import { createApp, createMetricsApp } from "./http/app.js";
+import { SpendQueue } from "./services/spend-queue.js";
+import { writeSpendBatch } from "./services/spend.js";
 import { Lifecycle } from "./http/context.js";
 
 export interface RunningServer {
@@ -17,6 +19,8 @@ export interface RunningServer {
   metricsPort?: number;
   database: Database;
   metrics: Metrics;
+  /** This pod's queued spend (written in batches). */
+  spend: SpendQueue;
   /** Readiness 503, stop accepting, let requests and streams finish (up to the timeout), close pools. */
   shutdown(timeoutMs?: number): Promise<void>;
 }
@@ -68,7 +72,17 @@ export async function startServer(
   if (config.reader) metrics.dbQueries.inc({ endpoint: "reader" }, 0);
 
   const lifecycle = new Lifecycle();
-  const ctx = { database, models, masterKey: config.masterKey, log, metrics, lifecycle };
+  const spend = new SpendQueue((batch) => writeSpendBatch(database.db, batch), {
+    intervalMs: config.spendFlushIntervalMs,
+    maxBatch: 1000,
+    maxQueued: 200_000,
+    log,
+    onDrop: () => metrics.spendDropped.inc(),
+    onFlushFailure: () => metrics.spendRecordFailures.inc(),
+  });
+  metrics.watchSpendQueue(spend);
+  spend.start();
+  const ctx = { database, models, masterKey: config.masterKey, log, metrics, lifecycle, spend };
   const separateMetrics = options.metricsPort !== undefined;
   const server = await listen(createApp(ctx, { separateMetrics }), config.port);
   const metricsServer = separateMetrics ? await listen(createMetricsApp(ctx), options.metricsPort!) : undefined;
@@ -103,6 +117,7 @@ export async function startServer(
       // timeout (at least a second each): a hung database never holds the exit.
       const remaining = () => Math.max(1000, deadline - Date.now());
       await Promise.race([lifecycle.settle(), new Promise((r) => setTimeout(r, remaining()).unref())]);
+      await spend.drain(remaining());
       // Scrapes continue through the drain; the metrics listener goes last.
       if (metricsServer) {
         metricsServer.closeAllConnections();
@@ -112,5 +127,5 @@ export async function startServer(
       log.info("shutdown complete");
     })());
 
-  return { server, port, metricsPort, database, metrics, shutdown };
+  return { server, port, metricsPort, database, metrics, spend, shutdown };
 }

@@ -20,6 +20,8 @@ export interface Config {
   /** Client-side bound on any one statement on either endpoint (a hung server can't hold a request). */
   queryTimeoutMs: number;
   poolLimit: number;
+  /** How often this pod writes its queued spend (one writer transaction per flush). */
+  spendFlushIntervalMs: number;
   masterKey?: string;
   port: number;
   configFile?: string;
@@ -77,6 +79,7 @@ const EnvSchema = z.object({
   DATABASE_READ_REPLICA_MAX_LAG_MS: integer(0, 86_400_000),
   DATABASE_READ_TIMEOUT_MS: integer(50, 600_000),
   DATABASE_QUERY_TIMEOUT_MS: integer(100, 3_600_000),
+  SPEND_FLUSH_INTERVAL_MS: integer(10, 600_000),
   MASTER_KEY: optionalString,
   PORT: integer(0, 65535), // 0 = any free port (tests)
   CONFIG_FILE: optionalString,
@@ -127,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
     readerMaxLagMs: e.DATABASE_READ_REPLICA_MAX_LAG_MS ?? 5000,
     readTimeoutMs: e.DATABASE_READ_TIMEOUT_MS ?? 1500,
     queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS ?? 30_000,
+    spendFlushIntervalMs: e.SPEND_FLUSH_INTERVAL_MS ?? 1000,
     poolLimit: e.DATABASE_CONNECTION_POOL_LIMIT ?? 10,
     masterKey: e.MASTER_KEY,
     port: e.PORT ?? 4000,

@@ -2,6 +2,7 @@ import type { Database } from "../db/database.js";
 import type { ModelRoute } from "../config/model-config.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
+import type { SpendQueue } from "../services/spend-queue.js";
 
 /** Work that must finish before the process exits (spend writes after a response). */
 export class Lifecycle {
@@ -26,4 +27,5 @@ export interface AppContext {
   log: Logger;
   metrics: Metrics;
   lifecycle: Lifecycle;
+  spend: SpendQueue;
 }

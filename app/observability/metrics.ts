@@ -1,8 +1,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /** Every metric tandem exports. One registry per app instance, so tests can run several. */
+/** What the spend-queue gauges read at scrape time. */
+export interface SpendQueueView {
+  length: number;
+  oldestAgeMs(): number;
+}
+
 export function createMetrics() {
   const registry = new Registry();
+  let spendQueue: SpendQueueView | undefined;
   collectDefaultMetrics({ register: registry, prefix: "tandem_" });
   return {
     registry,
@@ -48,9 +55,33 @@ export function createMetrics() {
     }),
     spendRecordFailures: new Counter({
       name: "tandem_spend_record_failures_total",
-      help: "Completions whose spend could not be recorded",
+      help: "Spend flushes that failed (the batch stays queued and is retried)",
       registers: [registry],
     }),
+    spendDropped: new Counter({
+      name: "tandem_spend_dropped_total",
+      help: "Completions whose spend was lost because the spend queue was full",
+      registers: [registry],
+    }),
+    spendQueueLength: new Gauge({
+      name: "tandem_spend_queue_length",
+      help: "Completions whose spend is recorded on this pod and not yet written",
+      registers: [registry],
+      collect() {
+        this.set(spendQueue?.length ?? 0);
+      },
+    }),
+    spendQueueOldest: new Gauge({
+      name: "tandem_spend_queue_oldest_seconds",
+      help: "Age of the oldest unwritten spend on this pod",
+      registers: [registry],
+      collect() {
+        this.set((spendQueue?.oldestAgeMs() ?? 0) / 1000);
+      },
+    }),
+    watchSpendQueue(view: SpendQueueView) {
+      spendQueue = view;
+    },
   };
 }
 

@@ -8,7 +8,15 @@ import type { Usage } from "./spend.js";
  * and its team (an empty list allows every model, as in LiteLLM), and both
  * budgets not yet spent. All inputs come from reads done at authentication.
  */
-export function checkAccess(caller: Caller, modelName: string, models: Map<string, ModelRoute>): ModelRoute {
+/** Spend this pod has recorded and not yet written, for a key (hashed token) or a team. */
+export type Unwritten = (by: { token?: string; teamId?: string | null }) => number;
+
+export function checkAccess(
+  caller: Caller,
+  modelName: string,
+  models: Map<string, ModelRoute>,
+  unwritten: Unwritten = () => 0,
+): ModelRoute {
   const route = models.get(modelName);
   if (!route) {
     const known = [...models.keys()].join(", ") || "none";
@@ -28,11 +36,14 @@ export function checkAccess(caller: Caller, modelName: string, models: Map<strin
       "team_model_access_denied",
     );
   }
-  if (key.max_budget !== null && key.spend >= key.max_budget) {
-    throw ApiError.budgetExceeded(`Budget has been exceeded! Key spend: ${key.spend}, max budget: ${key.max_budget}`);
+  // The stored spend plus what this pod has recorded but not yet written (batched).
+  const keySpend = key.spend + (key.max_budget !== null ? unwritten({ token: key.token }) : 0);
+  if (key.max_budget !== null && keySpend >= key.max_budget) {
+    throw ApiError.budgetExceeded(`Budget has been exceeded! Key spend: ${keySpend}, max budget: ${key.max_budget}`);
   }
-  if (key.team?.max_budget != null && key.team.spend >= key.team.max_budget) {
-    throw ApiError.budgetExceeded(`Budget has been exceeded! Team spend: ${key.team.spend}, max budget: ${key.team.max_budget}`);
+  const teamSpend = key.team ? key.team.spend + (key.team.max_budget != null ? unwritten({ teamId: key.team.team_id }) : 0) : 0;
+  if (key.team?.max_budget != null && teamSpend >= key.team.max_budget) {
+    throw ApiError.budgetExceeded(`Budget has been exceeded! Team spend: ${teamSpend}, max budget: ${key.team.max_budget}`);
   }
   return route;
 }
@@ -70,6 +81,8 @@ export class UsageTap {
   private buffer = "";
   private readonly decoder = new TextDecoder();
   usage: Usage | undefined;
+  /** The completion's id, as the client sees it (the spend row's identity). */
+  id: string | undefined;
 
   feed(chunk: Uint8Array): void {
     this.buffer += this.decoder.decode(chunk, { stream: true });
@@ -80,7 +93,9 @@ export class UsageTap {
       if (!line.startsWith("data:")) continue;
       const data = line.slice(5).trim();
       if (data === "[DONE]") continue;
-      const usage = usageOf(safeJson(data));
+      const event = safeJson(data);
+      this.id ??= idOf(event);
+      const usage = usageOf(event);
       if (usage) this.usage = usage;
     }
   }
@@ -90,6 +105,12 @@ export function usageOf(value: unknown): Usage | undefined {
   const usage = (value as { usage?: Partial<Usage> } | undefined)?.usage;
   if (!usage || typeof usage.prompt_tokens !== "number" || typeof usage.completion_tokens !== "number") return undefined;
   return { prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens, total_tokens: usage.total_tokens };
+}
+
+/** The upstream's response id (`chatcmpl-…`), when it sent a usable one. */
+export function idOf(value: unknown): string | undefined {
+  const id = (value as { id?: unknown } | undefined)?.id;
+  return typeof id === "string" && /^[\w.:-]{1,200}$/.test(id) ? id : undefined;
 }
 
 export function safeJson(text: string): unknown {

@@ -10,9 +10,12 @@ export interface Usage {
 }
 
 export interface SpendRecord {
+  /** The row's identity: the upstream's response id, or one tandem generates — never the client's. */
   requestId: string;
-  /** Hashed token; "" for the master key. */
+  /** Hashed token of the caller's key (the master key's hash for master-key requests). */
   token: string;
+  /** Whether `token` is a virtual key whose spend grows (false for the master key: it has no row). */
+  keyed: boolean;
   teamId: string | null;
   model: string;
   usage: Usage;
@@ -26,30 +29,49 @@ export function costOf(usage: Usage, prices: { inputCostPerToken: number; output
 }
 
 /**
- * One spend row plus atomic increments of key and team spend, in one writer
- * transaction: `spend = spend + cost` in SQL, so concurrent requests never
- * lose an update (a read-modify-write in the app would).
+ * Writes one batch of spend in one writer transaction: the rows, skipping any
+ * whose request id is already there, then `spend = spend + Σ cost` for each
+ * key and team over the rows actually inserted. A retry after an unknown
+ * outcome therefore counts nothing twice, and concurrent pods never lose an
+ * update (the increment is done by the database).
  */
-export async function recordSpend(db: RoutedClient, record: SpendRecord): Promise<void> {
-  const { usage } = record;
-  await db.$transaction([
-    db.spendLog.create({
-      data: {
-        request_id: record.requestId,
-        api_key: record.token,
-        team_id: record.teamId,
-        model: record.model,
-        prompt_tokens: usage.prompt_tokens,
-        completion_tokens: usage.completion_tokens,
-        total_tokens: usage.total_tokens ?? usage.prompt_tokens + usage.completion_tokens,
-        spend: record.cost,
-        start_time: record.startTime,
-        end_time: record.endTime,
-      },
-    }),
-    ...(record.token ? [db.virtualKey.updateMany({ where: { token: record.token }, data: { spend: { increment: record.cost } } })] : []),
-    ...(record.teamId ? [db.team.updateMany({ where: { team_id: record.teamId }, data: { spend: { increment: record.cost } } })] : []),
-  ]);
+export async function writeSpendBatch(db: RoutedClient, batch: readonly SpendRecord[]): Promise<void> {
+  if (batch.length === 0) return;
+  await db.$primary().$transaction(
+    async (tx) => {
+      const inserted = await tx.spendLog.createManyAndReturn({
+        data: batch.map((record) => ({
+          request_id: record.requestId,
+          api_key: record.token,
+          team_id: record.teamId,
+          model: record.model,
+          prompt_tokens: record.usage.prompt_tokens,
+          completion_tokens: record.usage.completion_tokens,
+          total_tokens: record.usage.total_tokens ?? record.usage.prompt_tokens + record.usage.completion_tokens,
+          spend: record.cost,
+          start_time: record.startTime,
+          end_time: record.endTime,
+        })),
+        skipDuplicates: true,
+        select: { request_id: true },
+      });
+      const records = new Map(batch.map((record) => [record.requestId, record]));
+      const byKey = new Map<string, number>();
+      const byTeam = new Map<string, number>();
+      for (const { request_id } of inserted) {
+        const record = records.get(request_id);
+        if (!record) continue;
+        if (record.keyed) byKey.set(record.token, (byKey.get(record.token) ?? 0) + record.cost);
+        if (record.teamId) byTeam.set(record.teamId, (byTeam.get(record.teamId) ?? 0) + record.cost);
+      }
+      // Sorted, so two pods flushing the same keys lock them in the same order (no deadlock).
+      for (const [token, cost] of [...byKey].sort(([a], [b]) => a.localeCompare(b)))
+        await tx.virtualKey.updateMany({ where: { token }, data: { spend: { increment: cost } } });
+      for (const [teamId, cost] of [...byTeam].sort(([a], [b]) => a.localeCompare(b)))
+        await tx.team.updateMany({ where: { team_id: teamId }, data: { spend: { increment: cost } } });
+    },
+    { maxWait: 10_000, timeout: 30_000 },
+  );
 }
 
 function spendView(row: SpendLog) {

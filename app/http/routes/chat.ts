@@ -3,8 +3,9 @@ import { z } from "zod";
 import type { AppContext } from "../context.js";
 import { callerOf } from "../auth.js";
 import { validate } from "../validate.js";
-import { callUpstream, checkAccess, safeJson, UsageTap, usageOf } from "../../services/chat.js";
-import { costOf, recordSpend, type Usage } from "../../services/spend.js";
+import { randomUUID } from "node:crypto";
+import { callUpstream, checkAccess, idOf, safeJson, UsageTap, usageOf } from "../../services/chat.js";
+import { costOf, type Usage } from "../../services/spend.js";
 import { ApiError } from "../../services/errors.js";
 import type { ModelRoute } from "../../config/model-config.js";
 import type { Caller } from "../../services/auth.js";
@@ -25,7 +26,7 @@ export function chatRoutes(ctx: AppContext): Router {
   const handler = async (req: Request, res: Response) => {
     const caller = await callerOf(ctx, req, res);
     const body = validate(ChatRequest, req.body);
-    const route = checkAccess(caller, body.model, ctx.models);
+    const route = checkAccess(caller, body.model, ctx.models, (by) => ctx.spend.unwritten(by));
     const startTime = new Date();
 
     // A client that goes away mid-request stops the upstream call too.
@@ -52,6 +53,7 @@ export function chatRoutes(ctx: AppContext): Router {
     }
 
     let usage: Usage | undefined;
+    let responseId: string | undefined;
     if (body.stream === true && upstream.body) {
       res.status(upstream.status);
       res.setHeader("content-type", upstream.headers.get("content-type") ?? "text/event-stream");
@@ -69,41 +71,52 @@ export function chatRoutes(ctx: AppContext): Router {
       }
       res.end();
       usage = tap.usage;
+      responseId = tap.id;
     } else {
       const text = await upstream.text();
       res
         .status(upstream.status)
         .type(upstream.headers.get("content-type") ?? "application/json")
         .send(text);
-      usage = usageOf(safeJson(text));
+      const parsed = safeJson(text);
+      usage = usageOf(parsed);
+      responseId = idOf(parsed);
     }
-    ctx.lifecycle.track(record(ctx, caller, route, usage, String(res.locals.requestId), startTime));
+    record(ctx, caller, route, usage, responseId, startTime, String(res.locals.requestId));
   };
   router.post("/v1/chat/completions", handler);
   router.post("/chat/completions", handler);
   return router;
 }
 
-// After the response: a failure to record spend is logged and counted, and
-// never turns a completed request into an error.
-async function record(ctx: AppContext, caller: Caller, route: ModelRoute, usage: Usage | undefined, requestId: string, startTime: Date) {
+// After the response, spend joins the pod's queue (written in batches,
+// retried through writer outages): it never turns a completed request into an
+// error. The row's identity is the upstream's response id — what the client
+// sees, and what LiteLLM's /spend/logs?request_id= takes — or one tandem makes;
+// the client's x-request-id is only for correlating logs, so no header can
+// make a spend write collide.
+function record(
+  ctx: AppContext,
+  caller: Caller,
+  route: ModelRoute,
+  usage: Usage | undefined,
+  responseId: string | undefined,
+  startTime: Date,
+  correlationId: string,
+): void {
   if (!usage) {
-    ctx.log.warn({ requestId, model: route.name }, "upstream reported no usage; spend not recorded");
+    ctx.log.warn({ requestId: correlationId, model: route.name }, "upstream reported no usage; spend not recorded");
     return;
   }
-  try {
-    await recordSpend(ctx.database.db, {
-      requestId,
-      token: caller.kind === "key" ? caller.key.token : hashKey(ctx.masterKey),
-      teamId: caller.kind === "key" ? caller.key.team_id : null,
-      model: route.name,
-      usage,
-      cost: costOf(usage, route),
-      startTime,
-      endTime: new Date(),
-    });
-  } catch (error) {
-    ctx.metrics.spendRecordFailures.inc();
-    ctx.log.error({ err: error, requestId }, "failed to record spend");
-  }
+  ctx.spend.enqueue({
+    requestId: responseId ?? `tandem-${randomUUID()}`,
+    token: caller.kind === "key" ? caller.key.token : hashKey(ctx.masterKey),
+    keyed: caller.kind === "key",
+    teamId: caller.kind === "key" ? caller.key.team_id : null,
+    model: route.name,
+    usage,
+    cost: costOf(usage, route),
+    startTime,
+    endTime: new Date(),
+  });
 }
