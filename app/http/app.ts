@@ -9,6 +9,7 @@ import { spendRoutes } from "./routes/spend.js";
 import { chatRoutes } from "./routes/chat.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { consistencyContext } from "./consistency.js";
+import { rejectNul, requireJsonBody, verifyJsonDepth } from "./input-guards.js";
 
 export const BODY_LIMIT = "1mb";
 
@@ -52,7 +53,9 @@ export function createApp(ctx: AppContext, options: { separateMetrics?: boolean 
   app.use(observe(ctx));
   app.use(healthRoutes(ctx));
   if (!options.separateMetrics) app.use(metricsRoutes(ctx));
-  app.use(express.json({ limit: BODY_LIMIT, strict: true, type: ["application/json", "application/*+json"] }));
+  app.use(requireJsonBody);
+  app.use(express.json({ limit: BODY_LIMIT, strict: true, type: ["application/json", "application/*+json"], verify: verifyJsonDepth }));
+  app.use(rejectNul);
   app.use(consistencyContext());
   app.use(keyRoutes(ctx));
   app.use(teamRoutes(ctx));

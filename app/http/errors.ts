@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { ApiError } from "../services/errors.js";
 import type { Logger } from "../observability/logger.js";
+import { isConnectionError } from "../db/connection-errors.js";
 
 export function sendError(res: Parameters<RequestHandler>[1], error: ApiError): void {
   res.status(error.status).json({
@@ -15,7 +16,7 @@ export const notFound: RequestHandler = (req, res) => {
 /** Body-parser failures, ApiErrors and anything unexpected, all in OpenAI's error shape. */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const e = error as { type?: string; status?: number; message?: string; limit?: number };
+    const e = error as { type?: string; status?: number; message?: string; limit?: number; expose?: boolean };
     let api: ApiError;
     if (error instanceof ApiError) api = error;
     else if (e.type === "entity.parse.failed") api = ApiError.badRequest(`body: malformed JSON (${e.message ?? "parse error"})`, "body");
@@ -23,6 +24,16 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       api = new ApiError(413, `body: larger than the ${e.limit ?? ""} byte limit`, "invalid_request_error", 413, "body");
     else if (e.type === "encoding.unsupported" || e.type === "charset.unsupported")
       api = new ApiError(415, `body: ${e.message}`, "invalid_request_error", 415, "body");
+    // Anything else the body parser refused (a corrupt gzip body, an aborted upload) is the client's.
+    else if (e.expose && typeof e.status === "number" && e.status >= 400 && e.status < 500)
+      api = new ApiError(e.status, `body: ${e.message ?? "unreadable"}`, "invalid_request_error", e.status, "body");
+    else if (isConnectionError(error))
+      api = new ApiError(
+        503,
+        "database unavailable: the writer database is unreachable; nothing was changed, retry later",
+        "service_unavailable",
+        503,
+      );
     else {
       log.error({ err: error, requestId: res.getHeader("x-request-id"), path: req.path }, "request failed");
       // Details stay in the log; the caller gets the id to find them.

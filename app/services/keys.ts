@@ -33,7 +33,10 @@ function expiry(duration: string | null | undefined): Date | null {
   const match = /^(\d+)([smhd])$/.exec(duration);
   if (!match) throw ApiError.badRequest("duration must look like 30s, 30m, 30h or 30d", "duration");
   const unit = { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as "s" | "m" | "h" | "d"];
-  return new Date(Date.now() + Number(match[1]) * unit * 1000);
+  const seconds = Number(match[1]) * unit;
+  // A hundred years is "forever" for a key; past it the date itself would overflow.
+  if (seconds > 100 * 365 * 86400) throw ApiError.badRequest("duration must be at most 100 years (36500d)", "duration");
+  return new Date(Date.now() + seconds * 1000);
 }
 
 export async function generateKey(db: RoutedClient, input: GenerateKeyInput) {
