@@ -5,6 +5,7 @@
 //   slow      like echo, streamed one word every 100 ms (shutdown/stream tests)
 //   fail-429  answers 429 with an OpenAI error body
 //   hang      never answers (timeout tests)
+//   reset     streams three words, then drops the connection (a provider failing mid-stream)
 import { createServer, type IncomingMessage, type Server } from "node:http";
 
 export interface FakeUpstream {
@@ -81,6 +82,12 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
       send({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finish }] });
     chunk({ role: "assistant", content: "" });
     for (const [i, word] of words.entries()) {
+      if (model === "reset" && i === 3) {
+        // Let what was written reach the proxy first: the failure is mid-stream, not before it.
+        await new Promise((r) => setTimeout(r, 100));
+        res.socket?.destroy();
+        return;
+      }
       if (model === "slow") await new Promise((r) => setTimeout(r, 100));
       chunk({ content: i === 0 ? word : ` ${word}` });
     }

@@ -83,6 +83,8 @@ export class UsageTap {
   usage: Usage | undefined;
   /** The completion's id, as the client sees it (the spend row's identity). */
   id: string | undefined;
+  /** The completion text streamed so far: what a stream cut short is charged for. */
+  text = "";
 
   feed(chunk: Uint8Array): void {
     this.buffer += this.decoder.decode(chunk, { stream: true });
@@ -95,6 +97,9 @@ export class UsageTap {
       if (data === "[DONE]") continue;
       const event = safeJson(data);
       this.id ??= idOf(event);
+      for (const choice of (event as { choices?: Array<{ delta?: { content?: unknown } }> } | undefined)?.choices ?? []) {
+        if (typeof choice.delta?.content === "string") this.text += choice.delta.content;
+      }
       const usage = usageOf(event);
       if (usage) this.usage = usage;
     }

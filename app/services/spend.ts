@@ -19,6 +19,8 @@ export interface SpendRecord {
   teamId: string | null;
   model: string;
   usage: Usage;
+  /** The usage was counted by tandem (a stream cut short), not reported by the upstream. */
+  estimated?: boolean;
   cost: number;
   startTime: Date;
   endTime: Date;
@@ -51,6 +53,7 @@ export async function writeSpendBatch(db: RoutedClient, batch: readonly SpendRec
           spend: record.cost,
           start_time: record.startTime,
           end_time: record.endTime,
+          metadata: record.estimated ? { usage_estimated: true } : {},
         })),
         skipDuplicates: true,
         select: { request_id: true },

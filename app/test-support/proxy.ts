@@ -43,6 +43,7 @@ export function modelConfig(upstreamUrl: string, timeoutSeconds = 30): string {
     ...model("slow-model", "slow"),
     ...model("limited", "fail-429"),
     ...model("hanging", "hang", upstreamUrl, 1),
+    ...model("resetting", "reset"),
     ...model("unreachable", "echo", "http://127.0.0.1:9/v1"),
   ].join("\n");
 }

@@ -6,6 +6,7 @@ import { validate } from "../validate.js";
 import { randomUUID } from "node:crypto";
 import { callUpstream, checkAccess, idOf, safeJson, UsageTap, usageOf } from "../../services/chat.js";
 import { costOf, type Usage } from "../../services/spend.js";
+import { estimateUsage } from "../../services/token-estimate.js";
 import { ApiError } from "../../services/errors.js";
 import type { ModelRoute } from "../../config/model-config.js";
 import type { Caller } from "../../services/auth.js";
@@ -54,6 +55,7 @@ export function chatRoutes(ctx: AppContext): Router {
 
     let usage: Usage | undefined;
     let responseId: string | undefined;
+    let estimated = false;
     if (body.stream === true && upstream.body) {
       res.status(upstream.status);
       res.setHeader("content-type", upstream.headers.get("content-type") ?? "text/event-stream");
@@ -67,11 +69,22 @@ export function chatRoutes(ctx: AppContext): Router {
           res.write(chunk);
         }
       } catch (error) {
-        if (!abort.signal.aborted) ctx.log.warn({ err: error, requestId: res.locals.requestId }, "upstream stream broke off");
+        if (!abort.signal.aborted) {
+          ctx.log.warn({ err: error, requestId: res.locals.requestId }, "upstream stream broke off");
+          // The client learns the stream is incomplete (an error event, no [DONE]) instead of a clean end.
+          const message = `upstream for ${route.name} broke off the stream: ${error instanceof Error ? error.message : String(error)}`;
+          res.write(`data: ${JSON.stringify({ error: { message, type: "upstream_error", param: null, code: 502 } })}\n\n`);
+        }
       }
       res.end();
-      usage = tap.usage;
       responseId = tap.id;
+      usage = tap.usage;
+      if (!usage) {
+        // Cut short (by the client or the upstream) before usage arrived: the provider still bills
+        // what it generated, so the prompt and the text streamed so far are charged, estimated.
+        usage = estimateUsage(route.upstreamModel, body.messages, tap.text);
+        estimated = true;
+      }
     } else {
       const text = await upstream.text();
       res
@@ -82,7 +95,7 @@ export function chatRoutes(ctx: AppContext): Router {
       usage = usageOf(parsed);
       responseId = idOf(parsed);
     }
-    record(ctx, caller, route, usage, responseId, startTime, String(res.locals.requestId));
+    record(ctx, caller, route, usage, responseId, startTime, String(res.locals.requestId), estimated);
   };
   router.post("/v1/chat/completions", handler);
   router.post("/chat/completions", handler);
@@ -103,6 +116,7 @@ function record(
   responseId: string | undefined,
   startTime: Date,
   correlationId: string,
+  estimated: boolean,
 ): void {
   if (!usage) {
     ctx.log.warn({ requestId: correlationId, model: route.name }, "upstream reported no usage; spend not recorded");
@@ -115,6 +129,7 @@ function record(
     teamId: caller.kind === "key" ? caller.key.team_id : null,
     model: route.name,
     usage,
+    estimated,
     cost: costOf(usage, route),
     startTime,
     endTime: new Date(),
