@@ -9,6 +9,7 @@ import { registerSecret } from "./observability/secrets.js";
 import { ConfigError } from "./config/env.js";
 import { createApp, createMetricsApp } from "./http/app.js";
 import { SpendQueue } from "./services/spend-queue.js";
+import { BudgetReservations } from "./services/budget-reservations.js";
 import { writeSpendBatch } from "./services/spend.js";
 import { Lifecycle } from "./http/context.js";
 
@@ -79,10 +80,11 @@ export async function startServer(
     log,
     onDrop: () => metrics.spendDropped.inc(),
     onFlushFailure: () => metrics.spendRecordFailures.inc(),
+    replayed: config.reader ? () => database.health.readerPosition : undefined,
   });
   metrics.watchSpendQueue(spend);
   spend.start();
-  const ctx = { database, models, masterKey: config.masterKey, log, metrics, lifecycle, spend };
+  const ctx = { database, models, masterKey: config.masterKey, log, metrics, lifecycle, spend, budgets: new BudgetReservations() };
   const separateMetrics = options.metricsPort !== undefined;
   const server = await listen(createApp(ctx, { separateMetrics }), config.port);
   const metricsServer = separateMetrics ? await listen(createMetricsApp(ctx), options.metricsPort!) : undefined;

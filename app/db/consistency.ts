@@ -23,6 +23,8 @@ export interface Consistency {
    * moment ago, perhaps on another pod) is worth confirming on the writer.
    */
   readerMissIsFinal(): boolean;
+  /** The writer's WAL insert position now (undefined without a replica: every read sees the writer). */
+  writerPosition(): Promise<Lsn | undefined>;
 }
 
 /** Single database: every read is on the writer, so every read sees every write. */
@@ -30,6 +32,7 @@ export const NO_REPLICA_CONSISTENCY: Consistency = {
   wrote: async () => undefined,
   dependOn: () => undefined,
   readerMissIsFinal: () => true,
+  writerPosition: async () => undefined,
 };
 
 /** What one request needs and produced; carried through its async calls. */

@@ -81,13 +81,17 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
 
   health.start();
 
+  // The insert position, not the write position: with synchronous_commit
+  // off the commit record may not be written out yet, but it is inserted.
+  const writerPosition = async () => {
+    if (!reader) return undefined;
+    const rows = await writer.client.$queryRawUnsafe<Array<{ lsn: string }>>("SELECT pg_current_wal_insert_lsn()::text AS lsn");
+    return parseLsn(rows[0]?.lsn ?? "");
+  };
   const consistency: Consistency = {
+    writerPosition,
     async wrote(scopes) {
-      if (!reader) return undefined;
-      // The insert position, not the write position: with synchronous_commit
-      // off the commit record may not be written out yet, but it is inserted.
-      const rows = await writer.client.$queryRawUnsafe<Array<{ lsn: string }>>("SELECT pg_current_wal_insert_lsn()::text AS lsn");
-      const lsn = parseLsn(rows[0]?.lsn ?? "");
+      const lsn = await writerPosition();
       if (lsn === undefined) return undefined;
       const caller = callerScope();
       positions.record(caller ? [...scopes, caller] : scopes, lsn);

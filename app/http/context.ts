@@ -3,6 +3,7 @@ import type { ModelRoute } from "../config/model-config.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { SpendQueue } from "../services/spend-queue.js";
+import type { BudgetReservations } from "../services/budget-reservations.js";
 
 /** Work that must finish before the process exits (spend writes after a response). */
 export class Lifecycle {
@@ -28,4 +29,5 @@ export interface AppContext {
   metrics: Metrics;
   lifecycle: Lifecycle;
   spend: SpendQueue;
+  budgets: BudgetReservations;
 }

@@ -2,21 +2,14 @@ import type { ModelRoute } from "../config/model-config.js";
 import type { Caller } from "./auth.js";
 import { ApiError } from "./errors.js";
 import type { Usage } from "./spend.js";
+import type { BudgetScope } from "./budget-reservations.js";
 
 /**
  * May this caller use this model now? Model configured, allowed for the key
- * and its team (an empty list allows every model, as in LiteLLM), and both
- * budgets not yet spent. All inputs come from reads done at authentication.
+ * and its team (an empty list allows every model, as in LiteLLM). Budgets are
+ * checked next, by the reservations (budget-reservations.ts).
  */
-/** Spend this pod has recorded and not yet written, for a key (hashed token) or a team. */
-export type Unwritten = (by: { token?: string; teamId?: string | null }) => number;
-
-export function checkAccess(
-  caller: Caller,
-  modelName: string,
-  models: Map<string, ModelRoute>,
-  unwritten: Unwritten = () => 0,
-): ModelRoute {
+export function checkAccess(caller: Caller, modelName: string, models: Map<string, ModelRoute>): ModelRoute {
   const route = models.get(modelName);
   if (!route) {
     const known = [...models.keys()].join(", ") || "none";
@@ -35,15 +28,6 @@ export function checkAccess(
       `team not allowed to access model ${modelName}; allowed: ${key.team.models.join(", ")}`,
       "team_model_access_denied",
     );
-  }
-  // The stored spend plus what this pod has recorded but not yet written (batched).
-  const keySpend = key.spend + (key.max_budget !== null ? unwritten({ token: key.token }) : 0);
-  if (key.max_budget !== null && keySpend >= key.max_budget) {
-    throw ApiError.budgetExceeded(`Budget has been exceeded! Key spend: ${keySpend}, max budget: ${key.max_budget}`);
-  }
-  const teamSpend = key.team ? key.team.spend + (key.team.max_budget != null ? unwritten({ teamId: key.team.team_id }) : 0) : 0;
-  if (key.team?.max_budget != null && teamSpend >= key.team.max_budget) {
-    throw ApiError.budgetExceeded(`Budget has been exceeded! Team spend: ${teamSpend}, max budget: ${key.team.max_budget}`);
   }
   return route;
 }
@@ -124,4 +108,18 @@ export function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** The budgets a key's request is checked against: the key's and its team's, with what is spent so far. */
+export function budgetScopes(caller: Caller, unwritten: (by: { token?: string; teamId?: string }) => number): BudgetScope[] {
+  if (caller.kind === "master") return [];
+  const { key } = caller;
+  const scopes: BudgetScope[] = [];
+  if (key.max_budget !== null)
+    scopes.push({ kind: "key", id: key.token, maxBudget: key.max_budget, spent: key.spend + unwritten({ token: key.token }) });
+  if (key.team && key.team.max_budget !== null) {
+    const { team } = key;
+    scopes.push({ kind: "team", id: team.team_id, maxBudget: team.max_budget!, spent: team.spend + unwritten({ teamId: team.team_id }) });
+  }
+  return scopes;
 }

@@ -11,11 +11,17 @@ export interface SpendQueueOptions {
   log: Logger;
   onDrop?: () => void;
   onFlushFailure?: () => void;
+  /** How far the replica that budget checks read has replayed (undefined: reads see the writer). */
+  replayed?: () => bigint | undefined;
   now?: () => number;
 }
 
-/** Writes one batch; must be idempotent per request id (a retry after an unknown outcome repeats nothing). */
-export type SpendWriter = (batch: readonly SpendRecord[]) => Promise<void>;
+/**
+ * Writes one batch; must be idempotent per request id (a retry after an
+ * unknown outcome repeats nothing). Returns the writer's WAL position after
+ * the commit, when there is a replica to wait for.
+ */
+export type SpendWriter = (batch: readonly SpendRecord[]) => Promise<bigint | undefined>;
 
 /**
  * Spend is billing: it is queued on the pod when a completion is
@@ -27,6 +33,8 @@ export type SpendWriter = (batch: readonly SpendRecord[]) => Promise<void>;
  */
 export class SpendQueue {
   private pending: SpendRecord[] = [];
+  /** Written, but maybe not yet on the replica budget checks read: still counted until it is. */
+  private recent: Array<{ lsn: bigint; records: readonly SpendRecord[] }> = [];
   private failures = 0;
   private retryAt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -51,12 +59,20 @@ export class SpendQueue {
     return oldest ? Math.max(0, this.now() - oldest.endTime.getTime()) : 0;
   }
 
-  /** Spend recorded on this pod and not yet written, for a key (hashed token) or a team: budgets count it. */
+  /**
+   * Spend recorded on this pod that a budget check reading the replica would
+   * not see yet — queued, or written but not yet replayed — for a key (hashed
+   * token) or a team.
+   */
   unwritten(by: { token?: string; teamId?: string | null }): number {
+    const replayed = this.options.replayed?.();
+    this.recent = replayed === undefined ? [] : this.recent.filter((r) => r.lsn > replayed);
     let sum = 0;
-    for (const entry of this.pending) {
+    const add = (entry: SpendRecord) => {
       if ((by.token !== undefined && entry.token === by.token) || (by.teamId && entry.teamId === by.teamId)) sum += entry.cost;
-    }
+    };
+    for (const entry of this.pending) add(entry);
+    for (const { records } of this.recent) for (const entry of records) add(entry);
     return sum;
   }
 
@@ -108,8 +124,9 @@ export class SpendQueue {
   private async flushOnce(): Promise<void> {
     const batch = this.pending.slice(0, this.options.maxBatch);
     try {
-      await this.write(batch);
+      const lsn = await this.write(batch);
       this.pending.splice(0, batch.length);
+      if (lsn !== undefined && this.options.replayed) this.recent.push({ lsn, records: batch });
       if (this.failures > 0) this.options.log.info({ after: this.failures }, "spend written again after failures");
       this.failures = 0;
       this.retryAt = 0;

@@ -37,8 +37,8 @@ export function costOf(usage: Usage, prices: { inputCostPerToken: number; output
  * outcome therefore counts nothing twice, and concurrent pods never lose an
  * update (the increment is done by the database).
  */
-export async function writeSpendBatch(db: RoutedClient, batch: readonly SpendRecord[]): Promise<void> {
-  if (batch.length === 0) return;
+export async function writeSpendBatch(db: RoutedClient, batch: readonly SpendRecord[]): Promise<bigint | undefined> {
+  if (batch.length === 0) return undefined;
   await db.$primary().$transaction(
     async (tx) => {
       const inserted = await tx.spendLog.createManyAndReturn({
@@ -75,6 +75,8 @@ export async function writeSpendBatch(db: RoutedClient, batch: readonly SpendRec
     },
     { maxWait: 10_000, timeout: 30_000 },
   );
+  // Where the replica must have got to before budget checks reading it see this batch.
+  return db.$consistency.writerPosition();
 }
 
 function spendView(row: SpendLog) {

@@ -4,7 +4,7 @@ import type { AppContext } from "../context.js";
 import { callerOf } from "../auth.js";
 import { validate } from "../validate.js";
 import { randomUUID } from "node:crypto";
-import { callUpstream, checkAccess, idOf, safeJson, UsageTap, usageOf } from "../../services/chat.js";
+import { budgetScopes, callUpstream, checkAccess, idOf, safeJson, UsageTap, usageOf } from "../../services/chat.js";
 import { costOf, type Usage } from "../../services/spend.js";
 import { estimateUsage } from "../../services/token-estimate.js";
 import { ApiError } from "../../services/errors.js";
@@ -27,75 +27,85 @@ export function chatRoutes(ctx: AppContext): Router {
   const handler = async (req: Request, res: Response) => {
     const caller = await callerOf(ctx, req, res);
     const body = validate(ChatRequest, req.body);
-    const route = checkAccess(caller, body.model, ctx.models, (by) => ctx.spend.unwritten(by));
-    const startTime = new Date();
+    const route = checkAccess(caller, body.model, ctx.models);
+    // Budgets hold under concurrency: the request reserves its expected cost until its spend is recorded.
+    const costKey = `${caller.kind === "key" ? caller.key.token : "master"}|${route.name}`;
+    const release = ctx.budgets.admit(
+      budgetScopes(caller, (by) => ctx.spend.unwritten(by)),
+      costKey,
+    );
+    try {
+      const startTime = new Date();
 
-    // A client that goes away mid-request stops the upstream call too.
-    const abort = new AbortController();
-    res.on("close", () => {
-      if (!res.writableFinished) abort.abort();
-    });
-    const upstream = await callUpstream(route, body, abort.signal);
+      // A client that goes away mid-request stops the upstream call too.
+      const abort = new AbortController();
+      res.on("close", () => {
+        if (!res.writableFinished) abort.abort();
+      });
+      const upstream = await callUpstream(route, body, abort.signal);
 
-    if (!upstream.ok) {
-      const text = await upstream.text();
-      const parsed = safeJson(text) as { error?: unknown } | undefined;
-      if (parsed?.error) {
-        res.status(upstream.status).json(parsed);
+      if (!upstream.ok) {
+        const text = await upstream.text();
+        const parsed = safeJson(text) as { error?: unknown } | undefined;
+        if (parsed?.error) {
+          res.status(upstream.status).json(parsed);
+        } else {
+          throw new ApiError(
+            upstream.status,
+            `upstream for ${route.name} answered ${upstream.status}: ${text.slice(0, 500)}`,
+            "upstream_error",
+            upstream.status,
+          );
+        }
+        return;
+      }
+
+      let usage: Usage | undefined;
+      let responseId: string | undefined;
+      let estimated = false;
+      if (body.stream === true && upstream.body) {
+        res.status(upstream.status);
+        res.setHeader("content-type", upstream.headers.get("content-type") ?? "text/event-stream");
+        res.setHeader("cache-control", "no-cache");
+        res.setHeader("x-accel-buffering", "no");
+        res.flushHeaders();
+        const tap = new UsageTap();
+        try {
+          for await (const chunk of upstream.body as unknown as AsyncIterable<Uint8Array>) {
+            tap.feed(chunk);
+            res.write(chunk);
+          }
+        } catch (error) {
+          if (!abort.signal.aborted) {
+            ctx.log.warn({ err: error, requestId: res.locals.requestId }, "upstream stream broke off");
+            // The client learns the stream is incomplete (an error event, no [DONE]) instead of a clean end.
+            const message = `upstream for ${route.name} broke off the stream: ${error instanceof Error ? error.message : String(error)}`;
+            res.write(`data: ${JSON.stringify({ error: { message, type: "upstream_error", param: null, code: 502 } })}\n\n`);
+          }
+        }
+        res.end();
+        responseId = tap.id;
+        usage = tap.usage;
+        if (!usage) {
+          // Cut short (by the client or the upstream) before usage arrived: the provider still bills
+          // what it generated, so the prompt and the text streamed so far are charged, estimated.
+          usage = estimateUsage(route.upstreamModel, body.messages, tap.text);
+          estimated = true;
+        }
       } else {
-        throw new ApiError(
-          upstream.status,
-          `upstream for ${route.name} answered ${upstream.status}: ${text.slice(0, 500)}`,
-          "upstream_error",
-          upstream.status,
-        );
+        const text = await upstream.text();
+        res
+          .status(upstream.status)
+          .type(upstream.headers.get("content-type") ?? "application/json")
+          .send(text);
+        const parsed = safeJson(text);
+        usage = usageOf(parsed);
+        responseId = idOf(parsed);
       }
-      return;
+      record(ctx, caller, route, usage, responseId, startTime, String(res.locals.requestId), estimated);
+    } finally {
+      release();
     }
-
-    let usage: Usage | undefined;
-    let responseId: string | undefined;
-    let estimated = false;
-    if (body.stream === true && upstream.body) {
-      res.status(upstream.status);
-      res.setHeader("content-type", upstream.headers.get("content-type") ?? "text/event-stream");
-      res.setHeader("cache-control", "no-cache");
-      res.setHeader("x-accel-buffering", "no");
-      res.flushHeaders();
-      const tap = new UsageTap();
-      try {
-        for await (const chunk of upstream.body as unknown as AsyncIterable<Uint8Array>) {
-          tap.feed(chunk);
-          res.write(chunk);
-        }
-      } catch (error) {
-        if (!abort.signal.aborted) {
-          ctx.log.warn({ err: error, requestId: res.locals.requestId }, "upstream stream broke off");
-          // The client learns the stream is incomplete (an error event, no [DONE]) instead of a clean end.
-          const message = `upstream for ${route.name} broke off the stream: ${error instanceof Error ? error.message : String(error)}`;
-          res.write(`data: ${JSON.stringify({ error: { message, type: "upstream_error", param: null, code: 502 } })}\n\n`);
-        }
-      }
-      res.end();
-      responseId = tap.id;
-      usage = tap.usage;
-      if (!usage) {
-        // Cut short (by the client or the upstream) before usage arrived: the provider still bills
-        // what it generated, so the prompt and the text streamed so far are charged, estimated.
-        usage = estimateUsage(route.upstreamModel, body.messages, tap.text);
-        estimated = true;
-      }
-    } else {
-      const text = await upstream.text();
-      res
-        .status(upstream.status)
-        .type(upstream.headers.get("content-type") ?? "application/json")
-        .send(text);
-      const parsed = safeJson(text);
-      usage = usageOf(parsed);
-      responseId = idOf(parsed);
-    }
-    record(ctx, caller, route, usage, responseId, startTime, String(res.locals.requestId), estimated);
   };
   router.post("/v1/chat/completions", handler);
   router.post("/chat/completions", handler);
@@ -122,6 +132,8 @@ function record(
     ctx.log.warn({ requestId: correlationId, model: route.name }, "upstream reported no usage; spend not recorded");
     return;
   }
+  const cost = costOf(usage, route);
+  ctx.budgets.observe(`${caller.kind === "key" ? caller.key.token : "master"}|${route.name}`, cost);
   ctx.spend.enqueue({
     requestId: responseId ?? `tandem-${randomUUID()}`,
     token: caller.kind === "key" ? caller.key.token : hashKey(ctx.masterKey),
@@ -130,7 +142,7 @@ function record(
     model: route.name,
     usage,
     estimated,
-    cost: costOf(usage, route),
+    cost,
     startTime,
     endTime: new Date(),
   });
