@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
-import { MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
+import { eventually, MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
 
 describe("bad input", () => {
   let proxy: Proxy;
@@ -89,6 +89,12 @@ describe("bad input", () => {
     } finally {
       proxy.pair.primary.start();
     }
+    // Ready again (the health cycle has seen the writer back) before the next test.
+    await eventually(
+      async () => (await fetch(`${proxy.base}/health/readiness`)).status,
+      (status) => status === 200,
+      30_000,
+    );
   });
 
   it("generated bodies, queries and headers at every route: never a 5xx, never a secret in the answer", async () => {

@@ -291,7 +291,12 @@ describe("the proxy: keys, teams, spend and chat completions", () => {
 
     it("wrong key → 401", () => refused("wrong key", chat("sk-not-a-key", hello), 401, /invalid API key/));
     it("no key → 401", () =>
-      refused("no key", () => fetch(`${proxy.base}/v1/chat/completions`, { method: "POST", body: "{}" }), 401, /no API key/));
+      refused(
+        "no key",
+        () => fetch(`${proxy.base}/v1/chat/completions`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } }),
+        401,
+        /no API key/,
+      ));
     it("deleted key → 401", async () => {
       const doomed = await newKey();
       const del = await proxy.admin("/key/delete", { body: { keys: [doomed] } });
