@@ -267,6 +267,30 @@ describe("the proxy: keys, teams, spend and chat completions", () => {
       assert.ok(Math.abs(Number(rows[0]?.spend) - COST) < 1e-15);
       assert.equal(ran.writer, 0);
       assert.ok(ran.reader >= 1);
+      // LiteLLM's SpendLogs names.
+      for (const field of [
+        "request_id",
+        "api_key",
+        "spend",
+        "total_tokens",
+        "startTime",
+        "endTime",
+        "model",
+        "user",
+        "team_id",
+        "metadata",
+      ])
+        assert.ok(field in (rows[0] ?? {}), field);
+    });
+
+    it("spend/logs with no filter lists the latest rows; startTime/endTime (LiteLLM's names) bound them; a bad date is a 400 naming it", async () => {
+      const all = (await proxy.admin("/spend/logs")).json as unknown as unknown[];
+      assert.ok(Array.isArray(all) && all.length > 0);
+      const future = (await proxy.admin("/spend/logs?startTime=2999-01-01")).json as unknown as unknown[];
+      assert.deepEqual(future, []);
+      const bad = await proxy.admin("/spend/logs?endTime=yesterday-ish");
+      assert.equal(bad.status, 400);
+      assert.match(JSON.stringify(bad.json), /endTime/);
     });
   });
 

@@ -1,6 +1,5 @@
 import type { RoutedClient } from "../db/routing-client.js";
 import type { SpendLog } from "../generated/prisma/client.js";
-import { ApiError } from "./errors.js";
 import { toToken } from "./key-hash.js";
 
 export interface Usage {
@@ -79,16 +78,41 @@ export async function writeSpendBatch(db: RoutedClient, batch: readonly SpendRec
   return db.$consistency.writerPosition();
 }
 
+/** A spend row under LiteLLM's SpendLogs names (startTime, endTime, user, call_type, …). */
 function spendView(row: SpendLog) {
-  return { ...row, start_time: row.start_time.toISOString(), end_time: row.end_time.toISOString() };
+  return {
+    request_id: row.request_id,
+    call_type: "acompletion",
+    api_key: row.api_key,
+    spend: row.spend,
+    total_tokens: row.total_tokens,
+    prompt_tokens: row.prompt_tokens,
+    completion_tokens: row.completion_tokens,
+    startTime: row.start_time.toISOString(),
+    endTime: row.end_time.toISOString(),
+    model: row.model,
+    user: null,
+    team_id: row.team_id,
+    metadata: row.metadata,
+  };
 }
 
-export async function spendLogs(db: RoutedClient, filter: { api_key?: string; request_id?: string }) {
-  if (!filter.api_key && !filter.request_id) throw ApiError.badRequest("api_key or request_id is required", "api_key");
+export interface SpendFilter {
+  api_key?: string;
+  request_id?: string;
+  startTime?: Date;
+  endTime?: Date;
+}
+
+/** Newest first, at most 1000: by key, by request id (the completion's id), and/or a time window; none lists the latest. */
+export async function spendLogs(db: RoutedClient, filter: SpendFilter) {
   const rows = await db.spendLog.findMany({
     where: {
       ...(filter.api_key ? { api_key: toToken(filter.api_key) } : {}),
       ...(filter.request_id ? { request_id: filter.request_id } : {}),
+      ...(filter.startTime || filter.endTime
+        ? { start_time: { ...(filter.startTime ? { gte: filter.startTime } : {}), ...(filter.endTime ? { lte: filter.endTime } : {}) } }
+        : {}),
     },
     orderBy: { start_time: "desc" },
     take: 1000,

@@ -5,7 +5,13 @@ import { masterOnly } from "../auth.js";
 import { validate } from "../validate.js";
 import { spendLogs } from "../../services/spend.js";
 
-const SpendQuery = z.object({ api_key: z.string().min(1).optional(), request_id: z.string().min(1).optional() });
+// LiteLLM's names: startTime/endTime (dates or ISO timestamps).
+const SpendQuery = z.object({
+  api_key: z.string().min(1).optional(),
+  request_id: z.string().min(1).optional(),
+  startTime: z.coerce.date({ message: "must be a date such as 2026-11-24 or an ISO timestamp" }).optional(),
+  endTime: z.coerce.date({ message: "must be a date such as 2026-11-24 or an ISO timestamp" }).optional(),
+});
 
 export function spendRoutes(ctx: AppContext): Router {
   const router = Router();
