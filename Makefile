@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 NPM_INSTALLED := node_modules/.package-lock.json
 
-.PHONY: help deps run test typecheck lint unit chart-test image container-test compose-test e2e e2e-offline bench clean
+.PHONY: help deps run test typecheck lint unit chart-test image container-test compose-test e2e e2e-offline bench bench-proxy clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -49,8 +49,11 @@ e2e: ## Kubernetes end-to-end suite on a kind cluster (needs Docker and internet
 e2e-offline: ## the same suite on a kind cluster built entirely from local images (CI)
 	e2e/offline/run.sh
 
-bench: deps ## routing overhead benchmark against a local pair
+bench: deps ## routing overhead and reader failover benchmarks against a local pair
 	npm run --silent bench
+
+bench-proxy: deps ## proxy throughput benchmark (tandem vs the upstream, and Portkey/LiteLLM when installable)
+	eval "$$(scripts/bench-peers.sh)" && npm run --silent bench:proxy
 
 clean:
 	rm -rf dist app/generated

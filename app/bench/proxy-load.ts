@@ -351,7 +351,12 @@ try {
       console.log(`tandem-key / ${peer} req/s at ${level} connections: ×${fmt(rps("tandem-key") / rps(peer), 2)}`);
     }
   }
-  console.log(`spend rows: ${rows} for ${acknowledged} completions acknowledged by tandem (${acknowledged - rows} missing)`);
+  console.log(
+    `spend rows: ${rows} for ${acknowledged} completions acknowledged by tandem: ${Math.max(0, acknowledged - rows)} lost` +
+      (rows > acknowledged
+        ? ` (${rows - acknowledged} more rows: completions the load generator cut off at the end of a round, still billed)`
+        : ""),
+  );
   console.log(
     `tandem RSS: ${(rssIdleKb / 1024).toFixed(0)} MB idle → ${(rssAfterKb / 1024).toFixed(0)} MB after load (×${(rssAfterKb / rssIdleKb).toFixed(2)})`,
   );
