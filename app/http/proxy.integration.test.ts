@@ -191,14 +191,19 @@ describe("the proxy: keys, teams, spend and chat completions", () => {
       assert.ok(close(totals[0].team_spend, n * COST), `team spend ${totals[0].team_spend}`);
     });
 
-    it("a spend write that fails is logged, counted and retried until it lands; the user's request still succeeds", async () => {
-      const rowsOf = async () => ((await proxy.admin(`/spend/logs?api_key=${key}`)).json as unknown as unknown[]).length;
+    const spendRows = async () => ((await proxy.admin(`/spend/logs?api_key=${key}`)).json as unknown as unknown[]).length;
+    /** The key's spend rows once this pod's queue is empty. */
+    const settledSpendRows = async () => {
       await eventually(
         async () => proxy.tandem.spend.length,
         (n) => n === 0,
         30_000,
       );
-      const before = await rowsOf();
+      return spendRows();
+    };
+
+    it("a spend write that fails is logged, counted and retried until it lands; the user's request still succeeds", async () => {
+      const before = await settledSpendRows();
       const admin = new pg.Client({ connectionString: proxy.pair.primary.adminUrl });
       await admin.connect();
       await admin.query(`REVOKE INSERT ON tandem_spend_logs FROM ${proxy.pair.appUser}`);
@@ -217,18 +222,12 @@ describe("the proxy: keys, teams, spend and chat completions", () => {
         await admin.query(`GRANT INSERT ON tandem_spend_logs TO ${proxy.pair.appUser}`);
         await admin.end();
       }
-      await eventually(rowsOf, (n) => n === before + 1, 30_000);
+      await eventually(spendRows, (n) => n === before + 1, 30_000);
       assert.equal(proxy.tandem.spend.length, 0);
     });
 
     it("a client reusing one x-request-id on every request cannot make a spend write fail: one row per completion", async () => {
-      const rowsOf = async () => ((await proxy.admin(`/spend/logs?api_key=${key}`)).json as unknown as unknown[]).length;
-      await eventually(
-        async () => proxy.tandem.spend.length,
-        (n) => n === 0,
-        30_000,
-      );
-      const before = await rowsOf();
+      const before = await settledSpendRows();
       const failuresBefore = (await proxy.tandem.metrics.spendRecordFailures.get()).values[0]?.value ?? 0;
       for (let i = 0; i < 3; i++) {
         const res = await raw("/v1/chat/completions", {
@@ -239,7 +238,7 @@ describe("the proxy: keys, teams, spend and chat completions", () => {
         assert.equal(res.status, 200);
         await res.text();
       }
-      await eventually(rowsOf, (n) => n === before + 3, 30_000);
+      await eventually(spendRows, (n) => n === before + 3, 30_000);
       assert.equal((await proxy.tandem.metrics.spendRecordFailures.get()).values[0]?.value ?? 0, failuresBefore, "no flush failed");
     });
 
