@@ -156,6 +156,14 @@ for _ in $(seq 1 100); do
   [ "$(psql_on db-replica "SELECT count(*) FROM tandem_verification_token WHERE key_alias = '$alias'")" = 1 ] && break
   sleep 0.1
 done
+# tandem reads a key it has just written from the writer (read-your-writes) until its health cycle
+# has seen the replica replay it: wait for that event, then prove where the lookup runs.
+for _ in $(seq 1 60); do
+  before="$(key_selects db-replica)"
+  curl -s -m 10 -o /dev/null "$BASE/key/info?key=$key" -H "Authorization: Bearer $MASTER_KEY"
+  [ "$(key_selects db-replica)" -gt "$before" ] && break
+  sleep 0.5
+done
 reader_before="$(key_selects db-replica)"
 writer_before="$(key_selects db-primary)"
 info="$(curl -s -m 10 "$BASE/key/info?key=$key" -H "Authorization: Bearer $MASTER_KEY")"

@@ -381,6 +381,18 @@ async function main(): Promise<void> {
     50,
   );
   check("the new key reached the replica (streaming replication)", replicated === 1);
+  // tandem reads a key it has just written from the writer (read-your-writes) until its health cycle
+  // has seen the replica replay it: wait for that event before proving where lookups run.
+  await waitFor(
+    async () => {
+      const before = await keySelects(pair.replica);
+      await http(base, `/key/info?key=${encodeURIComponent(key)}`, { headers: admin() });
+      return (await keySelects(pair.replica)) - before;
+    },
+    (n) => n > 0,
+    30_000,
+    100,
+  );
   const lookups = 5;
   const [readerBefore, writerBefore] = [await keySelects(pair.replica), await keySelects(pair.primary)];
   let info: Http | undefined;
