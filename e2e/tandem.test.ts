@@ -676,6 +676,8 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
 
         await pair.signal("replica", "CONT");
         frozen = false;
+        // Its readiness probe failed while it was stopped: Ready again before psql is run in it.
+        await kube.waitDeploymentReady("pg-replica", 120_000);
         await pair.resetStatements("replica", database);
         const returned = await eventually(
           "key lookups to run on the replica again after SIGCONT",
