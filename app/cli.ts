@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // tandem serve (default) | tandem migrate
 import { ConfigError, loadConfig } from "./config/env.js";
-import { loadModelConfig, ModelConfigError } from "./config/model-config.js";
+import { loadProxyConfig, ModelConfigError } from "./config/model-config.js";
 import { MigrationError, migrate } from "./db/migrate.js";
 import { createLogger } from "./observability/logger.js";
 import { scrub } from "./observability/secrets.js";
@@ -48,14 +48,16 @@ async function main(): Promise<void> {
     }
   }
 
-  let models;
+  let proxy;
   try {
-    models = loadModelConfig(config.configFile, process.env);
+    proxy = loadProxyConfig(config.configFile, process.env);
   } catch (error) {
     if (error instanceof ModelConfigError) die(error.message);
     throw error;
   }
-  const running = await startServer(config, models, log);
+  if (!config.masterKey && !proxy.masterKey && !config.litellmMasterKey)
+    die(`MASTER_KEY must be set (the admin bearer token); ${config.configFile} has no general_settings.master_key either`);
+  const running = await startServer(config, proxy, log);
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {
       log.info({ signal }, "signal received");

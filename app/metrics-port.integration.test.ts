@@ -4,6 +4,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ConfigError } from "./config/env.js";
 import { metricsPortFromEnv, startServer, type RunningServer } from "./server.js";
+import { parseProxyConfig } from "./config/model-config.js";
 import { captureLogs } from "./test-support/logs.js";
 import { configFor, startMigratedPair, type LocalPair } from "./test-support/pair.js";
 
@@ -37,7 +38,9 @@ describe("a separate metrics port", () => {
 
   before(async () => {
     pair = await startMigratedPair();
-    tandem = await startServer(configFor(pair, { PORT: "0" }), new Map(), captureLogs("warn").logger, { metricsPort: 0 });
+    tandem = await startServer(configFor(pair, { PORT: "0" }), parseProxyConfig("model_list: []", "test", {}), captureLogs("warn").logger, {
+      metricsPort: 0,
+    });
   });
 
   after(async () => {

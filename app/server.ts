@@ -1,7 +1,11 @@
 import type { Server } from "node:http";
 import type { Express } from "express";
 import type { Config } from "./config/env.js";
-import type { ModelRoute } from "./config/model-config.js";
+import type { ProxyConfig } from "./config/model-config.js";
+import { ModelRouter } from "./services/model-router.js";
+import { UpstreamClient } from "./services/upstream-client.js";
+import { RateLimits } from "./services/rate-limits.js";
+import { scheduleBudgetResets } from "./services/budget-resets.js";
 import { openDatabase, type Database } from "./db/database.js";
 import type { Logger } from "./observability/logger.js";
 import { createMetrics, type Metrics } from "./observability/metrics.js";
@@ -51,12 +55,15 @@ function portOf(server: Server, fallback: number): number {
 /** config → database endpoints → routing client → services → HTTP, wired once. */
 export async function startServer(
   config: Config,
-  models: Map<string, ModelRoute>,
+  proxy: Pick<ProxyConfig, "models" | "router" | "warnings" | "masterKey">,
   log: Logger,
   options: { metricsPort?: number } = { metricsPort: metricsPortFromEnv(process.env) },
 ): Promise<RunningServer> {
-  if (!config.masterKey) throw new Error("MASTER_KEY must be set to serve");
-  registerSecret(config.masterKey);
+  // MASTER_KEY, then the config file's general_settings.master_key, then LiteLLM's variable.
+  const masterKey = config.masterKey ?? proxy.masterKey ?? config.litellmMasterKey;
+  if (!masterKey) throw new Error("MASTER_KEY must be set to serve (or general_settings.master_key in CONFIG_FILE, or LITELLM_MASTER_KEY)");
+  registerSecret(masterKey);
+  for (const warning of proxy.warnings) log.warn(warning);
   const metrics = createMetrics();
   const readerGauges = (status: string) => {
     metrics.readerDegraded.set(status === "degraded" ? 1 : 0);
@@ -84,7 +91,20 @@ export async function startServer(
   });
   metrics.watchSpendQueue(spend);
   spend.start();
-  const ctx = { database, models, masterKey: config.masterKey, log, metrics, lifecycle, spend, budgets: new BudgetReservations() };
+  const stopBudgetResets = scheduleBudgetResets(database.db, log, 10_000);
+  const upstream = new UpstreamClient();
+  const ctx = {
+    database,
+    router: new ModelRouter(proxy),
+    upstream,
+    rateLimits: new RateLimits(),
+    masterKey,
+    log,
+    metrics,
+    lifecycle,
+    spend,
+    budgets: new BudgetReservations(),
+  };
   const separateMetrics = options.metricsPort !== undefined;
   const server = await listen(createApp(ctx, { separateMetrics }), config.port);
   const metricsServer = separateMetrics ? await listen(createMetricsApp(ctx), options.metricsPort!) : undefined;
@@ -93,7 +113,7 @@ export async function startServer(
   server.keepAliveTimeout = 65_000;
   const port = portOf(server, config.port);
   const metricsPort = metricsServer ? portOf(metricsServer, options.metricsPort!) : undefined;
-  log.info({ port, metricsPort, models: [...models.keys()], reader: database.reader.status }, `tandem listening on :${port}`);
+  log.info({ port, metricsPort, models: ctx.router.modelNames(), reader: database.reader.status }, `tandem listening on :${port}`);
 
   let stopping: Promise<void> | undefined;
   const shutdown = (timeoutMs = 25_000) =>
@@ -119,7 +139,9 @@ export async function startServer(
       // timeout (at least a second each): a hung database never holds the exit.
       const remaining = () => Math.max(1000, deadline - Date.now());
       await Promise.race([lifecycle.settle(), new Promise((r) => setTimeout(r, remaining()).unref())]);
+      stopBudgetResets();
       await spend.drain(remaining());
+      await upstream.close();
       // Scrapes continue through the drain; the metrics listener goes last.
       if (metricsServer) {
         metricsServer.closeAllConnections();

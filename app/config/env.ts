@@ -23,6 +23,8 @@ export interface Config {
   /** How often this pod writes its queued spend (one writer transaction per flush). */
   spendFlushIntervalMs: number;
   masterKey?: string;
+  /** LiteLLM's name for it; MASTER_KEY and general_settings.master_key win. */
+  litellmMasterKey?: string;
   port: number;
   configFile?: string;
   /** How long SIGTERM waits for in-flight requests and streams. */
@@ -81,6 +83,7 @@ const EnvSchema = z.object({
   DATABASE_QUERY_TIMEOUT_MS: integer(100, 3_600_000),
   SPEND_FLUSH_INTERVAL_MS: integer(10, 600_000),
   MASTER_KEY: optionalString,
+  LITELLM_MASTER_KEY: optionalString,
   PORT: integer(0, 65535), // 0 = any free port (tests)
   CONFIG_FILE: optionalString,
   SHUTDOWN_TIMEOUT_MS: integer(0, 3_600_000),
@@ -119,8 +122,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
       }
     : undefined;
 
-  if (purpose === "serve" && !e.MASTER_KEY) {
-    throw new ConfigError("MASTER_KEY must be set (the admin bearer token)");
+  // The config file may name the master key (general_settings.master_key); it is read after this.
+  if (purpose === "serve" && !e.MASTER_KEY && !e.LITELLM_MASTER_KEY && !e.CONFIG_FILE) {
+    throw new ConfigError("MASTER_KEY must be set (the admin bearer token; LITELLM_MASTER_KEY and general_settings.master_key also work)");
   }
 
   return {
@@ -133,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
     spendFlushIntervalMs: e.SPEND_FLUSH_INTERVAL_MS ?? 1000,
     poolLimit: e.DATABASE_CONNECTION_POOL_LIMIT ?? 10,
     masterKey: e.MASTER_KEY,
+    litellmMasterKey: e.LITELLM_MASTER_KEY,
     port: e.PORT ?? 4000,
     configFile: e.CONFIG_FILE,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS ?? 25_000,

@@ -3,9 +3,11 @@ import { parse } from "yaml";
 import { z } from "zod";
 import { registerSecret } from "../observability/secrets.js";
 
-/** One entry of LiteLLM's `model_list`, resolved and ready to forward to. */
-export interface ModelRoute {
-  /** The name clients send as `model`. */
+/** One `model_list` entry: a deployment of the model group clients name as `model`. */
+export interface Deployment {
+  /** model_info.id, or `<model_name>/<index in model_list>`. */
+  id: string;
+  /** The model group (model_name) clients ask for. */
   name: string;
   /** The model name the upstream expects (LiteLLM's `provider/model` without the provider). */
   upstreamModel: string;
@@ -14,6 +16,33 @@ export interface ModelRoute {
   timeoutMs: number;
   inputCostPerToken: number;
   outputCostPerToken: number;
+  rpm?: number;
+  tpm?: number;
+  /** Share of the group's traffic (litellm_params.weight, else rpm, else tpm, else 1). */
+  weight: number;
+  mode: "chat" | "completion" | "embedding";
+}
+
+/** LiteLLM's router_settings / litellm_settings that tandem implements. */
+export interface RouterSettings {
+  /** Further tries after a retryable failure, on another deployment where there is one. */
+  numRetries: number;
+  timeoutMs: number;
+  /** model group → groups to try, in order, once its own deployments have failed. */
+  fallbacks: Map<string, string[]>;
+  /** Retryable failures a deployment may have in a minute; one more cools it down. */
+  allowedFails: number;
+  cooldownMs: number;
+}
+
+export interface ProxyConfig {
+  /** model group → its deployments, in file order (a repeated model_name is load balancing). */
+  models: Map<string, Deployment[]>;
+  router: RouterSettings;
+  /** general_settings.master_key, resolved. */
+  masterKey?: string;
+  /** One line per section or key tandem does not implement (logged once at startup). */
+  warnings: string[];
 }
 
 export class ModelConfigError extends Error {
@@ -21,27 +50,86 @@ export class ModelConfigError extends Error {
 }
 
 const OS_ENVIRON = /^os\.environ\/(.+)$/;
+const OPENAI_API_BASE = "https://api.openai.com/v1";
+
+const seconds = z.number().positive();
+const Fallbacks = z.array(z.record(z.string(), z.array(z.string().min(1))));
 
 const ModelEntry = z.object({
   model_name: z.string().min(1),
-  litellm_params: z.object({
-    model: z.string().min(1),
-    api_base: z.url({ message: "must be an http(s) URL" }),
-    api_key: z.string().optional(),
-    timeout: z.number().positive().optional(),
-  }),
+  litellm_params: z
+    .object({
+      model: z.string().min(1),
+      api_base: z.url({ message: "must be an http(s) URL" }).optional(),
+      api_key: z.string().optional(),
+      timeout: seconds.optional(),
+      rpm: z.number().int().positive().optional(),
+      tpm: z.number().int().positive().optional(),
+      weight: z.number().positive().optional(),
+    })
+    .loose(),
   model_info: z
     .object({
+      id: z.string().min(1).optional(),
+      mode: z.enum(["chat", "completion", "embedding"]).default("chat"),
       input_cost_per_token: z.number().nonnegative().default(0),
       output_cost_per_token: z.number().nonnegative().default(0),
     })
-    .default({ input_cost_per_token: 0, output_cost_per_token: 0 }),
+    .loose()
+    .default({ mode: "chat", input_cost_per_token: 0, output_cost_per_token: 0 }),
 });
 
-const ConfigFile = z.object({ model_list: z.array(ModelEntry).default([]) }).loose();
+const RouterSection = z
+  .object({
+    num_retries: z.number().int().nonnegative().optional(),
+    timeout: seconds.optional(),
+    fallbacks: Fallbacks.optional(),
+    allowed_fails: z.number().int().nonnegative().optional(),
+    cooldown_time: z.number().nonnegative().optional(),
+    routing_strategy: z.string().optional(),
+  })
+  .loose();
 
-/** Parses LiteLLM's config format; `os.environ/NAME` values are read from `env`. */
-export function parseModelConfig(text: string, source: string, env: NodeJS.ProcessEnv): Map<string, ModelRoute> {
+const LitellmSection = z
+  .object({
+    num_retries: z.number().int().nonnegative().optional(),
+    request_timeout: seconds.optional(),
+    fallbacks: Fallbacks.optional(),
+    cooldown_time: z.number().nonnegative().optional(),
+    drop_params: z.boolean().optional(),
+  })
+  .loose();
+
+const GeneralSection = z.object({ master_key: z.string().min(1).optional(), database_url: z.string().optional() }).loose();
+
+const ConfigFile = z
+  .object({
+    model_list: z.array(ModelEntry).default([]),
+    router_settings: RouterSection.default({}),
+    litellm_settings: LitellmSection.default({}),
+    general_settings: GeneralSection.default({}),
+  })
+  .loose();
+
+// What tandem reads from each section; anything else there is named in a startup warning.
+const IMPLEMENTED: Record<string, string[]> = {
+  "": ["model_list", "router_settings", "litellm_settings", "general_settings"],
+  router_settings: ["num_retries", "timeout", "fallbacks", "allowed_fails", "cooldown_time", "routing_strategy"],
+  litellm_settings: ["num_retries", "request_timeout", "fallbacks", "cooldown_time", "drop_params"],
+  general_settings: ["master_key", "database_url"],
+  litellm_params: ["model", "api_base", "api_key", "timeout", "rpm", "tpm", "weight"],
+  model_info: ["id", "mode", "input_cost_per_token", "output_cost_per_token"],
+};
+
+function unimplemented(section: string, value: unknown, source: string, path = section): string[] {
+  if (typeof value !== "object" || value === null) return [];
+  return Object.keys(value)
+    .filter((key) => !IMPLEMENTED[section]!.includes(key))
+    .map((key) => `${source}: ${path ? `${path}.` : ""}${key} is not implemented by tandem and is ignored`);
+}
+
+/** Parses LiteLLM's config.yaml; `os.environ/NAME` values are read from `env`. */
+export function parseProxyConfig(text: string, source: string, env: NodeJS.ProcessEnv): ProxyConfig {
   let raw: unknown;
   try {
     raw = parse(text) ?? {};
@@ -57,36 +145,90 @@ export function parseModelConfig(text: string, source: string, env: NodeJS.Proce
       .replace(/^\./, "");
     throw new ModelConfigError(`${source}: ${path || "file"} ${issue?.message ?? "is invalid"}`);
   }
-  const routes = new Map<string, ModelRoute>();
-  parsed.data.model_list.forEach((entry, index) => {
+  const file = parsed.data;
+  const warnings = [
+    ...unimplemented("", raw, source, ""),
+    ...unimplemented("router_settings", file.router_settings, source),
+    ...unimplemented("litellm_settings", file.litellm_settings, source),
+    ...unimplemented("general_settings", file.general_settings, source),
+  ];
+  if (file.router_settings.routing_strategy && file.router_settings.routing_strategy !== "simple-shuffle")
+    warnings.push(
+      `${source}: router_settings.routing_strategy ${file.router_settings.routing_strategy} is not implemented by tandem; simple-shuffle is used`,
+    );
+  if (file.general_settings.database_url !== undefined)
+    warnings.push(`${source}: general_settings.database_url is ignored; tandem reads DATABASE_URL`);
+
+  const timeoutS = file.router_settings.timeout ?? file.litellm_settings.request_timeout ?? 600;
+  const models = new Map<string, Deployment[]>();
+  const ids = new Set<string>();
+  file.model_list.forEach((entry, index) => {
     const where = `${source}: model_list[${index}]`;
-    if (routes.has(entry.model_name)) throw new ModelConfigError(`${where}.model_name "${entry.model_name}" is listed twice`);
     const params = entry.litellm_params;
+    warnings.push(...unimplemented("litellm_params", params, source, `model_list[${index}].litellm_params`));
+    warnings.push(...unimplemented("model_info", entry.model_info, source, `model_list[${index}].model_info`));
+    const slash = params.model.indexOf("/");
+    const provider = slash >= 0 ? params.model.slice(0, slash) : "";
+    const apiBase = params.api_base ?? (provider === "openai" ? OPENAI_API_BASE : undefined);
+    if (!apiBase) throw new ModelConfigError(`${where}.litellm_params.api_base is required for ${params.model}`);
     const apiKey = resolveEnv(params.api_key, `${where}.litellm_params.api_key`, env);
     registerSecret(apiKey);
-    const slash = params.model.indexOf("/");
-    routes.set(entry.model_name, {
+    const id = entry.model_info.id ?? `${entry.model_name}/${index}`;
+    if (ids.has(id)) throw new ModelConfigError(`${where}.model_info.id "${id}" is used twice`);
+    ids.add(id);
+    const deployment: Deployment = {
+      id,
       name: entry.model_name,
       upstreamModel: slash >= 0 ? params.model.slice(slash + 1) : params.model,
-      apiBase: params.api_base.replace(/\/+$/, ""),
+      apiBase: apiBase.replace(/\/+$/, ""),
       apiKey,
-      timeoutMs: (params.timeout ?? 600) * 1000,
+      timeoutMs: (params.timeout ?? timeoutS) * 1000,
       inputCostPerToken: entry.model_info.input_cost_per_token,
       outputCostPerToken: entry.model_info.output_cost_per_token,
-    });
+      rpm: params.rpm,
+      tpm: params.tpm,
+      weight: params.weight ?? params.rpm ?? params.tpm ?? 1,
+      mode: entry.model_info.mode,
+    };
+    models.set(entry.model_name, [...(models.get(entry.model_name) ?? []), deployment]);
   });
-  return routes;
+
+  const fallbacks = new Map<string, string[]>();
+  const section = file.router_settings.fallbacks ? "router_settings" : "litellm_settings";
+  (file.router_settings.fallbacks ?? file.litellm_settings.fallbacks ?? []).forEach((rule, index) => {
+    for (const [group, targets] of Object.entries(rule)) {
+      for (const name of [group, ...targets])
+        if (!models.has(name))
+          throw new ModelConfigError(`${source}: ${section}.fallbacks[${index}] names ${JSON.stringify(name)}, which is not in model_list`);
+      fallbacks.set(group, targets);
+    }
+  });
+
+  const masterKey = resolveEnv(file.general_settings.master_key, `${source}: general_settings.master_key`, env);
+  registerSecret(masterKey);
+  return {
+    models,
+    router: {
+      numRetries: file.router_settings.num_retries ?? file.litellm_settings.num_retries ?? 2,
+      timeoutMs: timeoutS * 1000,
+      fallbacks,
+      allowedFails: file.router_settings.allowed_fails ?? 3,
+      cooldownMs: (file.router_settings.cooldown_time ?? file.litellm_settings.cooldown_time ?? 5) * 1000,
+    },
+    masterKey,
+    warnings,
+  };
 }
 
-export function loadModelConfig(path: string | undefined, env: NodeJS.ProcessEnv): Map<string, ModelRoute> {
-  if (!path) return new Map();
+export function loadProxyConfig(path: string | undefined, env: NodeJS.ProcessEnv): ProxyConfig {
+  if (!path) return parseProxyConfig("", "no CONFIG_FILE", env);
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
     throw new ModelConfigError(`CONFIG_FILE ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
   }
-  return parseModelConfig(text, `CONFIG_FILE ${path}`, env);
+  return parseProxyConfig(text, `CONFIG_FILE ${path}`, env);
 }
 
 function resolveEnv(value: string | undefined, where: string, env: NodeJS.ProcessEnv): string | undefined {

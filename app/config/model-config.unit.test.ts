@@ -1,7 +1,9 @@
-// LiteLLM's config format: model_list entries, os.environ/ references, costs.
+// LiteLLM's config format: model_list (load-balanced groups), router and
+// litellm settings, general_settings.master_key, os.environ/ references,
+// costs; anything tandem does not implement is named, never silently dropped.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ModelConfigError, parseModelConfig } from "./model-config.js";
+import { ModelConfigError, parseProxyConfig } from "./model-config.js";
 import { scrub } from "../observability/secrets.js";
 
 const litellm = `
@@ -21,30 +23,122 @@ model_list:
 general_settings:
   master_key: os.environ/LITELLM_MASTER_KEY
 `;
+const env = { OPENAI_API_KEY: "sk-upstream-key-123", LITELLM_MASTER_KEY: "sk-master-from-config" };
 
-describe("model config (LiteLLM format)", () => {
+describe("proxy config (LiteLLM's config.yaml)", () => {
   it("reads model_list: upstream model without the provider prefix, api_key from the environment, costs per token", () => {
-    const models = parseModelConfig(litellm, "config.yaml", { OPENAI_API_KEY: "sk-upstream-key-123" });
-    assert.deepEqual(models.get("gpt-4o-mini"), {
-      name: "gpt-4o-mini",
-      upstreamModel: "gpt-4o-mini",
-      apiBase: "https://upstream.example.com/v1",
-      apiKey: "sk-upstream-key-123",
-      timeoutMs: 600_000,
-      inputCostPerToken: 0.00000015,
-      outputCostPerToken: 0.0000006,
-    });
-    assert.equal(models.get("local")?.upstreamModel, "llama3");
-    assert.equal(models.get("local")?.inputCostPerToken, 0);
+    const config = parseProxyConfig(litellm, "config.yaml", env);
+    assert.deepEqual(config.models.get("gpt-4o-mini"), [
+      {
+        id: "gpt-4o-mini/0",
+        name: "gpt-4o-mini",
+        upstreamModel: "gpt-4o-mini",
+        apiBase: "https://upstream.example.com/v1",
+        apiKey: "sk-upstream-key-123",
+        timeoutMs: 600_000,
+        inputCostPerToken: 0.00000015,
+        outputCostPerToken: 0.0000006,
+        rpm: undefined,
+        tpm: undefined,
+        weight: 1,
+        mode: "chat",
+      },
+    ]);
+    assert.equal(config.models.get("local")?.[0]?.upstreamModel, "llama3");
+    assert.equal(config.models.get("local")?.[0]?.inputCostPerToken, 0);
     assert.equal(scrub("key sk-upstream-key-123"), "key [REDACTED]", "the resolved upstream key is a registered secret");
+  });
+
+  it("general_settings.master_key, from the environment, is the master key (and a registered secret)", () => {
+    const config = parseProxyConfig(litellm, "config.yaml", env);
+    assert.equal(config.masterKey, "sk-master-from-config");
+    assert.equal(scrub("sk-master-from-config"), "[REDACTED]");
+  });
+
+  it("a repeated model_name is one group of deployments (load balancing), weighted by weight, rpm or tpm", () => {
+    const config = parseProxyConfig(
+      `model_list:
+  - {model_name: gpt, litellm_params: {model: openai/a, api_base: "http://a/v1", rpm: 600}, model_info: {id: east}}
+  - {model_name: gpt, litellm_params: {model: openai/b, api_base: "http://b/v1", weight: 3}}
+  - {model_name: gpt, litellm_params: {model: openai/c, api_base: "http://c/v1", tpm: 1000}}
+  - {model_name: embed, litellm_params: {model: openai/text-embedding-3-small}, model_info: {mode: embedding}}
+`,
+      "config.yaml",
+      {},
+    );
+    assert.deepEqual(
+      config.models.get("gpt")?.map((d) => [d.id, d.upstreamModel, d.weight]),
+      [
+        ["east", "a", 600],
+        ["gpt/1", "b", 3],
+        ["gpt/2", "c", 1000],
+      ],
+    );
+    const embed = config.models.get("embed")?.[0];
+    assert.equal(embed?.apiBase, "https://api.openai.com/v1", "openai/ models default to OpenAI's API");
+    assert.equal(embed?.mode, "embedding");
+  });
+
+  it("router_settings win over litellm_settings; defaults are LiteLLM's (2 retries, 600 s, 3 allowed fails, 5 s cooldown)", () => {
+    const defaults = parseProxyConfig("model_list: []", "config.yaml", {}).router;
+    assert.deepEqual(defaults, { numRetries: 2, timeoutMs: 600_000, fallbacks: new Map(), allowedFails: 3, cooldownMs: 5000 });
+    const set = parseProxyConfig(
+      `model_list:
+  - {model_name: a, litellm_params: {model: a, api_base: "http://x"}}
+  - {model_name: b, litellm_params: {model: b, api_base: "http://x"}}
+router_settings: {num_retries: 1, timeout: 30, allowed_fails: 0, cooldown_time: 60, fallbacks: [{a: [b]}]}
+litellm_settings: {num_retries: 5, request_timeout: 10, drop_params: true}
+`,
+      "config.yaml",
+      {},
+    );
+    assert.deepEqual(set.router, {
+      numRetries: 1,
+      timeoutMs: 30_000,
+      fallbacks: new Map([["a", ["b"]]]),
+      allowedFails: 0,
+      cooldownMs: 60_000,
+    });
+    assert.equal(set.models.get("a")?.[0]?.timeoutMs, 30_000, "a deployment without its own timeout uses the router's");
+    assert.deepEqual(set.warnings, []);
+  });
+
+  it("names every section and key it does not implement, once, without failing", () => {
+    const config = parseProxyConfig(
+      `model_list:
+  - {model_name: a, litellm_params: {model: a, api_base: "http://x", max_tokens: 10}, model_info: {base_model: a}}
+router_settings: {redis_host: r, routing_strategy: latency-based-routing}
+litellm_settings: {callbacks: [langfuse]}
+general_settings: {alerting: [slack], database_url: "postgres://x"}
+environment_variables: {A: b}
+`,
+      "config.yaml",
+      {},
+    );
+    assert.deepEqual(config.warnings, [
+      "config.yaml: environment_variables is not implemented by tandem and is ignored",
+      "config.yaml: router_settings.redis_host is not implemented by tandem and is ignored",
+      "config.yaml: litellm_settings.callbacks is not implemented by tandem and is ignored",
+      "config.yaml: general_settings.alerting is not implemented by tandem and is ignored",
+      "config.yaml: router_settings.routing_strategy latency-based-routing is not implemented by tandem; simple-shuffle is used",
+      "config.yaml: general_settings.database_url is ignored; tandem reads DATABASE_URL",
+      "config.yaml: model_list[0].litellm_params.max_tokens is not implemented by tandem and is ignored",
+      "config.yaml: model_list[0].model_info.base_model is not implemented by tandem and is ignored",
+    ]);
   });
 
   const bad: Array<[string, string, Record<string, string>, RegExp]> = [
     [
       "a missing environment variable",
       litellm,
-      {},
+      { LITELLM_MASTER_KEY: "x" },
       /^config\.yaml: model_list\[0\]\.litellm_params\.api_key reads OPENAI_API_KEY from the environment, which is not set$/,
+    ],
+    [
+      "a master key from an unset variable",
+      litellm,
+      { OPENAI_API_KEY: "x" },
+      /^config\.yaml: general_settings\.master_key reads LITELLM_MASTER_KEY from the environment, which is not set$/,
     ],
     ["invalid YAML", "model_list: [", {}, /^config\.yaml: not valid YAML/],
     [
@@ -60,16 +154,29 @@ describe("model config (LiteLLM format)", () => {
       /model_list\[0\]\.model_info\.input_cost_per_token/,
     ],
     [
-      "a duplicate model_name",
-      "model_list:\n  - {model_name: a, litellm_params: {model: a, api_base: 'http://x'}}\n  - {model_name: a, litellm_params: {model: b, api_base: 'http://y'}}\n",
+      "a non-OpenAI model without api_base",
+      "model_list:\n  - {model_name: a, litellm_params: {model: anthropic/claude}}\n",
       {},
-      /model_list\[1\]\.model_name "a" is listed twice/,
+      /model_list\[0\]\.litellm_params\.api_base is required for anthropic\/claude/,
     ],
+    [
+      "a deployment id used twice",
+      "model_list:\n  - {model_name: a, litellm_params: {model: a, api_base: 'http://x'}, model_info: {id: d}}\n  - {model_name: a, litellm_params: {model: b, api_base: 'http://y'}, model_info: {id: d}}\n",
+      {},
+      /model_list\[1\]\.model_info\.id "d" is used twice/,
+    ],
+    [
+      "a fallback to a model group that does not exist",
+      "model_list:\n  - {model_name: a, litellm_params: {model: a, api_base: 'http://x'}}\nrouter_settings: {fallbacks: [{a: [gpt-5]}]}\n",
+      {},
+      /router_settings\.fallbacks\[0\] names "gpt-5", which is not in model_list/,
+    ],
+    ["num_retries that is not a number", "router_settings: {num_retries: lots}\n", {}, /router_settings\.num_retries/],
   ];
   for (const [what, text, env, message] of bad) {
     it(`refuses ${what} with a message naming the entry`, () => {
       assert.throws(
-        () => parseModelConfig(text, "config.yaml", env),
+        () => parseProxyConfig(text, "config.yaml", env),
         (error: unknown) => error instanceof ModelConfigError && message.test(error.message),
       );
     });

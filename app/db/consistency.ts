@@ -17,6 +17,12 @@ export interface Consistency {
   /** Before a read about these scopes: the current request's reads wait for what this pod wrote to them. */
   dependOn(scopes: readonly string[]): void;
   /**
+   * Whether the reader may not have replayed this pod's last writes to these
+   * scopes yet: a read that already ran (say, a key with its team) is worth
+   * repeating after `dependOn` when the row it joined was just changed.
+   */
+  behind(scopes: readonly string[]): boolean;
+  /**
    * Whether a miss on the reader is final: the read ran on the writer, or the
    * reader had replayed everything the writer had at the last health cycle
    * and everything this pod wrote since. Otherwise a miss (a key created a
@@ -31,6 +37,7 @@ export interface Consistency {
 export const NO_REPLICA_CONSISTENCY: Consistency = {
   wrote: async () => undefined,
   dependOn: () => undefined,
+  behind: () => false,
   readerMissIsFinal: () => true,
   writerPosition: async () => undefined,
 };

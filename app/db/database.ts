@@ -102,6 +102,13 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
       const caller = callerScope();
       for (const scope of caller ? [...scopes, caller] : scopes) requireAtLeast(positions.get(scope));
     },
+    behind(scopes) {
+      const replayed = health.readerPosition;
+      return scopes.some((scope) => {
+        const lsn = positions.get(scope);
+        return lsn !== undefined && (replayed === undefined || replayed < lsn);
+      });
+    },
     readerMissIsFinal() {
       // A read the router sent to the writer (reader unusable, or behind
       // what this request needs) already had the last word.

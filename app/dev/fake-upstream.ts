@@ -4,15 +4,17 @@
 //   echo      answers with the last user message; usage = word counts
 //   slow      like echo, streamed one word every 100 ms (shutdown/stream tests)
 //   fail-429  answers 429 with an OpenAI error body
+//   fail-500  answers 500 with an OpenAI error body (a deployment that is down)
 //   hang      never answers (timeout tests)
 //   reset     streams three words, then drops the connection (a provider failing mid-stream)
+// It serves /chat/completions, /completions (the prompt echoed) and /embeddings (a vector per input).
 import { createServer, type IncomingMessage, type Server } from "node:http";
 
 export interface FakeUpstream {
   url: string;
   server: Server;
   /** Requests received, newest last (bodies parsed). */
-  requests: Array<{ body: Record<string, unknown>; authorization?: string }>;
+  requests: Array<{ path: string; body: Record<string, unknown>; authorization?: string }>;
   /** Streams the upstream is still writing (an event, not a clock, for "not buffered" tests). */
   openStreams(): number;
   close(): Promise<void>;
@@ -32,7 +34,9 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
   const requests: FakeUpstream["requests"] = [];
   let openStreams = 0;
   const server = createServer(async (req, res) => {
-    if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
+    const path = req.url ?? "";
+    const operation = ["/chat/completions", "/completions", "/embeddings"].find((op) => path.endsWith(op));
+    if (req.method !== "POST" || !operation) {
       res
         .writeHead(404, { "content-type": "application/json" })
         .end(JSON.stringify({ error: { message: "not found", type: "not_found" } }));
@@ -41,18 +45,37 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
     const body = JSON.parse(await readBody(req)) as {
       model: string;
       messages: Array<{ content?: unknown }>;
+      prompt?: unknown;
+      input?: unknown;
       stream?: boolean;
       stream_options?: { include_usage?: boolean };
     };
-    requests.push({ body, authorization: req.headers.authorization });
+    requests.push({ path: operation, body, authorization: req.headers.authorization });
     const model = body.model;
     if (model === "hang") return;
-    if (model === "fail-429") {
-      res
-        .writeHead(429, { "content-type": "application/json" })
-        .end(JSON.stringify({ error: { message: "Rate limit reached", type: "rate_limit_error", code: "rate_limit_exceeded" } }));
+    if (model === "fail-429" || model === "fail-500") {
+      const status = model === "fail-429" ? 429 : 500;
+      res.writeHead(status, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          error: { message: status === 429 ? "Rate limit reached" : "Internal server error", type: "server_error", code: String(status) },
+        }),
+      );
       return;
     }
+    if (operation === "/embeddings") {
+      const inputs = Array.isArray(body.input) ? body.input : [body.input];
+      const tokens = inputs.reduce((n: number, i) => n + String(i).split(/\s+/).length, 0);
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          object: "list",
+          model,
+          data: inputs.map((_, index) => ({ object: "embedding", index, embedding: [0.1, 0.2, 0.3] })),
+          usage: { prompt_tokens: tokens, total_tokens: tokens },
+        }),
+      );
+      return;
+    }
+    if (operation === "/completions") body.messages = [{ content: Array.isArray(body.prompt) ? body.prompt.join("\n") : body.prompt }];
     const last = body.messages.at(-1)?.content;
     const text = `echo: ${typeof last === "string" ? last : JSON.stringify(last)}`;
     const words = text.split(/\s+/);
@@ -61,6 +84,19 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
     const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
     const created = Math.floor(Date.now() / 1000);
 
+    if (operation === "/completions" && !body.stream) {
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          id: `cmpl-${id.slice(9)}`,
+          object: "text_completion",
+          created,
+          model,
+          choices: [{ index: 0, text, finish_reason: "stop" }],
+          usage,
+        }),
+      );
+      return;
+    }
     if (!body.stream) {
       res.writeHead(200, { "content-type": "application/json" }).end(
         JSON.stringify({
@@ -79,7 +115,9 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
     res.once("close", () => openStreams--);
     const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
     const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
-      send({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finish }] });
+      operation === "/completions"
+        ? send({ id, object: "text_completion", created, model, choices: [{ index: 0, text: delta.content ?? "", finish_reason: finish }] })
+        : send({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finish }] });
     chunk({ role: "assistant", content: "" });
     for (const [i, word] of words.entries()) {
       if (model === "reset" && i === 3) {

@@ -5,7 +5,7 @@ import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../config/env.js";
-import { loadModelConfig } from "../config/model-config.js";
+import { loadProxyConfig } from "../config/model-config.js";
 import { migrate } from "../db/migrate.js";
 import { describeUrl } from "../db/url.js";
 import { createLogger } from "../observability/logger.js";
@@ -45,7 +45,7 @@ const env = {
 const config = loadConfig(env);
 const log = createLogger(config.logLevel);
 await migrate(config.writer, { dir: migrationsDir, log });
-const running = await startServer(config, loadModelConfig(config.configFile, env), log);
+const running = await startServer(config, loadProxyConfig(config.configFile, env), log);
 
 const base = `http://localhost:${running.port}`;
 process.stderr.write(

@@ -1,9 +1,11 @@
 import type { Database } from "../db/database.js";
-import type { ModelRoute } from "../config/model-config.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { SpendQueue } from "../services/spend-queue.js";
 import type { BudgetReservations } from "../services/budget-reservations.js";
+import type { ModelRouter } from "../services/model-router.js";
+import type { RateLimits } from "../services/rate-limits.js";
+import type { UpstreamClient } from "../services/upstream-client.js";
 
 /** Work that must finish before the process exits (spend writes after a response). */
 export class Lifecycle {
@@ -23,7 +25,9 @@ export class Lifecycle {
 /** Everything the HTTP layer needs, built once by the server. */
 export interface AppContext {
   database: Database;
-  models: Map<string, ModelRoute>;
+  router: ModelRouter;
+  upstream: UpstreamClient;
+  rateLimits: RateLimits;
   masterKey: string;
   log: Logger;
   metrics: Metrics;

@@ -36,8 +36,7 @@ export const requireJsonBody: RequestHandler = (req, _res, next) => {
       new ApiError(
         415,
         `content-type: the body must be JSON (content-type: application/json), got ${JSON.stringify(req.headers["content-type"] ?? "none")}`,
-        "invalid_request_error",
-        415,
+        "bad_request_error",
         "content-type",
       ),
     );

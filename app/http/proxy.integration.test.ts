@@ -93,7 +93,7 @@ describe("the proxy: keys, teams, spend and chat completions", () => {
       assert.equal(self.status, 200);
       const other = await newKey();
       const denied = await raw(`/key/info?key=${other}`, { method: "GET", key });
-      assert.equal(denied.status, 403);
+      assert.equal(denied.status, 401);
     });
 
     it("team/info returns the team with its spend and keys, read on the reader", async () => {
@@ -294,7 +294,7 @@ describe("the proxy: keys, teams, spend and chat completions", () => {
   });
 
   describe("refusals: the right status, an OpenAI-style error, and nothing written", () => {
-    const refused = async (what: string, send: () => Promise<Response>, status: number, message: RegExp) => {
+    const refused = async (what: string, send: () => Promise<Response>, status: number, message: RegExp, type?: string) => {
       const upstreamCalls = proxy.upstream.requests.length;
       let res: Response | undefined;
       let body: { error?: { message?: string; type?: string; code?: string } } = {};
@@ -305,47 +305,57 @@ describe("the proxy: keys, teams, spend and chat completions", () => {
       });
       assert.equal(res?.status, status, `${what}: ${JSON.stringify(body)}`);
       assert.match(body.error?.message ?? "", message, what);
-      assert.ok(body.error?.type && body.error.code, "OpenAI error shape");
+      assert.deepEqual(Object.keys(body.error ?? {}), ["message", "type", "param", "code"], "LiteLLM's error shape");
+      assert.equal(body.error?.code, String(status), "code is the status, as a string (LiteLLM)");
+      if (type) assert.equal(body.error?.type, type, `${what}: LiteLLM's error type`);
       assert.equal(writes.writer, 0, `${what}: nothing written`);
       assert.equal(proxy.upstream.requests.length, upstreamCalls, `${what}: upstream not called`);
     };
     const chat = (k: string, body: unknown) => () => raw("/v1/chat/completions", { key: k, body: JSON.stringify(body) });
     const hello = { model: "gpt-4o-mini", messages: [{ role: "user", content: "hello world" }] };
 
-    it("wrong key → 401", () => refused("wrong key", chat("sk-not-a-key", hello), 401, /invalid API key/));
+    it("wrong key → 401 token_not_found_in_db", () =>
+      refused("wrong key", chat("sk-not-a-key", hello), 401, /Invalid proxy server token/, "token_not_found_in_db"));
     it("no key → 401", () =>
       refused(
         "no key",
         () => fetch(`${proxy.base}/v1/chat/completions`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } }),
         401,
-        /no API key/,
+        /No api key passed in/,
+        "auth_error",
       ));
     it("deleted key → 401", async () => {
       const doomed = await newKey();
       const del = await proxy.admin("/key/delete", { body: { keys: [doomed] } });
       assert.deepEqual(del.json, { deleted_keys: [doomed] });
       await proxy.pair.waitForReplay();
-      await refused("deleted key", chat(doomed, hello), 401, /invalid API key/);
+      await refused("deleted key", chat(doomed, hello), 401, /Invalid proxy server token/, "token_not_found_in_db");
     });
-    it("expired key → 401", async () => {
+    it("expired key → 400 expired_key (LiteLLM's status)", async () => {
       const shortLived = await newKey({ duration: "1s" });
       await new Promise((r) => setTimeout(r, 1100));
-      await refused("expired key", chat(shortLived, hello), 401, /expired/);
+      await refused("expired key", chat(shortLived, hello), 400, /Expired Key/, "expired_key");
     });
     it("model not allowed for the key → 401 key_model_access_denied", async () => {
       const narrow = await newKey({ models: ["slow-model"] });
-      await refused("model not allowed", chat(narrow, hello), 401, /not allowed to access model gpt-4o-mini/);
+      await refused(
+        "model not allowed",
+        chat(narrow, hello),
+        401,
+        /key not allowed to access model.*Tried to access gpt-4o-mini/,
+        "key_model_access_denied",
+      );
     });
-    it("model not allowed for the key's team → 401", async () => {
+    it("model not allowed for the key's team → 401 team_model_access_denied", async () => {
       const team = await proxy.admin("/team/new", { body: { team_alias: "narrow-team", models: ["slow-model"] } });
       const member = await newKey({ team_id: team.json.team_id });
-      await refused("team model not allowed", chat(member, hello), 401, /team not allowed to access model/);
+      await refused("team model not allowed", chat(member, hello), 401, /team not allowed to access model/, "team_model_access_denied");
     });
     it("unknown model → 400 naming the model field", () =>
       refused("unknown model", chat(key, { ...hello, model: "gpt-9" }), 400, /^model: "gpt-9" is not configured/));
     it("key over budget → 400 saying so", async () => {
       const broke = await newKey({ max_budget: 0 });
-      await refused("over budget", chat(broke, hello), 400, /Budget has been exceeded/);
+      await refused("over budget", chat(broke, hello), 400, /Budget has been exceeded/, "budget_exceeded");
     });
     it("team over budget → 400 saying so", async () => {
       const team = await proxy.admin("/team/new", { body: { team_alias: "broke-team", max_budget: 0 } });
@@ -370,8 +380,8 @@ describe("the proxy: keys, teams, spend and chat completions", () => {
       ));
     it("a bad key/generate field → 400 naming it", () =>
       refused("bad max_budget", () => raw("/key/generate", { body: JSON.stringify({ max_budget: "lots" }) }), 400, /^max_budget: /));
-    it("admin endpoints refuse virtual keys → 403", () =>
-      refused("key generating keys", () => raw("/key/generate", { key, body: "{}" }), 403, /master key/));
+    it("admin endpoints refuse virtual keys → 401 auth_error (as LiteLLM)", () =>
+      refused("key generating keys", () => raw("/key/generate", { key, body: "{}" }), 401, /Only the master key/, "auth_error"));
     it("unknown team_id on key/generate → 400 naming team_id", () =>
       refused(
         "unknown team",

@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
 import { configFor, Witness } from "../test-support/pair.js";
-import { parseModelConfig } from "../config/model-config.js";
+import { parseProxyConfig } from "../config/model-config.js";
 import { startServer, type RunningServer } from "../server.js";
 import { pauseReplay, resumeReplay } from "../test-support/faults.js";
 
@@ -75,7 +75,7 @@ describe("read-your-writes by WAL position", () => {
     it("another pod: x-tandem-min-lsn from the write's response makes it answer from the writer; a malformed one is a 400 naming the header", async () => {
       const other: RunningServer = await startServer(
         configFor(proxy.pair, { PORT: "0", DATABASE_READ_REPLICA_MAX_LAG_MS: "600000" }),
-        parseModelConfig("model_list: []", "test", {}),
+        parseProxyConfig("model_list: []", "test", {}),
         proxy.logs.logger,
       );
       try {

@@ -1,9 +1,26 @@
 import type { RoutedClient } from "../db/routing-client.js";
-import type { Team, VirtualKey } from "../generated/prisma/client.js";
+import type { Team, User, VirtualKey } from "../generated/prisma/client.js";
 import { ApiError } from "./errors.js";
 import { hashKey, sameSecret } from "./key-hash.js";
 
-export type Caller = { kind: "master" } | { kind: "key"; key: VirtualKey & { team: Team | null } };
+export type KeyRecord = VirtualKey & { team: Team | null };
+export type KeyCaller = { kind: "key"; key: KeyRecord; user: User | null };
+export type Caller = { kind: "master" } | KeyCaller;
+
+/** The headers LiteLLM takes a key from, in the order it looks at them. */
+export interface CredentialHeaders {
+  authorization?: string;
+  "x-litellm-api-key"?: string;
+  "api-key"?: string;
+}
+
+export function credentialOf(headers: CredentialHeaders): string | undefined {
+  for (const value of [headers.authorization, headers["x-litellm-api-key"], headers["api-key"]]) {
+    const secret = value?.replace(/^Bearer\s+/i, "").trim();
+    if (secret) return secret;
+  }
+  return undefined;
+}
 
 /**
  * Who is calling. Key lookups are reads, so they run on the reader — unless
@@ -13,21 +30,39 @@ export type Caller = { kind: "master" } | { kind: "key"; key: VirtualKey & { tea
  * reaches the writer; a miss on a reader that may be behind a fresh key is
  * confirmed on the writer before answering 401.
  */
-export async function authenticate(db: RoutedClient, masterKey: string, authorization: string | undefined): Promise<Caller> {
-  const bearer = /^Bearer\s+(.+)$/i.exec(authorization ?? "")?.[1]?.trim();
-  if (!bearer) throw ApiError.unauthorized("Authentication error: no API key provided (expected 'Authorization: Bearer sk-...')");
-  if (sameSecret(bearer, masterKey)) return { kind: "master" };
-  const token = hashKey(bearer);
+export async function authenticate(db: RoutedClient, masterKey: string, secret: string | undefined): Promise<Caller> {
+  if (!secret)
+    throw ApiError.unauthorized(
+      "Authentication Error, No api key passed in. Send 'Authorization: Bearer sk-...' or 'x-litellm-api-key: sk-...'",
+    );
+  if (sameSecret(secret, masterKey)) return { kind: "master" };
+  const token = hashKey(secret);
   db.$consistency.dependOn([`key:${token}`]);
   const query = { where: { token }, include: { team: true } } as const;
-  const found = await db.virtualKey.findUnique(query);
-  const key = found ?? (db.$consistency.readerMissIsFinal() ? null : await db.$primary().virtualKey.findUnique(query));
-  if (!key) throw ApiError.unauthorized("Authentication error: invalid API key");
+  let key = await db.virtualKey.findUnique(query);
+  if (!key && !db.$consistency.readerMissIsFinal()) key = await db.$primary().virtualKey.findUnique(query);
+  // The key came with its team and names its user; if this pod just changed either, read them as they are now.
+  const related = key ? [...(key.team_id ? [`team:${key.team_id}`] : []), ...(key.user_id ? [`user:${key.user_id}`] : [])] : [];
+  if (key && related.length > 0 && db.$consistency.behind(related)) {
+    db.$consistency.dependOn(related);
+    key = await db.virtualKey.findUnique(query);
+  }
+  if (!key)
+    throw ApiError.unauthorized(
+      "Authentication Error, Invalid proxy server token passed: key not found. Create keys with /key/generate",
+      "token_not_found_in_db",
+      "key",
+    );
   if (key.expires && key.expires.getTime() <= Date.now())
-    throw ApiError.unauthorized("Authentication error: API key expired", "expired_key");
-  return { kind: "key", key };
+    throw new ApiError(400, `Authentication Error - Expired Key. Key expired at ${key.expires.toISOString()}`, "expired_key", "key");
+  if (key.blocked) throw ApiError.unauthorized("Authentication Error - Key is blocked. The admin can unblock it with /key/unblock");
+  if (key.team?.blocked)
+    throw ApiError.unauthorized(`Authentication Error - Team ${key.team.team_id} is blocked. The admin can unblock it with /team/unblock`);
+  let user: User | null = null;
+  if (key.user_id) user = await db.user.findUnique({ where: { user_id: key.user_id } });
+  return { kind: "key", key, user };
 }
 
-export function requireMaster(caller: Caller): void {
-  if (caller.kind !== "master") throw new ApiError(403, "Only the master key can call this endpoint", "auth_error", "forbidden");
+export function requireMaster(caller: Caller, route: string): void {
+  if (caller.kind !== "master") throw ApiError.adminOnly(route);
 }

@@ -2,7 +2,7 @@ import { ApiError } from "./errors.js";
 
 /** What a budgeted request is checked against: a key's or a team's limit and what is already spent. */
 export interface BudgetScope {
-  kind: "key" | "team";
+  kind: "key" | "team" | "user";
   id: string;
   maxBudget: number;
   /** Spend as read (database) plus this pod's recorded, unwritten spend. */
@@ -34,7 +34,7 @@ export class BudgetReservations {
       const remaining = scope.maxBudget - scope.spent - held;
       if (scope.spent >= scope.maxBudget) {
         throw ApiError.budgetExceeded(
-          `Budget has been exceeded! ${scope.kind === "key" ? "Key" : "Team"} spend: ${scope.spent}, max budget: ${scope.maxBudget}`,
+          `Budget has been exceeded! ${scope.kind[0]!.toUpperCase()}${scope.kind.slice(1)} spend: ${scope.spent}, max budget: ${scope.maxBudget}`,
         );
       }
       const estimate = average ?? Math.max(0, remaining);
@@ -43,7 +43,6 @@ export class BudgetReservations {
           429,
           `max_budget: requests in flight have reserved the rest of this ${scope.kind}'s budget (${scope.maxBudget}); retry when they finish`,
           "budget_reserved",
-          429,
           "max_budget",
         );
       }

@@ -1,28 +1,46 @@
 /**
- * An error meant for the API caller, in OpenAI's shape. Services throw these;
- * the HTTP layer renders them as {"error": {message, type, code}}.
+ * An error meant for the API caller. Rendered in LiteLLM Proxy's shape —
+ * {"error": {"message", "type", "param", "code"}} with `code` the HTTP status
+ * as a string and LiteLLM's own `type` names — so clients and dashboards
+ * written against LiteLLM read tandem's errors unchanged.
  */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
     readonly type: string,
-    readonly code: string | number = status,
-    readonly param?: string,
+    readonly param: string | null = null,
+    /** Extra response headers, e.g. retry-after on a 429. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
 
-  static badRequest(message: string, param?: string) {
-    return new ApiError(400, message, "invalid_request_error", 400, param);
+  get code(): string {
+    return String(this.status);
   }
-  static unauthorized(message: string, code = "invalid_api_key") {
-    return new ApiError(401, message, "auth_error", code);
+
+  static badRequest(message: string, param: string | null = null) {
+    return new ApiError(400, message, "bad_request_error", param);
   }
-  static notFound(message: string) {
-    return new ApiError(404, message, "not_found_error", 404);
+  static unauthorized(message: string, type = "auth_error", param: string | null = null) {
+    return new ApiError(401, message, type, param);
+  }
+  /** A virtual key calling an admin route (LiteLLM answers 401 here too). */
+  static adminOnly(route: string) {
+    return new ApiError(401, `Only the master key (proxy admin) can call ${route}`, "auth_error", null);
+  }
+  static notFound(message: string, param: string | null = null) {
+    return new ApiError(404, message, "not_found_error", param);
+  }
+  /** `entity` is key, team or user: LiteLLM's key_model_access_denied and friends. */
+  static modelAccessDenied(entity: "key" | "team" | "user", message: string) {
+    return new ApiError(401, message, `${entity}_model_access_denied`, "model");
   }
   static budgetExceeded(message: string) {
-    return new ApiError(400, message, "budget_exceeded", 400);
+    return new ApiError(400, message, "budget_exceeded", null);
+  }
+  static rateLimited(message: string, retryAfterMs: number) {
+    return new ApiError(429, message, "rate_limit_error", null, { "retry-after": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) });
   }
 }

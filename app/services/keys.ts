@@ -1,71 +1,173 @@
 import type { RoutedClient } from "../db/routing-client.js";
 import type { Prisma, VirtualKey } from "../generated/prisma/client.js";
+import { budgetResetAt, parseDuration } from "./durations.js";
 import { ApiError } from "./errors.js";
 import { maskKey, newVirtualKey, hashKey, toToken } from "./key-hash.js";
+import { paged, type Page } from "./paging.js";
 
-export interface GenerateKeyInput {
-  models?: string[];
+/** The limits a key, a user and a team share (LiteLLM's names). */
+export interface LimitFields {
   max_budget?: number | null;
-  team_id?: string | null;
-  key_alias?: string | null;
+  budget_duration?: string | null;
+  rpm_limit?: number | null;
+  tpm_limit?: number | null;
+  max_parallel_requests?: number | null;
+  models?: string[];
   metadata?: Record<string, unknown>;
-  duration?: string | null;
 }
 
+export interface KeyFields extends LimitFields {
+  team_id?: string | null;
+  user_id?: string | null;
+  key_alias?: string | null;
+  duration?: string | null;
+  aliases?: Record<string, string>;
+  blocked?: boolean;
+}
+
+export interface GenerateKeyInput extends KeyFields {
+  /** A key value chosen by the caller instead of a random one. */
+  key?: string;
+}
+
+/** A key as LiteLLM's /key/info and /key/list show it: never the secret, the hash as `token`. */
 export function keyView(key: VirtualKey) {
   return {
     token: key.token,
     key_name: key.key_name,
     key_alias: key.key_alias,
     models: key.models,
+    aliases: key.aliases,
     max_budget: key.max_budget,
     spend: key.spend,
+    budget_duration: key.budget_duration,
+    budget_reset_at: key.budget_reset_at?.toISOString() ?? null,
+    rpm_limit: key.rpm_limit,
+    tpm_limit: key.tpm_limit,
+    max_parallel_requests: key.max_parallel_requests,
     team_id: key.team_id,
+    user_id: key.user_id,
+    blocked: key.blocked,
     metadata: key.metadata,
     created_at: key.created_at.toISOString(),
+    updated_at: key.updated_at.toISOString(),
     expires: key.expires?.toISOString() ?? null,
   };
 }
 
-// LiteLLM's duration strings: "30s", "30m", "30h", "30d".
-function expiry(duration: string | null | undefined): Date | null {
-  if (!duration) return null;
-  const match = /^(\d+)([smhd])$/.exec(duration);
-  if (!match) throw ApiError.badRequest("duration must look like 30s, 30m, 30h or 30d", "duration");
-  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as "s" | "m" | "h" | "d"];
-  const seconds = Number(match[1]) * unit;
-  // A hundred years is "forever" for a key; past it the date itself would overflow.
-  if (seconds > 100 * 365 * 86400) throw ApiError.badRequest("duration must be at most 100 years (36500d)", "duration");
-  return new Date(Date.now() + seconds * 1000);
+/** Every read-your-writes scope a change to this key touches. */
+export function keyScopes(key: Pick<VirtualKey, "token" | "team_id" | "user_id">): string[] {
+  return [`key:${key.token}`, ...(key.team_id ? [`team:${key.team_id}`] : []), ...(key.user_id ? [`user:${key.user_id}`] : [])];
+}
+
+/** The columns a create or an update sets, from LiteLLM's field names; absent fields are left alone. */
+export function limitData(input: LimitFields, now = new Date()) {
+  return {
+    ...(input.models !== undefined ? { models: input.models } : {}),
+    ...(input.max_budget !== undefined ? { max_budget: input.max_budget } : {}),
+    ...(input.budget_duration !== undefined
+      ? { budget_duration: input.budget_duration, budget_reset_at: budgetResetAt(input.budget_duration, now) }
+      : {}),
+    ...(input.rpm_limit !== undefined ? { rpm_limit: input.rpm_limit } : {}),
+    ...(input.tpm_limit !== undefined ? { tpm_limit: input.tpm_limit } : {}),
+    ...(input.max_parallel_requests !== undefined ? { max_parallel_requests: input.max_parallel_requests } : {}),
+    ...(input.metadata !== undefined ? { metadata: input.metadata as Prisma.InputJsonValue } : {}),
+  };
+}
+
+function keyData(input: KeyFields) {
+  return {
+    ...limitData(input),
+    ...(input.team_id !== undefined ? { team_id: input.team_id } : {}),
+    ...(input.user_id !== undefined ? { user_id: input.user_id } : {}),
+    ...(input.key_alias !== undefined ? { key_alias: input.key_alias } : {}),
+    ...(input.aliases !== undefined ? { aliases: input.aliases } : {}),
+    ...(input.blocked !== undefined ? { blocked: input.blocked } : {}),
+    ...(input.duration !== undefined
+      ? { expires: input.duration ? parseDuration(input.duration, "duration").after(new Date()) : null }
+      : {}),
+  };
+}
+
+type Tx = Parameters<Parameters<RoutedClient["$transaction"]>[0]>[0];
+
+/** A team named by a request must exist; checked on the writer, so a team created a moment ago counts. */
+async function requireTeam(tx: Tx, teamId: string | null | undefined): Promise<void> {
+  if (!teamId) return;
+  const team = await tx.team.findUnique({ where: { team_id: teamId }, select: { team_id: true } });
+  if (!team) throw ApiError.badRequest(`team_id: team ${teamId} does not exist`, "team_id");
+}
+
+/** A key may name a user before the user has a row (as in LiteLLM); the row is made so the user's spend has a home. */
+async function ensureUser(tx: Tx, userId: string | null | undefined): Promise<void> {
+  if (userId) await tx.user.createMany({ data: [{ user_id: userId }], skipDuplicates: true });
+}
+
+function uniqueViolation(error: unknown, input: { key_alias?: string | null; key?: string }): never {
+  const target = String((error as { meta?: { target?: unknown } }).meta?.target ?? "");
+  if ((error as { code?: string }).code === "P2002") {
+    if (target.includes("key_alias") || (!input.key && input.key_alias))
+      throw ApiError.badRequest(`key_alias: a key with alias ${JSON.stringify(input.key_alias)} already exists`, "key_alias");
+    throw ApiError.badRequest("key: a key with this value already exists", "key");
+  }
+  throw error;
 }
 
 export async function generateKey(db: RoutedClient, input: GenerateKeyInput) {
-  if (input.team_id) {
-    // Read-your-writes: a team created a moment ago may not be on the replica yet.
-    const team = await db.$primary().team.findUnique({ where: { team_id: input.team_id } });
-    if (!team) throw ApiError.badRequest(`team_id: team ${input.team_id} does not exist`, "team_id");
-  }
-  const key = newVirtualKey();
+  const key = input.key ?? newVirtualKey();
   try {
-    const row = await db.virtualKey.create({
-      data: {
-        token: hashKey(key),
-        key_name: maskKey(key),
-        key_alias: input.key_alias ?? null,
-        models: input.models ?? [],
-        max_budget: input.max_budget ?? null,
-        team_id: input.team_id ?? null,
-        metadata: (input.metadata ?? {}) as Prisma.InputJsonValue,
-        expires: expiry(input.duration),
-      },
+    const row = await db.$transaction(async (tx) => {
+      await requireTeam(tx, input.team_id);
+      await ensureUser(tx, input.user_id);
+      return tx.virtualKey.create({ data: { token: hashKey(key), key_name: maskKey(key), ...keyData(input) } });
     });
-    await db.$consistency.wrote([`key:${row.token}`, ...(row.team_id ? [`team:${row.team_id}`] : [])]);
+    await db.$consistency.wrote(keyScopes(row));
     return { key, ...keyView(row) };
   } catch (error) {
-    if ((error as { code?: string }).code === "P2002") {
-      throw ApiError.badRequest(`key_alias: a key with alias ${JSON.stringify(input.key_alias)} already exists`, "key_alias");
-    }
-    throw error;
+    return uniqueViolation(error, input);
+  }
+}
+
+/** Finds a key on the writer inside a write (a key made a moment ago counts), or 404 naming it. */
+async function existingKey(tx: Tx, keyOrToken: string): Promise<VirtualKey> {
+  const row = await tx.virtualKey.findUnique({ where: { token: toToken(keyOrToken) } });
+  if (!row) throw ApiError.notFound("key: no such key", "key");
+  return row;
+}
+
+export async function updateKey(db: RoutedClient, keyOrToken: string, input: KeyFields) {
+  try {
+    const [before, after] = await db.$transaction(async (tx) => {
+      const found = await existingKey(tx, keyOrToken);
+      await requireTeam(tx, input.team_id);
+      await ensureUser(tx, input.user_id);
+      return [found, await tx.virtualKey.update({ where: { token: found.token }, data: keyData(input) })] as const;
+    });
+    await db.$consistency.wrote([...keyScopes(before), ...keyScopes(after)]);
+    return { key: keyOrToken, ...keyView(after) };
+  } catch (error) {
+    return uniqueViolation(error, input);
+  }
+}
+
+/** A new secret for the same key (spend, limits and alias stay); the old secret stops working at once. */
+export async function regenerateKey(db: RoutedClient, keyOrToken: string, input: KeyFields & { new_key?: string }) {
+  const key = input.new_key ?? newVirtualKey();
+  try {
+    const [before, after] = await db.$transaction(async (tx) => {
+      const found = await existingKey(tx, keyOrToken);
+      await requireTeam(tx, input.team_id);
+      await ensureUser(tx, input.user_id);
+      const updated = await tx.virtualKey.update({
+        where: { token: found.token },
+        data: { ...keyData(input), token: hashKey(key), key_name: maskKey(key) },
+      });
+      return [found, updated] as const;
+    });
+    await db.$consistency.wrote([...keyScopes(before), ...keyScopes(after)]);
+    return { key, ...keyView(after) };
+  } catch (error) {
+    return uniqueViolation(error, { key: input.new_key, key_alias: input.key_alias });
   }
 }
 
@@ -73,22 +175,54 @@ export async function keyInfo(db: RoutedClient, keyOrToken: string) {
   const token = toToken(keyOrToken);
   db.$consistency.dependOn([`key:${token}`]);
   const row = await db.virtualKey.findUnique({ where: { token } });
-  if (!row) throw ApiError.notFound("key not found");
+  if (!row) throw ApiError.notFound("key: no such key", "key");
   const { token: _token, ...info } = keyView(row);
   return { key: keyOrToken, info };
 }
 
-export async function deleteKeys(db: RoutedClient, keys: string[]) {
+export interface KeyListFilter {
+  user_id?: string;
+  team_id?: string;
+  key_alias?: string;
+  return_full_object?: boolean;
+}
+
+/** LiteLLM's /key/list: hashed tokens (or whole keys with return_full_object), newest first, a page at a time. */
+export async function listKeys(db: RoutedClient, filter: KeyListFilter, page: Page) {
+  // The caller's list shows the caller's own changes (read-your-writes by caller).
+  db.$consistency.dependOn(filter.user_id ? [`user:${filter.user_id}`] : []);
+  const where = {
+    ...(filter.user_id ? { user_id: filter.user_id } : {}),
+    ...(filter.team_id ? { team_id: filter.team_id } : {}),
+    ...(filter.key_alias ? { key_alias: filter.key_alias } : {}),
+  };
+  const [rows, total] = await Promise.all([
+    db.virtualKey.findMany({ where, orderBy: [{ created_at: "desc" }, { token: "asc" }], skip: page.skip, take: page.size }),
+    db.virtualKey.count({ where }),
+  ]);
+  return {
+    keys: filter.return_full_object ? rows.map(keyView) : rows.map((r) => r.token),
+    ...paged(page, total),
+  };
+}
+
+/** By secret/hash (`keys`) and/or by `key_aliases`; answers which were deleted, in the caller's terms. */
+export async function deleteKeys(db: RoutedClient, keys: string[], aliases: string[]) {
   const tokens = keys.map(toToken);
-  // In one writer transaction: which exist, and delete them. Reading on the
-  // replica here could miss a key created a moment ago.
+  // Which exist and their deletion in one writer transaction: the replica could miss a key made a moment ago.
   const existing = await db.$transaction(async (tx) => {
-    const found = await tx.virtualKey.findMany({ where: { token: { in: tokens } }, select: { token: true, team_id: true } });
+    const found = await tx.virtualKey.findMany({
+      where: { OR: [{ token: { in: tokens } }, { key_alias: { in: aliases } }] },
+      select: { token: true, team_id: true, user_id: true, key_alias: true },
+    });
     await tx.virtualKey.deleteMany({ where: { token: { in: found.map((k) => k.token) } } });
     return found;
   });
-  await db.$consistency.wrote(existing.flatMap((k) => [`key:${k.token}`, ...(k.team_id ? [`team:${k.team_id}`] : [])]));
-  if (existing.length === 0) throw ApiError.notFound("none of the keys exist");
+  await db.$consistency.wrote(existing.flatMap(keyScopes));
+  if (existing.length === 0) throw ApiError.notFound("keys: none of the keys exist", "keys");
   const deleted = new Set(existing.map((k) => k.token));
-  return { deleted_keys: keys.filter((_, i) => deleted.has(tokens[i] ?? "")) };
+  const deletedAliases = new Set(existing.map((k) => k.key_alias));
+  return {
+    deleted_keys: [...keys.filter((_, i) => deleted.has(tokens[i] ?? "")), ...aliases.filter((a) => deletedAliases.has(a))],
+  };
 }

@@ -16,6 +16,10 @@ export interface SpendRecord {
   /** Whether `token` is a virtual key whose spend grows (false for the master key: it has no row). */
   keyed: boolean;
   teamId: string | null;
+  /** The key's user (LiteLLM's `user` column); their spend grows too. */
+  userId?: string | null;
+  /** LiteLLM's call_type: acompletion, atext_completion, aembedding. */
+  callType?: string;
   model: string;
   usage: Usage;
   /** The usage was counted by tandem (a stream cut short), not reported by the upstream. */
@@ -32,7 +36,7 @@ export function costOf(usage: Usage, prices: { inputCostPerToken: number; output
 /**
  * Writes one batch of spend in one writer transaction: the rows, skipping any
  * whose request id is already there, then `spend = spend + Σ cost` for each
- * key and team over the rows actually inserted. A retry after an unknown
+ * key, team and user over the rows actually inserted. A retry after an unknown
  * outcome therefore counts nothing twice, and concurrent pods never lose an
  * update (the increment is done by the database).
  */
@@ -52,7 +56,8 @@ export async function writeSpendBatch(db: RoutedClient, batch: readonly SpendRec
           spend: record.cost,
           start_time: record.startTime,
           end_time: record.endTime,
-          metadata: record.estimated ? { usage_estimated: true } : {},
+          user: record.userId ?? null,
+          metadata: { call_type: record.callType ?? "acompletion", ...(record.estimated ? { usage_estimated: true } : {}) },
         })),
         skipDuplicates: true,
         select: { request_id: true },
@@ -60,17 +65,21 @@ export async function writeSpendBatch(db: RoutedClient, batch: readonly SpendRec
       const records = new Map(batch.map((record) => [record.requestId, record]));
       const byKey = new Map<string, number>();
       const byTeam = new Map<string, number>();
+      const byUser = new Map<string, number>();
       for (const { request_id } of inserted) {
         const record = records.get(request_id);
         if (!record) continue;
         if (record.keyed) byKey.set(record.token, (byKey.get(record.token) ?? 0) + record.cost);
         if (record.teamId) byTeam.set(record.teamId, (byTeam.get(record.teamId) ?? 0) + record.cost);
+        if (record.userId) byUser.set(record.userId, (byUser.get(record.userId) ?? 0) + record.cost);
       }
       // Sorted, so two pods flushing the same keys lock them in the same order (no deadlock).
       for (const [token, cost] of [...byKey].sort(([a], [b]) => a.localeCompare(b)))
         await tx.virtualKey.updateMany({ where: { token }, data: { spend: { increment: cost } } });
       for (const [teamId, cost] of [...byTeam].sort(([a], [b]) => a.localeCompare(b)))
         await tx.team.updateMany({ where: { team_id: teamId }, data: { spend: { increment: cost } } });
+      for (const [userId, cost] of [...byUser].sort(([a], [b]) => a.localeCompare(b)))
+        await tx.user.updateMany({ where: { user_id: userId }, data: { spend: { increment: cost } } });
     },
     { maxWait: 10_000, timeout: 30_000 },
   );
@@ -82,7 +91,7 @@ export async function writeSpendBatch(db: RoutedClient, batch: readonly SpendRec
 function spendView(row: SpendLog) {
   return {
     request_id: row.request_id,
-    call_type: "acompletion",
+    call_type: (row.metadata as { call_type?: unknown } | null)?.call_type ?? "acompletion",
     api_key: row.api_key,
     spend: row.spend,
     total_tokens: row.total_tokens,
@@ -91,7 +100,7 @@ function spendView(row: SpendLog) {
     startTime: row.start_time.toISOString(),
     endTime: row.end_time.toISOString(),
     model: row.model,
-    user: null,
+    user: row.user,
     team_id: row.team_id,
     metadata: row.metadata,
   };

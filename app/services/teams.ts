@@ -1,50 +1,179 @@
 import type { RoutedClient } from "../db/routing-client.js";
-import type { Team } from "../generated/prisma/client.js";
+import type { Prisma, Team } from "../generated/prisma/client.js";
 import { ApiError } from "./errors.js";
-import { keyView } from "./keys.js";
+import { keyScopes, keyView, limitData, type LimitFields } from "./keys.js";
 
-export interface NewTeamInput {
-  team_alias: string;
-  max_budget?: number | null;
-  models?: string[];
+export interface TeamMember {
+  role: "admin" | "user";
+  user_id?: string | null;
+  user_email?: string | null;
 }
 
-function teamView(team: Team) {
+export interface TeamFields extends LimitFields {
+  team_alias?: string | null;
+  blocked?: boolean;
+  members_with_roles?: TeamMember[];
+}
+
+export interface NewTeamInput extends TeamFields {
+  team_id?: string;
+}
+
+export function teamView(team: Team) {
   return {
     team_id: team.team_id,
     team_alias: team.team_alias,
     models: team.models,
     max_budget: team.max_budget,
     spend: team.spend,
+    budget_duration: team.budget_duration,
+    budget_reset_at: team.budget_reset_at?.toISOString() ?? null,
+    rpm_limit: team.rpm_limit,
+    tpm_limit: team.tpm_limit,
+    max_parallel_requests: team.max_parallel_requests,
+    members_with_roles: team.members_with_roles,
+    blocked: team.blocked,
+    metadata: team.metadata,
     created_at: team.created_at.toISOString(),
+    updated_at: team.updated_at.toISOString(),
   };
+}
+
+function teamData(input: TeamFields) {
+  return {
+    ...limitData(input),
+    ...(input.team_alias !== undefined ? { team_alias: input.team_alias } : {}),
+    ...(input.blocked !== undefined ? { blocked: input.blocked } : {}),
+    ...(input.members_with_roles !== undefined ? { members_with_roles: input.members_with_roles as unknown as Prisma.InputJsonValue } : {}),
+  };
+}
+
+function aliasTaken(error: unknown, alias: string | null | undefined): never {
+  if ((error as { code?: string }).code === "P2002") {
+    const target = String((error as { meta?: { target?: unknown } }).meta?.target ?? "");
+    if (target.includes("team_id") || !alias) throw ApiError.badRequest("team_id: a team with this id already exists", "team_id");
+    throw ApiError.badRequest(`team_alias: a team named ${JSON.stringify(alias)} already exists`, "team_alias");
+  }
+  throw error;
+}
+
+type Tx = Parameters<Parameters<RoutedClient["$transaction"]>[0]>[0];
+
+/** The team's row, locked for this transaction (member lists are read, changed and written back). */
+async function lockedTeam(tx: Tx, teamId: string): Promise<Team> {
+  await tx.$queryRaw`SELECT 1 FROM "tandem_team" WHERE "team_id" = ${teamId} FOR UPDATE`;
+  const team = await tx.team.findUnique({ where: { team_id: teamId } });
+  if (!team) throw ApiError.notFound(`team_id: team ${teamId} not found`, "team_id");
+  return team;
+}
+
+async function addTeamToUsers(tx: Tx, teamId: string, members: readonly TeamMember[]): Promise<string[]> {
+  const userIds = members.flatMap((m) => (m.user_id ? [m.user_id] : []));
+  if (userIds.length === 0) return [];
+  await tx.user.createMany({ data: userIds.map((user_id) => ({ user_id })), skipDuplicates: true });
+  await tx.$executeRaw`UPDATE "tandem_user" SET "teams" = array_append("teams", ${teamId}) WHERE "user_id" = ANY(${userIds}) AND NOT (${teamId} = ANY("teams"))`;
+  return userIds;
 }
 
 export async function newTeam(db: RoutedClient, input: NewTeamInput) {
   try {
-    const team = await db.team.create({
-      data: { team_alias: input.team_alias, max_budget: input.max_budget ?? null, models: input.models ?? [] },
+    const team = await db.$transaction(async (tx) => {
+      const created = await tx.team.create({ data: { ...(input.team_id ? { team_id: input.team_id } : {}), ...teamData(input) } });
+      await addTeamToUsers(tx, created.team_id, input.members_with_roles ?? []);
+      return created;
     });
-    await db.$consistency.wrote([`team:${team.team_id}`]);
+    await db.$consistency.wrote([
+      `team:${team.team_id}`,
+      ...(input.members_with_roles ?? []).flatMap((m) => (m.user_id ? [`user:${m.user_id}`] : [])),
+    ]);
     return teamView(team);
   } catch (error) {
-    if ((error as { code?: string }).code === "P2002") {
-      throw ApiError.badRequest(`team_alias: a team named ${JSON.stringify(input.team_alias)} already exists`, "team_alias");
-    }
-    throw error;
+    return aliasTaken(error, input.team_alias);
   }
 }
 
 export async function teamInfo(db: RoutedClient, teamId: string) {
   db.$consistency.dependOn([`team:${teamId}`]);
   const team = await db.team.findUnique({ where: { team_id: teamId }, include: { keys: { orderBy: { created_at: "asc" } } } });
-  if (!team) throw ApiError.notFound(`team ${teamId} not found`);
-  return {
-    team_id: team.team_id,
-    team_info: teamView(team),
-    keys: team.keys.map((k) => {
-      const { token, ...rest } = keyView(k);
-      return { ...rest, token };
-    }),
-  };
+  if (!team) throw ApiError.notFound(`team_id: team ${teamId} not found`, "team_id");
+  return { team_id: team.team_id, team_info: teamView(team), keys: team.keys.map(keyView) };
+}
+
+export async function updateTeam(db: RoutedClient, teamId: string, input: TeamFields) {
+  try {
+    const team = await db.$transaction(async (tx) => {
+      await lockedTeam(tx, teamId);
+      const updated = await tx.team.update({ where: { team_id: teamId }, data: teamData(input) });
+      if (input.members_with_roles) await addTeamToUsers(tx, teamId, input.members_with_roles);
+      return updated;
+    });
+    await db.$consistency.wrote([`team:${teamId}`]);
+    return teamView(team);
+  } catch (error) {
+    return aliasTaken(error, input.team_alias);
+  }
+}
+
+/** LiteLLM's /team/list answers a plain array, oldest first; optionally the teams a user is in. */
+export async function listTeams(db: RoutedClient, filter: { user_id?: string }) {
+  db.$consistency.dependOn(filter.user_id ? [`user:${filter.user_id}`] : []);
+  const teams = await db.team.findMany({
+    where: filter.user_id ? { members_with_roles: { array_contains: [{ user_id: filter.user_id }] } } : {},
+    orderBy: [{ created_at: "asc" }, { team_id: "asc" }],
+    take: 1000,
+  });
+  return teams.map(teamView);
+}
+
+/** Deletes the teams and, as LiteLLM does, their keys; members keep their user rows. */
+export async function deleteTeams(db: RoutedClient, teamIds: string[]) {
+  const { teams, keys } = await db.$transaction(async (tx) => {
+    const found = await tx.team.findMany({ where: { team_id: { in: teamIds } }, select: { team_id: true } });
+    const ids = found.map((t) => t.team_id);
+    const owned = await tx.virtualKey.findMany({ where: { team_id: { in: ids } }, select: { token: true, team_id: true, user_id: true } });
+    await tx.virtualKey.deleteMany({ where: { team_id: { in: ids } } });
+    await tx.team.deleteMany({ where: { team_id: { in: ids } } });
+    for (const id of ids) await tx.$executeRaw`UPDATE "tandem_user" SET "teams" = array_remove("teams", ${id}) WHERE ${id} = ANY("teams")`;
+    return { teams: ids, keys: owned };
+  });
+  await db.$consistency.wrote([...teams.map((id) => `team:${id}`), ...keys.flatMap(keyScopes)]);
+  if (teams.length === 0) throw ApiError.notFound("team_ids: none of the teams exist", "team_ids");
+  return { deleted_teams: teams, deleted_keys: keys.length };
+}
+
+const sameMember = (a: TeamMember, b: TeamMember) =>
+  (!!a.user_id && a.user_id === b.user_id) || (!a.user_id && !b.user_id && !!a.user_email && a.user_email === b.user_email);
+
+export async function addMembers(db: RoutedClient, teamId: string, members: TeamMember[]) {
+  const team = await db.$transaction(async (tx) => {
+    const current = (await lockedTeam(tx, teamId)).members_with_roles as unknown as TeamMember[];
+    const kept = current.filter((m) => !members.some((n) => sameMember(m, n)));
+    const updated = await tx.team.update({
+      where: { team_id: teamId },
+      data: { members_with_roles: [...kept, ...members] as unknown as Prisma.InputJsonValue },
+    });
+    await addTeamToUsers(tx, teamId, members);
+    return updated;
+  });
+  await db.$consistency.wrote([`team:${teamId}`, ...members.flatMap((m) => (m.user_id ? [`user:${m.user_id}`] : []))]);
+  return teamView(team);
+}
+
+export async function removeMember(db: RoutedClient, teamId: string, member: { user_id?: string; user_email?: string }) {
+  const team = await db.$transaction(async (tx) => {
+    const current = (await lockedTeam(tx, teamId)).members_with_roles as unknown as TeamMember[];
+    const target: TeamMember = { role: "user", ...member };
+    const kept = current.filter((m) => !sameMember(m, target));
+    if (kept.length === current.length)
+      throw ApiError.notFound("member: not a member of this team", member.user_id ? "user_id" : "user_email");
+    const updated = await tx.team.update({
+      where: { team_id: teamId },
+      data: { members_with_roles: kept as unknown as Prisma.InputJsonValue },
+    });
+    if (member.user_id)
+      await tx.$executeRaw`UPDATE "tandem_user" SET "teams" = array_remove("teams", ${teamId}) WHERE "user_id" = ${member.user_id}`;
+    return updated;
+  });
+  await db.$consistency.wrote([`team:${teamId}`, ...(member.user_id ? [`user:${member.user_id}`] : [])]);
+  return teamView(team);
 }

@@ -1,7 +1,7 @@
 // A running tandem (in-process, real HTTP) on a real primary/replica pair,
 // forwarding to a local fake upstream.
 import { startFakeUpstream, type FakeUpstream } from "../dev/fake-upstream.js";
-import { parseModelConfig } from "../config/model-config.js";
+import { parseProxyConfig } from "../config/model-config.js";
 import { startServer, type RunningServer } from "../server.js";
 import { captureLogs, type CapturedLogs } from "./logs.js";
 import { configFor, startMigratedPair, type LocalPair } from "./pair.js";
@@ -25,18 +25,32 @@ export interface Proxy {
   stop(): Promise<void>;
 }
 
-export function modelConfig(upstreamUrl: string, timeoutSeconds = 30): string {
-  const model = (name: string, upstreamModel: string, apiBase = upstreamUrl, timeout = timeoutSeconds) => [
+/** One `model_list` entry in LiteLLM's format, priced at PRICES. */
+export function modelEntry(
+  name: string,
+  upstreamModel: string,
+  apiBase: string,
+  options: { timeout?: number; id?: string; mode?: string } = {},
+): string[] {
+  return [
     `  - model_name: ${name}`,
     "    litellm_params:",
     `      model: openai/${upstreamModel}`,
     `      api_base: ${apiBase}`,
     "      api_key: os.environ/FAKE_UPSTREAM_KEY",
-    `      timeout: ${timeout}`,
+    `      timeout: ${options.timeout ?? 30}`,
     "    model_info:",
+    ...(options.id ? [`      id: ${options.id}`] : []),
+    ...(options.mode ? [`      mode: ${options.mode}`] : []),
     `      input_cost_per_token: ${PRICES.input}`,
     `      output_cost_per_token: ${PRICES.output}`,
   ];
+}
+
+/** The models every proxy test can use; `extra` adds entries (more model_list items) and sections after them. */
+export function modelConfig(upstreamUrl: string, timeoutSeconds = 30, extra: { models?: string[]; sections?: string } = {}): string {
+  const model = (name: string, upstreamModel: string, apiBase = upstreamUrl, timeout = timeoutSeconds) =>
+    modelEntry(name, upstreamModel, apiBase, { timeout });
   return [
     "model_list:",
     ...model("gpt-4o-mini", "echo"),
@@ -45,21 +59,27 @@ export function modelConfig(upstreamUrl: string, timeoutSeconds = 30): string {
     ...model("hanging", "hang", upstreamUrl, 1),
     ...model("resetting", "reset"),
     ...model("unreachable", "echo", "http://127.0.0.1:9/v1"),
+    ...(extra.models ?? []),
+    extra.sections ?? "",
   ].join("\n");
 }
 
 export async function startProxy(
   env: Record<string, string> = {},
-  options: { timeoutSeconds?: number; pair?: LocalPair } = {},
+  options: {
+    timeoutSeconds?: number;
+    pair?: LocalPair;
+    extraConfig?: (upstreamUrl: string) => { models?: string[]; sections?: string };
+  } = {},
 ): Promise<Proxy> {
   const pair = options.pair ?? (await startMigratedPair());
   const upstream = await startFakeUpstream();
   const logs = captureLogs("info");
   const config = configFor(pair, { PORT: "0", ...env });
-  const models = parseModelConfig(modelConfig(upstream.url, options.timeoutSeconds), "test config", {
+  const proxy = parseProxyConfig(modelConfig(upstream.url, options.timeoutSeconds, options.extraConfig?.(upstream.url)), "test config", {
     FAKE_UPSTREAM_KEY: "sk-upstream-secret",
   });
-  const tandem = await startServer(config, models, logs.logger);
+  const tandem = await startServer(config, proxy, logs.logger);
   const base = `http://127.0.0.1:${tandem.port}`;
   return {
     pair,

@@ -1,50 +1,92 @@
-import { Router } from "express";
+import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { AppContext } from "../context.js";
 import { callerOf, masterOnly } from "../auth.js";
 import { validate } from "../validate.js";
-import { deleteKeys, generateKey, keyInfo } from "../../services/keys.js";
+import { deleteKeys, generateKey, keyInfo, listKeys, regenerateKey, updateKey } from "../../services/keys.js";
 import { ApiError } from "../../services/errors.js";
 import { toToken } from "../../services/key-hash.js";
+import { pageOf } from "../../services/paging.js";
+import { KeyFields, KeyValue, PageNumber, PageSize } from "./fields.js";
 
-const GenerateKey = z.object({
-  models: z.array(z.string().min(1)).optional(),
-  max_budget: z.number().nonnegative().nullable().optional(),
-  team_id: z.string().min(1).nullable().optional(),
-  key_alias: z.string().min(1).max(255).nullable().optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-  duration: z.string().nullable().optional(),
+const GenerateKey = z.object({ ...KeyFields, key: KeyValue.optional() });
+const UpdateKey = z.object({ ...KeyFields, key: z.string().min(1) });
+const KeyOnly = z.object({ key: z.string().min(1) });
+const RegenerateKey = z.object({ ...KeyFields, key: z.string().min(1).optional(), new_key: KeyValue.optional() });
+const DeleteKeys = z
+  .object({ keys: z.array(z.string().min(1)).optional(), key_aliases: z.array(z.string().min(1)).optional() })
+  .refine((b) => (b.keys?.length ?? 0) + (b.key_aliases?.length ?? 0) > 0, { message: "give keys or key_aliases", path: ["keys"] });
+const ListKeys = z.object({
+  page: PageNumber,
+  size: PageSize(10),
+  user_id: z.string().min(1).optional(),
+  team_id: z.string().min(1).optional(),
+  key_alias: z.string().min(1).optional(),
+  return_full_object: z.enum(["true", "false"]).optional(),
 });
 
-const DeleteKeys = z.object({ keys: z.array(z.string().min(1)).min(1) });
-
+/** LiteLLM's key management routes; all but /key/info are the master key's. */
 export function keyRoutes(ctx: AppContext): Router {
   const router = Router();
+  const db = ctx.database.db;
 
   router.post("/key/generate", async (req, res) => {
     await masterOnly(ctx, req, res);
-    res.json(await generateKey(ctx.database.db, validate(GenerateKey, req.body)));
+    res.json(await generateKey(db, validate(GenerateKey, req.body)));
   });
 
-  // The master key may ask about any key; a key may ask about itself.
+  router.post("/key/update", async (req, res) => {
+    await masterOnly(ctx, req, res);
+    const { key, ...fields } = validate(UpdateKey, req.body);
+    res.json(await updateKey(db, key, fields));
+  });
+
+  const regenerate = async (req: Request, res: Response) => {
+    await masterOnly(ctx, req, res);
+    const { key: bodyKey, ...fields } = validate(RegenerateKey, req.body);
+    const key = (req.params.key as string | undefined) ?? bodyKey;
+    if (!key) throw ApiError.badRequest("key: Required (in the body, or as /key/{key}/regenerate)", "key");
+    res.json(await regenerateKey(db, key, fields));
+  };
+  router.post("/key/regenerate", regenerate);
+  router.post("/key/:key/regenerate", regenerate);
+
+  for (const [path, blocked] of [
+    ["/key/block", true],
+    ["/key/unblock", false],
+  ] as const) {
+    router.post(path, async (req, res) => {
+      await masterOnly(ctx, req, res);
+      const { key } = validate(KeyOnly, req.body);
+      const { key: _key, ...view } = await updateKey(db, key, { blocked });
+      res.json(view);
+    });
+  }
+
+  router.get("/key/list", async (req, res) => {
+    await masterOnly(ctx, req, res);
+    const { page, size, return_full_object, ...filter } = validate(ListKeys, req.query, "query");
+    res.json(await listKeys(db, { ...filter, return_full_object: return_full_object === "true" }, pageOf(page, size)));
+  });
+
+  // The master key may ask about any key; a key about itself, with or without ?key=.
   router.get("/key/info", async (req, res) => {
     const caller = await callerOf(ctx, req, res);
     const { key } = validate(z.object({ key: z.string().min(1).optional() }), req.query, "query");
     if (caller.kind === "key") {
       const own = caller.key.token;
-      if (key && toToken(key) !== own) {
-        throw new ApiError(403, "a key may only look up itself", "auth_error", "forbidden");
-      }
-      res.json(await keyInfo(ctx.database.db, key ?? own));
+      if (key && toToken(key) !== own) throw ApiError.unauthorized("a key may only look up itself", "auth_error", "key");
+      res.json(await keyInfo(db, key ?? own));
       return;
     }
-    if (!key) throw ApiError.badRequest("key: query parameter is required", "key");
-    res.json(await keyInfo(ctx.database.db, key));
+    if (!key) throw ApiError.badRequest("key: query parameter is required with the master key", "key");
+    res.json(await keyInfo(db, key));
   });
 
   router.post("/key/delete", async (req, res) => {
     await masterOnly(ctx, req, res);
-    res.json(await deleteKeys(ctx.database.db, validate(DeleteKeys, req.body).keys));
+    const { keys, key_aliases } = validate(DeleteKeys, req.body);
+    res.json(await deleteKeys(db, keys ?? [], key_aliases ?? []));
   });
 
   return router;

@@ -1,0 +1,258 @@
+import { randomUUID } from "node:crypto";
+import { Router, type Request, type Response } from "express";
+import { z } from "zod";
+import type { AppContext } from "../context.js";
+import { callerOf } from "../auth.js";
+import { validate } from "../validate.js";
+import { budgetScopes, checkAccess, limitScopes, resolveModel } from "../../services/access.js";
+import { costOf, type Usage } from "../../services/spend.js";
+import { estimateUsage } from "../../services/token-estimate.js";
+import { ApiError } from "../../services/errors.js";
+import { hashKey } from "../../services/key-hash.js";
+import { SseRelay } from "../../services/sse-relay.js";
+import { idOf, safeJson, usageOf } from "../../services/upstream-response.js";
+import type { UpstreamResponse } from "../../services/upstream-client.js";
+import { NoDeploymentAvailable } from "../../services/model-router.js";
+import type { Caller } from "../../services/auth.js";
+import type { Deployment } from "../../config/model-config.js";
+
+// Only what the proxy itself needs is checked; everything else is the
+// upstream's business and passes through untouched.
+const base = {
+  model: z.string().min(1),
+  stream: z.boolean().optional(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).loose().nullish(),
+};
+
+/** One OpenAI operation tandem proxies: its routes, the upstream path and LiteLLM's call_type for the spend row. */
+interface Operation {
+  paths: string[];
+  upstreamPath: string;
+  callType: string;
+  schema: z.ZodType<z.infer<z.ZodObject<typeof base>>>;
+  /** The prompt, as chat messages, for estimating a stream cut short. */
+  prompt(body: Record<string, unknown>): unknown;
+  streams: boolean;
+}
+
+const OPERATIONS: Operation[] = [
+  {
+    paths: ["/v1/chat/completions", "/chat/completions"],
+    upstreamPath: "/chat/completions",
+    callType: "acompletion",
+    schema: z.object({ ...base, messages: z.array(z.unknown()).min(1) }).loose(),
+    prompt: (body) => body.messages,
+    streams: true,
+  },
+  {
+    paths: ["/v1/completions", "/completions"],
+    upstreamPath: "/completions",
+    callType: "atext_completion",
+    schema: z.object({ ...base, prompt: z.union([z.string(), z.array(z.unknown()).min(1)]) }).loose(),
+    prompt: (body) => [{ role: "user", content: Array.isArray(body.prompt) ? body.prompt.join("\n") : body.prompt }],
+    streams: true,
+  },
+  {
+    paths: ["/v1/embeddings", "/embeddings"],
+    upstreamPath: "/embeddings",
+    callType: "aembedding",
+    schema: z.object({ ...base, input: z.union([z.string(), z.array(z.unknown()).min(1)]) }).loose(),
+    prompt: () => [],
+    streams: false,
+  },
+];
+
+// Worth another deployment: the upstream is overloaded, failing or timed out; a 4xx is the request's own fault.
+const RETRYABLE = (status: number) => status === 408 || status === 429 || status >= 500;
+
+type Sent = { response: UpstreamResponse; failureText?: string };
+
+export function openaiRoutes(ctx: AppContext): Router {
+  const router = Router();
+  for (const op of OPERATIONS) {
+    const handler = (req: Request, res: Response) => handle(ctx, op, req, res);
+    for (const path of op.paths) router.post(path, handler);
+  }
+  return router;
+}
+
+async function handle(ctx: AppContext, op: Operation, req: Request, res: Response): Promise<void> {
+  const caller = await callerOf(ctx, req, res);
+  const body = validate(op.schema, req.body) as z.infer<z.ZodObject<typeof base>> & Record<string, unknown>;
+  const model = resolveModel(caller, body.model);
+  checkAccess(caller, model, ctx.router);
+  const limits = await ctx.rateLimits.admit(limitScopes(caller));
+  let tokens = 0;
+  try {
+    // Budgets hold under concurrency: the request reserves its expected cost until its spend is recorded.
+    const costKey = `${caller.kind === "key" ? caller.key.token : "master"}|${model}`;
+    const release = ctx.budgets.admit(
+      budgetScopes(caller, (by) => ctx.spend.unwritten(by)),
+      costKey,
+    );
+    try {
+      tokens = await forward(ctx, op, caller, model, body, res, costKey);
+    } finally {
+      release();
+    }
+  } finally {
+    limits.done(tokens);
+  }
+}
+
+/** Sends the request to a deployment (retrying and falling back as configured), relays the answer, queues its spend; returns the tokens used. */
+async function forward(
+  ctx: AppContext,
+  op: Operation,
+  caller: Caller,
+  model: string,
+  body: z.infer<z.ZodObject<typeof base>> & Record<string, unknown>,
+  res: Response,
+  costKey: string,
+): Promise<number> {
+  const startTime = new Date();
+  // A client that goes away mid-request stops the upstream call too.
+  const abort = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  const stream = op.streams && body.stream === true;
+
+  let routed;
+  try {
+    routed = await ctx.router.route<Sent>(model, async (deployment) => {
+      try {
+        const response = await ctx.upstream.post(deployment, op.upstreamPath, payloadFor(body, deployment, stream), abort.signal, stream);
+        if (response.status < 400) return { ok: true, value: { response } };
+        const failureText = await response.body.text();
+        return { ok: false, retryable: RETRYABLE(response.status), value: { response, failureText } };
+      } catch (error) {
+        if (error instanceof ApiError && error.status !== 499) return { ok: false, retryable: true, error };
+        throw error;
+      }
+    });
+  } catch (error) {
+    if (error instanceof NoDeploymentAvailable)
+      throw ApiError.rateLimited(
+        `No deployments available for model ${error.model}: every deployment is cooling down after failures. Try again in ${Math.ceil(error.retryAfterMs / 1000)}s`,
+        error.retryAfterMs,
+      );
+    throw error;
+  }
+  const { deployment, attempt } = routed;
+  res.setHeader("x-litellm-model-id", deployment.id);
+  res.setHeader("x-litellm-model-group", deployment.name);
+  res.setHeader("x-litellm-attempted-retries", String(routed.tries - 1));
+  if (!attempt.ok) {
+    if (!attempt.value) throw attempt.error;
+    const { response, failureText = "" } = attempt.value;
+    const parsed = safeJson(failureText) as { error?: unknown } | undefined;
+    if (parsed?.error) {
+      res.status(response.status).json(parsed);
+      return 0;
+    }
+    throw new ApiError(
+      response.status,
+      `upstream for ${deployment.name} answered ${response.status}: ${failureText.slice(0, 500)}`,
+      "upstream_error",
+    );
+  }
+  const { response } = attempt.value;
+
+  let usage: Usage | undefined;
+  let responseId: string | undefined;
+  let estimated = false;
+  if (stream) {
+    res.status(response.status);
+    res.setHeader("content-type", response.contentType ?? "text/event-stream");
+    res.setHeader("cache-control", "no-cache");
+    res.setHeader("x-accel-buffering", "no");
+    res.flushHeaders();
+    const relay = new SseRelay(body.stream_options?.include_usage === true);
+    try {
+      for await (const chunk of response.body) {
+        const out = relay.feed(chunk);
+        if (out.length > 0) res.write(out);
+      }
+      const rest = relay.end();
+      if (rest) res.write(rest);
+    } catch (error) {
+      if (!abort.signal.aborted) {
+        ctx.log.warn({ err: error, requestId: res.locals.requestId }, "upstream stream broke off");
+        // The client learns the stream is incomplete (an error event, no [DONE]) instead of a clean end.
+        const message = `upstream for ${deployment.name} broke off the stream: ${error instanceof Error ? error.message : String(error)}`;
+        res.write(`data: ${JSON.stringify({ error: { message, type: "upstream_error", param: null, code: "502" } })}\n\n`);
+      }
+    }
+    res.end();
+    responseId = relay.id;
+    usage = relay.usage;
+    if (!usage) {
+      // Cut short (by the client or the upstream) before usage arrived: the provider still bills
+      // what it generated, so the prompt and the text streamed so far are charged, estimated.
+      usage = estimateUsage(deployment.upstreamModel, op.prompt(body), relay.text);
+      estimated = true;
+    }
+  } else {
+    const text = await response.body.text();
+    res
+      .status(response.status)
+      .type(response.contentType ?? "application/json")
+      .send(text);
+    const parsed = safeJson(text);
+    usage = usageOf(parsed);
+    responseId = idOf(parsed);
+  }
+  record(ctx, op, caller, deployment, usage, responseId, startTime, String(res.locals.requestId), estimated, costKey);
+  return usage?.total_tokens ?? 0;
+}
+
+/** The body for this deployment: its own model name, and usage asked for on streams (without it a stream cannot be charged). */
+function payloadFor(body: Record<string, unknown>, deployment: Deployment, stream: boolean): Record<string, unknown> {
+  const payload: Record<string, unknown> = { ...body, model: deployment.upstreamModel };
+  if (stream) {
+    const options = typeof payload.stream_options === "object" && payload.stream_options !== null ? payload.stream_options : {};
+    payload.stream_options = { ...options, include_usage: true };
+  }
+  return payload;
+}
+
+// After the response, spend joins the pod's queue (written in batches,
+// retried through writer outages): it never turns a completed request into an
+// error. The row's identity is the upstream's response id — what the client
+// sees, and what LiteLLM's /spend/logs?request_id= takes — or one tandem makes;
+// the client's x-request-id is only for correlating logs, so no header can
+// make a spend write collide.
+function record(
+  ctx: AppContext,
+  op: Operation,
+  caller: Caller,
+  deployment: Deployment,
+  usage: Usage | undefined,
+  responseId: string | undefined,
+  startTime: Date,
+  correlationId: string,
+  estimated: boolean,
+  costKey: string,
+): void {
+  if (!usage) {
+    ctx.log.warn({ requestId: correlationId, model: deployment.name }, "upstream reported no usage; spend not recorded");
+    return;
+  }
+  const cost = costOf(usage, deployment);
+  ctx.budgets.observe(costKey, cost);
+  ctx.spend.enqueue({
+    requestId: responseId ?? `tandem-${randomUUID()}`,
+    token: caller.kind === "key" ? caller.key.token : hashKey(ctx.masterKey),
+    keyed: caller.kind === "key",
+    teamId: caller.kind === "key" ? caller.key.team_id : null,
+    userId: caller.kind === "key" ? caller.key.user_id : null,
+    callType: op.callType,
+    model: deployment.name,
+    usage,
+    estimated,
+    cost,
+    startTime,
+    endTime: new Date(),
+  });
+}

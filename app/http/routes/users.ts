@@ -1,0 +1,74 @@
+import { Router } from "express";
+import { z } from "zod";
+import type { AppContext } from "../context.js";
+import { callerOf, masterOnly } from "../auth.js";
+import { validate } from "../validate.js";
+import { deleteUsers, listUsers, newUser, updateUser, userInfo } from "../../services/users.js";
+import { ApiError } from "../../services/errors.js";
+import { pageOf } from "../../services/paging.js";
+import { LimitFields, PageNumber, PageSize } from "./fields.js";
+
+const UserFields = {
+  ...LimitFields,
+  user_email: z.string().min(3).max(320).nullable().optional(),
+  user_role: z.enum(["proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer"]).optional(),
+};
+const NewUser = z.object({
+  ...UserFields,
+  user_id: z.string().min(1).max(255).optional(),
+  teams: z.array(z.string().min(1)).optional(),
+  auto_create_key: z.boolean().optional(),
+  key_alias: z.string().min(1).max(255).nullable().optional(),
+  duration: z.string().nullable().optional(),
+});
+const UpdateUser = z.object({ ...UserFields, user_id: z.string().min(1) });
+const ListUsers = z.object({
+  page: PageNumber,
+  page_size: PageSize(25),
+  user_email: z.string().min(1).optional(),
+  role: z.string().min(1).optional(),
+});
+
+/** LiteLLM's user routes: the master key's, except /user/info for a key's own user. */
+export function userRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const db = ctx.database.db;
+
+  router.post("/user/new", async (req, res) => {
+    await masterOnly(ctx, req, res);
+    res.json(await newUser(db, validate(NewUser, req.body)));
+  });
+
+  router.get("/user/info", async (req, res) => {
+    const caller = await callerOf(ctx, req, res);
+    const { user_id } = validate(z.object({ user_id: z.string().min(1).optional() }), req.query, "query");
+    if (caller.kind === "key") {
+      const own = caller.key.user_id;
+      if (!own || (user_id && user_id !== own)) throw ApiError.unauthorized("a key may only look up its own user", "auth_error", "user_id");
+      res.json(await userInfo(db, own));
+      return;
+    }
+    if (!user_id) throw ApiError.badRequest("user_id: query parameter is required with the master key", "user_id");
+    res.json(await userInfo(db, user_id));
+  });
+
+  router.post("/user/update", async (req, res) => {
+    await masterOnly(ctx, req, res);
+    const { user_id, ...fields } = validate(UpdateUser, req.body);
+    res.json(await updateUser(db, user_id, fields));
+  });
+
+  router.get("/user/list", async (req, res) => {
+    await masterOnly(ctx, req, res);
+    const { page, page_size, ...filter } = validate(ListUsers, req.query, "query");
+    res.json(await listUsers(db, filter, pageOf(page, page_size)));
+  });
+
+  router.post("/user/delete", async (req, res) => {
+    await masterOnly(ctx, req, res);
+    const { user_ids } = validate(z.object({ user_ids: z.array(z.string().min(1)).min(1) }), req.body);
+    res.json(await deleteUsers(db, user_ids));
+  });
+
+  return router;
+}

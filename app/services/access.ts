@@ -1,0 +1,98 @@
+import type { Caller } from "./auth.js";
+import type { BudgetScope } from "./budget-reservations.js";
+import { ApiError } from "./errors.js";
+import type { LimitScope } from "./rate-limits.js";
+
+/** The configured model groups a request can name. */
+export interface ModelCatalog {
+  has(model: string): boolean;
+  modelNames(): string[];
+}
+
+/** A key's `aliases` let it ask for a name that stands for a configured model ({"gpt-4": "gpt-4o-mini"}). */
+export function resolveModel(caller: Caller, requested: string): string {
+  if (caller.kind === "master") return requested;
+  const aliases = caller.key.aliases as Record<string, unknown> | null;
+  const target = aliases?.[requested];
+  return typeof target === "string" ? target : requested;
+}
+
+/** Models a caller may use: the key's, its team's and its user's lists all apply (an empty list allows all, as in LiteLLM). */
+export function allowedModels(caller: Caller, catalog: ModelCatalog): string[] {
+  const all = catalog.modelNames();
+  if (caller.kind === "master") return all;
+  const lists = [caller.key.models, caller.key.team?.models ?? [], caller.user?.models ?? []].filter((l) => l.length > 0);
+  return all.filter((m) => lists.every((l) => l.includes(m)));
+}
+
+/** May this caller use this model? Configured, and on every list that applies. Budgets and rate limits come next. */
+export function checkAccess(caller: Caller, model: string, catalog: ModelCatalog): void {
+  if (!catalog.has(model)) {
+    const known = catalog.modelNames().join(", ") || "none";
+    throw ApiError.badRequest(`model: ${JSON.stringify(model)} is not configured on this proxy (configured: ${known})`, "model");
+  }
+  if (caller.kind === "master") return;
+  const { key, user } = caller;
+  const denied = (entity: "key" | "team" | "user", models: string[]) =>
+    ApiError.modelAccessDenied(
+      entity,
+      `${entity} not allowed to access model. This ${entity} can only access models=${JSON.stringify(models)}. Tried to access ${model}`,
+    );
+  if (key.models.length > 0 && !key.models.includes(model)) throw denied("key", key.models);
+  if (key.team && key.team.models.length > 0 && !key.team.models.includes(model)) throw denied("team", key.team.models);
+  if (user && user.models.length > 0 && !user.models.includes(model)) throw denied("user", user.models);
+}
+
+/** What a scope has spent in its current budget period: nothing yet if the period has ended and the reset is pending. */
+function periodSpend(row: { spend: number; budget_reset_at: Date | null }, now: number): number {
+  return row.budget_reset_at && row.budget_reset_at.getTime() <= now ? 0 : row.spend;
+}
+
+export type Unwritten = (by: { token?: string; teamId?: string; userId?: string }) => number;
+
+/** The budgets a key's request is checked against: its own, its team's and its user's, with what each has spent. */
+export function budgetScopes(caller: Caller, unwritten: Unwritten, now = Date.now()): BudgetScope[] {
+  if (caller.kind === "master") return [];
+  const { key, user } = caller;
+  const scopes: BudgetScope[] = [];
+  if (key.max_budget !== null)
+    scopes.push({ kind: "key", id: key.token, maxBudget: key.max_budget, spent: periodSpend(key, now) + unwritten({ token: key.token }) });
+  const team = key.team;
+  if (team && team.max_budget !== null)
+    scopes.push({
+      kind: "team",
+      id: team.team_id,
+      maxBudget: team.max_budget,
+      spent: periodSpend(team, now) + unwritten({ teamId: team.team_id }),
+    });
+  if (user && user.max_budget !== null)
+    scopes.push({
+      kind: "user",
+      id: user.user_id,
+      maxBudget: user.max_budget,
+      spent: periodSpend(user, now) + unwritten({ userId: user.user_id }),
+    });
+  return scopes;
+}
+
+/** The rate limits a key's request counts against. */
+export function limitScopes(caller: Caller): LimitScope[] {
+  if (caller.kind === "master") return [];
+  const { key, user } = caller;
+  const of = (
+    kind: LimitScope["kind"],
+    id: string,
+    row: { rpm_limit: number | null; tpm_limit: number | null; max_parallel_requests: number | null },
+  ) => ({
+    kind,
+    id,
+    rpm: row.rpm_limit,
+    tpm: row.tpm_limit,
+    maxParallel: row.max_parallel_requests,
+  });
+  return [
+    of("key", key.token, key),
+    ...(key.team ? [of("team", key.team.team_id, key.team)] : []),
+    ...(user ? [of("user", user.user_id, user)] : []),
+  ];
+}

@@ -1,0 +1,68 @@
+import type { RoutedClient } from "../db/routing-client.js";
+import type { Logger } from "../observability/logger.js";
+import { parseDuration } from "./durations.js";
+
+type Row = { id: string; budget_duration: string | null };
+
+/**
+ * Starts a new budget period for every key, team and user whose
+ * `budget_reset_at` has passed: spend back to 0, the next reset one
+ * `budget_duration` from now. Budget checks already treat a passed reset as
+ * spend 0 (access.ts), so this only makes it durable and visible. Every pod
+ * runs it; the update re-checks `budget_reset_at`, so two pods never reset
+ * the same period twice.
+ */
+export async function resetBudgets(db: RoutedClient, now = new Date()): Promise<number> {
+  const writer = db.$primary();
+  const due = { budget_reset_at: { lte: now }, budget_duration: { not: null } };
+  const [keys, teams, users] = await Promise.all([
+    writer.virtualKey.findMany({ where: due, select: { token: true, budget_duration: true } }),
+    writer.team.findMany({ where: due, select: { team_id: true, budget_duration: true } }),
+    writer.user.findMany({ where: due, select: { user_id: true, budget_duration: true } }),
+  ]);
+  let reset = 0;
+  const scopes: string[] = [];
+  for (const [duration, ids] of byDuration(keys.map((k) => ({ id: k.token, budget_duration: k.budget_duration })))) {
+    const data = { spend: 0, budget_reset_at: parseDuration(duration, "budget_duration").after(now) };
+    reset += (await writer.virtualKey.updateMany({ where: { token: { in: ids }, budget_reset_at: { lte: now } }, data })).count;
+    scopes.push(...ids.map((id) => `key:${id}`));
+  }
+  for (const [duration, ids] of byDuration(teams.map((t) => ({ id: t.team_id, budget_duration: t.budget_duration })))) {
+    const data = { spend: 0, budget_reset_at: parseDuration(duration, "budget_duration").after(now) };
+    reset += (await writer.team.updateMany({ where: { team_id: { in: ids }, budget_reset_at: { lte: now } }, data })).count;
+    scopes.push(...ids.map((id) => `team:${id}`));
+  }
+  for (const [duration, ids] of byDuration(users.map((u) => ({ id: u.user_id, budget_duration: u.budget_duration })))) {
+    const data = { spend: 0, budget_reset_at: parseDuration(duration, "budget_duration").after(now) };
+    reset += (await writer.user.updateMany({ where: { user_id: { in: ids }, budget_reset_at: { lte: now } }, data })).count;
+    scopes.push(...ids.map((id) => `user:${id}`));
+  }
+  if (scopes.length > 0) await db.$consistency.wrote(scopes);
+  return reset;
+}
+
+function byDuration(rows: Row[]): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const row of rows) if (row.budget_duration) groups.set(row.budget_duration, [...(groups.get(row.budget_duration) ?? []), row.id]);
+  return groups;
+}
+
+/** Runs the reset every `intervalMs` until stopped; a failure (writer down) is logged and retried next time. */
+export function scheduleBudgetResets(db: RoutedClient, log: Logger, intervalMs: number): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout;
+  const tick = () => {
+    timer = setTimeout(() => {
+      resetBudgets(db)
+        .then((count) => count > 0 && log.info({ count }, "budget periods reset"))
+        .catch((error: unknown) => log.warn({ err: error }, "budget reset failed; will retry"))
+        .finally(() => !stopped && tick());
+    }, intervalMs);
+    timer.unref();
+  };
+  tick();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}

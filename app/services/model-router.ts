@@ -1,0 +1,114 @@
+import type { Deployment, ProxyConfig } from "../config/model-config.js";
+
+/** What one try on one deployment came to. A retryable failure is worth another deployment; the rest are final. */
+export type Attempt<T> = { ok: true; value: T } | { ok: false; retryable: boolean; value?: T; error?: unknown };
+
+/** Every deployment that could serve the request is cooling down after failures. */
+export class NoDeploymentAvailable extends Error {
+  constructor(
+    readonly model: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(`no deployment of ${model} is available; every one is cooling down`);
+  }
+}
+
+const FAILURE_WINDOW_MS = 60_000;
+
+/**
+ * LiteLLM's Router, simple-shuffle: a request for a model group goes to one
+ * of its deployments at random, weighted; a retryable failure is retried up
+ * to `numRetries` times, on a deployment not yet tried when there is one,
+ * then the group's fallbacks are tried in order, each the same way. A
+ * deployment with more than `allowedFails` retryable failures in a minute
+ * cools down for `cooldownMs` and gets no traffic meanwhile — unless it is its
+ * group's only deployment, which is never taken out (as in LiteLLM). State is
+ * per pod.
+ */
+export class ModelRouter {
+  private readonly failures = new Map<string, number[]>();
+  private readonly coolingUntil = new Map<string, number>();
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly config: Pick<ProxyConfig, "models" | "router">,
+    options: { now?: () => number; random?: () => number } = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+  }
+
+  has(model: string): boolean {
+    return this.config.models.has(model);
+  }
+
+  modelNames(): string[] {
+    return [...this.config.models.keys()];
+  }
+
+  deployments(model: string): Deployment[] {
+    return this.config.models.get(model) ?? [];
+  }
+
+  coolingDown(): Array<{ id: string; untilMs: number }> {
+    const now = this.now();
+    return [...this.coolingUntil].filter(([, until]) => until > now).map(([id, untilMs]) => ({ id, untilMs }));
+  }
+
+  async route<T>(
+    model: string,
+    attempt: (deployment: Deployment) => Promise<Attempt<T>>,
+  ): Promise<{ deployment: Deployment; attempt: Attempt<T>; tries: number }> {
+    let tries = 0;
+    let last: { deployment: Deployment; attempt: Attempt<T> } | undefined;
+    for (const group of [model, ...(this.config.router.fallbacks.get(model) ?? [])]) {
+      const tried = new Set<string>();
+      for (let i = 0; i <= this.config.router.numRetries; i++) {
+        const deployment = this.pick(group, tried);
+        if (!deployment) break;
+        tried.add(deployment.id);
+        tries++;
+        const result = await attempt(deployment);
+        last = { deployment, attempt: result };
+        if (result.ok || !result.retryable) return { ...last, tries };
+        this.failed(group, deployment);
+      }
+    }
+    if (last) return { ...last, tries };
+    throw new NoDeploymentAvailable(model, this.firstBackMs(model));
+  }
+
+  /** A deployment of the group not cooling down, preferring one not yet tried; weighted at random. */
+  private pick(group: string, tried: Set<string>): Deployment | undefined {
+    const now = this.now();
+    const up = this.deployments(group).filter((d) => (this.coolingUntil.get(d.id) ?? 0) <= now);
+    const fresh = up.filter((d) => !tried.has(d.id));
+    const pool = fresh.length > 0 ? fresh : up;
+    const total = pool.reduce((sum, d) => sum + d.weight, 0);
+    let point = this.random() * total;
+    for (const deployment of pool) {
+      point -= deployment.weight;
+      if (point < 0) return deployment;
+    }
+    return pool.at(-1);
+  }
+
+  private failed(group: string, deployment: Deployment): void {
+    const now = this.now();
+    const recent = (this.failures.get(deployment.id) ?? []).filter((t) => t > now - FAILURE_WINDOW_MS);
+    recent.push(now);
+    this.failures.set(deployment.id, recent);
+    if (recent.length > this.config.router.allowedFails && this.deployments(group).length > 1) {
+      this.coolingUntil.set(deployment.id, now + this.config.router.cooldownMs);
+      this.failures.delete(deployment.id);
+    }
+  }
+
+  private firstBackMs(model: string): number {
+    const now = this.now();
+    const groups = [model, ...(this.config.router.fallbacks.get(model) ?? [])];
+    const until = groups.flatMap((g) => this.deployments(g)).map((d) => this.coolingUntil.get(d.id) ?? now);
+    return Math.max(0, Math.min(...until) - now);
+  }
+}

@@ -1,0 +1,141 @@
+// LiteLLM's Router (simple-shuffle): weighted choice, retries on another
+// deployment, fallbacks, cooldown of a failing deployment.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { Deployment, RouterSettings } from "../config/model-config.js";
+import { ModelRouter, NoDeploymentAvailable, type Attempt } from "./model-router.js";
+
+const deployment = (name: string, id: string, weight = 1): Deployment => ({
+  id,
+  name,
+  upstreamModel: id,
+  apiBase: `http://${id}/v1`,
+  timeoutMs: 1000,
+  inputCostPerToken: 0,
+  outputCostPerToken: 0,
+  weight,
+  mode: "chat",
+});
+
+function routerWith(groups: Record<string, Deployment[]>, settings: Partial<RouterSettings> = {}, random: () => number = () => 0) {
+  let now = 1_000_000;
+  const router = new ModelRouter(
+    {
+      models: new Map(Object.entries(groups)),
+      router: { numRetries: 2, timeoutMs: 1000, fallbacks: new Map(), allowedFails: 3, cooldownMs: 5000, ...settings },
+    },
+    { now: () => now, random },
+  );
+  return { router, advance: (ms: number) => (now += ms) };
+}
+
+/** An attempt function that fails on the listed deployment ids and records every try. */
+function upstream(failing: string[], retryable = true) {
+  const tries: string[] = [];
+  const attempt = async (d: Deployment): Promise<Attempt<string>> => {
+    tries.push(d.id);
+    return failing.includes(d.id) ? { ok: false, retryable, value: `failed:${d.id}` } : { ok: true, value: `ok:${d.id}` };
+  };
+  return { tries, attempt };
+}
+
+describe("model router", () => {
+  it("picks deployments in proportion to their weight", async () => {
+    const draws = [0.1, 0.3, 0.5, 0.9];
+    let i = 0;
+    const { router } = routerWith({ gpt: [deployment("gpt", "a", 1), deployment("gpt", "b", 3)] }, {}, () => draws[i++]!);
+    const served = [];
+    for (let n = 0; n < draws.length; n++) served.push((await router.route("gpt", upstream([]).attempt)).deployment.id);
+    // weights 1:3 → [0, 0.25) is a, [0.25, 1) is b
+    assert.deepEqual(served, ["a", "b", "b", "b"]);
+  });
+
+  it("a retryable failure is retried on the other deployment, and the client gets its answer", async () => {
+    const { router } = routerWith({ gpt: [deployment("gpt", "down"), deployment("gpt", "up")] });
+    const { tries, attempt } = upstream(["down"]);
+    const result = await router.route("gpt", attempt);
+    assert.deepEqual(tries, ["down", "up"]);
+    assert.deepEqual([result.attempt, result.tries], [{ ok: true, value: "ok:up" }, 2]);
+  });
+
+  it("retries at most num_retries times, then returns the last failure", async () => {
+    const { router } = routerWith({ gpt: [deployment("gpt", "a"), deployment("gpt", "b")] }, { numRetries: 2, allowedFails: 100 });
+    const { tries, attempt } = upstream(["a", "b"]);
+    const result = await router.route("gpt", attempt);
+    assert.equal(tries.length, 3);
+    assert.equal(result.attempt.ok, false);
+  });
+
+  it("num_retries 0: one try only", async () => {
+    const { router } = routerWith({ gpt: [deployment("gpt", "a"), deployment("gpt", "b")] }, { numRetries: 0 });
+    const { tries, attempt } = upstream(["a", "b"]);
+    await router.route("gpt", attempt);
+    assert.equal(tries.length, 1);
+  });
+
+  it("a non-retryable failure (the request's own fault) is returned at once", async () => {
+    const { router } = routerWith({ gpt: [deployment("gpt", "a"), deployment("gpt", "b")] });
+    const { tries, attempt } = upstream(["a", "b"], false);
+    const result = await router.route("gpt", attempt);
+    assert.deepEqual([tries.length, result.attempt.ok], [1, false]);
+  });
+
+  it("after the group's retries, its fallbacks are tried in order", async () => {
+    const { router } = routerWith(
+      { big: [deployment("big", "big-1")], mid: [deployment("mid", "mid-1")], small: [deployment("small", "small-1")] },
+      { numRetries: 1, fallbacks: new Map([["big", ["mid", "small"]]]) },
+    );
+    const { tries, attempt } = upstream(["big-1", "mid-1"]);
+    const result = await router.route("big", attempt);
+    assert.deepEqual(tries, ["big-1", "big-1", "mid-1", "mid-1", "small-1"]);
+    assert.equal(result.deployment.name, "small");
+  });
+
+  it("more than allowed_fails failures in a minute cool a deployment down; it gets no traffic until cooldown_time has passed", async () => {
+    const { router, advance } = routerWith(
+      { gpt: [deployment("gpt", "down"), deployment("gpt", "up")] },
+      { allowedFails: 1, cooldownMs: 5000, numRetries: 1 },
+    );
+    const first = upstream(["down"]);
+    await router.route("gpt", first.attempt);
+    await router.route("gpt", first.attempt);
+    assert.deepEqual(first.tries, ["down", "up", "down", "up"], "random() = 0 picks 'down' first while it is up");
+    assert.deepEqual(router.coolingDown(), [{ id: "down", untilMs: 1_000_000 + 5000 }]);
+
+    const cooling = upstream(["down"]);
+    await router.route("gpt", cooling.attempt);
+    assert.deepEqual(cooling.tries, ["up"], "skipped while cooling");
+
+    advance(5000);
+    const back = upstream([]);
+    await router.route("gpt", back.attempt);
+    assert.deepEqual(back.tries, ["down"], "back after the cooldown");
+  });
+
+  it("failures older than a minute do not count towards a cooldown", async () => {
+    const { router, advance } = routerWith({ gpt: [deployment("gpt", "a"), deployment("gpt", "b")] }, { allowedFails: 1, numRetries: 0 });
+    await router.route("gpt", upstream(["a"]).attempt);
+    advance(61_000);
+    await router.route("gpt", upstream(["a"]).attempt);
+    assert.deepEqual(router.coolingDown(), []);
+  });
+
+  it("a group's only deployment is never cooled down (as in LiteLLM)", async () => {
+    const { router } = routerWith({ solo: [deployment("solo", "only")] }, { allowedFails: 0 });
+    for (let i = 0; i < 3; i++) await router.route("solo", upstream(["only"]).attempt);
+    assert.deepEqual(router.coolingDown(), []);
+  });
+
+  it("every deployment cooling down → NoDeploymentAvailable with the time until the first is back", async () => {
+    const { router, advance } = routerWith(
+      { gpt: [deployment("gpt", "a"), deployment("gpt", "b")] },
+      { allowedFails: 0, cooldownMs: 5000, numRetries: 1 },
+    );
+    await router.route("gpt", upstream(["a", "b"]).attempt);
+    advance(1000);
+    await assert.rejects(
+      router.route("gpt", upstream([]).attempt),
+      (error: unknown) => error instanceof NoDeploymentAvailable && error.model === "gpt" && error.retryAfterMs === 4000,
+    );
+  });
+});

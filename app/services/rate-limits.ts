@@ -1,0 +1,97 @@
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { ApiError } from "./errors.js";
+
+/** The limits one key, user or team carries (LiteLLM's rpm_limit, tpm_limit, max_parallel_requests). */
+export interface LimitScope {
+  kind: "key" | "user" | "team";
+  id: string;
+  rpm: number | null;
+  tpm: number | null;
+  maxParallel: number | null;
+}
+
+/** An admitted request: call `done` once with the tokens it used (0 if it failed). */
+export interface Admission {
+  done(tokens: number): void;
+}
+
+const WINDOW_S = 60;
+
+/**
+ * Per-pod request, token and concurrency limits, as LiteLLM enforces them
+ * without Redis: requests and tokens are counted in one-minute windows
+ * (rate-limiter-flexible's in-memory limiter), requests in flight by a
+ * counter. A request over any limit of its key, user or team is answered 429
+ * with `retry-after`, before it reaches the upstream. Tokens are known only
+ * after the response, so a tpm limit stops the requests after the one that
+ * crossed it. With P pods behind a Service each pod counts its own share:
+ * a key may make up to P × its limit across the fleet.
+ */
+export class RateLimits {
+  private readonly limiters = new Map<string, RateLimiterMemory>();
+  private readonly inFlight = new Map<string, number>();
+
+  private limiter(kind: "rpm" | "tpm", points: number): RateLimiterMemory {
+    const name = `${kind}:${points}`;
+    let limiter = this.limiters.get(name);
+    if (!limiter) {
+      limiter = new RateLimiterMemory({ keyPrefix: kind, points, duration: WINDOW_S });
+      this.limiters.set(name, limiter);
+    }
+    return limiter;
+  }
+
+  async admit(scopes: readonly LimitScope[]): Promise<Admission> {
+    const limited = scopes.filter((s) => s.rpm !== null || s.tpm !== null || s.maxParallel !== null);
+    if (limited.length === 0) return { done: () => undefined };
+
+    for (const scope of limited) {
+      const running = this.inFlight.get(name(scope)) ?? 0;
+      if (scope.maxParallel !== null && running >= scope.maxParallel)
+        throw refusal(scope, `max_parallel_requests ${scope.maxParallel} (${running} in flight)`, 1000);
+      if (scope.tpm !== null) {
+        const used = await this.limiter("tpm", scope.tpm).get(name(scope));
+        if (used && used.consumedPoints >= scope.tpm)
+          throw refusal(scope, `tpm_limit ${scope.tpm} (${used.consumedPoints} tokens this minute)`, used.msBeforeNext);
+      }
+    }
+    // A request counts against every scope's rpm or none: a refusal by the team gives the key its point back.
+    const counted: LimitScope[] = [];
+    for (const scope of limited) {
+      if (scope.rpm === null) continue;
+      try {
+        await this.limiter("rpm", scope.rpm).consume(name(scope), 1);
+        counted.push(scope);
+      } catch (error) {
+        for (const c of counted) await this.limiter("rpm", c.rpm!).reward(name(c), 1);
+        if (error instanceof RateLimiterRes) throw refusal(scope, `rpm_limit ${scope.rpm}`, error.msBeforeNext);
+        throw error;
+      }
+    }
+
+    for (const scope of limited) this.inFlight.set(name(scope), (this.inFlight.get(name(scope)) ?? 0) + 1);
+    let finished = false;
+    return {
+      done: (tokens) => {
+        if (finished) return;
+        finished = true;
+        for (const scope of limited) {
+          const left = (this.inFlight.get(name(scope)) ?? 1) - 1;
+          if (left > 0) this.inFlight.set(name(scope), left);
+          else this.inFlight.delete(name(scope));
+          if (scope.tpm !== null && tokens > 0) void this.limiter("tpm", scope.tpm).penalty(name(scope), tokens);
+        }
+      },
+    };
+  }
+}
+
+const name = (scope: LimitScope) => `${scope.kind}:${scope.id}`;
+
+function refusal(scope: LimitScope, what: string, retryAfterMs: number): ApiError {
+  const who = scope.kind === "key" ? "key" : `${scope.kind} ${scope.id}`;
+  return ApiError.rateLimited(
+    `Rate limit exceeded for ${who}: crossed TPM / RPM / max parallel request limit, ${what}. Retry after ${Math.max(1, Math.ceil(retryAfterMs / 1000))}s`,
+    retryAfterMs,
+  );
+}

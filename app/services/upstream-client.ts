@@ -1,0 +1,68 @@
+import { Agent, errors } from "undici";
+import type { Deployment } from "../config/model-config.js";
+import { ApiError } from "./errors.js";
+
+export interface UpstreamResponse {
+  status: number;
+  contentType: string | undefined;
+  body: AsyncIterable<Uint8Array> & { text(): Promise<string>; dump(): Promise<void> };
+}
+
+/**
+ * POSTs to the deployments over kept-alive connections (undici's own client:
+ * no web-stream wrapping, no per-request timer or signal objects beyond the
+ * caller's abort). The deployment's timeout bounds the wait for the response
+ * head and each gap between body chunks, so a long stream that keeps talking
+ * is not cut, and one that stalls is.
+ */
+export class UpstreamClient {
+  private readonly agent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connect: { timeout: 10_000 } });
+  // Parsed once per deployment, not per request.
+  private readonly targets = new WeakMap<Deployment, { origin: string; basePath: string }>();
+
+  private target(deployment: Deployment) {
+    let target = this.targets.get(deployment);
+    if (!target) {
+      const url = new URL(deployment.apiBase);
+      target = { origin: url.origin, basePath: url.pathname.replace(/\/+$/, "") };
+      this.targets.set(deployment, target);
+    }
+    return target;
+  }
+
+  async post(deployment: Deployment, path: string, payload: unknown, signal: AbortSignal, stream: boolean): Promise<UpstreamResponse> {
+    try {
+      const { origin, basePath } = this.target(deployment);
+      const response = await this.agent.request({
+        origin,
+        path: `${basePath}${path}`,
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: stream ? "text/event-stream" : "application/json",
+          ...(deployment.apiKey ? { authorization: `Bearer ${deployment.apiKey}` } : {}),
+        },
+        body: JSON.stringify(payload),
+        signal,
+        headersTimeout: deployment.timeoutMs,
+        bodyTimeout: deployment.timeoutMs,
+      });
+      const type = response.headers["content-type"];
+      return { status: response.statusCode, contentType: Array.isArray(type) ? type[0] : type, body: response.body };
+    } catch (error) {
+      throw upstreamFailure(deployment, error, signal);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
+
+function upstreamFailure(deployment: Deployment, error: unknown, signal: AbortSignal): ApiError {
+  if (signal.aborted) return new ApiError(499, "client closed the request", "client_closed_request");
+  if (error instanceof errors.HeadersTimeoutError || error instanceof errors.ConnectTimeoutError)
+    return new ApiError(504, `upstream for ${deployment.name} timed out after ${deployment.timeoutMs / 1000}s`, "timeout");
+  const code = (error as { code?: string }).code ?? (error as Error).message;
+  return new ApiError(502, `upstream for ${deployment.name} unreachable (${code})`, "upstream_error");
+}

@@ -1,0 +1,127 @@
+import { randomUUID } from "node:crypto";
+import type { RoutedClient } from "../db/routing-client.js";
+import type { User } from "../generated/prisma/client.js";
+import { ApiError } from "./errors.js";
+import { generateKey, keyScopes, keyView, limitData, type LimitFields } from "./keys.js";
+import type { Page } from "./paging.js";
+
+export interface UserFields extends LimitFields {
+  user_email?: string | null;
+  user_role?: string;
+}
+
+export interface NewUserInput extends UserFields {
+  user_id?: string;
+  teams?: string[];
+  /** LiteLLM makes a key for the new user unless told not to. */
+  auto_create_key?: boolean;
+  key_alias?: string | null;
+  duration?: string | null;
+}
+
+export function userView(user: User) {
+  return {
+    user_id: user.user_id,
+    user_email: user.user_email,
+    user_role: user.user_role,
+    teams: user.teams,
+    models: user.models,
+    max_budget: user.max_budget,
+    spend: user.spend,
+    budget_duration: user.budget_duration,
+    budget_reset_at: user.budget_reset_at?.toISOString() ?? null,
+    rpm_limit: user.rpm_limit,
+    tpm_limit: user.tpm_limit,
+    max_parallel_requests: user.max_parallel_requests,
+    metadata: user.metadata,
+    created_at: user.created_at.toISOString(),
+    updated_at: user.updated_at.toISOString(),
+  };
+}
+
+function userData(input: UserFields) {
+  return {
+    ...limitData(input),
+    ...(input.user_email !== undefined ? { user_email: input.user_email } : {}),
+    ...(input.user_role !== undefined ? { user_role: input.user_role } : {}),
+  };
+}
+
+/** LiteLLM's /user/new: the user and, unless auto_create_key is false, a key for them (returned once). */
+export async function newUser(db: RoutedClient, input: NewUserInput) {
+  const userId = input.user_id ?? randomUUID();
+  let user: User;
+  try {
+    user = await db.user.create({ data: { user_id: userId, teams: input.teams ?? [], ...userData(input) } });
+  } catch (error) {
+    if ((error as { code?: string }).code === "P2002")
+      throw ApiError.badRequest(`user_id: a user with id ${JSON.stringify(userId)} already exists`, "user_id");
+    throw error;
+  }
+  await db.$consistency.wrote([`user:${userId}`]);
+  if (input.auto_create_key === false) return { ...userView(user), key: null };
+  // The key carries the user's id; its own limits are left open: the user's apply through the user.
+  const key = await generateKey(db, { user_id: userId, key_alias: input.key_alias, duration: input.duration });
+  return { ...userView(user), key: key.key, token: key.token, expires: key.expires };
+}
+
+export async function userInfo(db: RoutedClient, userId: string) {
+  db.$consistency.dependOn([`user:${userId}`]);
+  const [user, keys] = await Promise.all([
+    db.user.findUnique({ where: { user_id: userId } }),
+    db.virtualKey.findMany({ where: { user_id: userId }, orderBy: { created_at: "asc" } }),
+  ]);
+  if (!user) throw ApiError.notFound(`user_id: user ${userId} not found`, "user_id");
+  const teams = user.teams.length > 0 ? await db.team.findMany({ where: { team_id: { in: user.teams } } }) : [];
+  return {
+    user_id: user.user_id,
+    user_info: userView(user),
+    keys: keys.map(keyView),
+    teams: teams.map((t) => ({ team_id: t.team_id, team_alias: t.team_alias, models: t.models, max_budget: t.max_budget, spend: t.spend })),
+  };
+}
+
+export async function updateUser(db: RoutedClient, userId: string, input: UserFields) {
+  const user = await db.$transaction(async (tx) => {
+    const found = await tx.user.findUnique({ where: { user_id: userId }, select: { user_id: true } });
+    if (!found) throw ApiError.notFound(`user_id: user ${userId} not found`, "user_id");
+    return tx.user.update({ where: { user_id: userId }, data: userData(input) });
+  });
+  await db.$consistency.wrote([`user:${userId}`]);
+  return userView(user);
+}
+
+/** LiteLLM's /user/list: newest first, `page`/`page_size`. */
+export async function listUsers(db: RoutedClient, filter: { user_email?: string; role?: string }, page: Page) {
+  db.$consistency.dependOn([]);
+  const where = {
+    ...(filter.user_email ? { user_email: filter.user_email } : {}),
+    ...(filter.role ? { user_role: filter.role } : {}),
+  };
+  const [users, total] = await Promise.all([
+    db.user.findMany({ where, orderBy: [{ created_at: "desc" }, { user_id: "asc" }], skip: page.skip, take: page.size }),
+    db.user.count({ where }),
+  ]);
+  return {
+    users: users.map(userView),
+    total,
+    page: page.page,
+    page_size: page.size,
+    total_pages: Math.max(1, Math.ceil(total / page.size)),
+  };
+}
+
+/** Deletes the users and, as LiteLLM does, their keys. */
+export async function deleteUsers(db: RoutedClient, userIds: string[]) {
+  const { users, keys } = await db.$transaction(async (tx) => {
+    const found = await tx.user.findMany({ where: { user_id: { in: userIds } }, select: { user_id: true } });
+    const ids = found.map((u) => u.user_id);
+    const owned = await tx.virtualKey.findMany({ where: { user_id: { in: ids } }, select: { token: true, team_id: true, user_id: true } });
+    await tx.virtualKey.deleteMany({ where: { user_id: { in: ids } } });
+    await tx.user.deleteMany({ where: { user_id: { in: ids } } });
+    return { users: ids, keys: owned };
+  });
+  await db.$consistency.wrote([...users.map((id) => `user:${id}`), ...keys.flatMap(keyScopes)]);
+  if (users.length === 0) throw ApiError.notFound("user_ids: none of the users exist", "user_ids");
+  return { deleted_users: users, deleted_keys: keys.length };
+}
