@@ -142,4 +142,40 @@ describe("tandem serve as a process", () => {
     assert.equal(code, 1);
     assert.match(stderr, /^tandem: CONFIG_FILE .*config\.yaml: model_list\[0\]\.litellm_params\.api_base must be an http\(s\) URL\n$/);
   });
+
+  it("LiteLLM's master key sources: general_settings.master_key (os.environ/), else LITELLM_MASTER_KEY; unimplemented settings named once at startup", async () => {
+    const litellmConfig = join(mkdtempSync(join(tmpdir(), "tandem-cfg-")), "config.yaml");
+    writeFileSync(
+      litellmConfig,
+      `${modelConfig(upstream.url)}\ngeneral_settings:\n  master_key: os.environ/PROXY_MASTER_KEY\n  alerting: [slack]\nlitellm_settings:\n  success_callback: [langfuse]\n`,
+    );
+    const { MASTER_KEY: _unset, ...noMasterKey } = env();
+    for (const [variables, key] of [
+      [{ CONFIG_FILE: litellmConfig, PROXY_MASTER_KEY: "sk-from-general-settings" }, "sk-from-general-settings"],
+      [{ LITELLM_MASTER_KEY: "sk-from-litellm-variable" }, "sk-from-litellm-variable"],
+    ] as const) {
+      const tandem = await serve({ ...noMasterKey, ...variables });
+      try {
+        const base = `http://127.0.0.1:${tandem.port}`;
+        const ok = await fetch(`${base}/key/generate`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          body: "{}",
+        });
+        assert.equal(ok.status, 200, `${key} is the master key`);
+        const wrong = await fetch(`${base}/key/generate`, { method: "POST", headers: { authorization: `Bearer ${MASTER_KEY}` } });
+        assert.equal(wrong.status, 401);
+        if ("PROXY_MASTER_KEY" in variables) {
+          const warnings = tandem.lines.filter((l) => l.includes("is not implemented by tandem"));
+          assert.equal(warnings.length, 2, warnings.join("\n"));
+          assert.ok(warnings.some((l) => l.includes("general_settings.alerting")));
+          assert.ok(warnings.some((l) => l.includes("litellm_settings.success_callback")));
+        }
+        assertNoSecrets(tandem.lines, [key]);
+      } finally {
+        tandem.child.kill("SIGTERM");
+        await tandem.exit;
+      }
+    }
+  });
 });

@@ -113,6 +113,27 @@ describe("LiteLLM's management API and rate limits", () => {
       assert.equal(await statusOf(key), 401);
     });
 
+    it("budget_duration: a key over its budget is admitted again when its period ends, and the period moves on", async () => {
+      // One request costs more than this budget; the period is 3 s.
+      const created = await admin("/key/generate", { max_budget: 0.0000001, budget_duration: "3s" });
+      const key = String(created.key);
+      const firstReset = Date.parse(String(created.budget_reset_at));
+      assert.equal(await statusOf(key), 200);
+      assert.equal(await statusOf(key), 400, "over budget");
+      await eventually(
+        async () => Date.now(),
+        (now) => now > firstReset,
+        30_000,
+      );
+      assert.equal(await statusOf(key), 200, "a new period: admitted again");
+      const info = await eventually(
+        async () => (await admin(`/key/info?key=${key}`)).info as { budget_reset_at: string },
+        (i) => Date.parse(i.budget_reset_at) > firstReset,
+        60_000,
+      );
+      assert.ok(Date.parse(info.budget_reset_at) > Date.now() - 3000, "the reset job started a new period");
+    });
+
     it("refuses a duration in an unknown unit with a 400 naming the field", async () => {
       const res = await proxy.admin("/key/generate", { body: { duration: "3y" } });
       assert.equal(res.status, 400);
