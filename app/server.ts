@@ -3,6 +3,7 @@ import type { Express } from "express";
 import type { Config } from "./config/env.js";
 import type { ProxyConfig } from "./config/model-config.js";
 import { ModelRouter } from "./services/model-router.js";
+import { CallerCache } from "./services/caller-cache.js";
 import { UpstreamClient } from "./services/upstream-client.js";
 import { RateLimits } from "./services/rate-limits.js";
 import { scheduleBudgetResets } from "./services/budget-resets.js";
@@ -69,7 +70,9 @@ export async function startServer(
     metrics.readerDegraded.set(status === "degraded" ? 1 : 0);
     metrics.readerLagging.set(status === "lagging" ? 1 : 0);
   };
+  const callers = new CallerCache(config.keyCacheTtlMs);
   const database = await openDatabase(config, log, {
+    onWrite: (scopes) => callers.invalidate(scopes),
     onQuery: (endpoint) => metrics.dbQueries.inc({ endpoint }),
     onFallback: (reason) => metrics.readFallbacks.inc({ reason }),
     onReaderStatus: readerGauges,
@@ -88,6 +91,8 @@ export async function startServer(
     onDrop: () => metrics.spendDropped.inc(),
     onFlushFailure: () => metrics.spendRecordFailures.inc(),
     replayed: config.reader ? () => database.health.readerPosition : undefined,
+    // Written spend stays counted while a cached key read before it may be in use.
+    retainMs: callers.ttlMs + 5000,
   });
   metrics.watchSpendQueue(spend);
   spend.start();
@@ -96,6 +101,7 @@ export async function startServer(
   const ctx = {
     database,
     router: new ModelRouter(proxy),
+    callers,
     upstream,
     rateLimits: new RateLimits(),
     masterKey,

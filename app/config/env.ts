@@ -21,6 +21,8 @@ export interface Config {
   queryTimeoutMs: number;
   poolLimit: number;
   /** How often this pod writes its queued spend (one writer transaction per flush). */
+  /** How long a key (with team and user) is served from memory; ≤ readerMaxLagMs; 0 = off. */
+  keyCacheTtlMs: number;
   spendFlushIntervalMs: number;
   masterKey?: string;
   /** LiteLLM's name for it; MASTER_KEY and general_settings.master_key win. */
@@ -82,6 +84,7 @@ const EnvSchema = z.object({
   DATABASE_READ_TIMEOUT_MS: integer(50, 600_000),
   DATABASE_QUERY_TIMEOUT_MS: integer(100, 3_600_000),
   SPEND_FLUSH_INTERVAL_MS: integer(10, 600_000),
+  KEY_CACHE_TTL_MS: integer(0, 3_600_000),
   MASTER_KEY: optionalString,
   LITELLM_MASTER_KEY: optionalString,
   PORT: integer(0, 65535), // 0 = any free port (tests)
@@ -135,6 +138,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
     readTimeoutMs: e.DATABASE_READ_TIMEOUT_MS ?? 1500,
     queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS ?? 30_000,
     spendFlushIntervalMs: e.SPEND_FLUSH_INTERVAL_MS ?? 1000,
+    // Never staler than the replica may be: the cache is one more reader under the same bound.
+    keyCacheTtlMs: Math.min(e.KEY_CACHE_TTL_MS ?? 60_000, e.DATABASE_READ_REPLICA_MAX_LAG_MS ?? 5000),
     poolLimit: e.DATABASE_CONNECTION_POOL_LIMIT ?? 10,
     masterKey: e.MASTER_KEY,
     litellmMasterKey: e.LITELLM_MASTER_KEY,

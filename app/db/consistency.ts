@@ -22,6 +22,8 @@ export interface Consistency {
    * repeating after `dependOn` when the row it joined was just changed.
    */
   behind(scopes: readonly string[]): boolean;
+  /** How far the reader had replayed at the last health cycle (undefined without a replica). */
+  replayedPosition(): Lsn | undefined;
   /**
    * Whether a miss on the reader is final: the read ran on the writer, or the
    * reader had replayed everything the writer had at the last health cycle
@@ -38,6 +40,7 @@ export const NO_REPLICA_CONSISTENCY: Consistency = {
   wrote: async () => undefined,
   dependOn: () => undefined,
   behind: () => false,
+  replayedPosition: () => undefined,
   readerMissIsFinal: () => true,
   writerPosition: async () => undefined,
 };

@@ -1,6 +1,14 @@
 import type { Config } from "../config/env.js";
 import type { Logger } from "../observability/logger.js";
-import { callerScope, noteRequestWrite, requireAtLeast, requiredLsn, WritePositions, type Consistency } from "./consistency.js";
+import {
+  callerScope,
+  noteRequestWrite,
+  NO_REPLICA_CONSISTENCY,
+  requireAtLeast,
+  requiredLsn,
+  WritePositions,
+  type Consistency,
+} from "./consistency.js";
 import { createEndpoint, type Endpoint, type EndpointOptions, type Role } from "./endpoint.js";
 import { HealthMonitor, type WriterStatus } from "./health.js";
 import type { TokenSigner } from "./iam-token.js";
@@ -15,6 +23,8 @@ export interface DatabaseHooks {
   onQuery?: (role: Role) => void;
   onFallback?: (reason: FallbackReason) => void;
   onReaderStatus?: (status: ReaderStatus) => void;
+  /** After every committed write a service reports (`$consistency.wrote`), with its scopes: caches drop what changed. */
+  onWrite?: (scopes: readonly string[]) => void;
   /** After every health cycle (metrics). */
   onHealthCycle?: (state: { readerLagMs: number | undefined }) => void;
   /** Unit tests only: replaces the AWS signer of both endpoints. */
@@ -88,8 +98,9 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
     const rows = await writer.client.$queryRawUnsafe<Array<{ lsn: string }>>("SELECT pg_current_wal_insert_lsn()::text AS lsn");
     return parseLsn(rows[0]?.lsn ?? "");
   };
-  const consistency: Consistency = {
+  const replicated: Consistency = {
     writerPosition,
+    replayedPosition: () => health.readerPosition,
     async wrote(scopes) {
       const lsn = await writerPosition();
       if (lsn === undefined) return undefined;
@@ -123,6 +134,15 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
     },
   };
 
+  // Every write reaches the hook, with or without a replica.
+  const base = reader ? replicated : NO_REPLICA_CONSISTENCY;
+  const consistency: Consistency = {
+    ...base,
+    wrote(scopes) {
+      hooks.onWrite?.(scopes);
+      return base.wrote(scopes);
+    },
+  };
   const db = reader
     ? withReadReplica(
         writer.client,
@@ -136,7 +156,7 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
         }),
         consistency,
       )
-    : withoutReplica(writer.client);
+    : withoutReplica(writer.client, consistency);
 
   return {
     db,

@@ -100,9 +100,9 @@ export function withReadReplica(
 }
 
 /** Single-database mode: the writer itself, plus `$primary()` so call sites need no branches. */
-export function withoutReplica(writer: PrismaClient): RoutedClient {
+export function withoutReplica(writer: PrismaClient, consistency: Consistency = NO_REPLICA_CONSISTENCY): RoutedClient {
   return new Proxy(writer, {
-    get: (target, prop) => (prop === "$primary" ? () => writer : prop === "$consistency" ? NO_REPLICA_CONSISTENCY : bound(target, prop)),
+    get: (target, prop) => (prop === "$primary" ? () => writer : prop === "$consistency" ? consistency : bound(target, prop)),
   }) as RoutedClient;
 }
 

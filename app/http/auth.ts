@@ -4,7 +4,7 @@ import { authenticate, credentialOf, requireMaster, type Caller } from "../servi
 import type { AppContext } from "./context.js";
 
 export async function callerOf(ctx: AppContext, req: Request, res: Response): Promise<Caller> {
-  const caller = await authenticate(ctx.database.db, ctx.masterKey, credentialOf(req.headers));
+  const caller = await authenticate(ctx.database.db, ctx.masterKey, credentialOf(req.headers), ctx.callers);
   // This caller's later requests read what it writes (read-your-writes).
   setCallerScope(caller.kind === "master" ? "caller:master" : `key:${caller.key.token}`);
   res.locals.caller = caller;

@@ -4,6 +4,7 @@ import type { Metrics } from "../observability/metrics.js";
 import type { SpendQueue } from "../services/spend-queue.js";
 import type { BudgetReservations } from "../services/budget-reservations.js";
 import type { ModelRouter } from "../services/model-router.js";
+import type { CallerCache } from "../services/caller-cache.js";
 import type { RateLimits } from "../services/rate-limits.js";
 import type { UpstreamClient } from "../services/upstream-client.js";
 
@@ -26,6 +27,8 @@ export class Lifecycle {
 export interface AppContext {
   database: Database;
   router: ModelRouter;
+  /** Keys seen a moment ago (bounded by the replica staleness bound), dropped on this pod's writes. */
+  callers: CallerCache;
   upstream: UpstreamClient;
   rateLimits: RateLimits;
   masterKey: string;

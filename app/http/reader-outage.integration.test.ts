@@ -19,7 +19,7 @@ describe("completions during a read replica outage", () => {
   let key: string;
 
   before(async () => {
-    proxy = await startProxy({ DATABASE_HEALTH_CHECK_INTERVAL_MS: "500" });
+    proxy = await startProxy({ DATABASE_HEALTH_CHECK_INTERVAL_MS: "500", KEY_CACHE_TTL_MS: "0" });
     key = (await proxy.admin("/key/generate", { body: { models: ["gpt-4o-mini"] } })).json.key as string;
     await proxy.caughtUp();
   });

@@ -2,6 +2,7 @@ import type { Caller } from "./auth.js";
 import type { BudgetScope } from "./budget-reservations.js";
 import { ApiError } from "./errors.js";
 import type { LimitScope } from "./rate-limits.js";
+import type { Snapshot } from "./spend-queue.js";
 
 /** The configured model groups a request can name. */
 export interface ModelCatalog {
@@ -43,12 +44,25 @@ export function checkAccess(caller: Caller, model: string, catalog: ModelCatalog
   if (user && user.models.length > 0 && !user.models.includes(model)) throw denied("user", user.models);
 }
 
-/** What a scope has spent in its current budget period: nothing yet if the period has ended and the reset is pending. */
-function periodSpend(row: { spend: number; budget_reset_at: Date | null }, now: number): number {
-  return row.budget_reset_at && row.budget_reset_at.getTime() <= now ? 0 : row.spend;
-}
+/** This pod's spend for a scope that the caller's snapshot of it does not include (SpendQueue.unwritten). */
+export type Unwritten = (scope: string, snapshot?: Snapshot) => number;
 
-export type Unwritten = (by: { token?: string; teamId?: string; userId?: string }) => number;
+/**
+ * What a scope has spent in its current budget period: the spend read plus
+ * this pod's spend the read does not include. A period that has ended (its
+ * reset not yet written by the reset job) starts from 0 plus this pod's spend
+ * since its end.
+ */
+function periodSpend(
+  row: { spend: number; budget_reset_at: Date | null },
+  scope: string,
+  unwritten: Unwritten,
+  snapshot: Snapshot | undefined,
+  now: number,
+): number {
+  const end = row.budget_reset_at?.getTime();
+  return end !== undefined && end <= now ? unwritten(scope, { at: end }) : row.spend + unwritten(scope, snapshot);
+}
 
 /** The budgets a key's request is checked against: its own, its team's and its user's, with what each has spent. */
 export function budgetScopes(caller: Caller, unwritten: Unwritten, now = Date.now()): BudgetScope[] {
@@ -56,21 +70,26 @@ export function budgetScopes(caller: Caller, unwritten: Unwritten, now = Date.no
   const { key, user } = caller;
   const scopes: BudgetScope[] = [];
   if (key.max_budget !== null)
-    scopes.push({ kind: "key", id: key.token, maxBudget: key.max_budget, spent: periodSpend(key, now) + unwritten({ token: key.token }) });
+    scopes.push({
+      kind: "key",
+      id: key.token,
+      maxBudget: key.max_budget,
+      spent: periodSpend(key, `key:${key.token}`, unwritten, caller.snapshot, now),
+    });
   const team = key.team;
   if (team && team.max_budget !== null)
     scopes.push({
       kind: "team",
       id: team.team_id,
       maxBudget: team.max_budget,
-      spent: periodSpend(team, now) + unwritten({ teamId: team.team_id }),
+      spent: periodSpend(team, `team:${team.team_id}`, unwritten, caller.snapshot, now),
     });
   if (user && user.max_budget !== null)
     scopes.push({
       kind: "user",
       id: user.user_id,
       maxBudget: user.max_budget,
-      spent: periodSpend(user, now) + unwritten({ userId: user.user_id }),
+      spent: periodSpend(user, `user:${user.user_id}`, unwritten, caller.snapshot, now),
     });
   return scopes;
 }

@@ -2,9 +2,18 @@ import type { RoutedClient } from "../db/routing-client.js";
 import type { Team, User, VirtualKey } from "../generated/prisma/client.js";
 import { ApiError } from "./errors.js";
 import { hashKey, sameSecret } from "./key-hash.js";
+import type { Snapshot } from "./spend-queue.js";
+import type { CallerCache } from "./caller-cache.js";
+import { requiredLsn } from "../db/consistency.js";
 
 export type KeyRecord = VirtualKey & { team: Team | null };
-export type KeyCaller = { kind: "key"; key: KeyRecord; user: User | null };
+export type KeyCaller = {
+  kind: "key";
+  key: KeyRecord;
+  user: User | null;
+  /** For a cached key: when it was read (the replica's position before, and the time); its spend includes no write after that. */
+  snapshot?: Snapshot;
+};
 export type Caller = { kind: "master" } | KeyCaller;
 
 /** The headers LiteLLM takes a key from, in the order it looks at them. */
@@ -23,14 +32,15 @@ export function credentialOf(headers: CredentialHeaders): string | undefined {
 }
 
 /**
- * Who is calling. Key lookups are reads, so they run on the reader — unless
- * this pod changed the key (created, updated, deleted) more recently than the
+ * Who is calling. A key seen a moment ago comes from the cache (no query);
+ * otherwise key lookups are reads, so they run on the reader — unless this
+ * pod changed the key (created, updated, deleted) more recently than the
  * reader has replayed, when they run on the writer (read-your-writes). A miss
  * on a reader that is caught up is final, so a flood of invalid keys never
  * reaches the writer; a miss on a reader that may be behind a fresh key is
  * confirmed on the writer before answering 401.
  */
-export async function authenticate(db: RoutedClient, masterKey: string, secret: string | undefined): Promise<Caller> {
+export async function authenticate(db: RoutedClient, masterKey: string, secret: string | undefined, cache?: CallerCache): Promise<Caller> {
   if (!secret)
     throw ApiError.unauthorized(
       "Authentication Error, No api key passed in. Send 'Authorization: Bearer sk-...' or 'x-litellm-api-key: sk-...'",
@@ -38,6 +48,29 @@ export async function authenticate(db: RoutedClient, masterKey: string, secret: 
   if (sameSecret(secret, masterKey)) return { kind: "master" };
   const token = hashKey(secret);
   db.$consistency.dependOn([`key:${token}`]);
+  let caller = cache?.get(token, requiredLsn());
+  if (!caller) {
+    caller = (await lookUp(db, token)) ?? undefined;
+    if (!caller)
+      throw ApiError.unauthorized(
+        "Authentication Error, Invalid proxy server token passed: key not found. Create keys with /key/generate",
+        "token_not_found_in_db",
+        "key",
+      );
+    cache?.set(caller);
+  }
+  const { key } = caller;
+  if (key.expires && key.expires.getTime() <= Date.now())
+    throw new ApiError(400, `Authentication Error - Expired Key. Key expired at ${key.expires.toISOString()}`, "expired_key", "key");
+  if (key.blocked) throw ApiError.unauthorized("Authentication Error - Key is blocked. The admin can unblock it with /key/unblock");
+  if (key.team?.blocked)
+    throw ApiError.unauthorized(`Authentication Error - Team ${key.team.team_id} is blocked. The admin can unblock it with /team/unblock`);
+  return caller;
+}
+
+/** The key with its team and user, read now; null if there is no such key. */
+async function lookUp(db: RoutedClient, token: string): Promise<KeyCaller | null> {
+  const snapshot: Snapshot = { lsn: db.$consistency.replayedPosition(), at: Date.now() };
   const query = { where: { token }, include: { team: true } } as const;
   let key = await db.virtualKey.findUnique(query);
   if (!key && !db.$consistency.readerMissIsFinal()) key = await db.$primary().virtualKey.findUnique(query);
@@ -47,20 +80,9 @@ export async function authenticate(db: RoutedClient, masterKey: string, secret: 
     db.$consistency.dependOn(related);
     key = await db.virtualKey.findUnique(query);
   }
-  if (!key)
-    throw ApiError.unauthorized(
-      "Authentication Error, Invalid proxy server token passed: key not found. Create keys with /key/generate",
-      "token_not_found_in_db",
-      "key",
-    );
-  if (key.expires && key.expires.getTime() <= Date.now())
-    throw new ApiError(400, `Authentication Error - Expired Key. Key expired at ${key.expires.toISOString()}`, "expired_key", "key");
-  if (key.blocked) throw ApiError.unauthorized("Authentication Error - Key is blocked. The admin can unblock it with /key/unblock");
-  if (key.team?.blocked)
-    throw ApiError.unauthorized(`Authentication Error - Team ${key.team.team_id} is blocked. The admin can unblock it with /team/unblock`);
-  let user: User | null = null;
-  if (key.user_id) user = await db.user.findUnique({ where: { user_id: key.user_id } });
-  return { kind: "key", key, user };
+  if (!key) return null;
+  const user = key.user_id ? await db.user.findUnique({ where: { user_id: key.user_id } }) : null;
+  return { kind: "key", key, user, snapshot };
 }
 
 export function requireMaster(caller: Caller, route: string): void {

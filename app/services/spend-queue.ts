@@ -13,6 +13,12 @@ export interface SpendQueueOptions {
   onFlushFailure?: () => void;
   /** How far the replica that budget checks read has replayed (undefined: reads see the writer). */
   replayed?: () => bigint | undefined;
+  /**
+   * How long written spend stays counted after the replica has replayed it:
+   * a budget check may use a key read before that (the key cache), whose
+   * spend does not include it yet.
+   */
+  retainMs?: number;
   now?: () => number;
 }
 
@@ -33,8 +39,10 @@ export type SpendWriter = (batch: readonly SpendRecord[]) => Promise<bigint | un
  */
 export class SpendQueue {
   private pending: SpendRecord[] = [];
-  /** Written, but maybe not yet on the replica budget checks read: still counted until it is. */
-  private recent: Array<{ lsn: bigint; records: readonly SpendRecord[] }> = [];
+  /** Σ cost of the pending entries per scope ("key:<token>", "team:<id>", "user:<id>"): budget checks are per request, so no scans. */
+  private pendingSums = new Map<string, number>();
+  /** Written batches, with the writer position and the time after them: counted for reads that may predate them. */
+  private recent: Array<{ lsn: bigint | undefined; at: number; sums: Map<string, number> }> = [];
   private failures = 0;
   private retryAt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -60,19 +68,27 @@ export class SpendQueue {
   }
 
   /**
-   * Spend recorded on this pod that a budget check reading the replica would
-   * not see yet — queued, or written but not yet replayed — for a key (hashed
-   * token) or a team.
+   * Spend recorded on this pod for a scope ("key:<token>", "team:<id>",
+   * "user:<id>") that a read of its spend would not include: queued, or
+   * written after the read. For a read made earlier (`snapshot`: a cached
+   * key), "after" is by WAL position (the replica's before the read) or, with
+   * no replica, by time; for a read made now, by what the replica has
+   * replayed (nothing, with no replica: reads are on the writer).
    */
-  unwritten(by: { token?: string; teamId?: string | null }): number {
+  unwritten(scope: string, snapshot?: Snapshot): number {
     const replayed = this.options.replayed?.();
-    this.recent = replayed === undefined ? [] : this.recent.filter((r) => r.lsn > replayed);
-    let sum = 0;
-    const add = (entry: SpendRecord) => {
-      if ((by.token !== undefined && entry.token === by.token) || (by.teamId && entry.teamId === by.teamId)) sum += entry.cost;
-    };
-    for (const entry of this.pending) add(entry);
-    for (const { records } of this.recent) for (const entry of records) add(entry);
+    const now = this.now();
+    const retain = this.options.retainMs ?? 0;
+    this.recent = this.recent.filter((r) => (r.lsn !== undefined && replayed !== undefined && r.lsn > replayed) || now - r.at < retain);
+    let sum = this.pendingSums.get(scope) ?? 0;
+    for (const batch of this.recent) {
+      const after = snapshot
+        ? snapshot.lsn !== undefined && batch.lsn !== undefined
+          ? batch.lsn > snapshot.lsn
+          : batch.at >= snapshot.at
+        : batch.lsn !== undefined && replayed !== undefined && batch.lsn > replayed;
+      if (after) sum += batch.sums.get(scope) ?? 0;
+    }
     return sum;
   }
 
@@ -86,6 +102,7 @@ export class SpendQueue {
       return;
     }
     this.pending.push(entry);
+    addSums(this.pendingSums, entry);
   }
 
   start(): void {
@@ -126,7 +143,11 @@ export class SpendQueue {
     try {
       const lsn = await this.write(batch);
       this.pending.splice(0, batch.length);
-      if (lsn !== undefined && this.options.replayed) this.recent.push({ lsn, records: batch });
+      this.pendingSums = new Map();
+      for (const entry of this.pending) addSums(this.pendingSums, entry);
+      const sums = new Map<string, number>();
+      for (const entry of batch) addSums(sums, entry);
+      this.recent.push({ lsn: this.options.replayed ? lsn : undefined, at: this.now(), sums });
       if (this.failures > 0) this.options.log.info({ after: this.failures }, "spend written again after failures");
       this.failures = 0;
       this.retryAt = 0;
@@ -138,4 +159,23 @@ export class SpendQueue {
       this.options.log.warn({ err: error, queued: this.pending.length, attempt: this.failures }, "spend flush failed; will retry");
     }
   }
+}
+
+/** When a read of spend was made: the replica's replay position before it (if any), and the time. */
+export interface Snapshot {
+  lsn?: bigint;
+  at: number;
+}
+
+/** The budget scopes one spend entry counts against. */
+export function spendScopes(entry: Pick<SpendRecord, "token" | "keyed" | "teamId" | "userId">): string[] {
+  return [
+    ...(entry.keyed ? [`key:${entry.token}`] : []),
+    ...(entry.teamId ? [`team:${entry.teamId}`] : []),
+    ...(entry.userId ? [`user:${entry.userId}`] : []),
+  ];
+}
+
+function addSums(sums: Map<string, number>, entry: SpendRecord): void {
+  for (const scope of spendScopes(entry)) sums.set(scope, (sums.get(scope) ?? 0) + entry.cost);
 }

@@ -87,7 +87,7 @@ async function handle(ctx: AppContext, op: Operation, req: Request, res: Respons
     // Budgets hold under concurrency: the request reserves its expected cost until its spend is recorded.
     const costKey = `${caller.kind === "key" ? caller.key.token : "master"}|${model}`;
     const release = ctx.budgets.admit(
-      budgetScopes(caller, (by) => ctx.spend.unwritten(by)),
+      budgetScopes(caller, (scope, snapshot) => ctx.spend.unwritten(scope, snapshot)),
       costKey,
     );
     try {

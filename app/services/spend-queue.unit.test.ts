@@ -1,0 +1,78 @@
+// What a budget check adds to the spend it read: this pod's spend the read did not include.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import pino from "pino";
+import { SpendQueue } from "./spend-queue.js";
+import type { SpendRecord } from "./spend.js";
+
+const record = (requestId: string, cost: number, teamId: string | null = "t"): SpendRecord => ({
+  requestId,
+  token: "k",
+  keyed: true,
+  teamId,
+  userId: "u",
+  model: "m",
+  usage: { prompt_tokens: 1, completion_tokens: 1 },
+  cost,
+  startTime: new Date(0),
+  endTime: new Date(0),
+});
+
+function queue(replica: boolean) {
+  let now = 1000;
+  let replayed: bigint | undefined = 0n;
+  let lsn = 0n;
+  const q = new SpendQueue(async () => (lsn += 10n), {
+    intervalMs: 1000,
+    maxBatch: 100,
+    maxQueued: 100,
+    log: pino({ level: "silent" }),
+    replayed: replica ? () => replayed : undefined,
+    retainMs: 10_000,
+    now: () => now,
+  });
+  return { q, advance: (ms: number) => (now += ms), replay: (to: bigint) => (replayed = to), now: () => now };
+}
+
+describe("spend queue: unwritten spend per scope", () => {
+  it("queued spend counts for the key, its team and its user; not for others", async () => {
+    const { q } = queue(true);
+    q.enqueue(record("a", 1));
+    q.enqueue(record("b", 2, null));
+    assert.deepEqual(
+      ["key:k", "team:t", "user:u", "key:other"].map((s) => q.unwritten(s)),
+      [3, 1, 3, 0],
+    );
+  });
+
+  it("a fresh read: written spend counts until the replica has replayed it", async () => {
+    const { q, replay } = queue(true);
+    q.enqueue(record("a", 1));
+    await q.flush(); // written at position 10
+    assert.equal(q.unwritten("key:k"), 1);
+    replay(10n);
+    assert.equal(q.unwritten("key:k"), 0);
+  });
+
+  it("a cached read (snapshot at position 5): spend written after it counts even once replayed, until retained no longer", async () => {
+    const { q, replay, advance } = queue(true);
+    q.enqueue(record("a", 1));
+    await q.flush(); // position 10
+    replay(10n);
+    assert.equal(q.unwritten("key:k", { lsn: 5n, at: 0 }), 1, "the snapshot predates the write");
+    assert.equal(q.unwritten("key:k", { lsn: 10n, at: 0 }), 0, "the snapshot includes it");
+    advance(10_000);
+    assert.equal(q.unwritten("key:k", { lsn: 5n, at: 0 }), 0, "past retainMs (longer than any cached entry lives)");
+  });
+
+  it("no replica: a fresh read sees every written batch; a cached read counts batches written after it, by time", async () => {
+    const { q, now, advance } = queue(false);
+    const before = { at: now() };
+    advance(1);
+    q.enqueue(record("a", 1));
+    await q.flush();
+    assert.equal(q.unwritten("key:k"), 0);
+    assert.equal(q.unwritten("key:k", before), 1);
+    assert.equal(q.unwritten("key:k", { at: now() + 1 }), 0);
+  });
+});
