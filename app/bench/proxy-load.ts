@@ -13,7 +13,9 @@
 // (from pg_stat_statements: what the databases executed, not what tandem
 // claims). Afterwards it counts spend rows against the completions that were
 // acknowledged to clients.
-//   npm run bench:proxy     (ROUNDS=3 DURATION_S=5 LEVELS=1,8,64 override)
+//   npm run bench:proxy     (ROUNDS=3 DURATION_S=5 LEVELS=1,8,64 override;
+//   BENCH_TANDEM_NODE_ARGS sets tandem's node flags: by default the image's
+//   NODE_OPTIONS (--max-old-space-size=256); add "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile)
 import autocannon from "autocannon";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -175,7 +177,8 @@ try {
     ].join("\n"),
   );
   const port = await freePort();
-  const tandem = spawn(process.execPath, ["--import", "tsx", "app/cli.ts", "serve"], {
+  const nodeArgs = (process.env.BENCH_TANDEM_NODE_ARGS ?? "--max-old-space-size=256").split(" ").filter(Boolean);
+  const tandem = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "app/cli.ts", "serve"], {
     env: {
       ...process.env,
       DATABASE_URL: pair.primary.url,
@@ -299,6 +302,9 @@ try {
   }
 
   const rssAfterKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${tandem.pid}/status`, "utf8"))?.[1]);
+  // Where the resident memory is: V8's heap (used / reserved) and memory outside it (buffers).
+  const metricsText = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${MASTER_KEY}` } }).then((r) => r.text());
+  const metric = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(metricsText)?.[1] ?? NaN) / 1e6;
   const rows = (await settledSpendRows(pair)) - spendBefore;
 
   console.log(`proxy benchmark: ${ROUNDS} interleaved rounds × ${DURATION_S} s per target and level; medians over rounds`);
@@ -358,8 +364,14 @@ try {
         : ""),
   );
   console.log(
-    `tandem RSS: ${(rssIdleKb / 1024).toFixed(0)} MB idle → ${(rssAfterKb / 1024).toFixed(0)} MB after load (×${(rssAfterKb / rssIdleKb).toFixed(2)})`,
+    `tandem RSS: ${(rssIdleKb / 1024).toFixed(0)} MB idle → ${(rssAfterKb / 1024).toFixed(0)} MB after load (×${(rssAfterKb / rssIdleKb).toFixed(2)}); ` +
+      `V8 heap ${metric("tandem_nodejs_heap_size_used_bytes").toFixed(0)} MB used of ${metric("tandem_nodejs_heap_size_total_bytes").toFixed(0)} MB, ` +
+      `external ${metric("tandem_nodejs_external_memory_bytes").toFixed(0)} MB`,
   );
+  // A clean exit, so a --cpu-prof run writes its profile.
+  const exited = new Promise((resolve) => tandem.once("exit", resolve));
+  tandem.kill("SIGTERM");
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
 } finally {
   for (const child of children) child.kill("SIGKILL");
   pair.stop();
