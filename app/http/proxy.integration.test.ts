@@ -164,6 +164,8 @@ describe("the proxy: keys, teams, spend and chat completions", () => {
       );
       const lookups = await witness.count(KEY_READ);
       assert.deepEqual([lookups.reader, lookups.writer], [1, 0], `key lookups ${JSON.stringify(lookups)}`);
+      const appReads = await witness.count(/^SELECT .*"tandem_(verification_token|team|user)"/s);
+      assert.equal(appReads.reader, 1, "the key and its team in one statement");
       assert.ok(writes.writer >= 2 && writes.reader === 0, `spend writes ${JSON.stringify(writes)}`);
     });
 

@@ -71,7 +71,7 @@ export async function authenticate(db: RoutedClient, masterKey: string, secret: 
 /** The key with its team and user, read now; null if there is no such key. */
 async function lookUp(db: RoutedClient, token: string): Promise<KeyCaller | null> {
   const snapshot: Snapshot = { lsn: db.$consistency.replayedPosition(), at: Date.now() };
-  const query = { where: { token }, include: { team: true } } as const;
+  const query = { where: { token }, include: { team: true }, relationLoadStrategy: "join" } as const;
   let key = await db.virtualKey.findUnique(query);
   if (!key && !db.$consistency.readerMissIsFinal()) key = await db.$primary().virtualKey.findUnique(query);
   // The key came with its team and names its user; if this pod just changed either, read them as they are now.
