@@ -60,7 +60,8 @@ const ModelEntry = z.object({
   litellm_params: z
     .object({
       model: z.string().min(1),
-      api_base: z.url({ message: "must be an http(s) URL" }).optional(),
+      // A URL, or os.environ/NAME naming one (checked once read).
+      api_base: z.string().min(1).optional(),
       api_key: z.string().optional(),
       timeout: seconds.optional(),
       rpm: z.number().int().positive().optional(),
@@ -169,8 +170,11 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
     warnings.push(...unimplemented("model_info", entry.model_info, source, `model_list[${index}].model_info`));
     const slash = params.model.indexOf("/");
     const provider = slash >= 0 ? params.model.slice(0, slash) : "";
-    const apiBase = params.api_base ?? (provider === "openai" ? OPENAI_API_BASE : undefined);
+    const apiBase =
+      resolveEnv(params.api_base, `${where}.litellm_params.api_base`, env) ?? (provider === "openai" ? OPENAI_API_BASE : undefined);
     if (!apiBase) throw new ModelConfigError(`${where}.litellm_params.api_base is required for ${params.model}`);
+    if (!/^https?:\/\/[^\s/]+/.test(apiBase) || !URL.canParse(apiBase))
+      throw new ModelConfigError(`${where}.litellm_params.api_base must be an http(s) URL`);
     const apiKey = resolveEnv(params.api_key, `${where}.litellm_params.api_key`, env);
     registerSecret(apiKey);
     const id = entry.model_info.id ?? `${entry.model_name}/${index}`;

@@ -49,6 +49,18 @@ describe("proxy config (LiteLLM's config.yaml)", () => {
     assert.equal(scrub("key sk-upstream-key-123"), "key [REDACTED]", "the resolved upstream key is a registered secret");
   });
 
+  it("api_base may come from the environment too (os.environ/NAME), and is checked once read", () => {
+    const text = "model_list:\n  - {model_name: a, litellm_params: {model: openai/a, api_base: os.environ/UPSTREAM_BASE}}\n";
+    assert.equal(
+      parseProxyConfig(text, "config.yaml", { UPSTREAM_BASE: "http://10.0.0.1:8000/v1/" }).models.get("a")?.[0]?.apiBase,
+      "http://10.0.0.1:8000/v1",
+    );
+    assert.throws(
+      () => parseProxyConfig(text, "config.yaml", { UPSTREAM_BASE: "not a url" }),
+      /model_list\[0\]\.litellm_params\.api_base must be an http\(s\) URL/,
+    );
+  });
+
   it("general_settings.master_key, from the environment, is the master key (and a registered secret)", () => {
     const config = parseProxyConfig(litellm, "config.yaml", env);
     assert.equal(config.masterKey, "sk-master-from-config");

@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { eventually, MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
+import { Witness } from "../test-support/pair.js";
 
 describe("LiteLLM's management API and rate limits", () => {
   let proxy: Proxy;
@@ -205,6 +206,20 @@ describe("LiteLLM's management API and rate limits", () => {
       assert.deepEqual(await admin("/team/delete", { team_ids: [team.team_id] }), { deleted_teams: [team.team_id], deleted_keys: 1 });
       assert.equal(await statusOf(key), 401);
     });
+  });
+
+  it("management reads run on the replica once it has the writes (pg_stat_statements on both servers)", async () => {
+    await admin("/user/new", { user_id: "reader-check", auto_create_key: false });
+    await proxy.caughtUp();
+    const witness = await Witness.open(proxy.pair);
+    const ran = await witness.during(/^SELECT .*"tandem_(user|verification_token|team)"/s, async () => {
+      await admin("/user/info?user_id=reader-check");
+      await admin("/user/list");
+      await admin("/key/list");
+      await proxy.admin("/team/list");
+    });
+    assert.equal(ran.writer, 0, JSON.stringify(ran));
+    assert.ok(ran.reader >= 5, JSON.stringify(ran));
   });
 
   describe("rate limits: 429 with retry-after, before the upstream is called", () => {

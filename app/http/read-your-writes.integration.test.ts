@@ -15,6 +15,8 @@ describe("read-your-writes by WAL position", () => {
   let proxy: Proxy;
   let witness: Witness;
   let settled: string; // a key the replica has had for a long time
+  let teamId: string; // a team, and a key in it, the replica has had for a long time
+  let teamKey: string;
 
   const as = (key: string, path: string, headers: Record<string, string> = {}) =>
     fetch(`${proxy.base}${path}`, { headers: { authorization: `Bearer ${key}`, ...headers } });
@@ -36,6 +38,8 @@ describe("read-your-writes by WAL position", () => {
     proxy = await startProxy({ DATABASE_HEALTH_CHECK_INTERVAL_MS: "200", DATABASE_READ_REPLICA_MAX_LAG_MS: "600000" });
     witness = await Witness.open(proxy.pair);
     settled = (await generate()).key;
+    teamId = String((await proxy.admin("/team/new", { body: { models: ["gpt-4o-mini"] } })).json.team_id);
+    teamKey = String((await proxy.admin("/key/generate", { body: { team_id: teamId } })).json.key);
     await caughtUp();
   });
   after(async () => {
@@ -63,6 +67,29 @@ describe("read-your-writes by WAL position", () => {
       const res = await as(doomed, "/key/info");
       assert.equal(res.status, 401);
       settled = (await generate()).key;
+    });
+
+    const chat = (key: string) =>
+      fetch(`${proxy.base}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
+      }).then((r) => r.status);
+
+    it("a key just updated is enforced on its next request, though it was cached and the replica has the old row", async () => {
+      assert.equal(await chat(settled), 200, "used (and cached) with its old models");
+      const updated = await proxy.admin("/key/update", { body: { key: settled, models: ["slow-model"] } });
+      assert.equal(updated.status, 200);
+      assert.equal(await chat(settled), 401, "gpt-4o-mini no longer allowed");
+      await proxy.admin("/key/update", { body: { key: settled, models: ["gpt-4o-mini"] } });
+      assert.equal(await chat(settled), 200);
+    });
+
+    it("a team just changed applies to its keys at once: the key is read again with the team as it is now", async () => {
+      assert.equal(await chat(teamKey), 200, "read from the replica, and cached");
+      assert.equal((await proxy.admin("/team/update", { body: { team_id: teamId, models: ["slow-model"] } })).status, 200);
+      const again = await witness.during(KEY_READ, async () => assert.equal(await chat(teamKey), 401, "the team's new model list"));
+      assert.deepEqual([again.reader, again.writer], [1, 1], "read on the replica (old team), then again on the writer");
     });
 
     it("a team just created is found at once", async () => {
