@@ -64,54 +64,34 @@ function periodSpend(
   return end !== undefined && end <= now ? unwritten(scope, { at: end }) : row.spend + unwritten(scope, snapshot);
 }
 
+/** The key, its team and its user: each may carry a budget and rate limits of its own. */
+function scopeRows(caller: Caller & { kind: "key" }) {
+  const { key, user } = caller;
+  return [
+    { kind: "key" as const, id: key.token, row: key },
+    ...(key.team ? [{ kind: "team" as const, id: key.team.team_id, row: key.team }] : []),
+    ...(user ? [{ kind: "user" as const, id: user.user_id, row: user }] : []),
+  ];
+}
+
 /** The budgets a key's request is checked against: its own, its team's and its user's, with what each has spent. */
 export function budgetScopes(caller: Caller, unwritten: Unwritten, now = Date.now()): BudgetScope[] {
   if (caller.kind === "master") return [];
-  const { key, user } = caller;
-  const scopes: BudgetScope[] = [];
-  if (key.max_budget !== null)
-    scopes.push({
-      kind: "key",
-      id: key.token,
-      maxBudget: key.max_budget,
-      spent: periodSpend(key, `key:${key.token}`, unwritten, caller.snapshot, now),
-    });
-  const team = key.team;
-  if (team && team.max_budget !== null)
-    scopes.push({
-      kind: "team",
-      id: team.team_id,
-      maxBudget: team.max_budget,
-      spent: periodSpend(team, `team:${team.team_id}`, unwritten, caller.snapshot, now),
-    });
-  if (user && user.max_budget !== null)
-    scopes.push({
-      kind: "user",
-      id: user.user_id,
-      maxBudget: user.max_budget,
-      spent: periodSpend(user, `user:${user.user_id}`, unwritten, caller.snapshot, now),
-    });
-  return scopes;
+  return scopeRows(caller).flatMap(({ kind, id, row }) =>
+    row.max_budget === null
+      ? []
+      : [{ kind, id, maxBudget: row.max_budget, spent: periodSpend(row, `${kind}:${id}`, unwritten, caller.snapshot, now) }],
+  );
 }
 
 /** The rate limits a key's request counts against. */
 export function limitScopes(caller: Caller): LimitScope[] {
   if (caller.kind === "master") return [];
-  const { key, user } = caller;
-  const of = (
-    kind: LimitScope["kind"],
-    id: string,
-    row: { rpm_limit: number | null; tpm_limit: number | null; max_parallel_requests: number | null },
-  ) => ({
+  return scopeRows(caller).map(({ kind, id, row }) => ({
     kind,
     id,
     rpm: row.rpm_limit,
     tpm: row.tpm_limit,
     maxParallel: row.max_parallel_requests,
-  });
-  return [
-    of("key", key.token, key),
-    ...(key.team ? [of("team", key.team.team_id, key.team)] : []),
-    ...(user ? [of("user", user.user_id, user)] : []),
-  ];
+  }));
 }

@@ -30,27 +30,47 @@ export interface GenerateKeyInput extends KeyFields {
   key?: string;
 }
 
+type LimitRow = Pick<
+  VirtualKey,
+  | "models"
+  | "max_budget"
+  | "spend"
+  | "budget_duration"
+  | "budget_reset_at"
+  | "rpm_limit"
+  | "tpm_limit"
+  | "max_parallel_requests"
+  | "metadata"
+> & { created_at: Date; updated_at: Date };
+
+/** The fields keys, users and teams share, as LiteLLM shows them. */
+export function limitView(row: LimitRow) {
+  return {
+    models: row.models,
+    max_budget: row.max_budget,
+    spend: row.spend,
+    budget_duration: row.budget_duration,
+    budget_reset_at: row.budget_reset_at?.toISOString() ?? null,
+    rpm_limit: row.rpm_limit,
+    tpm_limit: row.tpm_limit,
+    max_parallel_requests: row.max_parallel_requests,
+    metadata: row.metadata,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
 /** A key as LiteLLM's /key/info and /key/list show it: never the secret, the hash as `token`. */
 export function keyView(key: VirtualKey) {
   return {
     token: key.token,
     key_name: key.key_name,
     key_alias: key.key_alias,
-    models: key.models,
     aliases: key.aliases,
-    max_budget: key.max_budget,
-    spend: key.spend,
-    budget_duration: key.budget_duration,
-    budget_reset_at: key.budget_reset_at?.toISOString() ?? null,
-    rpm_limit: key.rpm_limit,
-    tpm_limit: key.tpm_limit,
-    max_parallel_requests: key.max_parallel_requests,
+    ...limitView(key),
     team_id: key.team_id,
     user_id: key.user_id,
     blocked: key.blocked,
-    metadata: key.metadata,
-    created_at: key.created_at.toISOString(),
-    updated_at: key.updated_at.toISOString(),
     expires: key.expires?.toISOString() ?? null,
   };
 }

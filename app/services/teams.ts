@@ -1,7 +1,7 @@
 import type { RoutedClient } from "../db/routing-client.js";
 import type { Prisma, Team } from "../generated/prisma/client.js";
 import { ApiError } from "./errors.js";
-import { keyScopes, keyView, limitData, type LimitFields } from "./keys.js";
+import { keyScopes, keyView, limitData, limitView, type LimitFields } from "./keys.js";
 
 export interface TeamMember {
   role: "admin" | "user";
@@ -23,19 +23,9 @@ export function teamView(team: Team) {
   return {
     team_id: team.team_id,
     team_alias: team.team_alias,
-    models: team.models,
-    max_budget: team.max_budget,
-    spend: team.spend,
-    budget_duration: team.budget_duration,
-    budget_reset_at: team.budget_reset_at?.toISOString() ?? null,
-    rpm_limit: team.rpm_limit,
-    tpm_limit: team.tpm_limit,
-    max_parallel_requests: team.max_parallel_requests,
+    ...limitView(team),
     members_with_roles: team.members_with_roles,
     blocked: team.blocked,
-    metadata: team.metadata,
-    created_at: team.created_at.toISOString(),
-    updated_at: team.updated_at.toISOString(),
   };
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { RoutedClient } from "../db/routing-client.js";
 import type { User } from "../generated/prisma/client.js";
 import { ApiError } from "./errors.js";
-import { generateKey, keyScopes, keyView, limitData, type LimitFields } from "./keys.js";
+import { generateKey, keyScopes, keyView, limitData, limitView, type LimitFields } from "./keys.js";
 import type { Page } from "./paging.js";
 
 export interface UserFields extends LimitFields {
@@ -25,17 +25,7 @@ export function userView(user: User) {
     user_email: user.user_email,
     user_role: user.user_role,
     teams: user.teams,
-    models: user.models,
-    max_budget: user.max_budget,
-    spend: user.spend,
-    budget_duration: user.budget_duration,
-    budget_reset_at: user.budget_reset_at?.toISOString() ?? null,
-    rpm_limit: user.rpm_limit,
-    tpm_limit: user.tpm_limit,
-    max_parallel_requests: user.max_parallel_requests,
-    metadata: user.metadata,
-    created_at: user.created_at.toISOString(),
-    updated_at: user.updated_at.toISOString(),
+    ...limitView(user),
   };
 }
 
