@@ -103,7 +103,7 @@ export async function startServer(
     router: new ModelRouter(proxy),
     callers,
     upstream,
-    rateLimits: new RateLimits(),
+    rateLimits: new RateLimits((scope) => metrics.rateLimited.inc({ scope })),
     masterKey,
     log,
     metrics,

@@ -263,6 +263,8 @@ describe("LiteLLM's management API and rate limits", () => {
       const team = await admin("/team/new", { rpm_limit: 1 });
       const [a, b] = [await newKey({ team_id: team.team_id }), await newKey({ team_id: team.team_id })];
       assert.deepEqual([await statusOf(a), await statusOf(b)], [200, 429]);
+      const metrics = await (await fetch(`${proxy.base}/metrics`)).text();
+      assert.match(metrics, /tandem_rate_limited_total\{scope="team"\} 1/);
     });
 
     it("rpm_limit on a user counts all the user's keys", async () => {

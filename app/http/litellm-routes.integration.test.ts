@@ -178,6 +178,8 @@ describe("LiteLLM's OpenAI routes and router", () => {
       }
       // allowed_fails 1: the second failure within a minute cools it down for 600 s.
       assert.equal(upstreamCalls("fail-500", from), 2, "tried twice, then left alone");
+      const metrics = await (await fetch(`${proxy.base}/metrics`)).text();
+      assert.match(metrics, /tandem_upstream_attempts_total\{model_group="flaky",deployment="flaky-down",outcome="retried"\} 2/);
       const info = (await proxy.admin("/model/info")).json.data as Array<{ model_info: { id: string; cooling_down: boolean } }>;
       assert.equal(info.find((d) => d.model_info.id === "flaky-down")?.model_info.cooling_down, true);
     });

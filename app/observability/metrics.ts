@@ -53,6 +53,18 @@ export function createMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [registry],
     }),
+    upstreamAttempts: new Counter({
+      name: "tandem_upstream_attempts_total",
+      help: "Calls to upstream deployments, by model group, deployment id and outcome (ok, retried: a failure worth another try, failed: final)",
+      labelNames: ["model_group", "deployment", "outcome"] as const,
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: "tandem_rate_limited_total",
+      help: "Requests refused with 429 by a key's, team's or user's rpm_limit, tpm_limit or max_parallel_requests",
+      labelNames: ["scope"] as const,
+      registers: [registry],
+    }),
     spendRecordFailures: new Counter({
       name: "tandem_spend_record_failures_total",
       help: "Spend flushes that failed (the batch stays queued and is retried)",

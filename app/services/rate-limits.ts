@@ -31,6 +31,8 @@ export class RateLimits {
   private readonly limiters = new Map<string, RateLimiterMemory>();
   private readonly inFlight = new Map<string, number>();
 
+  constructor(private readonly onRefuse: (scope: LimitScope["kind"]) => void = () => undefined) {}
+
   private limiter(kind: "rpm" | "tpm", points: number): RateLimiterMemory {
     const name = `${kind}:${points}`;
     let limiter = this.limiters.get(name);
@@ -42,6 +44,15 @@ export class RateLimits {
   }
 
   async admit(scopes: readonly LimitScope[]): Promise<Admission> {
+    try {
+      return await this.tryAdmit(scopes);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 429) this.onRefuse(refusedBy(scopes, error));
+      throw error;
+    }
+  }
+
+  private async tryAdmit(scopes: readonly LimitScope[]): Promise<Admission> {
     const limited = scopes.filter((s) => s.rpm !== null || s.tpm !== null || s.maxParallel !== null);
     if (limited.length === 0) return { done: () => undefined };
 
@@ -94,4 +105,9 @@ function refusal(scope: LimitScope, what: string, retryAfterMs: number): ApiErro
     `Rate limit exceeded for ${who}: crossed TPM / RPM / max parallel request limit, ${what}. Retry after ${Math.max(1, Math.ceil(retryAfterMs / 1000))}s`,
     retryAfterMs,
   );
+}
+
+/** Which kind of scope a refusal names (its message says "key" or "<kind> <id>"). */
+function refusedBy(scopes: readonly LimitScope[], error: ApiError): LimitScope["kind"] {
+  return scopes.find((s) => s.kind !== "key" && error.message.includes(`for ${s.kind} ${s.id}:`))?.kind ?? "key";
 }

@@ -12,7 +12,7 @@ import { hashKey } from "../../services/key-hash.js";
 import { SseRelay } from "../../services/sse-relay.js";
 import { idOf, safeJson, usageOf } from "../../services/upstream-response.js";
 import type { UpstreamResponse } from "../../services/upstream-client.js";
-import { NoDeploymentAvailable } from "../../services/model-router.js";
+import { NoDeploymentAvailable, type Attempt } from "../../services/model-router.js";
 import type { Caller } from "../../services/auth.js";
 import type { Deployment } from "../../config/model-config.js";
 
@@ -121,15 +121,10 @@ async function forward(
   let routed;
   try {
     routed = await ctx.router.route<Sent>(model, async (deployment) => {
-      try {
-        const response = await ctx.upstream.post(deployment, op.upstreamPath, payloadFor(body, deployment, stream), abort.signal, stream);
-        if (response.status < 400) return { ok: true, value: { response } };
-        const failureText = await response.body.text();
-        return { ok: false, retryable: RETRYABLE(response.status), value: { response, failureText } };
-      } catch (error) {
-        if (error instanceof ApiError && error.status !== 499) return { ok: false, retryable: true, error };
-        throw error;
-      }
+      const attempt = await tryDeployment(ctx, op, deployment, payloadFor(body, deployment, stream), abort.signal, stream);
+      const outcome = attempt.ok ? "ok" : attempt.retryable ? "retried" : "failed";
+      ctx.metrics.upstreamAttempts.inc({ model_group: deployment.name, deployment: deployment.id, outcome });
+      return attempt;
     });
   } catch (error) {
     if (error instanceof NoDeploymentAvailable)
@@ -205,6 +200,27 @@ async function forward(
   }
   record(ctx, op, caller, deployment, usage, responseId, startTime, String(res.locals.requestId), estimated, costKey);
   return usage?.total_tokens ?? 0;
+}
+
+/** One call to one deployment: its answer, or why it failed and whether another deployment is worth a try. */
+async function tryDeployment(
+  ctx: AppContext,
+  op: Operation,
+  deployment: Deployment,
+  payload: Record<string, unknown>,
+  signal: AbortSignal,
+  stream: boolean,
+): Promise<Attempt<Sent>> {
+  try {
+    const response = await ctx.upstream.post(deployment, op.upstreamPath, payload, signal, stream);
+    if (response.status < 400) return { ok: true, value: { response } };
+    const failureText = await response.body.text();
+    return { ok: false, retryable: RETRYABLE(response.status), value: { response, failureText } };
+  } catch (error) {
+    // Unreachable or timed out: another deployment may do. The client hanging up (499) ends it.
+    if (error instanceof ApiError && error.status !== 499) return { ok: false, retryable: true, error };
+    throw error;
+  }
 }
 
 /** The body for this deployment: its own model name, and usage asked for on streams (without it a stream cannot be charged). */
