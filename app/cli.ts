@@ -56,7 +56,10 @@ async function main(): Promise<void> {
     throw error;
   }
   if (!config.masterKey && !proxy.masterKey && !config.litellmMasterKey)
-    die(`MASTER_KEY must be set (the admin bearer token); ${config.configFile} has no general_settings.master_key either`);
+    die(
+      proxy.masterKeyProblem ??
+        `MASTER_KEY must be set (the admin bearer token); ${config.configFile} has no general_settings.master_key either`,
+    );
   const running = await startServer(config, proxy, log);
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {

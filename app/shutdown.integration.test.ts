@@ -153,6 +153,8 @@ describe("tandem serve as a process", () => {
     for (const [variables, key] of [
       [{ CONFIG_FILE: litellmConfig, PROXY_MASTER_KEY: "sk-from-general-settings" }, "sk-from-general-settings"],
       [{ LITELLM_MASTER_KEY: "sk-from-litellm-variable" }, "sk-from-litellm-variable"],
+      // LiteLLM's chart puts the key in PROXY_MASTER_KEY; tandem's chart sets MASTER_KEY, which wins.
+      [{ CONFIG_FILE: litellmConfig, MASTER_KEY: "sk-from-master-key-variable" }, "sk-from-master-key-variable"],
     ] as const) {
       const tandem = await serve({ ...noMasterKey, ...variables });
       try {
@@ -163,9 +165,9 @@ describe("tandem serve as a process", () => {
           body: "{}",
         });
         assert.equal(ok.status, 200, `${key} is the master key`);
-        const wrong = await fetch(`${base}/key/generate`, { method: "POST", headers: { authorization: `Bearer ${MASTER_KEY}` } });
+        const wrong = await fetch(`${base}/key/generate`, { method: "POST", headers: { authorization: "Bearer sk-not-the-master-key" } });
         assert.equal(wrong.status, 401);
-        if ("PROXY_MASTER_KEY" in variables) {
+        if ("CONFIG_FILE" in variables) {
           const warnings = tandem.lines.filter((l) => l.includes("is not implemented by tandem"));
           assert.equal(warnings.length, 2, warnings.join("\n"));
           assert.ok(warnings.some((l) => l.includes("general_settings.alerting")));

@@ -41,6 +41,12 @@ export interface ProxyConfig {
   router: RouterSettings;
   /** general_settings.master_key, resolved. */
   masterKey?: string;
+  /**
+   * Why general_settings.master_key could not be resolved (an unset os.environ/ variable). Not an
+   * error by itself: LiteLLM's chart sets PROXY_MASTER_KEY for it, tandem's sets MASTER_KEY, which
+   * wins; it stops the start only when no master key comes from anywhere.
+   */
+  masterKeyProblem?: string;
   /** One line per section or key tandem does not implement (logged once at startup). */
   warnings: string[];
 }
@@ -208,8 +214,14 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
     }
   });
 
-  const masterKey = resolveEnv(file.general_settings.master_key, `${source}: general_settings.master_key`, env);
-  registerSecret(masterKey);
+  let masterKey: string | undefined;
+  let masterKeyProblem: string | undefined;
+  try {
+    masterKey = resolveEnv(file.general_settings.master_key, `${source}: general_settings.master_key`, env);
+    registerSecret(masterKey);
+  } catch (error) {
+    masterKeyProblem = (error as Error).message;
+  }
   return {
     models,
     router: {
@@ -220,6 +232,7 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
       cooldownMs: (file.router_settings.cooldown_time ?? file.litellm_settings.cooldown_time ?? 5) * 1000,
     },
     masterKey,
+    masterKeyProblem,
     warnings,
   };
 }
