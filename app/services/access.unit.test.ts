@@ -1,0 +1,108 @@
+// Who may use which model, and what a request's budgets and limits are, for a key with its team and user.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { allowedModels, budgetScopes, checkAccess, limitScopes, resolveModel } from "./access.js";
+import type { Caller, KeyCaller } from "./auth.js";
+import { ApiError } from "./errors.js";
+
+const catalog = { has: (m: string) => ["a", "b", "c"].includes(m), modelNames: () => ["a", "b", "c"] };
+const limits = { max_budget: null, spend: 0, budget_reset_at: null, rpm_limit: null, tpm_limit: null, max_parallel_requests: null };
+
+function caller(over: { key?: object; team?: object | null; user?: object | null } = {}): KeyCaller {
+  const team = over.team === null || over.team === undefined ? null : { team_id: "t", models: [], ...limits, ...over.team };
+  const user = over.user === null || over.user === undefined ? null : { user_id: "u", models: [], ...limits, ...over.user };
+  return {
+    kind: "key",
+    key: { token: "k", models: [], aliases: {}, team_id: team ? "t" : null, user_id: user ? "u" : null, team, ...limits, ...over.key },
+    user,
+  } as unknown as KeyCaller;
+}
+const master: Caller = { kind: "master" };
+
+describe("access: models", () => {
+  const cases: Array<[string, KeyCaller | Caller, string[]]> = [
+    ["the master key: every model", master, ["a", "b", "c"]],
+    ["empty lists allow every model", caller(), ["a", "b", "c"]],
+    ["the key's list", caller({ key: { models: ["a", "b"] } }), ["a", "b"]],
+    ["key and team lists both apply", caller({ key: { models: ["a", "b"] }, team: { models: ["b", "c"] } }), ["b"]],
+    ["the user's list applies too", caller({ user: { models: ["c"] } }), ["c"]],
+  ];
+  for (const [what, who, allowed] of cases) {
+    it(`${what} → ${allowed.join(", ")}`, () => {
+      assert.deepEqual(allowedModels(who, catalog), allowed);
+      for (const m of ["a", "b", "c"]) {
+        if (allowed.includes(m)) checkAccess(who, m, catalog);
+        else
+          assert.throws(
+            () => checkAccess(who, m, catalog),
+            (e: unknown) => e instanceof ApiError && e.status === 401 && e.param === "model",
+          );
+      }
+    });
+  }
+
+  it("the denial names the entity whose list refused it (LiteLLM's *_model_access_denied)", () => {
+    for (const [who, type] of [
+      [caller({ key: { models: ["b"] } }), "key_model_access_denied"],
+      [caller({ team: { models: ["b"] } }), "team_model_access_denied"],
+      [caller({ user: { models: ["b"] } }), "user_model_access_denied"],
+    ] as const)
+      assert.throws(
+        () => checkAccess(who, "a", catalog),
+        (e: unknown) => e instanceof ApiError && e.type === type,
+      );
+  });
+
+  it("an unknown model is a 400 naming the field, for every caller", () => {
+    assert.throws(
+      () => checkAccess(master, "zzz", catalog),
+      (e: unknown) => e instanceof ApiError && e.status === 400 && e.param === "model",
+    );
+  });
+
+  it("a key's aliases map a requested name to a configured model", () => {
+    assert.equal(resolveModel(caller({ key: { aliases: { "gpt-4": "a" } } }), "gpt-4"), "a");
+    assert.equal(resolveModel(caller(), "gpt-4"), "gpt-4");
+    assert.equal(resolveModel(master, "gpt-4"), "gpt-4");
+  });
+});
+
+describe("access: budgets and limits", () => {
+  const unwritten = (scope: string, snapshot?: { at: number }) => (snapshot ? 0.5 : 1) * (scope.startsWith("key") ? 2 : 1);
+
+  it("each scope with a max_budget is checked: spend read + this pod's unwritten spend", () => {
+    const who = caller({ key: { max_budget: 10, spend: 3 }, team: { max_budget: 100, spend: 50 }, user: { spend: 1 } });
+    assert.deepEqual(
+      budgetScopes(who, unwritten).map((s) => [s.kind, s.maxBudget, s.spent]),
+      [
+        ["key", 10, 5],
+        ["team", 100, 51],
+      ],
+    );
+  });
+
+  it("a period that has ended counts only this pod's spend since its end", () => {
+    const ended = new Date(1000);
+    const who = caller({ key: { max_budget: 10, spend: 9, budget_reset_at: ended } });
+    assert.deepEqual(
+      budgetScopes(who, unwritten, 2000).map((s) => s.spent),
+      [1],
+    );
+  });
+
+  it("the master key has no budgets and no limits", () => {
+    assert.deepEqual([budgetScopes(master, unwritten), limitScopes(master)], [[], []]);
+  });
+
+  it("rate limits come from the key, its team and its user", () => {
+    const who = caller({ key: { rpm_limit: 5 }, team: { tpm_limit: 100 }, user: { max_parallel_requests: 2 } });
+    assert.deepEqual(
+      limitScopes(who).map((s) => [s.kind, s.rpm, s.tpm, s.maxParallel]),
+      [
+        ["key", 5, null, null],
+        ["team", null, 100, null],
+        ["user", null, null, 2],
+      ],
+    );
+  });
+});
