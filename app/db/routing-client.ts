@@ -31,6 +31,9 @@ export interface ReadRouter {
  */
 export type RoutedClient = PrismaClient & { $primary(): PrismaClient; $consistency: Consistency };
 
+/** The client inside `db.$transaction(async (tx) => …)`: every statement on the writer. */
+export type WriterTransaction = Parameters<Parameters<RoutedClient["$transaction"]>[0]>[0];
+
 type Call = (client: PrismaClient) => PromiseLike<unknown>;
 
 /** `reader` is read at each call: the reader's client is replaced when its pool is recycled. */

@@ -1,6 +1,6 @@
 import type { RoutedClient } from "../db/routing-client.js";
 import type { Logger } from "../observability/logger.js";
-import { parseDuration } from "./durations.js";
+import { budgetResetAt } from "./durations.js";
 
 type Row = { id: string; budget_duration: string | null };
 
@@ -15,31 +15,50 @@ type Row = { id: string; budget_duration: string | null };
 export async function resetBudgets(db: RoutedClient, now = new Date()): Promise<number> {
   const writer = db.$primary();
   const due = { budget_reset_at: { lte: now }, budget_duration: { not: null } };
-  const [keys, teams, users] = await Promise.all([
-    writer.virtualKey.findMany({ where: due, select: { token: true, budget_duration: true } }),
-    writer.team.findMany({ where: due, select: { team_id: true, budget_duration: true } }),
-    writer.user.findMany({ where: due, select: { user_id: true, budget_duration: true } }),
-  ]);
+  const stillDue = { budget_reset_at: { lte: now } };
+  // Per table: its scope prefix, the rows whose period ended, and the reset of some of them.
+  const tables: Array<{ scope: string; due: () => Promise<Row[]>; reset: (ids: string[], data: Reset) => Promise<{ count: number }> }> = [
+    {
+      scope: "key",
+      due: async () =>
+        (await writer.virtualKey.findMany({ where: due, select: { token: true, budget_duration: true } })).map((k) => ({
+          id: k.token,
+          budget_duration: k.budget_duration,
+        })),
+      reset: (ids, data) => writer.virtualKey.updateMany({ where: { token: { in: ids }, ...stillDue }, data }),
+    },
+    {
+      scope: "team",
+      due: async () =>
+        (await writer.team.findMany({ where: due, select: { team_id: true, budget_duration: true } })).map((t) => ({
+          id: t.team_id,
+          budget_duration: t.budget_duration,
+        })),
+      reset: (ids, data) => writer.team.updateMany({ where: { team_id: { in: ids }, ...stillDue }, data }),
+    },
+    {
+      scope: "user",
+      due: async () =>
+        (await writer.user.findMany({ where: due, select: { user_id: true, budget_duration: true } })).map((u) => ({
+          id: u.user_id,
+          budget_duration: u.budget_duration,
+        })),
+      reset: (ids, data) => writer.user.updateMany({ where: { user_id: { in: ids }, ...stillDue }, data }),
+    },
+  ];
   let reset = 0;
   const scopes: string[] = [];
-  for (const [duration, ids] of byDuration(keys.map((k) => ({ id: k.token, budget_duration: k.budget_duration })))) {
-    const data = { spend: 0, budget_reset_at: parseDuration(duration, "budget_duration").after(now) };
-    reset += (await writer.virtualKey.updateMany({ where: { token: { in: ids }, budget_reset_at: { lte: now } }, data })).count;
-    scopes.push(...ids.map((id) => `key:${id}`));
-  }
-  for (const [duration, ids] of byDuration(teams.map((t) => ({ id: t.team_id, budget_duration: t.budget_duration })))) {
-    const data = { spend: 0, budget_reset_at: parseDuration(duration, "budget_duration").after(now) };
-    reset += (await writer.team.updateMany({ where: { team_id: { in: ids }, budget_reset_at: { lte: now } }, data })).count;
-    scopes.push(...ids.map((id) => `team:${id}`));
-  }
-  for (const [duration, ids] of byDuration(users.map((u) => ({ id: u.user_id, budget_duration: u.budget_duration })))) {
-    const data = { spend: 0, budget_reset_at: parseDuration(duration, "budget_duration").after(now) };
-    reset += (await writer.user.updateMany({ where: { user_id: { in: ids }, budget_reset_at: { lte: now } }, data })).count;
-    scopes.push(...ids.map((id) => `user:${id}`));
+  for (const table of tables) {
+    for (const [duration, ids] of byDuration(await table.due())) {
+      reset += (await table.reset(ids, { spend: 0, budget_reset_at: budgetResetAt(duration, now)! })).count;
+      scopes.push(...ids.map((id) => `${table.scope}:${id}`));
+    }
   }
   if (scopes.length > 0) await db.$consistency.wrote(scopes);
   return reset;
 }
+
+type Reset = { spend: number; budget_reset_at: Date };
 
 function byDuration(rows: Row[]): Map<string, string[]> {
   const groups = new Map<string, string[]>();

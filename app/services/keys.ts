@@ -1,4 +1,4 @@
-import type { RoutedClient } from "../db/routing-client.js";
+import type { RoutedClient, WriterTransaction as Tx } from "../db/routing-client.js";
 import type { Prisma, VirtualKey } from "../generated/prisma/client.js";
 import { budgetResetAt, parseDuration } from "./durations.js";
 import { ApiError } from "./errors.js";
@@ -108,8 +108,6 @@ function keyData(input: KeyFields) {
       : {}),
   };
 }
-
-type Tx = Parameters<Parameters<RoutedClient["$transaction"]>[0]>[0];
 
 /** A team named by a request must exist; checked on the writer, so a team created a moment ago counts. */
 async function requireTeam(tx: Tx, teamId: string | null | undefined): Promise<void> {

@@ -1,4 +1,4 @@
-import type { RoutedClient } from "../db/routing-client.js";
+import type { RoutedClient, WriterTransaction as Tx } from "../db/routing-client.js";
 import type { Prisma, Team } from "../generated/prisma/client.js";
 import { ApiError } from "./errors.js";
 import { keyScopes, keyView, limitData, limitView, type LimitFields } from "./keys.js";
@@ -46,8 +46,6 @@ function aliasTaken(error: unknown, alias: string | null | undefined): never {
   }
   throw error;
 }
-
-type Tx = Parameters<Parameters<RoutedClient["$transaction"]>[0]>[0];
 
 /** The team's row, locked for this transaction (member lists are read, changed and written back). */
 async function lockedTeam(tx: Tx, teamId: string): Promise<Team> {
