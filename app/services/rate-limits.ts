@@ -44,26 +44,17 @@ export class RateLimits {
   }
 
   async admit(scopes: readonly LimitScope[]): Promise<Admission> {
-    try {
-      return await this.tryAdmit(scopes);
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 429) this.onRefuse(refusedBy(scopes, error));
-      throw error;
-    }
-  }
-
-  private async tryAdmit(scopes: readonly LimitScope[]): Promise<Admission> {
     const limited = scopes.filter((s) => s.rpm !== null || s.tpm !== null || s.maxParallel !== null);
     if (limited.length === 0) return { done: () => undefined };
 
     for (const scope of limited) {
       const running = this.inFlight.get(name(scope)) ?? 0;
       if (scope.maxParallel !== null && running >= scope.maxParallel)
-        throw refusal(scope, `max_parallel_requests ${scope.maxParallel} (${running} in flight)`, 1000);
+        throw this.refusal(scope, `max_parallel_requests ${scope.maxParallel} (${running} in flight)`, 1000);
       if (scope.tpm !== null) {
         const used = await this.limiter("tpm", scope.tpm).get(name(scope));
         if (used && used.consumedPoints >= scope.tpm)
-          throw refusal(scope, `tpm_limit ${scope.tpm} (${used.consumedPoints} tokens this minute)`, used.msBeforeNext);
+          throw this.refusal(scope, `tpm_limit ${scope.tpm} (${used.consumedPoints} tokens this minute)`, used.msBeforeNext);
       }
     }
     // A request counts against every scope's rpm or none: a refusal by the team gives the key its point back.
@@ -75,7 +66,7 @@ export class RateLimits {
         counted.push(scope);
       } catch (error) {
         for (const c of counted) await this.limiter("rpm", c.rpm!).reward(name(c), 1);
-        if (error instanceof RateLimiterRes) throw refusal(scope, `rpm_limit ${scope.rpm}`, error.msBeforeNext);
+        if (error instanceof RateLimiterRes) throw this.refusal(scope, `rpm_limit ${scope.rpm}`, error.msBeforeNext);
         throw error;
       }
     }
@@ -95,19 +86,15 @@ export class RateLimits {
       },
     };
   }
+
+  private refusal(scope: LimitScope, what: string, retryAfterMs: number): ApiError {
+    this.onRefuse(scope.kind);
+    const who = scope.kind === "key" ? "key" : `${scope.kind} ${scope.id}`;
+    return ApiError.rateLimited(
+      `Rate limit exceeded for ${who}: crossed TPM / RPM / max parallel request limit, ${what}. Retry after ${Math.max(1, Math.ceil(retryAfterMs / 1000))}s`,
+      retryAfterMs,
+    );
+  }
 }
 
 const name = (scope: LimitScope) => `${scope.kind}:${scope.id}`;
-
-function refusal(scope: LimitScope, what: string, retryAfterMs: number): ApiError {
-  const who = scope.kind === "key" ? "key" : `${scope.kind} ${scope.id}`;
-  return ApiError.rateLimited(
-    `Rate limit exceeded for ${who}: crossed TPM / RPM / max parallel request limit, ${what}. Retry after ${Math.max(1, Math.ceil(retryAfterMs / 1000))}s`,
-    retryAfterMs,
-  );
-}
-
-/** Which kind of scope a refusal names (its message says "key" or "<kind> <id>"). */
-function refusedBy(scopes: readonly LimitScope[], error: ApiError): LimitScope["kind"] {
-  return scopes.find((s) => s.kind !== "key" && error.message.includes(`for ${s.kind} ${s.id}:`))?.kind ?? "key";
-}
