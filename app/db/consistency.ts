@@ -45,6 +45,36 @@ export const NO_REPLICA_CONSISTENCY: Consistency = {
   writerPosition: async () => undefined,
 };
 
+/** What the last health cycles saw, for deciding whether a key missing on the reader is really missing. */
+export interface MissEvidence {
+  readerUsable: boolean;
+  /** The reader's replay position at the last cycle. */
+  replayed: Lsn | undefined;
+  /** What the current request's reads need, if anything. */
+  needed: Lsn | undefined;
+  /** The writer's position one health interval before the last cycle. */
+  writerSettled: Lsn | undefined;
+  /** The highest position this pod wrote that the reader is not yet known to have replayed. */
+  localWrites: Lsn | undefined;
+}
+
+/**
+ * A reader miss is final when the read already ran on the writer (reader
+ * unusable, or behind what this request needs), or when the reader had
+ * replayed everything this pod wrote and what the writer had one interval
+ * before the last cycle. Not the writer's position at the last cycle itself:
+ * a writer always has some WAL in flight (other pods' spend, the standby
+ * snapshots Postgres logs on its own), so "replayed the very latest sample"
+ * is false most of the time on a busy primary, and every invalid key would
+ * cost the writer a read.
+ */
+export function readerMissIsFinal(e: MissEvidence): boolean {
+  if (!e.readerUsable) return true;
+  if (e.replayed === undefined) return false;
+  if (e.needed !== undefined && e.replayed < e.needed) return true;
+  return (e.writerSettled === undefined || e.replayed >= e.writerSettled) && (e.localWrites === undefined || e.replayed >= e.localWrites);
+}
+
 /** What one request needs and produced; carried through its async calls. */
 export interface RequestConsistency {
   /** Reads in this request need a reader at least this far (undefined: any usable reader). */

@@ -4,6 +4,7 @@ import {
   callerScope,
   noteRequestWrite,
   NO_REPLICA_CONSISTENCY,
+  readerMissIsFinal,
   requireAtLeast,
   requiredLsn,
   WritePositions,
@@ -120,18 +121,14 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
         return lsn !== undefined && (replayed === undefined || replayed < lsn);
       });
     },
-    readerMissIsFinal() {
-      // A read the router sent to the writer (reader unusable, or behind
-      // what this request needs) already had the last word.
-      if (!readerState.usable) return true;
-      const replayed = health.readerPosition;
-      if (replayed === undefined) return false;
-      const needed = requiredLsn();
-      if (needed !== undefined && replayed < needed) return true;
-      const writerAtLastCycle = health.writerPosition;
-      const localWrites = positions.highest();
-      return (writerAtLastCycle === undefined || replayed >= writerAtLastCycle) && (localWrites === undefined || replayed >= localWrites);
-    },
+    readerMissIsFinal: () =>
+      readerMissIsFinal({
+        readerUsable: readerState.usable,
+        replayed: health.readerPosition,
+        needed: requiredLsn(),
+        writerSettled: health.settledWriterPosition,
+        localWrites: positions.highest(),
+      }),
   };
 
   // Every write reaches the hook, with or without a replica.

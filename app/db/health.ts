@@ -79,9 +79,13 @@ export class HealthMonitor {
     return this.reader.usable ? this.replay : undefined;
   }
 
-  /** The writer's WAL position at the last cycle. */
-  get writerPosition(): Lsn | undefined {
-    return this.samples.at(-1)?.lsn;
+  /**
+   * The writer's WAL position one cycle before the last (the last one while
+   * there is only one): what a reader replaying normally has had a whole
+   * interval to receive.
+   */
+  get settledWriterPosition(): Lsn | undefined {
+    return (this.samples.at(-2) ?? this.samples.at(-1))?.lsn;
   }
 
   async checkWriter(): Promise<WriterStatus> {

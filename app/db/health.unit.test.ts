@@ -2,9 +2,12 @@
 // from the first write it misses.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { lagMs, type WriterSample } from "./health.js";
+import { captureLogs } from "../test-support/logs.js";
+import { readerMissIsFinal, WritePositions, type MissEvidence } from "./consistency.js";
+import type { Endpoint } from "./endpoint.js";
+import { HealthMonitor, lagMs, type WriterSample } from "./health.js";
 import { formatLsn, parseLsn } from "./lsn.js";
-import { WritePositions } from "./consistency.js";
+import { ReaderState } from "./reader-state.js";
 
 const samples = (...points: Array<[number, number]>): WriterSample[] => points.map(([at, lsn]) => ({ at, lsn: BigInt(lsn) }));
 
@@ -58,5 +61,48 @@ describe("WAL positions", () => {
     assert.equal(positions.highest(), 20n);
     positions.prune(20n);
     assert.equal(positions.size, 0);
+  });
+});
+
+describe("is a key missing on the reader really missing?", () => {
+  const caughtUp: MissEvidence = { readerUsable: true, replayed: 300n, needed: undefined, writerSettled: 300n, localWrites: undefined };
+  const table: Array<{ name: string; evidence: MissEvidence; final: boolean }> = [
+    {
+      name: "reader unusable: the read ran on the writer, which had the last word",
+      evidence: { ...caughtUp, readerUsable: false },
+      final: true,
+    },
+    { name: "replay position not known yet: confirm on the writer", evidence: { ...caughtUp, replayed: undefined }, final: false },
+    { name: "the request needed more than the reader had: it ran on the writer", evidence: { ...caughtUp, needed: 400n }, final: true },
+    { name: "reader replayed what the writer had an interval ago and nothing of ours is pending", evidence: caughtUp, final: true },
+    { name: "no writer sample yet (writer never reached)", evidence: { ...caughtUp, writerSettled: undefined }, final: true },
+    { name: "reader more than an interval behind the writer: confirm", evidence: { ...caughtUp, writerSettled: 301n }, final: false },
+    { name: "this pod wrote something the reader has not replayed: confirm", evidence: { ...caughtUp, localWrites: 350n }, final: false },
+    { name: "this pod's writes are replayed", evidence: { ...caughtUp, localWrites: 300n }, final: true },
+  ];
+  for (const row of table) it(row.name, () => assert.equal(readerMissIsFinal(row.evidence), row.final));
+});
+
+describe("the writer position a reader has had an interval to replay", () => {
+  const monitor = (lsns: bigint[]) => {
+    let i = 0;
+    const writer = { probe: async () => ({ lsn: formatLsn(lsns[i++] ?? 0n) }), description: "writer" } as unknown as Endpoint;
+    const state = new ReaderState(false, captureLogs().logger);
+    return new HealthMonitor(writer, undefined, state, {
+      intervalMs: 1000,
+      maxLagMs: 10_000,
+      probeTimeoutMs: 1000,
+      log: captureLogs().logger,
+    });
+  };
+  it("is the previous cycle's sample, or the only one", async () => {
+    const health = monitor([100n, 200n, 300n]);
+    assert.equal(health.settledWriterPosition, undefined);
+    await health.checkWriter();
+    assert.equal(health.settledWriterPosition, 100n);
+    await health.checkWriter();
+    assert.equal(health.settledWriterPosition, 100n);
+    await health.checkWriter();
+    assert.equal(health.settledWriterPosition, 200n);
   });
 });

@@ -147,6 +147,10 @@ export async function startLocalPair(options: { database?: string; appUser?: str
       "fsync = off",
       "synchronous_commit = off",
       "full_page_writes = off",
+      // With synchronous_commit off, WAL reaches the replica when the WAL
+      // writer wakes; a short delay keeps replication as prompt as a
+      // production primary's synchronous commits make it.
+      "wal_writer_delay = 10ms",
       "",
     ].join("\n"),
   );
