@@ -13,7 +13,10 @@
 // (from pg_stat_statements: what the databases executed, not what tandem
 // claims). Afterwards it counts spend rows against the completions that were
 // acknowledged to clients.
-//   npm run bench:proxy     (ROUNDS=3 DURATION_S=5 LEVELS=1,8,64 override;
+// Memory: tandem's RSS idle, its peak while the rounds run, right after them,
+// and SETTLE_S (30) seconds later, with V8's heap spaces beside each.
+//   npm run bench:proxy     (builds, then runs the compiled JS as the image does;
+//   ROUNDS=3 DURATION_S=5 LEVELS=1,8,64 SETTLE_S=30 override; BENCH_TANDEM_TSX=1 runs the sources;
 //   BENCH_TANDEM_NODE_ARGS sets tandem's node flags: by default the image's
 //   NODE_OPTIONS (--max-old-space-size=256); add "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile)
 import autocannon from "autocannon";
@@ -29,6 +32,7 @@ import { startMigratedPair, type LocalPair } from "../test-support/pair.js";
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const DURATION_S = Number(process.env.DURATION_S ?? 5);
 const LEVELS = (process.env.LEVELS ?? "1,8,64").split(",").map(Number);
+const SETTLE_S = Number(process.env.SETTLE_S ?? 30);
 const MASTER_KEY = "sk-bench-master";
 const MODEL = "bench-model";
 const CLOCK_TICKS_PER_S = 100; // Linux USER_HZ
@@ -151,6 +155,35 @@ async function settledSpendRows(pair: LocalPair): Promise<number> {
   return rows;
 }
 
+interface MemorySnapshot {
+  rss: number;
+  anon: number;
+  file: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  /** Size (reserved) of one V8 heap space. */
+  space(name: string): number;
+}
+
+/** Where tandem's resident memory is (MB): from /proc (anonymous vs mapped files) and its own /metrics (V8's heap spaces). */
+async function memorySnapshot(pid: number, base: string): Promise<MemorySnapshot> {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
+  const text = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${MASTER_KEY}` } }).then((r) => r.text());
+  const metric = (name: string, labels = "") =>
+    Number(new RegExp(`^${name}${labels ? `\\{${labels}\\}` : "(?:\\{[^}]*\\})?"} (\\S+)$`, "m").exec(text)?.[1] ?? NaN) / 2 ** 20;
+  return {
+    rss: kb("VmRSS"),
+    anon: kb("RssAnon"),
+    file: kb("RssFile"),
+    heapUsed: metric("tandem_nodejs_heap_size_used_bytes"),
+    heapTotal: metric("tandem_nodejs_heap_size_total_bytes"),
+    external: metric("tandem_nodejs_external_memory_bytes"),
+    space: (name) => metric("tandem_nodejs_heap_space_size_total_bytes", `space="${name}"`),
+  };
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const fmt = (x: number | undefined, digits = 1) => (x === undefined || Number.isNaN(x) ? "–" : x.toFixed(digits));
 
@@ -178,7 +211,9 @@ try {
   );
   const port = await freePort();
   const nodeArgs = (process.env.BENCH_TANDEM_NODE_ARGS ?? "--max-old-space-size=256").split(" ").filter(Boolean);
-  const tandem = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "app/cli.ts", "serve"], {
+  // What the image runs (compiled JS, built by `npm run bench:proxy`); BENCH_TANDEM_TSX=1 runs the sources.
+  const entry = process.env.BENCH_TANDEM_TSX ? ["--import", "tsx", "app/cli.ts"] : ["dist/app/cli.js"];
+  const tandem = spawn(process.execPath, [...nodeArgs, ...entry, "serve"], {
     env: {
       ...process.env,
       DATABASE_URL: pair.primary.url,
@@ -193,7 +228,14 @@ try {
   children.push(tandem);
   const base = `http://127.0.0.1:${port}`;
   await waitReady(`${base}/health/readiness`);
-  const rssIdleKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${tandem.pid}/status`, "utf8"))?.[1]);
+  const memory = () => memorySnapshot(tandem.pid!, base);
+  const idle = await memory();
+  // The highest RSS while the rounds run: what a pod's memory limit has to cover.
+  let peakRssMb = idle.rss;
+  const peakSampler = setInterval(() => {
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${tandem.pid}/status`, "utf8"))?.[1] ?? 0);
+    peakRssMb = Math.max(peakRssMb, kb / 1024);
+  }, 100);
 
   const generated = (await fetch(`${base}/key/generate`, {
     method: "POST",
@@ -301,10 +343,8 @@ try {
     }
   }
 
-  const rssAfterKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${tandem.pid}/status`, "utf8"))?.[1]);
-  // Where the resident memory is: V8's heap (used / reserved) and memory outside it (buffers).
-  const metricsText = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${MASTER_KEY}` } }).then((r) => r.text());
-  const metric = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(metricsText)?.[1] ?? NaN) / 1e6;
+  clearInterval(peakSampler);
+  const afterLoad = await memory();
   const rows = (await settledSpendRows(pair)) - spendBefore;
 
   console.log(`proxy benchmark: ${ROUNDS} interleaved rounds × ${DURATION_S} s per target and level; medians over rounds`);
@@ -363,11 +403,22 @@ try {
         ? ` (${rows - acknowledged} more rows: completions the load generator cut off at the end of a round, still billed)`
         : ""),
   );
-  console.log(
-    `tandem RSS: ${(rssIdleKb / 1024).toFixed(0)} MB idle → ${(rssAfterKb / 1024).toFixed(0)} MB after load (×${(rssAfterKb / rssIdleKb).toFixed(2)}); ` +
-      `V8 heap ${metric("tandem_nodejs_heap_size_used_bytes").toFixed(0)} MB used of ${metric("tandem_nodejs_heap_size_total_bytes").toFixed(0)} MB, ` +
-      `external ${metric("tandem_nodejs_external_memory_bytes").toFixed(0)} MB`,
-  );
+  // V8 gives back heap it no longer needs once allocation slows down (its memory reducer); what
+  // stays resident a while after the load is what a pod's memory request has to cover.
+  await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
+  const settled = await memory();
+  console.log("tandem memory (MB)          RSS  ×idle  anon  file  heap used/total  new space  old space  code  large objects  external");
+  for (const [label, m] of [
+    ["idle", idle],
+    ["right after the load", afterLoad],
+    [`${SETTLE_S} s after the load`, settled],
+  ] as const)
+    console.log(
+      `${label.padEnd(26)} ${fmt(m.rss, 0).padStart(4)}  ${fmt(m.rss / idle.rss, 2).padStart(5)}  ${fmt(m.anon, 0).padStart(4)}  ` +
+        `${fmt(m.file, 0).padStart(4)}  ${`${fmt(m.heapUsed, 0)}/${fmt(m.heapTotal, 0)}`.padStart(15)}  ${fmt(m.space("new"), 0).padStart(9)}  ` +
+        `${fmt(m.space("old"), 0).padStart(9)}  ${fmt(m.space("code"), 0).padStart(4)}  ${fmt(m.space("large_object"), 0).padStart(13)}  ${fmt(m.external, 0).padStart(8)}`,
+    );
+  console.log(`tandem peak RSS during the rounds: ${fmt(peakRssMb, 0)} MB (×${fmt(peakRssMb / idle.rss, 2)} idle)`);
   // A clean exit, so a --cpu-prof run writes its profile.
   const exited = new Promise((resolve) => tandem.once("exit", resolve));
   tandem.kill("SIGTERM");

@@ -59,12 +59,15 @@ export function createApp(ctx: AppContext, options: { separateMetrics?: boolean 
   app.use(express.json({ limit: BODY_LIMIT, strict: true, type: ["application/json", "application/*+json"], verify: verifyJsonDepth }));
   app.use(rejectNul);
   app.use(consistencyContext());
+  // The hot path first: Express walks every router before the one that
+  // matches, and each walk allocates (a quarter of all allocation per
+  // completion when the OpenAI routes came last).
+  app.use(openaiRoutes(ctx));
+  app.use(modelRoutes(ctx));
   app.use(keyRoutes(ctx));
   app.use(userRoutes(ctx));
   app.use(teamRoutes(ctx));
   app.use(spendRoutes(ctx));
-  app.use(modelRoutes(ctx));
-  app.use(openaiRoutes(ctx));
   app.use(notFound);
   app.use(errorHandler(ctx.log));
   return app;
