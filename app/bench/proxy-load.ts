@@ -18,7 +18,8 @@
 //   npm run bench:proxy     (builds, then runs the compiled JS as the image does;
 //   ROUNDS=3 DURATION_S=5 LEVELS=1,8,64 SETTLE_S=30 override; BENCH_TANDEM_TSX=1 runs the sources;
 //   BENCH_TANDEM_NODE_ARGS sets tandem's node flags: by default the image's
-//   NODE_OPTIONS (--max-old-space-size=256); add "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile)
+//   NODE_OPTIONS (--max-old-space-size=256); add "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile;
+//   the image's MALLOC_ARENA_MAX and MALLOC_TRIM_THRESHOLD_ apply unless set in the environment)
 import autocannon from "autocannon";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -215,6 +216,9 @@ try {
   const entry = process.env.BENCH_TANDEM_TSX ? ["--import", "tsx", "app/cli.ts"] : ["dist/app/cli.js"];
   const tandem = spawn(process.execPath, [...nodeArgs, ...entry, "serve"], {
     env: {
+      // The image's malloc settings (Dockerfile), unless the caller sets its own.
+      MALLOC_ARENA_MAX: "2",
+      MALLOC_TRIM_THRESHOLD_: "131072",
       ...process.env,
       DATABASE_URL: pair.primary.url,
       DATABASE_URL_READ_REPLICA: pair.replica.url,
