@@ -51,23 +51,26 @@ export const requireJsonBody: RequestHandler = (req, _res, next) => {
  * front with a 400 naming the field.
  */
 export const rejectNul: RequestHandler = (req, _res, next) => {
-  const where = nulPath(req.body, "") ?? nulPath(req.query, "");
+  const where = nulPath(req.body) ?? nulPath(req.query);
   if (where !== undefined) {
-    const field = where || "body";
+    const field = where.join(".") || "body";
     next(ApiError.badRequest(`${field}: must not contain a NUL character`, field));
     return;
   }
   next();
 };
 
-function nulPath(value: unknown, path: string): string | undefined {
-  if (typeof value === "string") return value.includes("\u0000") ? path : undefined;
+/** Where a NUL is, as path segments (empty: the value itself, or a key of it); built only on the way back from a find, since every request body is walked. */
+function nulPath(value: unknown): string[] | undefined {
+  if (typeof value === "string") return value.includes("\u0000") ? [] : undefined;
   if (typeof value !== "object" || value === null) return undefined;
-  for (const [key, child] of Object.entries(value)) {
-    const childPath = path ? `${path}.${key}` : key;
-    if (key.includes("\u0000")) return path || "body";
-    const found = nulPath(child, childPath);
-    if (found !== undefined) return found;
+  for (const key of Object.keys(value)) {
+    if (key.includes("\u0000")) return [];
+    const found = nulPath((value as Record<string, unknown>)[key]);
+    if (found !== undefined) {
+      found.unshift(key);
+      return found;
+    }
   }
   return undefined;
 }

@@ -20,8 +20,12 @@ export function toToken(keyOrToken: string): string {
   return /^[0-9a-f]{64}$/.test(keyOrToken) ? keyOrToken : hashKey(keyOrToken);
 }
 
-export function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(hashKey(a), "hex");
-  const y = Buffer.from(hashKey(b), "hex");
-  return timingSafeEqual(x, y);
+/** The last secret `isHashOf` hashed: the master key, asked about on every request. */
+let remembered: { secret: string; digest: Buffer } | undefined;
+
+/** Whether `token` (a key's hash) is the hash of `secret`, compared in constant time. */
+export function isHashOf(token: string, secret: string): boolean {
+  if (remembered?.secret !== secret) remembered = { secret, digest: createHash("sha256").update(secret).digest() };
+  const digest = Buffer.from(token, "hex");
+  return digest.length === remembered.digest.length && timingSafeEqual(digest, remembered.digest);
 }
