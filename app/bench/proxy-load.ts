@@ -167,10 +167,15 @@ interface MemorySnapshot {
   space(name: string): number;
 }
 
+/** One memory field of a process's /proc status (VmRSS, RssAnon, RssFile), in MB. */
+function statusMb(pid: number, field: string, status = readFileSync(`/proc/${pid}/status`, "utf8")): number {
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
+}
+
 /** Where tandem's resident memory is (MB): from /proc (anonymous vs mapped files) and its own /metrics (V8's heap spaces). */
 async function memorySnapshot(pid: number, base: string): Promise<MemorySnapshot> {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
+  const kb = (field: string) => statusMb(pid, field, status);
   const text = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${MASTER_KEY}` } }).then((r) => r.text());
   const metric = (name: string, labels = "") =>
     Number(new RegExp(`^${name}${labels ? `\\{${labels}\\}` : "(?:\\{[^}]*\\})?"} (\\S+)$`, "m").exec(text)?.[1] ?? NaN) / 2 ** 20;
@@ -236,10 +241,7 @@ try {
   const idle = await memory();
   // The highest RSS while the rounds run: what a pod's memory limit has to cover.
   let peakRssMb = idle.rss;
-  const peakSampler = setInterval(() => {
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${tandem.pid}/status`, "utf8"))?.[1] ?? 0);
-    peakRssMb = Math.max(peakRssMb, kb / 1024);
-  }, 100);
+  const peakSampler = setInterval(() => (peakRssMb = Math.max(peakRssMb, statusMb(tandem.pid!, "VmRSS"))), 100);
 
   const generated = (await fetch(`${base}/key/generate`, {
     method: "POST",

@@ -25,7 +25,7 @@ let remembered: { secret: string; digest: Buffer } | undefined;
 
 /** Whether `token` (a key's hash) is the hash of `secret`, compared in constant time. */
 export function isHashOf(token: string, secret: string): boolean {
-  if (remembered?.secret !== secret) remembered = { secret, digest: createHash("sha256").update(secret).digest() };
+  if (remembered?.secret !== secret) remembered = { secret, digest: Buffer.from(hashKey(secret), "hex") };
   const digest = Buffer.from(token, "hex");
   return digest.length === remembered.digest.length && timingSafeEqual(digest, remembered.digest);
 }
