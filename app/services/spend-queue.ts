@@ -106,15 +106,24 @@ export class SpendQueue {
   }
 
   start(): void {
-    const tick = () => {
+    const tick = (delayMs: number) => {
       this.timer = setTimeout(() => {
         void this.flush().finally(() => {
-          if (!this.stopped) tick();
+          if (!this.stopped) tick(this.backlogged() ? 0 : this.options.intervalMs);
         });
-      }, this.options.intervalMs);
+      }, delayMs);
       this.timer.unref();
     };
-    tick();
+    tick(this.options.intervalMs);
+  }
+
+  /**
+   * More than one batch waits and the writer is taking them: the next flush
+   * goes at once. One batch per interval would cap a pod at maxBatch
+   * completions per interval, and the queue would grow without end above it.
+   */
+  private backlogged(): boolean {
+    return this.pending.length >= this.options.maxBatch && this.failures === 0;
   }
 
   /** One flush now, unless one is running or the backoff after a failure has not passed. */

@@ -1,5 +1,5 @@
 // What a budget check adds to the spend it read: this pod's spend the read did not include.
-import { describe, it } from "node:test";
+import { describe, it, mock } from "node:test";
 import assert from "node:assert/strict";
 import pino from "pino";
 import { SpendQueue } from "./spend-queue.js";
@@ -74,5 +74,37 @@ describe("spend queue: unwritten spend per scope", () => {
     assert.equal(q.unwritten("key:k"), 0);
     assert.equal(q.unwritten("key:k", before), 1);
     assert.equal(q.unwritten("key:k", { at: now() + 1 }), 0);
+  });
+});
+
+describe("spend queue: flushing", () => {
+  it("a backlog of several batches is written back to back, not one batch per interval", async () => {
+    mock.timers.enable({ apis: ["setTimeout"] });
+    try {
+      const written: number[] = [];
+      const q = new SpendQueue(
+        async (batch) => {
+          written.push(batch.length);
+          return 0n;
+        },
+        { intervalMs: 1000, maxBatch: 10, maxQueued: 1000, log: pino({ level: "silent" }), retainMs: 0 },
+      );
+      for (let i = 0; i < 35; i++) q.enqueue(record(`r${i}`, 1));
+      q.start();
+      const runDue = async () => {
+        for (let i = 0; i < 20; i++) {
+          await new Promise<void>((resolve) => queueMicrotask(resolve));
+          mock.timers.tick(0); // the timers due now, none of a later interval
+        }
+      };
+      mock.timers.tick(1000);
+      await runDue();
+      assert.deepEqual(written, [10, 10, 10], "one interval: every full batch");
+      mock.timers.tick(1000);
+      await runDue();
+      assert.deepEqual(written, [10, 10, 10, 5], "less than a batch waits for the next interval");
+    } finally {
+      mock.timers.reset();
+    }
   });
 });
