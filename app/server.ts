@@ -1,5 +1,4 @@
-import type { Server } from "node:http";
-import type { Express } from "express";
+import { createServer, type RequestListener, type Server } from "node:http";
 import type { Config } from "./config/env.js";
 import type { ProxyConfig } from "./config/model-config.js";
 import { ModelRouter } from "./services/model-router.js";
@@ -12,7 +11,7 @@ import type { Logger } from "./observability/logger.js";
 import { createMetrics, type Metrics } from "./observability/metrics.js";
 import { registerSecret } from "./observability/secrets.js";
 import { ConfigError } from "./config/env.js";
-import { createApp, createMetricsApp } from "./http/app.js";
+import { createApi, createMetricsApp } from "./http/app.js";
 import { SpendQueue } from "./services/spend-queue.js";
 import { BudgetReservations } from "./services/budget-reservations.js";
 import { writeSpendBatch } from "./services/spend.js";
@@ -42,9 +41,14 @@ export function metricsPortFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   return port;
 }
 
-function listen(app: Express, port: number): Promise<Server> {
+function listen(listener: RequestListener, port: number): Promise<Server> {
   return new Promise<Server>((resolve, reject) => {
-    const s = app.listen(port, (error?: Error) => (error ? reject(error) : resolve(s)));
+    const server = createServer(listener);
+    server.once("error", reject);
+    server.listen(port, () => {
+      server.off("error", reject);
+      resolve(server);
+    });
   });
 }
 
@@ -112,7 +116,7 @@ export async function startServer(
     budgets: new BudgetReservations(),
   };
   const separateMetrics = options.metricsPort !== undefined;
-  const server = await listen(createApp(ctx, { separateMetrics }), config.port);
+  const server = await listen(createApi(ctx, { separateMetrics }), config.port);
   const metricsServer = separateMetrics ? await listen(createMetricsApp(ctx), options.metricsPort!) : undefined;
   // Streams can be long; the upstream's own timeout bounds them instead.
   server.requestTimeout = 0;

@@ -51,6 +51,27 @@ describe("bad input", () => {
     },
     { name: "NUL in ?team_id=", path: "/team/info?team_id=a%00b", init: {}, status: 400, names: /team_id/ },
     { name: "NUL in ?request_id=", path: "/spend/logs?request_id=a%00b", init: {}, status: 400, names: /request_id/ },
+    {
+      name: "NUL in a chat message",
+      path: "/v1/chat/completions",
+      init: json({ model: "gpt-4o-mini", messages: [{ role: "user", content: "a\u0000" }] }),
+      status: 400,
+      names: /messages\.0\.content/,
+    },
+    {
+      name: "a chat body that is a JSON string, not an object",
+      path: "/v1/chat/completions",
+      init: json("hello"),
+      status: 400,
+      names: /body: malformed JSON/,
+    },
+    {
+      name: "a chat body nested 100k deep",
+      path: "/v1/chat/completions",
+      init: { body: `{"messages":${"[".repeat(100_000)}${"]".repeat(100_000)}}`, headers: { "content-type": "application/json" } },
+      status: 400,
+      names: /nested deeper/,
+    },
     { name: "a duration past any date", path: "/key/generate", init: json({ duration: "9999999999d" }), status: 400, names: /duration/ },
     {
       name: "metadata nested 100k deep",

@@ -52,16 +52,16 @@ export const requireJsonBody: RequestHandler = (req, _res, next) => {
  */
 export const rejectNul: RequestHandler = (req, _res, next) => {
   const where = nulPath(req.body) ?? nulPath(req.query);
-  if (where !== undefined) {
-    const field = where.join(".") || "body";
-    next(ApiError.badRequest(`${field}: must not contain a NUL character`, field));
-    return;
-  }
-  next();
+  next(where === undefined ? undefined : nulError(where));
 };
 
+export function nulError(where: string[]): ApiError {
+  const field = where.join(".") || "body";
+  return ApiError.badRequest(`${field}: must not contain a NUL character`, field);
+}
+
 /** Where a NUL is, as path segments (empty: the value itself, or a key of it); built only on the way back from a find, since every request body is walked. */
-function nulPath(value: unknown): string[] | undefined {
+export function nulPath(value: unknown): string[] | undefined {
   if (typeof value === "string") return value.includes("\u0000") ? [] : undefined;
   if (typeof value !== "object" || value === null) return undefined;
   for (const key of Object.keys(value)) {

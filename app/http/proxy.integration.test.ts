@@ -4,6 +4,8 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import pg from "pg";
+import { Readable } from "node:stream";
+import { gzipSync } from "node:zlib";
 import { eventually, MASTER_KEY, PRICES, startProxy, type Proxy } from "../test-support/proxy.js";
 import { assertNoSecrets, Witness } from "../test-support/pair.js";
 
@@ -124,6 +126,22 @@ describe("the proxy: keys, teams, spend and chat completions", () => {
       const sent = proxy.upstream.requests.at(-1);
       assert.equal(sent?.body.model, "echo", "the provider prefix is stripped");
       assert.equal(sent?.authorization, "Bearer sk-upstream-secret", "api_key resolved from os.environ/");
+    });
+
+    it("a completion the lean path leaves to Express (a query string, a gzip body, chunked) is answered the same", async () => {
+      const body = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hello world" }] });
+      const variants: Array<[string, RequestInit & { key?: string }]> = [
+        ["/v1/chat/completions?trace=1", { key, body }],
+        ["/v1/chat/completions", { key, body: gzipSync(body), headers: { "content-encoding": "gzip" } }],
+        ["/v1/chat/completions", { key, body: Readable.toWeb(Readable.from([body])) as ReadableStream, duplex: "half" } as RequestInit],
+      ];
+      for (const [path, init] of variants) {
+        const res = await raw(path, init);
+        const answer = (await res.json()) as { choices?: Array<{ message: { content: string } }> };
+        assert.equal(res.status, 200, JSON.stringify(answer));
+        assert.equal(answer.choices?.[0]?.message.content, "echo: hello world");
+        assert.match(res.headers.get("x-request-id") ?? "", /./);
+      }
     });
 
     it("streams: SSE events pass through and the proxy asks the upstream for usage", async () => {

@@ -31,18 +31,18 @@ export function keyRoutes(ctx: AppContext): Router {
   const db = ctx.database.db;
 
   router.post("/key/generate", async (req, res) => {
-    await masterOnly(ctx, req, res);
+    await masterOnly(ctx, req);
     res.json(await generateKey(db, validate(GenerateKey, req.body)));
   });
 
   router.post("/key/update", async (req, res) => {
-    await masterOnly(ctx, req, res);
+    await masterOnly(ctx, req);
     const { key, ...fields } = validate(UpdateKey, req.body);
     res.json(await updateKey(db, key, fields));
   });
 
   const regenerate = async (req: Request, res: Response) => {
-    await masterOnly(ctx, req, res);
+    await masterOnly(ctx, req);
     const { key: bodyKey, ...fields } = validate(RegenerateKey, req.body);
     const key = (req.params.key as string | undefined) ?? bodyKey;
     if (!key) throw ApiError.badRequest("key: Required (in the body, or as /key/{key}/regenerate)", "key");
@@ -56,7 +56,7 @@ export function keyRoutes(ctx: AppContext): Router {
     ["/key/unblock", false],
   ] as const) {
     router.post(path, async (req, res) => {
-      await masterOnly(ctx, req, res);
+      await masterOnly(ctx, req);
       const { key } = validate(KeyOnly, req.body);
       const { key: _key, ...view } = await updateKey(db, key, { blocked });
       res.json(view);
@@ -64,14 +64,14 @@ export function keyRoutes(ctx: AppContext): Router {
   }
 
   router.get("/key/list", async (req, res) => {
-    await masterOnly(ctx, req, res);
+    await masterOnly(ctx, req);
     const { page, size, return_full_object, ...filter } = validate(ListKeys, req.query, "query");
     res.json(await listKeys(db, { ...filter, return_full_object: return_full_object === "true" }, pageOf(page, size)));
   });
 
   // The master key may ask about any key; a key about itself, with or without ?key=.
   router.get("/key/info", async (req, res) => {
-    const caller = await callerOf(ctx, req, res);
+    const caller = await callerOf(ctx, req.headers);
     const { key } = validate(z.object({ key: z.string().min(1).optional() }), req.query, "query");
     if (caller.kind === "key") {
       const own = caller.key.token;
@@ -84,7 +84,7 @@ export function keyRoutes(ctx: AppContext): Router {
   });
 
   router.post("/key/delete", async (req, res) => {
-    await masterOnly(ctx, req, res);
+    await masterOnly(ctx, req);
     const { keys, key_aliases } = validate(DeleteKeys, req.body);
     res.json(await deleteKeys(db, keys ?? [], key_aliases ?? []));
   });

@@ -12,17 +12,17 @@ export function modelRoutes(ctx: AppContext): Router {
   const entry = (id: string) => ({ id, object: "model", created, owned_by: "openai" });
 
   const list = async (req: Request, res: Response) => {
-    const caller = await callerOf(ctx, req, res);
+    const caller = await callerOf(ctx, req.headers);
     res.json({ object: "list", data: allowedModels(caller, ctx.router).map(entry) });
   };
   const one = async (req: Request, res: Response) => {
-    const caller = await callerOf(ctx, req, res);
+    const caller = await callerOf(ctx, req.headers);
     const id = String(req.params.model);
     if (!allowedModels(caller, ctx.router).includes(id)) throw ApiError.notFound(`model: ${JSON.stringify(id)} not found`, "model");
     res.json(entry(id));
   };
   const info = async (req: Request, res: Response) => {
-    const caller = await callerOf(ctx, req, res);
+    const caller = await callerOf(ctx, req.headers);
     const cooling = new Set(ctx.router.coolingDown().map((c) => c.id));
     const data = allowedModels(caller, ctx.router).flatMap((name) =>
       ctx.router.deployments(name).map((d) => ({

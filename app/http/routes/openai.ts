@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { Router, type Request, type Response } from "express";
+import type { IncomingHttpHeaders, ServerResponse } from "node:http";
+import { Router } from "express";
 import { z } from "zod";
 import type { AppContext } from "../context.js";
 import { callerOf } from "../auth.js";
 import { validate } from "../validate.js";
+import { sendJson } from "../errors.js";
 import { budgetScopes, checkAccess, limitScopes, resolveModel } from "../../services/access.js";
 import { costOf, type Usage } from "../../services/spend.js";
 import { estimateUsage } from "../../services/token-estimate.js";
@@ -67,18 +69,37 @@ const RETRYABLE = (status: number) => status === 408 || status === 429 || status
 
 type Sent = { response: UpstreamResponse; failureText?: string };
 
-export function openaiRoutes(ctx: AppContext): Router {
-  const router = Router();
+/** What a proxied call needs of its HTTP request, whichever path read it. */
+export interface ProxyCall {
+  body: unknown;
+  headers: IncomingHttpHeaders;
+  requestId: string;
+}
+
+export type ProxyHandler = (call: ProxyCall, res: ServerResponse) => Promise<void>;
+
+/** Each OpenAI route's path and its handler (the lean listener serves them straight from Node's server). */
+export function openaiHandlers(ctx: AppContext): Map<string, ProxyHandler> {
+  const handlers = new Map<string, ProxyHandler>();
   for (const op of OPERATIONS) {
-    const handler = (req: Request, res: Response) => handle(ctx, op, req, res);
-    for (const path of op.paths) router.post(path, handler);
+    const handler: ProxyHandler = (call, res) => handle(ctx, op, call, res);
+    for (const path of op.paths) handlers.set(path, handler);
+  }
+  return handlers;
+}
+
+/** The same handlers behind Express, for the requests the lean listener leaves to it (a query string, a compressed or chunked body). */
+export function openaiRoutes(handlers: Map<string, ProxyHandler>): Router {
+  const router = Router();
+  for (const [path, handler] of handlers) {
+    router.post(path, (req, res) => handler({ body: req.body, headers: req.headers, requestId: String(res.locals.requestId) }, res));
   }
   return router;
 }
 
-async function handle(ctx: AppContext, op: Operation, req: Request, res: Response): Promise<void> {
-  const caller = await callerOf(ctx, req, res);
-  const body = validate(op.schema, req.body) as z.infer<z.ZodObject<typeof base>> & Record<string, unknown>;
+async function handle(ctx: AppContext, op: Operation, call: ProxyCall, res: ServerResponse): Promise<void> {
+  const caller = await callerOf(ctx, call.headers);
+  const body = validate(op.schema, call.body) as z.infer<z.ZodObject<typeof base>> & Record<string, unknown>;
   const model = resolveModel(caller, body.model);
   checkAccess(caller, model, ctx.router);
   const limits = await ctx.rateLimits.admit(limitScopes(caller));
@@ -91,7 +112,7 @@ async function handle(ctx: AppContext, op: Operation, req: Request, res: Respons
       costKey,
     );
     try {
-      tokens = await forward(ctx, op, caller, model, body, res, costKey);
+      tokens = await forward(ctx, op, caller, model, body, res, costKey, call.requestId);
     } finally {
       release();
     }
@@ -107,8 +128,9 @@ async function forward(
   caller: Caller,
   model: string,
   body: z.infer<z.ZodObject<typeof base>> & Record<string, unknown>,
-  res: Response,
+  res: ServerResponse,
   costKey: string,
+  requestId: string,
 ): Promise<number> {
   const startTime = new Date();
   // A client that goes away mid-request stops the upstream call too.
@@ -143,7 +165,7 @@ async function forward(
     const { response, failureText = "" } = attempt.value;
     const parsed = safeJson(failureText) as { error?: unknown } | undefined;
     if (parsed?.error) {
-      res.status(response.status).json(parsed);
+      sendJson(res, response.status, parsed);
       return 0;
     }
     throw new ApiError(
@@ -158,7 +180,7 @@ async function forward(
   let responseId: string | undefined;
   let estimated = false;
   if (stream) {
-    res.status(response.status);
+    res.statusCode = response.status;
     res.setHeader("content-type", response.contentType ?? "text/event-stream");
     res.setHeader("cache-control", "no-cache");
     res.setHeader("x-accel-buffering", "no");
@@ -173,7 +195,7 @@ async function forward(
       if (rest) res.write(rest);
     } catch (error) {
       if (!abort.signal.aborted) {
-        ctx.log.warn({ err: error, requestId: res.locals.requestId }, "upstream stream broke off");
+        ctx.log.warn({ err: error, requestId }, "upstream stream broke off");
         // The client learns the stream is incomplete (an error event, no [DONE]) instead of a clean end.
         const message = `upstream for ${deployment.name} broke off the stream: ${error instanceof Error ? error.message : String(error)}`;
         res.write(`data: ${JSON.stringify({ error: { message, type: "upstream_error", param: null, code: "502" } })}\n\n`);
@@ -190,9 +212,7 @@ async function forward(
     }
   } else {
     const text = await response.body.text();
-    // The upstream's bytes as they came, through Node's own response: Express's
-    // send (charset rewriting, freshness, ETag checks) was a measurable share of
-    // the CPU per completion and adds nothing to an API answer.
+    // The upstream's bytes as they came.
     res.statusCode = response.status;
     res.setHeader("content-type", response.contentType ?? "application/json");
     res.setHeader("content-length", Buffer.byteLength(text));
@@ -201,7 +221,7 @@ async function forward(
     usage = usageOf(parsed);
     responseId = idOf(parsed);
   }
-  record(ctx, op, caller, deployment, usage, responseId, startTime, String(res.locals.requestId), estimated, costKey);
+  record(ctx, op, caller, deployment, usage, responseId, startTime, requestId, estimated, costKey);
   return usage?.total_tokens ?? 0;
 }
 

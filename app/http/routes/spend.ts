@@ -16,7 +16,7 @@ const SpendQuery = z.object({
 export function spendRoutes(ctx: AppContext): Router {
   const router = Router();
   router.get("/spend/logs", async (req, res) => {
-    await masterOnly(ctx, req, res);
+    await masterOnly(ctx, req);
     res.json(await spendLogs(ctx.database.db, validate(SpendQuery, req.query, "query")));
   });
   return router;

@@ -26,18 +26,18 @@ export function teamRoutes(ctx: AppContext): Router {
   const db = ctx.database.db;
 
   router.post("/team/new", async (req, res) => {
-    await masterOnly(ctx, req, res);
+    await masterOnly(ctx, req);
     res.json(await newTeam(db, validate(NewTeam, req.body)));
   });
 
   router.get("/team/info", async (req, res) => {
-    await masterOnly(ctx, req, res);
+    await masterOnly(ctx, req);
     const { team_id } = validate(z.object({ team_id: z.string().min(1, "query parameter is required") }), req.query, "query");
     res.json(await teamInfo(db, team_id));
   });
 
   router.post("/team/update", async (req, res) => {
-    await masterOnly(ctx, req, res);
+    await masterOnly(ctx, req);
     const { team_id, ...fields } = validate(UpdateTeam, req.body);
     res.json(await updateTeam(db, team_id, fields));
   });
@@ -47,30 +47,30 @@ export function teamRoutes(ctx: AppContext): Router {
     ["/team/unblock", false],
   ] as const) {
     router.post(path, async (req, res) => {
-      await masterOnly(ctx, req, res);
+      await masterOnly(ctx, req);
       res.json(await updateTeam(db, validate(TeamId, req.body).team_id, { blocked }));
     });
   }
 
   router.get("/team/list", async (req, res) => {
-    await masterOnly(ctx, req, res);
+    await masterOnly(ctx, req);
     res.json(await listTeams(db, validate(z.object({ user_id: z.string().min(1).optional() }), req.query, "query")));
   });
 
   router.post("/team/delete", async (req, res) => {
-    await masterOnly(ctx, req, res);
+    await masterOnly(ctx, req);
     const { team_ids } = validate(z.object({ team_ids: z.array(z.string().min(1)).min(1) }), req.body);
     res.json(await deleteTeams(db, team_ids));
   });
 
   router.post("/team/member_add", async (req, res) => {
-    await masterOnly(ctx, req, res);
+    await masterOnly(ctx, req);
     const { team_id, member } = validate(MemberAdd, req.body);
     res.json(await addMembers(db, team_id, Array.isArray(member) ? member : [member]));
   });
 
   router.post("/team/member_delete", async (req, res) => {
-    await masterOnly(ctx, req, res);
+    await masterOnly(ctx, req);
     const { team_id, ...member } = validate(MemberDelete, req.body);
     res.json(await removeMember(db, team_id, member));
   });

@@ -35,12 +35,12 @@ export function userRoutes(ctx: AppContext): Router {
   const db = ctx.database.db;
 
   router.post("/user/new", async (req, res) => {
-    await masterOnly(ctx, req, res);
+    await masterOnly(ctx, req);
     res.json(await newUser(db, validate(NewUser, req.body)));
   });
 
   router.get("/user/info", async (req, res) => {
-    const caller = await callerOf(ctx, req, res);
+    const caller = await callerOf(ctx, req.headers);
     const { user_id } = validate(z.object({ user_id: z.string().min(1).optional() }), req.query, "query");
     if (caller.kind === "key") {
       const own = caller.key.user_id;
@@ -53,19 +53,19 @@ export function userRoutes(ctx: AppContext): Router {
   });
 
   router.post("/user/update", async (req, res) => {
-    await masterOnly(ctx, req, res);
+    await masterOnly(ctx, req);
     const { user_id, ...fields } = validate(UpdateUser, req.body);
     res.json(await updateUser(db, user_id, fields));
   });
 
   router.get("/user/list", async (req, res) => {
-    await masterOnly(ctx, req, res);
+    await masterOnly(ctx, req);
     const { page, page_size, ...filter } = validate(ListUsers, req.query, "query");
     res.json(await listUsers(db, filter, pageOf(page, page_size)));
   });
 
   router.post("/user/delete", async (req, res) => {
-    await masterOnly(ctx, req, res);
+    await masterOnly(ctx, req);
     const { user_ids } = validate(z.object({ user_ids: z.array(z.string().min(1)).min(1) }), req.body);
     res.json(await deleteUsers(db, user_ids));
   });
