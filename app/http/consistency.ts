@@ -24,14 +24,6 @@ export function consistencyFor(header: string | string[] | undefined, res: Serve
 
 /** The request's consistency context for Express's routes; mounted after the body parser, whose stream callbacks would otherwise lose it. */
 export function consistencyContext(): RequestHandler {
-  return (req, res, next) => {
-    let context: RequestConsistency;
-    try {
-      context = consistencyFor(req.headers["x-tandem-min-lsn"], res);
-    } catch (error) {
-      next(error);
-      return;
-    }
-    runWithConsistency(context, next);
-  };
+  // A bad header throws here; Express hands what a middleware throws to the error handler.
+  return (req, res, next) => runWithConsistency(consistencyFor(req.headers["x-tandem-min-lsn"], res), next);
 }

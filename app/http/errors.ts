@@ -3,6 +3,7 @@ import type { ErrorRequestHandler, RequestHandler } from "express";
 import { ApiError } from "../services/errors.js";
 import type { Logger } from "../observability/logger.js";
 import { isConnectionError } from "../db/connection-errors.js";
+import { malformedJson } from "./input-guards.js";
 
 /** OpenAI's error shape, written on Node's own response so the lean path and Express answer alike. */
 export function sendError(res: ServerResponse, error: ApiError): void {
@@ -26,7 +27,7 @@ export const notFound: RequestHandler = (req, res) => {
 export function apiErrorOf(error: unknown, log: Logger, where: { requestId: unknown; path: string }): ApiError {
   const e = error as { type?: string; status?: number; message?: string; limit?: number; expose?: boolean };
   if (error instanceof ApiError) return error;
-  if (e.type === "entity.parse.failed") return ApiError.badRequest(`body: malformed JSON (${e.message ?? "parse error"})`, "body");
+  if (e.type === "entity.parse.failed") return malformedJson(e.message ?? "parse error");
   if (e.type === "entity.too.large")
     return new ApiError(413, `body: larger than the ${e.limit ?? ""} byte limit`, "bad_request_error", "body");
   if (e.type === "encoding.unsupported" || e.type === "charset.unsupported")

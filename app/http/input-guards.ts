@@ -55,6 +55,11 @@ export const rejectNul: RequestHandler = (req, _res, next) => {
   next(where === undefined ? undefined : nulError(where));
 };
 
+/** A body that is not JSON (or, parsed strictly, not an object or an array): a 400 naming the body. */
+export function malformedJson(why: string): ApiError {
+  return ApiError.badRequest(`body: malformed JSON (${why})`, "body");
+}
+
 export function nulError(where: string[]): ApiError {
   const field = where.join(".") || "body";
   return ApiError.badRequest(`${field}: must not contain a NUL character`, field);

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { ApiError } from "../services/errors.js";
-import { nulError, nulPath, verifyJsonDepth } from "./input-guards.js";
+import { malformedJson, nulError, nulPath, verifyJsonDepth } from "./input-guards.js";
 
 /**
  * Whether a request's body is plain JSON this module can read exactly as
@@ -47,16 +47,14 @@ export function parsePlainJson(buf: Buffer): unknown {
   const text = buf.toString("utf8");
   // As Express's strict parser: a body is an object or an array.
   const first = /\S/.exec(text)?.[0];
-  if (first !== "{" && first !== "[") throw malformed(`expected an object or an array, got ${JSON.stringify(text.slice(0, 20))}`);
+  if (first !== "{" && first !== "[") throw malformedJson(`expected an object or an array, got ${JSON.stringify(text.slice(0, 20))}`);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw malformed(error instanceof Error ? error.message : "parse error");
+    throw malformedJson(error instanceof Error ? error.message : "parse error");
   }
   const where = nulPath(value);
   if (where !== undefined) throw nulError(where);
   return value;
 }
-
-const malformed = (why: string) => ApiError.badRequest(`body: malformed JSON (${why})`, "body");

@@ -116,6 +116,14 @@ describe("read-your-writes by WAL position", () => {
         const bad = await fetch(`${base}/key/info`, { headers: { authorization: `Bearer ${key}`, "x-tandem-min-lsn": "yesterday" } });
         assert.equal(bad.status, 400);
         assert.match(await bad.text(), /x-tandem-min-lsn/);
+        // The same on the lean path (a plain JSON completion skips Express).
+        const badChat = await fetch(`${base}/v1/chat/completions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "x-tandem-min-lsn": "yesterday" },
+          body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
+        });
+        assert.equal(badChat.status, 400);
+        assert.match(await badChat.text(), /x-tandem-min-lsn/);
       } finally {
         await other.shutdown(2000);
       }
