@@ -7,6 +7,9 @@ import { UpstreamClient } from "./services/upstream-client.js";
 import { RateLimits } from "./services/rate-limits.js";
 import { scheduleBudgetResets } from "./services/budget-resets.js";
 import { openDatabase, type Database } from "./db/database.js";
+import type { ReaderMember } from "./db/reader-set.js";
+import type { ReaderStatus } from "./db/reader-state.js";
+import { onSecretFileUnreadable } from "./config/secret-file.js";
 import type { Logger } from "./observability/logger.js";
 import { createMetrics, type Metrics } from "./observability/metrics.js";
 import { registerSecret } from "./observability/secrets.js";
@@ -65,26 +68,60 @@ export async function startServer(
   options: { metricsPort?: number } = { metricsPort: metricsPortFromEnv(process.env) },
 ): Promise<RunningServer> {
   // MASTER_KEY, then the config file's general_settings.master_key, then LiteLLM's variable.
-  const masterKey = config.masterKey ?? proxy.masterKey ?? config.litellmMasterKey;
+  // MASTER_KEY_FILE is read again when it changes (at most once a second), so a rotated key needs no restart.
+  const fixedKey = proxy.masterKey ?? config.litellmMasterKey;
+  const masterKey = config.masterKey ?? (fixedKey ? () => fixedKey : undefined);
   if (!masterKey) throw new Error("MASTER_KEY must be set to serve (or general_settings.master_key in CONFIG_FILE, or LITELLM_MASTER_KEY)");
-  registerSecret(masterKey);
+  const currentMasterKey = () => {
+    const key = masterKey();
+    registerSecret(key);
+    return key;
+  };
+  currentMasterKey();
   for (const warning of proxy.warnings) log.warn(warning);
   const metrics = createMetrics();
-  const readerGauges = (status: string) => {
+  const overallReaderGauges = (status: ReaderStatus) => {
     metrics.readerDegraded.set(status === "degraded" ? 1 : 0);
     metrics.readerLagging.set(status === "lagging" ? 1 : 0);
   };
+  const memberGauges = (member: ReaderMember) => {
+    for (const state of ["connected", "lagging", "degraded"] as const)
+      metrics.readerState.set({ reader: member.name, state }, member.state.status === state ? 1 : 0);
+  };
+  const stopWatchingFiles = onSecretFileUnreadable((variable, error) => {
+    metrics.secretFileUnreadable.inc({ variable });
+    log.error({ variable }, `${error.message}; keeping the last good value`);
+  });
   const callers = new CallerCache(config.keyCacheTtlMs);
   const database = await openDatabase(config, log, {
     onWrite: (scopes) => callers.invalidate(scopes),
     onQuery: (endpoint) => metrics.dbQueries.inc({ endpoint }),
     onFallback: (reason) => metrics.readFallbacks.inc({ reason }),
-    onReaderStatus: readerGauges,
-    onHealthCycle: ({ readerLagMs }) => (readerLagMs === undefined ? metrics.readerLag.reset() : metrics.readerLag.set(readerLagMs / 1000)),
+    onReaderStatus: (member, overall) => {
+      memberGauges(member);
+      overallReaderGauges(overall);
+    },
+    onReaderRead: (member) => metrics.readerReads.inc({ reader: member.name }),
+    onHealthCycle: ({ readerLagMs, readers }) => {
+      if (readerLagMs === undefined) metrics.readerLag.reset();
+      else metrics.readerLag.set(readerLagMs / 1000);
+      for (const member of readers) {
+        if (member.lagMs === undefined) metrics.readerMemberLag.remove({ reader: member.name });
+        else metrics.readerMemberLag.set({ reader: member.name }, member.lagMs / 1000);
+      }
+      for (const state of ["connected", "read-only", "disconnected"] as const)
+        metrics.writerState.set({ state }, database.writerStatus() === state ? 1 : 0);
+    },
   });
-  readerGauges(database.reader.status);
+  overallReaderGauges(database.reader.status);
+  for (const member of database.reader.members) {
+    memberGauges(member);
+    metrics.readerReads.inc({ reader: member.name }, 0);
+  }
+  for (const state of ["connected", "read-only", "disconnected"] as const)
+    metrics.writerState.set({ state }, database.writerStatus() === state ? 1 : 0);
   metrics.dbQueries.inc({ endpoint: "writer" }, 0);
-  if (config.reader) metrics.dbQueries.inc({ endpoint: "reader" }, 0);
+  if (config.readers.length > 0) metrics.dbQueries.inc({ endpoint: "reader" }, 0);
 
   const lifecycle = new Lifecycle();
   const spend = new SpendQueue((batch) => writeSpendBatch(database.db, batch), {
@@ -94,7 +131,7 @@ export async function startServer(
     log,
     onDrop: () => metrics.spendDropped.inc(),
     onFlushFailure: () => metrics.spendRecordFailures.inc(),
-    replayed: config.reader ? () => database.health.readerPosition : undefined,
+    replayed: config.readers.length > 0 ? () => database.health.readerPosition : undefined,
     // Written spend stays counted while a cached key read before it may be in use.
     retainMs: callers.ttlMs + 5000,
   });
@@ -108,7 +145,9 @@ export async function startServer(
     callers,
     upstream,
     rateLimits: new RateLimits((scope) => metrics.rateLimited.inc({ scope })),
-    masterKey,
+    get masterKey() {
+      return currentMasterKey();
+    },
     log,
     metrics,
     lifecycle,
@@ -158,6 +197,7 @@ export async function startServer(
         await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
       }
       await database.close(remaining());
+      stopWatchingFiles();
       log.info("shutdown complete");
     })());
 

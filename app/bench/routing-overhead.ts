@@ -38,7 +38,7 @@ const pair = await startMigratedPair();
 try {
   const config = configFor(pair, { DATABASE_CONNECTION_POOL_LIMIT: String(CONCURRENCY) });
   const database = await openDatabase(config, log);
-  const direct = createEndpoint(config.reader!, { poolLimit: CONCURRENCY, log });
+  const direct = createEndpoint(config.readers[0]!, { poolLimit: CONCURRENCY, log });
   const tokens = Array.from({ length: 200 }, (_, i) => `bench-token-${i}`);
   await database.db.virtualKey.createMany({ data: tokens.map((token) => ({ token, key_name: "sk-...bench" })) });
   await pair.waitForReplay();

@@ -1,17 +1,13 @@
 import { z } from "zod";
-import { buildDatabaseUrl, DatabaseUrlError, parseDatabaseUrl } from "../db/url.js";
+import { databaseEndpoints, EndpointConfigError, type EndpointConfig } from "./db-endpoints.js";
+import { SecretFile, SecretFileError } from "./secret-file.js";
 
-/** One database endpoint as the rest of the app sees it. */
-export interface EndpointConfig {
-  role: "writer" | "reader";
-  url: URL;
-  /** RDS IAM: the region the token is signed for; undefined = password auth. */
-  iamRegion?: string;
-}
+export type { EndpointConfig };
 
 export interface Config {
   writer: EndpointConfig;
-  reader?: EndpointConfig;
+  /** Zero, one or several read replicas (DATABASE_URL_READ_REPLICA, comma-separated). */
+  readers: EndpointConfig[];
   healthCheckIntervalMs: number;
   /** Bounded staleness: a reader further behind the writer than this serves no reads. */
   readerMaxLagMs: number;
@@ -20,11 +16,14 @@ export interface Config {
   /** Client-side bound on any one statement on either endpoint (a hung server can't hold a request). */
   queryTimeoutMs: number;
   poolLimit: number;
+  /** A pooled connection is closed after about this long (±20 %), so DNS names over several instances spread again. */
+  connectionMaxLifetimeMs: number;
   /** How often this pod writes its queued spend (one writer transaction per flush). */
   /** How long a key (with team and user) is served from memory; ≤ readerMaxLagMs; 0 = off. */
   keyCacheTtlMs: number;
   spendFlushIntervalMs: number;
-  masterKey?: string;
+  /** MASTER_KEY, or the current content of MASTER_KEY_FILE (read again when the file changes). */
+  masterKey?: () => string;
   /** LiteLLM's name for it; MASTER_KEY and general_settings.master_key win. */
   litellmMasterKey?: string;
   port: number;
@@ -67,13 +66,16 @@ const boolean = optionalString.pipe(
 
 const EnvSchema = z.object({
   DATABASE_URL: optionalString,
+  DATABASE_URL_FILE: optionalString,
   DATABASE_HOST: optionalString,
   DATABASE_PORT: integer(1, 65535),
   DATABASE_USERNAME: optionalString,
   DATABASE_PASSWORD: z.string().optional(),
+  DATABASE_PASSWORD_FILE: optionalString,
   DATABASE_NAME: optionalString,
   DATABASE_PARAMS: optionalString,
   DATABASE_URL_READ_REPLICA: optionalString,
+  DATABASE_URL_READ_REPLICA_FILE: optionalString,
   IAM_TOKEN_DB_AUTH: boolean,
   AWS_REGION: optionalString,
   AWS_RDS_REGION: optionalString,
@@ -83,9 +85,11 @@ const EnvSchema = z.object({
   DATABASE_READ_REPLICA_MAX_LAG_MS: integer(0, 86_400_000),
   DATABASE_READ_TIMEOUT_MS: integer(50, 600_000),
   DATABASE_QUERY_TIMEOUT_MS: integer(100, 3_600_000),
+  DATABASE_CONNECTION_MAX_LIFETIME_MS: integer(1000, 86_400_000),
   SPEND_FLUSH_INTERVAL_MS: integer(10, 600_000),
   KEY_CACHE_TTL_MS: integer(0, 3_600_000),
   MASTER_KEY: optionalString,
+  MASTER_KEY_FILE: optionalString,
   LITELLM_MASTER_KEY: optionalString,
   PORT: integer(0, 65535), // 0 = any free port (tests)
   CONFIG_FILE: optionalString,
@@ -110,29 +114,24 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
     throw new ConfigError(`${variable} ${issue?.message ?? "is invalid"}`);
   }
   const e = parsed.data;
-  const iam = e.IAM_TOKEN_DB_AUTH ?? false;
-  const region = e.AWS_RDS_REGION ?? e.AWS_REGION;
-  if (iam && !region) {
-    throw new ConfigError("AWS_REGION (or AWS_RDS_REGION) must be set when IAM_TOKEN_DB_AUTH is true");
+  let endpoints: ReturnType<typeof databaseEndpoints>;
+  let masterKey: (() => string) | undefined;
+  try {
+    endpoints = databaseEndpoints(e);
+    masterKey = masterKeyOf(e);
+  } catch (error) {
+    if (error instanceof EndpointConfigError || error instanceof SecretFileError) throw new ConfigError(error.message);
+    throw error;
   }
 
-  const writer: EndpointConfig = { role: "writer", url: writerUrl(e, iam), iamRegion: iam ? region : undefined };
-  const reader: EndpointConfig | undefined = e.DATABASE_URL_READ_REPLICA
-    ? {
-        role: "reader",
-        url: asUrl(e.DATABASE_URL_READ_REPLICA, "DATABASE_URL_READ_REPLICA"),
-        iamRegion: iam ? (e.AWS_RDS_READ_REPLICA_REGION ?? region) : undefined,
-      }
-    : undefined;
-
   // The config file may name the master key (general_settings.master_key); it is read after this.
-  if (purpose === "serve" && !e.MASTER_KEY && !e.LITELLM_MASTER_KEY && !e.CONFIG_FILE) {
+  if (purpose === "serve" && !masterKey && !e.LITELLM_MASTER_KEY && !e.CONFIG_FILE) {
     throw new ConfigError("MASTER_KEY must be set (the admin bearer token; LITELLM_MASTER_KEY and general_settings.master_key also work)");
   }
 
   return {
-    writer,
-    reader,
+    writer: endpoints.writer,
+    readers: endpoints.readers,
     healthCheckIntervalMs: e.DATABASE_HEALTH_CHECK_INTERVAL_MS ?? 5000,
     readerMaxLagMs: e.DATABASE_READ_REPLICA_MAX_LAG_MS ?? 5000,
     readTimeoutMs: e.DATABASE_READ_TIMEOUT_MS ?? 1500,
@@ -141,7 +140,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
     // Never staler than the replica may be: the cache is one more reader under the same bound.
     keyCacheTtlMs: Math.min(e.KEY_CACHE_TTL_MS ?? 60_000, e.DATABASE_READ_REPLICA_MAX_LAG_MS ?? 5000),
     poolLimit: e.DATABASE_CONNECTION_POOL_LIMIT ?? 10,
-    masterKey: e.MASTER_KEY,
+    connectionMaxLifetimeMs: e.DATABASE_CONNECTION_MAX_LIFETIME_MS ?? 300_000,
+    masterKey,
     litellmMasterKey: e.LITELLM_MASTER_KEY,
     port: e.PORT ?? 4000,
     configFile: e.CONFIG_FILE,
@@ -151,45 +151,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
   };
 }
 
-function asUrl(value: string, variable: string): URL {
-  try {
-    return parseDatabaseUrl(value, variable);
-  } catch (error) {
-    if (error instanceof DatabaseUrlError) throw new ConfigError(error.message);
-    throw error;
+function masterKeyOf(e: z.infer<typeof EnvSchema>): (() => string) | undefined {
+  if (e.MASTER_KEY && e.MASTER_KEY_FILE) throw new ConfigError("MASTER_KEY and MASTER_KEY_FILE are both set; set one of them");
+  if (e.MASTER_KEY_FILE) {
+    const file = new SecretFile(e.MASTER_KEY_FILE, "MASTER_KEY_FILE", (key) => key, 1000);
+    return () => file.current();
   }
-}
-
-// The chart's `db.useExisting` mode passes the URL in parts, so the password
-// can come from a Secret key of its own.
-function writerUrl(e: z.infer<typeof EnvSchema>, iam: boolean): URL {
-  if (e.DATABASE_URL) {
-    if (e.DATABASE_PARAMS) {
-      throw new ConfigError("DATABASE_PARAMS applies only to a writer built from DATABASE_HOST; put the parameters in DATABASE_URL");
-    }
-    return asUrl(e.DATABASE_URL, "DATABASE_URL");
-  }
-  if (!e.DATABASE_HOST) {
-    throw new ConfigError("DATABASE_URL must be set (or DATABASE_HOST with DATABASE_USERNAME and DATABASE_NAME)");
-  }
-  if (!e.DATABASE_USERNAME) throw new ConfigError("DATABASE_USERNAME must be set when DATABASE_HOST is used");
-  if (!e.DATABASE_NAME) throw new ConfigError("DATABASE_NAME must be set when DATABASE_HOST is used");
-  if (!iam && !e.DATABASE_PASSWORD) {
-    throw new ConfigError("DATABASE_PASSWORD must be set when DATABASE_HOST is used without IAM_TOKEN_DB_AUTH");
-  }
-  const url = buildDatabaseUrl({
-    host: e.DATABASE_HOST,
-    port: e.DATABASE_PORT ?? 5432,
-    user: e.DATABASE_USERNAME,
-    password: e.DATABASE_PASSWORD ?? "",
-    database: e.DATABASE_NAME,
-  });
-  const built = asUrl(url, "DATABASE_HOST");
-  // URL parameters (sslmode, application_name …) for the writer built from
-  // parts: the chart's db.params, e.g. "sslmode=verify-full".
-  for (const [name, value] of new URLSearchParams(e.DATABASE_PARAMS ?? "")) {
-    if (!/^[a-z_]+$/.test(name)) throw new ConfigError(`DATABASE_PARAMS has an invalid parameter name ${JSON.stringify(name)}`);
-    built.searchParams.set(name, value);
-  }
-  return built;
+  const fixed = e.MASTER_KEY;
+  return fixed ? () => fixed : undefined;
 }

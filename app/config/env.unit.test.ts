@@ -2,6 +2,9 @@
 // naming the culprit, never a secret in the message.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ConfigError, loadConfig } from "./env.js";
 
 const base = { DATABASE_URL: "postgresql://app:s3cret-pw@db.internal:5432/tandem", MASTER_KEY: "sk-master-1234" };
@@ -24,19 +27,19 @@ describe("environment configuration", () => {
     assert.equal(config.healthCheckIntervalMs, 5000);
     assert.equal(config.poolLimit, 10);
     assert.equal(config.logLevel, "info");
-    assert.equal(config.reader, undefined);
+    assert.deepEqual(config.readers, []);
     assert.equal(config.writer.url.hostname, "db.internal");
     assert.equal(config.writer.iamRegion, undefined);
   });
 
   it("an empty DATABASE_URL_READ_REPLICA means no reader (as when the chart renders none)", () => {
-    assert.equal(loadConfig({ ...base, DATABASE_URL_READ_REPLICA: "" }).reader, undefined);
+    assert.deepEqual(loadConfig({ ...base, DATABASE_URL_READ_REPLICA: "" }).readers, []);
   });
 
   it("the reader comes from DATABASE_URL_READ_REPLICA", () => {
     const config = loadConfig({ ...base, DATABASE_URL_READ_REPLICA: "postgres://app:pw@replica:5433/tandem" });
-    assert.equal(config.reader?.role, "reader");
-    assert.equal(config.reader?.url.port, "5433");
+    assert.equal(config.readers[0]?.role, "reader");
+    assert.equal(config.readers[0]?.url.port, "5433");
   });
 
   it("builds the writer URL from DATABASE_HOST/PORT/USERNAME/PASSWORD/NAME, encoding special characters", () => {
@@ -79,7 +82,7 @@ describe("environment configuration", () => {
       AWS_RDS_READ_REPLICA_REGION: "us-east-2",
     });
     assert.equal(config.writer.iamRegion, "us-west-2");
-    assert.equal(config.reader?.iamRegion, "us-east-2");
+    assert.equal(config.readers[0]?.iamRegion, "us-east-2");
     assert.equal(loadConfig({ ...base, IAM_TOKEN_DB_AUTH: "1", AWS_REGION: "eu-central-1" }).writer.iamRegion, "eu-central-1");
   });
 
@@ -138,6 +141,135 @@ describe("environment configuration", () => {
       assert.doesNotMatch(text, /s3cret-pw|sk-master-1234/, "never echoes a secret");
     });
   }
+
+  it("several readers: DATABASE_URL_READ_REPLICA takes a comma-separated list, each named by host:port", () => {
+    const config = loadConfig({ ...base, DATABASE_URL_READ_REPLICA: "postgres://app:pw@r1:5433/tandem, postgres://app:pw@r2/tandem" });
+    assert.deepEqual(
+      config.readers.map((r) => r.name),
+      ["r1:5433", "r2:5432"],
+    );
+    assert.ok(config.readers.every((r) => r.role === "reader"));
+  });
+
+  const listErrors: Array<[string, string, RegExp]> = [
+    [
+      "an empty item",
+      "postgres://app:pw@r1/tandem,,postgres://app:pw@r2/tandem",
+      /^DATABASE_URL_READ_REPLICA has an empty item \(position 2 of 3\)$/,
+    ],
+    [
+      "a non-Postgres item",
+      "postgres://app:pw@r1/tandem,mysql://app:pw@r2/db",
+      /^DATABASE_URL_READ_REPLICA item 2 must be a postgresql:\/\/ URL/,
+    ],
+    [
+      "the writer as a reader",
+      "postgresql://app:other@DB.internal:5432/tandem",
+      /^DATABASE_URL_READ_REPLICA lists the writer itself \(db\.internal:5432\)/,
+    ],
+    [
+      "the same reader twice",
+      "postgres://app:pw@r1/tandem,postgres://app:pw2@r1:5432/tandem",
+      /^DATABASE_URL_READ_REPLICA lists r1:5432 twice$/,
+    ],
+  ];
+  for (const [what, value, message] of listErrors) {
+    it(`refuses a reader list with ${what}, naming the variable and no password`, () => {
+      const text = failure({ ...base, DATABASE_URL_READ_REPLICA: value });
+      assert.match(text, message);
+      assert.doesNotMatch(text, /pw|other/);
+    });
+  }
+
+  describe("credentials from mounted Secret files (*_FILE)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tandem-env-"));
+    const file = (name: string, content: string) => {
+      const path = join(dir, name);
+      writeFileSync(path, content);
+      return path;
+    };
+
+    it("DATABASE_URL_FILE: the writer URL is read from the file, and again when it changes", () => {
+      const path = file("url", "postgresql://app:first-pw@db.internal:5432/tandem\n");
+      const config = loadConfig({ DATABASE_URL_FILE: path, MASTER_KEY: "k" });
+      assert.equal(config.writer.name, "db.internal:5432");
+      assert.equal(config.writer.current().password, "first-pw");
+      writeFileSync(path, "postgresql://app:second-pw-longer@db.internal:5432/tandem");
+      assert.equal(config.writer.current().password, "second-pw-longer");
+    });
+
+    it("DATABASE_PASSWORD_FILE: the password of a writer built from parts", () => {
+      const path = file("password", "rotated-1");
+      const config = loadConfig({
+        DATABASE_HOST: "h",
+        DATABASE_USERNAME: "u",
+        DATABASE_NAME: "d",
+        DATABASE_PASSWORD_FILE: path,
+        MASTER_KEY: "k",
+      });
+      assert.equal(config.writer.current().password, "rotated-1");
+      writeFileSync(path, "rotated-22");
+      assert.equal(config.writer.current().password, "rotated-22");
+    });
+
+    it("DATABASE_URL_READ_REPLICA_FILE: every reader of the list, each keeping its place", () => {
+      const path = file("readers", "postgres://app:a@r1/tandem,postgres://app:b@r2/tandem");
+      const config = loadConfig({ ...base, DATABASE_URL_READ_REPLICA_FILE: path });
+      assert.deepEqual(
+        config.readers.map((r) => r.name),
+        ["r1:5432", "r2:5432"],
+      );
+      writeFileSync(path, "postgres://app:a2@r1/tandem,postgres://app:b22@r2/tandem");
+      assert.deepEqual(
+        config.readers.map((r) => r.current().password),
+        ["a2", "b22"],
+      );
+    });
+
+    it("a file that becomes unreadable keeps the last good value", () => {
+      const path = file("url-gone", "postgresql://app:kept-pw@db.internal/tandem");
+      const config = loadConfig({ DATABASE_URL_FILE: path, MASTER_KEY: "k" });
+      writeFileSync(path, "");
+      assert.equal(config.writer.current().password, "kept-pw");
+    });
+
+    it("MASTER_KEY_FILE: the master key from a file", () => {
+      const config = loadConfig({ DATABASE_URL: base.DATABASE_URL, MASTER_KEY_FILE: file("master", "sk-from-file\n") });
+      assert.equal(config.masterKey?.(), "sk-from-file");
+    });
+
+    const fileErrors: Array<[string, Record<string, string>, RegExp]> = [
+      [
+        "a variable and its file both set",
+        { ...base, DATABASE_URL_FILE: "/x" },
+        /^DATABASE_URL and DATABASE_URL_FILE are both set; set one of them$/,
+      ],
+      [
+        "a reader URL and its file both set",
+        { ...base, DATABASE_URL_READ_REPLICA: "postgres://r/t", DATABASE_URL_READ_REPLICA_FILE: "/x" },
+        /^DATABASE_URL_READ_REPLICA and DATABASE_URL_READ_REPLICA_FILE are both set/,
+      ],
+      ["MASTER_KEY and its file both set", { ...base, MASTER_KEY_FILE: "/x" }, /^MASTER_KEY and MASTER_KEY_FILE are both set/],
+      [
+        "a missing file",
+        { DATABASE_URL_FILE: join(dir, "nope"), MASTER_KEY: "k" },
+        /^DATABASE_URL_FILE names a file that cannot be read \(ENOENT/,
+      ],
+      ["an empty file", { DATABASE_URL_FILE: file("empty", "  \n"), MASTER_KEY: "k" }, /^DATABASE_URL_FILE names an empty file/],
+      [
+        "a file that holds no Postgres URL",
+        { DATABASE_URL_FILE: file("mysql", "mysql://u:s3cret-pw@h/d"), MASTER_KEY: "k" },
+        /^DATABASE_URL_FILE must be a postgresql:\/\/ URL/,
+      ],
+    ];
+    for (const [what, env, message] of fileErrors) {
+      it(`refuses ${what} with one line naming the variables`, () => {
+        const text = failure(env);
+        assert.match(text, message);
+        assert.doesNotMatch(text, /s3cret-pw/);
+      });
+    }
+  });
 
   it("migrate does not need MASTER_KEY", () => {
     assert.equal(loadConfig({ DATABASE_URL: base.DATABASE_URL }, "migrate").masterKey, undefined);

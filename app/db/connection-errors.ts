@@ -50,12 +50,13 @@ function stringField(value: object, field: string): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
-/** SQLSTATE 25006: the replica refused a statement as a write (a raw INSERT … RETURNING, SELECT … FOR UPDATE). */
+/** SQLSTATE 25006: a standby refused a statement as a write (a raw INSERT … RETURNING, SELECT … FOR UPDATE; on the writer: a failover). */
 export function isReadOnlyRefusal(error: unknown): boolean {
   return layers(error).some((layer) => {
     const code = stringField(layer, "code") ?? stringField(layer, "originalCode");
     if (code === "25006") return true;
     const message = stringField(layer, "message") ?? stringField(layer, "originalMessage");
-    return message !== undefined && /cannot execute \S+ in a read-only transaction/i.test(message);
+    // "recovery is in progress": a WAL function (the position read after a write) on a standby.
+    return message !== undefined && /cannot execute \S+ in a read-only transaction|recovery is in progress/i.test(message);
   });
 }

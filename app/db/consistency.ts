@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { formatLsn, maxLsn, parseLsn, type Lsn } from "./lsn.js";
+import { formatLsn, LSN_MAX, maxLsn, parseLsn, type Lsn } from "./lsn.js";
 
 /**
  * Read-your-writes by WAL position. A write made through tandem records the
@@ -109,6 +109,8 @@ export { formatLsn, parseLsn };
 /** The last write position per scope ("key:<hash>", "team:<id>", "caller:<id>"), bounded. */
 export class WritePositions {
   private readonly positions = new Map<string, Lsn>();
+  /** Scopes written whose position could not be read, with when: settled by the first writer sample after. */
+  private readonly unsettled = new Map<string, number>();
 
   constructor(private readonly limit = 100_000) {}
 
@@ -132,6 +134,26 @@ export class WritePositions {
       const oldest = this.positions.keys().next().value;
       if (oldest === undefined) break;
       this.positions.delete(oldest);
+    }
+  }
+
+  /**
+   * A committed write whose WAL position could not be read (the writer
+   * connection broke right after the commit, as in a failover): until a
+   * writer position sampled after `at` stands in for it, reads about these
+   * scopes go to the writer.
+   */
+  recordUnsettled(scopes: readonly string[], at: number): void {
+    this.record(scopes, LSN_MAX);
+    for (const scope of scopes) this.unsettled.set(scope, at);
+  }
+
+  /** A writer position sampled at `at`: every write unsettled before then is at or below it. */
+  settle(sample: { at: number; lsn: Lsn }): void {
+    for (const [scope, since] of this.unsettled) {
+      if (sample.at <= since) continue;
+      this.unsettled.delete(scope);
+      if (this.positions.get(scope) === LSN_MAX) this.positions.set(scope, sample.lsn);
     }
   }
 

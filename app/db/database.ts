@@ -1,4 +1,5 @@
 import type { Config } from "../config/env.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
 import type { Logger } from "../observability/logger.js";
 import {
   callerScope,
@@ -13,29 +14,35 @@ import {
 import { createEndpoint, type Endpoint, type EndpointOptions, type Role } from "./endpoint.js";
 import { HealthMonitor, type WriterStatus } from "./health.js";
 import type { TokenSigner } from "./iam-token.js";
-import { parseLsn } from "./lsn.js";
+import { LSN_MAX, parseLsn, type Lsn } from "./lsn.js";
 import { readRouter, type FallbackReason } from "./read-router.js";
-import { ReaderState, type ReaderStatus } from "./reader-state.js";
+import { ReaderSet, type ReaderMember } from "./reader-set.js";
+import type { ReaderStatus } from "./reader-state.js";
 import { withoutReplica, withReadReplica, type RoutedClient } from "./routing-client.js";
 
 export type { WriterStatus };
 
 export interface DatabaseHooks {
-  onQuery?: (role: Role) => void;
+  /** Every statement sent, by endpoint role and name (host:port). */
+  onQuery?: (role: Role, name: string) => void;
   onFallback?: (reason: FallbackReason) => void;
-  onReaderStatus?: (status: ReaderStatus) => void;
+  /** A reader changed state; `overall` is the reader set's status after the change. */
+  onReaderStatus?: (member: ReaderMember, overall: ReaderStatus) => void;
+  /** A read answered by this reader. */
+  onReaderRead?: (member: ReaderMember) => void;
   /** After every committed write a service reports (`$consistency.wrote`), with its scopes: caches drop what changed. */
   onWrite?: (scopes: readonly string[]) => void;
   /** After every health cycle (metrics). */
-  onHealthCycle?: (state: { readerLagMs: number | undefined }) => void;
-  /** Unit tests only: replaces the AWS signer of both endpoints. */
+  onHealthCycle?: (state: { readerLagMs: number | undefined; readers: readonly ReaderMember[] }) => void;
+  /** Unit tests only: replaces the AWS signer of the writer, or of every reader. */
   signers?: Partial<Record<Role, TokenSigner>>;
 }
 
 /** What the rest of the app gets: the routed client and the state of both endpoints. */
 export interface Database {
   db: RoutedClient;
-  reader: ReaderState;
+  /** The read replicas: overall `status`, and each member's state, lag and load. */
+  reader: ReaderSet;
   health: HealthMonitor;
   consistency: Consistency;
   writerStatus(): WriterStatus;
@@ -51,62 +58,97 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
     log,
     onQuery: hooks.onQuery,
     signer: hooks.signers?.[role],
-    // The reader is given up on quickly (its reads have the writer to go to);
+    // A reader is given up on quickly (its reads have the writer to go to);
     // the writer only when a statement has hung for good.
     connectTimeoutMs: role === "reader" ? config.readTimeoutMs : 5000,
     queryTimeoutMs: role === "reader" ? config.readTimeoutMs + 1000 : config.queryTimeoutMs,
+    maxLifetimeMs: config.connectionMaxLifetimeMs,
+    // A write refused as read-only means the writer address reached a standby: a failover.
+    onReadOnly: role === "writer" ? () => health.writerReadOnly("a write was refused with SQLSTATE 25006") : undefined,
   });
   const writer = createEndpoint(config.writer, options("writer"));
-  const reader: Endpoint | undefined = config.reader ? createEndpoint(config.reader, options("reader")) : undefined;
-  const readerState = new ReaderState(reader !== undefined, log, {
-    onChange: (status, previous) => {
-      // Whatever the pool held while the reader was unusable is suspect: a
-      // connection that stalled on a hung server must never serve a read.
-      if (status === "degraded" || previous === "degraded") reader?.recycle();
-      hooks.onReaderStatus?.(status);
+  const readers = new ReaderSet(
+    config.readers.map((reader) => createEndpoint(reader, options("reader"))),
+    log,
+    {
+      onChange: (member, status, previous) => {
+        // Whatever the pool held while the reader was unusable is suspect: a
+        // connection that stalled on a hung server must never serve a read.
+        if (status === "degraded" || previous === "degraded") member.endpoint.recycle();
+        hooks.onReaderStatus?.(member, readers.status);
+      },
     },
-  });
+  );
   const positions = new WritePositions();
-  const health: HealthMonitor = new HealthMonitor(writer, reader, readerState, {
+  // Recycling the writer pool is cheap, but not free: a burst of refused
+  // writes recycles it at most once a second; the health cycle keeps
+  // recycling every interval until the address reaches a primary.
+  let recycledAt = 0;
+  const recycleWriter = () => {
+    if (Date.now() - recycledAt < 1000) return;
+    recycledAt = Date.now();
+    writer.recycle();
+  };
+  const health = new HealthMonitor(writer, readers, {
     intervalMs: config.healthCheckIntervalMs,
     maxLagMs: config.readerMaxLagMs,
     // Not tied to the interval: a short interval must not turn a slow (busy) reader into a "dead" one.
     probeTimeoutMs: Math.min(5000, Math.max(1000, 2 * config.readTimeoutMs)),
     log,
-    // What the reader has replayed no longer needs the writer.
+    onWriterSuspect: recycleWriter,
+    // What every usable reader has replayed no longer needs the writer.
     afterCycle: () => {
-      const replayed = health.readerPosition;
-      if (replayed !== undefined) positions.prune(replayed);
-      hooks.onHealthCycle?.({ readerLagMs: health.readerLagMs });
+      const sample = health.latestWriterSample;
+      if (sample) positions.settle(sample);
+      const replayed = readers.replayed;
+      // Only a standby's position: "a promoted reader has everything" must not forget what standbys still lack.
+      if (replayed !== undefined && replayed < LSN_MAX) {
+        readers.forgetUpTo(replayed);
+        positions.prune(replayed);
+      }
+      hooks.onHealthCycle?.({ readerLagMs: readers.lagMs, readers: readers.members });
     },
   });
 
   // Token fetch failures are logged by the providers; the probes below then
   // report the endpoint as unreachable, which is the truth.
-  await Promise.all([writer.tokens?.start().catch(() => undefined), reader?.tokens?.start().catch(() => undefined)]);
+  await Promise.all([writer, ...readers.members.map((m) => m.endpoint)].map((e) => e.tokens?.start().catch(() => undefined)));
   const startStatus = await health.checkWriter();
-  await health.checkReader("start");
+  await health.checkReaders("start");
   if (startStatus === "disconnected")
     log.error(`Failed to connect to writer DB ${writer.description}; readiness reports 503 until it is reachable.`);
-  if (reader && readerState.usable) log.info({ reader: reader.description }, "read replica DB connected; reads go to the reader");
+  for (const member of readers.members) {
+    if (member.state.usable) log.info({ reader: member.endpoint.description }, "read replica DB connected; reads go to the reader");
+  }
 
   health.start();
 
   // The insert position, not the write position: with synchronous_commit
   // off the commit record may not be written out yet, but it is inserted.
   const writerPosition = async () => {
-    if (!reader) return undefined;
+    if (!readers.configured) return undefined;
     const rows = await writer.client.$queryRawUnsafe<Array<{ lsn: string }>>("SELECT pg_current_wal_insert_lsn()::text AS lsn");
     return parseLsn(rows[0]?.lsn ?? "");
   };
   const replicated: Consistency = {
     writerPosition,
-    replayedPosition: () => health.readerPosition,
+    replayedPosition: () => readers.replayed,
     async wrote(scopes) {
-      const lsn = await writerPosition();
-      if (lsn === undefined) return undefined;
       const caller = callerScope();
-      positions.record(caller ? [...scopes, caller] : scopes, lsn);
+      const touched = caller ? [...scopes, caller] : scopes;
+      let lsn: Lsn | undefined;
+      try {
+        lsn = await writerPosition();
+      } catch (error) {
+        // The write is committed; only its position is unknown. Failing the
+        // request now would invite a retry that applies it twice.
+        log.warn({ err: error }, "could not read the writer's WAL position after a write; reads about it stay on the writer for now");
+        positions.recordUnsettled(touched, Date.now());
+        requireAtLeast(LSN_MAX);
+        return undefined;
+      }
+      if (lsn === undefined) return undefined;
+      positions.record(touched, lsn);
       noteRequestWrite(lsn);
       return lsn;
     },
@@ -115,7 +157,7 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
       for (const scope of caller ? [...scopes, caller] : scopes) requireAtLeast(positions.get(scope));
     },
     behind(scopes) {
-      const replayed = health.readerPosition;
+      const replayed = readers.replayed;
       return scopes.some((scope) => {
         const lsn = positions.get(scope);
         return lsn !== undefined && (replayed === undefined || replayed < lsn);
@@ -123,8 +165,8 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
     },
     readerMissIsFinal: () =>
       readerMissIsFinal({
-        readerUsable: readerState.usable,
-        replayed: health.readerPosition,
+        readerUsable: readers.usable,
+        replayed: readers.replayed,
         needed: requiredLsn(),
         writerSettled: health.settledWriterPosition,
         localWrites: positions.highest(),
@@ -132,7 +174,7 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
   };
 
   // Every write reaches the hook, with or without a replica.
-  const base = reader ? replicated : NO_REPLICA_CONSISTENCY;
+  const base = readers.configured ? replicated : NO_REPLICA_CONSISTENCY;
   const consistency: Consistency = {
     ...base,
     wrote(scopes) {
@@ -140,31 +182,32 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
       return base.wrote(scopes);
     },
   };
-  const db = reader
+  // The writer's client is read at each call too: a failover recycles its pool.
+  const writerClient = new Proxy({} as PrismaClient, {
+    get: (_target, prop) => {
+      const client = writer.client;
+      const value: unknown = Reflect.get(client, prop);
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(client) : value;
+    },
+  });
+  const db = readers.configured
     ? withReadReplica(
-        writer.client,
-        () => reader.client,
-        readRouter({
-          reader: readerState,
-          readerPosition: () => health.readerPosition,
-          readerBusy: () => reader.saturated(),
-          readTimeoutMs: config.readTimeoutMs,
-          onFallback: hooks.onFallback,
-        }),
+        writerClient,
+        readRouter({ readers, readTimeoutMs: config.readTimeoutMs, onFallback: hooks.onFallback, onReaderRead: hooks.onReaderRead }),
         consistency,
       )
-    : withoutReplica(writer.client, consistency);
+    : withoutReplica(writerClient, consistency);
 
   return {
     db,
-    reader: readerState,
+    reader: readers,
     health,
     consistency,
     writerStatus: () => health.writerStatus,
     runHealthCycle: () => health.runCycle(),
     async close(timeoutMs = 5000) {
       health.stop();
-      await Promise.all([writer.close(timeoutMs), reader?.close(timeoutMs)]);
+      await Promise.all([writer.close(timeoutMs), ...readers.members.map((m) => m.endpoint.close(timeoutMs))]);
     },
   };
 }

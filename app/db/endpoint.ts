@@ -5,6 +5,7 @@ import type { EndpointConfig } from "../config/env.js";
 import type { Logger } from "../observability/logger.js";
 import { registerSecret } from "../observability/secrets.js";
 import { IamTokenProvider, rdsSigner, type TokenSigner } from "./iam-token.js";
+import { isReadOnlyRefusal } from "./connection-errors.js";
 import { describeUrl, urlParts } from "./url.js";
 
 export type Role = EndpointConfig["role"];
@@ -13,18 +14,24 @@ export interface EndpointOptions {
   poolLimit: number;
   log: Logger;
   /** Called for every statement sent on this endpoint (metrics; routing proof). */
-  onQuery?: (role: Role) => void;
+  onQuery?: (role: Role, name: string) => void;
   /** Overrides the AWS signer (unit tests). */
   signer?: TokenSigner;
   /** Bound on opening a connection, and on waiting for a free one in the pool. */
   connectTimeoutMs?: number;
   /** Client-side bound on one statement; a connection whose statement timed out is destroyed, never reused. */
   queryTimeoutMs?: number;
+  /** A pooled connection is closed after about this long (±20 %, so a pool never renews all at once). */
+  maxLifetimeMs?: number;
+  /** A statement was refused with SQLSTATE 25006: this endpoint's connection reached a server in recovery. */
+  onReadOnly?: () => void;
 }
 
 /** One database endpoint: its pg pool, the Prisma client on top, and its IAM token source. */
 export interface Endpoint {
   role: Role;
+  /** host:port — safe to log and to use as a metric label. */
+  name: string;
   /** Safe to log: password masked. */
   description: string;
   /** The current Prisma client; replaced by `recycle()`, so read it at each use. */
@@ -37,8 +44,10 @@ export interface Endpoint {
   saturated(): boolean;
   /**
    * A fresh pool and client; the old pool's connections are destroyed without
-   * waiting for them. Used when the reader stalls and when it recovers, so a
-   * connection that hung on a stalled server is never handed out again.
+   * waiting for them. Used when a reader stalls or recovers and when the
+   * writer turns out to be a standby, so a connection that hung on a stalled
+   * server, or that reached the old primary, is never handed out again. New
+   * connections resolve the host name again (DNS failover).
    */
   recycle(): void;
   /** Closes within `timeoutMs` whatever the server does (a hung server's sockets are destroyed). */
@@ -46,20 +55,22 @@ export interface Endpoint {
 }
 
 /**
- * pg connection settings for an endpoint. Shared by the pool, the probe and
- * the migrator so all three authenticate the same way. `application_name`
- * names the role so the database side can tell writer and reader traffic apart.
+ * pg connection settings for an endpoint as its URL is now (a mounted Secret
+ * file is read again each time). Shared by the pool, the probe and the
+ * migrator so all three authenticate the same way. `application_name` names
+ * the role so the database side can tell writer and reader traffic apart.
  */
 export function connectionConfig(config: EndpointConfig, tokens?: IamTokenProvider): pg.ClientConfig {
-  const parts = urlParts(config.url);
+  const url = config.current();
+  const parts = urlParts(url);
   registerSecret(parts.password);
-  const sslmode = config.url.searchParams.get("sslmode");
+  const sslmode = url.searchParams.get("sslmode");
   const base: pg.ClientConfig = {
     host: parts.host,
     port: parts.port,
     user: parts.user,
     database: parts.database,
-    application_name: config.url.searchParams.get("application_name") ?? `tandem-${config.role}`,
+    application_name: url.searchParams.get("application_name") ?? `tandem-${config.role}`,
     ssl: sslFor(sslmode, tokens !== undefined),
   };
   // pg calls the password function for each new connection: the current token.
@@ -88,7 +99,7 @@ export function iamTokensFor(config: EndpointConfig, log: Logger, signer?: Token
   if (!config.iamRegion) return undefined;
   const parts = urlParts(config.url);
   return new IamTokenProvider({
-    label: config.role,
+    label: config.role === "writer" ? "writer" : `reader ${config.name}`,
     log,
     signer: signer ?? rdsSigner({ host: parts.host, port: parts.port, user: parts.user, region: config.iamRegion }),
   });
@@ -97,28 +108,37 @@ export function iamTokensFor(config: EndpointConfig, log: Logger, signer?: Token
 export function createEndpoint(config: EndpointConfig, options: EndpointOptions): Endpoint {
   const { log, onQuery } = options;
   const tokens = iamTokensFor(config, log, options.signer);
-  const connection = connectionConfig(config, tokens);
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   const queryTimeoutMs = options.queryTimeoutMs ?? 30_000;
+  const lifetimeS = (options.maxLifetimeMs ?? 300_000) / 1000;
+  const fields = { endpoint: config.role, name: config.name };
 
   const newPool = () => {
-    const pool = new pg.Pool({
-      ...connection,
-      max: options.poolLimit,
-      connectionTimeoutMillis: connectTimeoutMs,
-      idleTimeoutMillis: 30_000,
-      // A server that vanished without a FIN (failover, blackhole) is found
-      // by keepalive instead of by the kernel's 15-minute retransmit limit.
-      keepAlive: true,
-      keepAliveInitialDelayMillis: 10_000,
-      // DNS-based failover (Aurora endpoints) reaches long-lived pools too.
-      maxLifetimeSeconds: 1800,
-      query_timeout: queryTimeoutMs,
-    });
+    const pool = new EndpointPool(
+      {
+        max: options.poolLimit,
+        connectionTimeoutMillis: connectTimeoutMs,
+        idleTimeoutMillis: 30_000,
+        // A server that vanished without a FIN (failover, blackhole) is found
+        // by keepalive instead of by the kernel's 15-minute retransmit limit.
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+        query_timeout: queryTimeoutMs,
+      },
+      () => connectionConfig(config, tokens),
+      () => log.warn(fields, `${config.role} DB ${config.name} refused the credentials; read them again and retried once`),
+    );
+    // pg-pool reads the lifetime for each new connection; a jittered value
+    // keeps a pool from renewing every connection in the same second, and a
+    // bounded one lets a DNS name over several instances (Aurora's reader
+    // endpoint) spread connections onto an instance added under load.
+    Object.defineProperty(pool.options, "maxLifetimeSeconds", { get: () => lifetimeS * (0.8 + 0.4 * Math.random()) });
     // An idle client whose server went away emits 'error' on the pool; without
     // a listener that would crash the process. The failed client is discarded.
-    pool.on("error", (error) => log.warn({ endpoint: config.role, err: error }, `idle ${config.role} connection failed`));
-    pool.on("connect", (client) => guardConnection(client, onQuery ? () => onQuery(config.role) : undefined));
+    pool.on("error", (error) => log.warn({ ...fields, err: error }, `idle ${config.role} connection failed`));
+    pool.on("connect", (client) =>
+      guardConnection(client, onQuery ? () => onQuery(config.role, config.name) : undefined, options.onReadOnly),
+    );
     return { pool, client: new PrismaClient({ adapter: new PrismaPg(pool) }) };
   };
   let current = newPool();
@@ -132,6 +152,7 @@ export function createEndpoint(config: EndpointConfig, options: EndpointOptions)
 
   return {
     role: config.role,
+    name: config.name,
     description: describeUrl(config.url),
     get client() {
       return current.client;
@@ -141,7 +162,7 @@ export function createEndpoint(config: EndpointConfig, options: EndpointOptions)
     },
     tokens,
     async probe<R extends pg.QueryResultRow>(timeoutMs: number, sql = "SELECT 1"): Promise<R | undefined> {
-      const probeClient = new pg.Client({ ...connection, connectionTimeoutMillis: timeoutMs });
+      const probeClient = new pg.Client({ ...connectionConfig(config, tokens), connectionTimeoutMillis: timeoutMs });
       probeClient.on("error", () => undefined);
       const deadline = setTimeout(() => destroyClient(probeClient), timeoutMs);
       try {
@@ -171,12 +192,59 @@ export function createEndpoint(config: EndpointConfig, options: EndpointOptions)
   };
 }
 
+type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;
+
+/**
+ * A pg pool whose new connections take their settings from the endpoint as
+ * it is now (host, user and password from a rotated Secret file, a fresh IAM
+ * token), and that answers an authentication failure (28P01) by reading the
+ * credentials once more and trying again once: a password rotated while the
+ * pool runs costs no request. Connections already open keep working.
+ */
+class EndpointPool extends pg.Pool {
+  constructor(
+    settings: pg.PoolConfig,
+    connection: () => pg.ClientConfig,
+    private readonly onAuthRetry: () => void,
+  ) {
+    super({
+      ...settings,
+      // pg-pool creates `new Client(options)` for every connection: this is the one place to read fresh settings.
+      Client: class extends pg.Client {
+        constructor(options?: pg.ClientConfig) {
+          super({ ...options, ...connection() });
+        }
+      },
+    });
+  }
+
+  override connect(): Promise<pg.PoolClient>;
+  override connect(callback: ConnectCallback): void;
+  override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
+    const once = () => super.connect();
+    const connected = once().catch((error: unknown) => {
+      if (!isAuthFailure(error)) throw error;
+      this.onAuthRetry();
+      return once();
+    });
+    if (!callback) return connected;
+    connected.then(
+      (client) => callback(undefined, client, (release) => client.release(release as Error | boolean | undefined)),
+      (error: unknown) => callback(error instanceof Error ? error : new Error(String(error)), undefined, () => undefined),
+    );
+  }
+}
+
+function isAuthFailure(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "28P01";
+}
+
 // A connection whose statement timed out is destroyed: the server may answer
 // it later (or never), and pg would queue the next statement behind it.
 // Counting happens here too: the connection is the only place that sees
 // every statement, whichever Prisma API (model method, raw, transaction)
 // produced it.
-function guardConnection(client: pg.PoolClient, count?: () => void): void {
+function guardConnection(client: pg.PoolClient, count?: () => void, onReadOnly?: () => void): void {
   client.on("error", () => undefined); // surfaced to the query in flight; the pool drops the client
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
@@ -185,6 +253,7 @@ function guardConnection(client: pg.PoolClient, count?: () => void): void {
     if (result instanceof Promise) {
       result.catch((error: unknown) => {
         if (error instanceof Error && error.message === "Query read timeout") destroyClient(client);
+        if (onReadOnly && isReadOnlyRefusal(error)) onReadOnly();
       });
     }
     return result;

@@ -2,12 +2,18 @@ import type { Logger } from "../observability/logger.js";
 import { scrub } from "../observability/secrets.js";
 import type { Endpoint } from "./endpoint.js";
 import { parseLsn, type Lsn } from "./lsn.js";
-import type { DegradedBy, ReaderState } from "./reader-state.js";
+import { NEVER_BEHIND, type ReaderMember, type ReaderSet } from "./reader-set.js";
+import type { DegradedBy } from "./reader-state.js";
 
-export type WriterStatus = "connected" | "disconnected";
+export { NEVER_BEHIND };
 
-/** A reader that is not a standby (a single database given twice) is never behind. */
-export const NEVER_BEHIND: Lsn = 0xffff_ffff_ffff_ffffn;
+/**
+ * connected: a primary that takes writes. read-only: the writer address
+ * reached a server in recovery (a failover under way: the old primary
+ * demoted, or DNS still naming a standby); writes answer 503 meanwhile.
+ * disconnected: unreachable.
+ */
+export type WriterStatus = "connected" | "read-only" | "disconnected";
 
 export interface WriterSample {
   at: number;
@@ -33,8 +39,14 @@ export interface HealthOptions {
   probeTimeoutMs: number;
   log: Logger;
   now?: () => number;
-  /** Runs after every cycle (the write positions the reader has replayed are forgotten). */
+  /** Runs after every cycle (the write positions the readers have replayed are forgotten). */
   afterCycle?: () => void;
+  /**
+   * The writer's pooled connections must go: the writer address reached a
+   * standby (probe or refused write), or a primary again after that (the
+   * pool may still hold connections to the standby).
+   */
+  onWriterSuspect?: () => void;
 }
 
 const WRITER_PROBE =
@@ -42,24 +54,22 @@ const WRITER_PROBE =
 const READER_PROBE = "SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replay";
 
 /**
- * The one place that knows how both endpoints are doing: it probes each on a
- * fresh connection every interval (reachability, the writer's WAL position,
- * the reader's replay position and lag) and owns their states. Readiness,
- * metrics and the read router only read what it last saw.
+ * The one place that knows how the endpoints are doing: every interval it
+ * probes the writer and each reader on a fresh connection (reachability,
+ * whether the writer is really a primary, its WAL position, each reader's
+ * replay position and lag) and owns their states. Readiness, metrics and
+ * the read router only read what it last saw.
  */
 export class HealthMonitor {
   private writer: WriterStatus = "disconnected";
   private samples: WriterSample[] = [];
-  private replay: Lsn | undefined;
-  private lag: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly now: () => number;
 
   constructor(
     private readonly writerEndpoint: Endpoint,
-    private readonly readerEndpoint: Endpoint | undefined,
-    readonly reader: ReaderState,
+    readonly readers: ReaderSet,
     private readonly options: HealthOptions,
   ) {
     this.now = options.now ?? Date.now;
@@ -69,14 +79,14 @@ export class HealthMonitor {
     return this.writer;
   }
 
-  /** The reader's lag as last measured (undefined while it is unreachable or absent). */
+  /** The best reader's lag as last measured (undefined while none is reachable, or none is configured). */
   get readerLagMs(): number | undefined {
-    return this.lag;
+    return this.readers.lagMs;
   }
 
-  /** The reader's replay position as last measured; a read needing more goes to the writer. */
+  /** What every usable reader had replayed at the last cycle; a read needing more goes to the writer. */
   get readerPosition(): Lsn | undefined {
-    return this.reader.usable ? this.replay : undefined;
+    return this.readers.replayed;
   }
 
   /**
@@ -88,13 +98,23 @@ export class HealthMonitor {
     return (this.samples.at(-2) ?? this.samples.at(-1))?.lsn;
   }
 
+  /** The writer's last WAL sample, with when it was taken. */
+  get latestWriterSample(): WriterSample | undefined {
+    return this.samples.at(-1);
+  }
+
   async checkWriter(): Promise<WriterStatus> {
     try {
-      const row = await this.writerEndpoint.probe<{ lsn: string | null }>(this.options.probeTimeoutMs, WRITER_PROBE);
-      const lsn = row?.lsn ? parseLsn(row.lsn) : undefined;
-      if (lsn !== undefined) this.remember({ at: this.now(), lsn });
-      if (this.writer !== "connected") this.options.log.info({ endpoint: this.writerEndpoint.description }, "writer DB connected");
-      this.writer = "connected";
+      const row = await this.writerEndpoint.probe<{ lsn: string | null; standby: boolean }>(this.options.probeTimeoutMs, WRITER_PROBE);
+      if (row?.standby) {
+        this.writerReadOnly("the health probe found the writer address on a server in recovery");
+      } else {
+        const lsn = row?.lsn ? parseLsn(row.lsn) : undefined;
+        if (lsn !== undefined) this.remember({ at: this.now(), lsn });
+        if (this.writer !== "connected") this.options.log.info({ endpoint: this.writerEndpoint.description }, "writer DB connected");
+        if (this.writer === "read-only") this.options.onWriterSuspect?.();
+        this.writer = "connected";
+      }
     } catch (error) {
       if (this.writer !== "disconnected") this.options.log.error({ err: error }, `writer DB unreachable: ${message(error)}`);
       this.writer = "disconnected";
@@ -102,24 +122,45 @@ export class HealthMonitor {
     return this.writer;
   }
 
-  async checkReader(where: Extract<DegradedBy, "start" | "health-check">): Promise<void> {
-    if (!this.readerEndpoint) return;
+  /**
+   * The writer address reached a standby (a failover: the old primary
+   * demoted, or DNS not yet moved). Its pooled connections are dropped, so
+   * the next ones resolve the address again and find the new primary; the
+   * health cycle keeps doing that every interval until one is reached.
+   */
+  writerReadOnly(why: string): void {
+    if (this.writer !== "read-only") {
+      this.options.log.error(
+        { endpoint: this.writerEndpoint.description },
+        `writer DB is read-only (${why}); writes answer 503 and spend stays queued until a primary is reached`,
+      );
+    }
+    this.writer = "read-only";
+    this.options.onWriterSuspect?.();
+  }
+
+  async checkReaders(where: Extract<DegradedBy, "start" | "health-check">): Promise<void> {
+    await Promise.all(this.readers.members.map((member) => this.checkReader(member, where)));
+  }
+
+  private async checkReader(member: ReaderMember, where: Extract<DegradedBy, "start" | "health-check">): Promise<void> {
     try {
-      const row = await this.readerEndpoint.probe<{ standby: boolean; replay: string | null }>(this.options.probeTimeoutMs, READER_PROBE);
-      this.replay = row?.standby ? (parseLsn(row.replay ?? "") ?? 0n) : NEVER_BEHIND;
+      const row = await member.endpoint.probe<{ standby: boolean; replay: string | null }>(this.options.probeTimeoutMs, READER_PROBE);
+      // A reader that is not a standby (promoted, or a primary named as a reader) has everything.
+      member.replay = row?.standby ? (parseLsn(row.replay ?? "") ?? 0n) : NEVER_BEHIND;
       // Without a writer sample (writer down) the lag can't be known; keep the last figure.
-      if (this.samples.length > 0) this.lag = lagMs(this.samples, this.replay, this.now());
-      this.reader.markReachable(this.lag ?? 0, this.options.maxLagMs);
+      if (this.samples.length > 0) member.lagMs = lagMs(this.samples, member.replay, this.now());
+      member.state.markReachable(member.lagMs ?? 0, this.options.maxLagMs);
     } catch (error) {
-      this.lag = undefined;
-      this.reader.markDegraded(error, where);
+      member.lagMs = undefined;
+      member.state.markDegraded(error, where);
     }
   }
 
-  /** One cycle: the writer first, so "the reader has replayed the writer's sample" means caught up as of this cycle. */
+  /** One cycle: the writer first, so "a reader has replayed the writer's sample" means caught up as of this cycle. */
   async runCycle(): Promise<void> {
     await this.checkWriter();
-    await this.checkReader("health-check");
+    await this.checkReaders("health-check");
     this.options.afterCycle?.();
   }
 

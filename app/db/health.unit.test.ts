@@ -7,7 +7,7 @@ import { readerMissIsFinal, WritePositions, type MissEvidence } from "./consiste
 import type { Endpoint } from "./endpoint.js";
 import { HealthMonitor, lagMs, type WriterSample } from "./health.js";
 import { formatLsn, parseLsn } from "./lsn.js";
-import { ReaderState } from "./reader-state.js";
+import { ReaderSet } from "./reader-set.js";
 
 const samples = (...points: Array<[number, number]>): WriterSample[] => points.map(([at, lsn]) => ({ at, lsn: BigInt(lsn) }));
 
@@ -87,8 +87,7 @@ describe("the writer position a reader has had an interval to replay", () => {
   const monitor = (lsns: bigint[]) => {
     let i = 0;
     const writer = { probe: async () => ({ lsn: formatLsn(lsns[i++] ?? 0n) }), description: "writer" } as unknown as Endpoint;
-    const state = new ReaderState(false, captureLogs().logger);
-    return new HealthMonitor(writer, undefined, state, {
+    return new HealthMonitor(writer, new ReaderSet([], captureLogs().logger), {
       intervalMs: 1000,
       maxLagMs: 10_000,
       probeTimeoutMs: 1000,

@@ -57,12 +57,12 @@ describe("RDS IAM authentication against a real Postgres pair", () => {
       MASTER_KEY: "sk-master",
     });
     assert.equal(config.writer.iamRegion, "us-east-1");
-    assert.equal(config.reader?.iamRegion, "eu-west-1");
+    assert.equal(config.readers[0]?.iamRegion, "eu-west-1");
 
     const database = await openDatabase(config, logs.logger, {
       signers: {
         writer: provisioning("iam_writer", pair.primary.port, config.writer.iamRegion ?? ""),
-        reader: provisioning("iam_reader", pair.replica.port, config.reader?.iamRegion ?? ""),
+        reader: provisioning("iam_reader", pair.replica.port, config.readers[0]?.iamRegion ?? ""),
       },
     });
     const witness = await Witness.open(pair);

@@ -18,3 +18,6 @@ export function formatLsn(lsn: Lsn): string {
 
 export const maxLsn = (a: Lsn | undefined, b: Lsn | undefined): Lsn | undefined =>
   a === undefined ? b : b === undefined ? a : a > b ? a : b;
+
+/** Beyond any real position: "not replayed by any reader yet, whatever it has". */
+export const LSN_MAX: Lsn = 0xffff_ffff_ffff_ffffn;

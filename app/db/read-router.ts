@@ -1,7 +1,6 @@
 import { isConnectionError, isReadOnlyRefusal } from "./connection-errors.js";
 import { requiredLsn } from "./consistency.js";
-import type { Lsn } from "./lsn.js";
-import type { ReaderState } from "./reader-state.js";
+import type { ReaderMember, ReaderSet } from "./reader-set.js";
 import type { ReadRouter } from "./routing-client.js";
 
 export type FallbackReason =
@@ -14,13 +13,11 @@ export type FallbackReason =
   | "reader-refused-write"; // a raw statement the replica refused as a write (25006)
 
 export interface ReadRouterOptions {
-  reader: ReaderState;
-  /** The reader's replay position as last measured (undefined: unknown). */
-  readerPosition: () => Lsn | undefined;
-  /** The reader's pool has no free connection and a full queue. */
-  readerBusy: () => boolean;
+  readers: ReaderSet;
   readTimeoutMs: number;
   onFallback?: (reason: FallbackReason) => void;
+  /** A read answered by this reader (metrics: reads per reader). */
+  onReaderRead?: (member: ReaderMember) => void;
 }
 
 export class ReadTimeoutError extends Error {
@@ -28,38 +25,43 @@ export class ReadTimeoutError extends Error {
 }
 
 /**
- * Where one read runs. On the reader when it is usable, caught up with what
- * the read needs, and not saturated; otherwise on the writer. A read the
- * reader fails at the connection level, or does not answer in time, is run
- * once more on the writer (and the reader is marked degraded), so a reader
- * outage — dead, hung or blackholed — fails no request and holds none for
- * longer than the read timeout. Query errors are rethrown untouched: the
- * writer would fail them the same way.
+ * Where one read runs. On a reader the reader set picks (usable, caught up
+ * with what the read needs, not saturated, fewest reads in flight); on the
+ * writer when there is none. A read a reader fails at the connection level,
+ * or does not answer in time, is run once more on the writer and that reader
+ * is marked degraded, so a reader outage — dead, hung or blackholed — fails
+ * no request and holds none for longer than the read timeout; the next reads
+ * go to the other readers. Query errors are rethrown untouched: the writer
+ * would fail them the same way.
  */
 export function readRouter(options: ReadRouterOptions): ReadRouter {
-  const { reader, onFallback } = options;
+  const { readers, onFallback } = options;
   const onWriterBecause = <T>(reason: FallbackReason, onWriter: () => PromiseLike<T>): PromiseLike<T> => {
     onFallback?.(reason);
     return onWriter();
   };
   return {
     async read(onReader, onWriter) {
-      if (!reader.usable) return onWriterBecause(reader.status === "lagging" ? "reader-lagging" : "reader-degraded", onWriter);
-      const needed = requiredLsn();
-      if (needed !== undefined && !((options.readerPosition() ?? -1n) >= needed)) return onWriterBecause("read-your-writes", onWriter);
-      if (options.readerBusy()) return onWriterBecause("reader-busy", onWriter);
+      const choice = readers.choose(requiredLsn());
+      if ("reason" in choice) return onWriterBecause(choice.reason, onWriter);
+      const { member } = choice;
+      member.outstanding++;
       try {
-        return await withTimeout(onReader(), options.readTimeoutMs);
+        const result = await withTimeout(onReader(member.endpoint.client), options.readTimeoutMs);
+        options.onReaderRead?.(member);
+        return result;
       } catch (error) {
         if (error instanceof ReadTimeoutError) {
-          reader.markDegraded(error, "timeout");
+          member.state.markDegraded(error, "timeout");
           return onWriterBecause("reader-timeout", onWriter);
         }
         if (isReadOnlyRefusal(error)) return onWriterBecause("reader-refused-write", onWriter);
         if (!isConnectionError(error)) throw error;
-        if (options.readerBusy()) return onWriterBecause("reader-busy", onWriter);
-        reader.markDegraded(error, "query");
+        if (member.endpoint.saturated()) return onWriterBecause("reader-busy", onWriter);
+        member.state.markDegraded(error, "query");
         return onWriterBecause("reader-connection-error", onWriter);
+      } finally {
+        member.outstanding--;
       }
     },
   };

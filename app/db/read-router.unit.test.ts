@@ -3,25 +3,27 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readRouter, type FallbackReason } from "./read-router.js";
-import { ReaderState, type ReaderStatus } from "./reader-state.js";
+import type { ReaderStatus } from "./reader-state.js";
+import { ReaderSet } from "./reader-set.js";
 import { runWithConsistency } from "./consistency.js";
 import { createLogger } from "../observability/logger.js";
+import { stubEndpoint } from "../test-support/stub-endpoint.js";
 
 const log = createLogger("silent");
 
 function setup(opts: { status?: ReaderStatus; position?: bigint; busy?: boolean; readTimeoutMs?: number } = {}) {
-  const reader = new ReaderState(true, log);
-  if (opts.status === "degraded") reader.markDegraded(new Error("down"), "health-check");
-  if (opts.status === "lagging") reader.markReachable(10_000, 5000);
+  const readers = new ReaderSet([stubEndpoint("replica:5432", () => opts.busy ?? false)], log);
+  const member = readers.members[0]!;
+  member.replay = opts.position;
+  if (opts.status === "degraded") member.state.markDegraded(new Error("down"), "health-check");
+  if (opts.status === "lagging") member.state.markReachable(10_000, 5000);
   const reasons: FallbackReason[] = [];
   const router = readRouter({
-    reader,
-    readerPosition: () => opts.position,
-    readerBusy: () => opts.busy ?? false,
+    readers,
     readTimeoutMs: opts.readTimeoutMs ?? 1000,
     onFallback: (r) => reasons.push(r),
   });
-  return { reader, reasons, router };
+  return { reader: member.state, reasons, router };
 }
 
 const fromReader = () => Promise.resolve("reader");
@@ -158,13 +160,28 @@ describe("read router: where one read runs", () => {
 
   it("a pool timeout while the reader's pool is saturated sheds without degrading", async () => {
     let busy = false;
-    const reader = new ReaderState(true, log);
-    const router = readRouter({ reader, readerPosition: () => undefined, readerBusy: () => busy, readTimeoutMs: 1000 });
+    const readers = new ReaderSet([stubEndpoint("replica:5432", () => busy)], log);
+    const router = readRouter({ readers, readTimeoutMs: 1000 });
     const answer = await router.read(() => {
       busy = true; // the pool filled up while this read waited for a connection
       return Promise.reject(new Error("timeout exceeded when trying to connect"));
     }, fromWriter);
     assert.equal(answer, "writer");
-    assert.equal(reader.status, "connected");
+    assert.equal(readers.members[0]!.state.status, "connected");
+  });
+
+  it("with two readers, a read the first fails is answered by the writer and the next ones go to the other reader", async () => {
+    const readers = new ReaderSet([stubEndpoint("a:5432"), stubEndpoint("b:5432")], log);
+    const router = readRouter({ readers, readTimeoutMs: 1000 });
+    const served: string[] = [];
+    const onReader = (client: unknown) => {
+      const { name } = client as { name: string };
+      return name === "a:5432" ? Promise.reject(Object.assign(new Error("refused"), { code: "ECONNREFUSED" })) : Promise.resolve(name);
+    };
+    for (let i = 0; i < 4; i++) served.push(await router.read(onReader, fromWriter));
+    assert.equal(readers.members[0]!.state.status, "degraded");
+    assert.equal(readers.members[1]!.state.status, "connected");
+    assert.equal(served.filter((s) => s === "writer").length, 1, `only the read that hit the dead reader: ${served.join(",")}`);
+    assert.equal(served.filter((s) => s === "b:5432").length, 3);
   });
 });

@@ -22,13 +22,18 @@ export interface ReaderStateEvents {
 export class ReaderState {
   private current: ReaderStatus;
 
+  /** `name` (host:port) goes on every line, so with several readers the log says which one. */
   constructor(
     enabled: boolean,
-    private readonly log: Logger,
+    log: Logger,
     private readonly events: ReaderStateEvents = {},
+    name?: string,
   ) {
     this.current = enabled ? "connected" : "disabled";
+    this.log = name ? log.child({ reader: name }) : log;
   }
+
+  private readonly log: Logger;
 
   get status(): ReaderStatus {
     return this.current;

@@ -19,9 +19,9 @@ export const READ_METHODS: ReadonlySet<string> = new Set([
 ]);
 export const RAW_READ_METHODS: ReadonlySet<string> = new Set(["$queryRaw", "$queryRawUnsafe"]);
 
-/** Decides where a read actually runs (reader, or writer when the reader is down). */
+/** Decides where a read actually runs: on a reader's client it picks, or on the writer when none will do. */
 export interface ReadRouter {
-  read<T>(onReader: () => PromiseLike<T>, onWriter: () => PromiseLike<T>): Promise<T>;
+  read<T>(onReader: (reader: PrismaClient) => PromiseLike<T>, onWriter: () => PromiseLike<T>): Promise<T>;
 }
 
 /**
@@ -36,13 +36,8 @@ export type WriterTransaction = Parameters<Parameters<RoutedClient["$transaction
 
 type Call = (client: PrismaClient) => PromiseLike<unknown>;
 
-/** `reader` is read at each call: the reader's client is replaced when its pool is recycled. */
-export function withReadReplica(
-  writer: PrismaClient,
-  reader: () => PrismaClient,
-  router: ReadRouter,
-  consistency: Consistency = NO_REPLICA_CONSISTENCY,
-): RoutedClient {
+/** The router hands each read the client of the reader it picked (clients change when pools are recycled). */
+export function withReadReplica(writer: PrismaClient, router: ReadRouter, consistency: Consistency = NO_REPLICA_CONSISTENCY): RoutedClient {
   // Reads are lazy like Prisma's own promises: nothing runs until awaited.
   // That lets a read handed to a batch `$transaction` run on the writer
   // inside that transaction instead of on the reader beforehand.
@@ -52,7 +47,7 @@ export function withReadReplica(
     let started: Promise<unknown> | undefined;
     const run = () =>
       (started ??= router.read(
-        () => call(reader()),
+        (reader) => call(reader),
         () => call(writer),
       ));
     const read: Promise<unknown> = {
@@ -70,11 +65,12 @@ export function withReadReplica(
     let proxy = models.get(name);
     if (!proxy) {
       proxy = new Proxy(delegate, {
-        get(target, method) {
+        get(_target, method) {
           if (typeof method === "string" && READ_METHODS.has(method)) {
             return (...args: unknown[]) => routedRead((client) => invoke(modelOf(client, name), method, args));
           }
-          return bound(target, method);
+          // The writer's delegate as it is now: its client changes when a failover recycles the pool.
+          return bound(modelOf(writer, name), method);
         },
       });
       models.set(name, proxy);

@@ -52,3 +52,16 @@ export function describeUrl(url: string | URL): string {
   parsed.search = "";
   return parsed.toString();
 }
+
+/** `host:port`: how an endpoint is named in logs, readiness and metrics (never a credential). */
+export function endpointName(url: URL): string {
+  const { host, port } = urlParts(url);
+  // postgresql: URLs are not "special" to WHATWG, so their host is not lowercased for us.
+  return `${host.toLowerCase()}:${port}`;
+}
+
+/** Same server and database (a "replica" that is the writer itself). */
+export function sameDatabase(a: URL, b: URL): boolean {
+  const [x, y] = [urlParts(a), urlParts(b)];
+  return x.host.toLowerCase() === y.host.toLowerCase() && x.port === y.port && x.database === y.database;
+}

@@ -11,7 +11,8 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 
 export interface PgServer {
-  name: "primary" | "replica";
+  /** "primary", "replica", then "replica2", "replica3" … */
+  name: string;
   port: number;
   dataDir: string;
   /** Superuser URL (for test witnesses and setup). */
@@ -22,15 +23,20 @@ export interface PgServer {
   /** `immediate` is a crash (connections reset); `fast` is an orderly shutdown (57P01). */
   stop(mode?: "fast" | "immediate"): void;
   running(): boolean;
+  /** `pg_ctl promote`: a standby becomes a primary (a failover). */
+  promote(): void;
 }
 
 export interface LocalPair {
   primary: PgServer;
+  /** The first replica. */
   replica: PgServer;
+  /** Every replica (one unless asked for more), each streaming from the primary. */
+  replicas: PgServer[];
   database: string;
   appUser: string;
   appPassword: string;
-  /** Waits until the replica has replayed everything the primary has written so far. */
+  /** Waits until every running replica has replayed everything the primary has written so far. */
   waitForReplay(timeoutMs?: number): Promise<void>;
   stop(): void;
 }
@@ -87,14 +93,17 @@ function owned(path: string): void {
   chownSync(path, uid, gid);
 }
 
-export async function startLocalPair(options: { database?: string; appUser?: string } = {}): Promise<LocalPair> {
+export async function startLocalPair(options: { database?: string; appUser?: string; replicas?: number } = {}): Promise<LocalPair> {
   const database = options.database ?? "tandem";
   const appUser = options.appUser ?? "tandem";
   const superPassword = randomBytes(12).toString("hex");
   const appPassword = randomBytes(12).toString("hex");
   const base = mkdtempSync(join(tmpdir(), "tandem-pg-"));
   owned(base);
-  const [primaryPort, replicaPort] = [await freePort(), await freePort()];
+  const replicaCount = Math.max(1, options.replicas ?? 1);
+  const primaryPort = await freePort();
+  const replicaPorts: number[] = [];
+  for (let i = 0; i < replicaCount; i++) replicaPorts.push(await freePort());
 
   const pwfile = join(base, "pwfile");
   writeFileSync(pwfile, `${superPassword}\n`, { mode: 0o600 });
@@ -112,11 +121,13 @@ export async function startLocalPair(options: { database?: string; appUser?: str
       start: () => void run("pg_ctl", ["-D", dataDir, "-l", logFile, "-w", "-t", "60", "start"]),
       stop: (mode = "fast") => void run("pg_ctl", ["-D", dataDir, "-m", mode, "-w", "stop"]),
       running: () => spawnSync(...asPostgres("pg_ctl", ["-D", dataDir, "status"])).status === 0,
+      promote: () => void run("pg_ctl", ["-D", dataDir, "-w", "promote"]),
     };
     return self;
   };
   const primary = server("primary", primaryPort);
-  const replica = server("replica", replicaPort);
+  const replicas = replicaPorts.map((port, i) => server(i === 0 ? "replica" : `replica${i + 1}`, port));
+  const replica = replicas[0]!;
 
   run("initdb", [
     "-D",
@@ -156,7 +167,7 @@ export async function startLocalPair(options: { database?: string; appUser?: str
   );
 
   const cleanup = () => {
-    for (const s of [replica, primary]) {
+    for (const s of [...replicas, primary]) {
       // Synchronous on purpose: this also runs from the process 'exit' handler.
       if (existsSync(join(s.dataDir, "postmaster.pid")))
         spawnSync(...asPostgres("pg_ctl", ["-D", s.dataDir, "-m", "immediate", "-w", "stop"]));
@@ -179,31 +190,38 @@ export async function startLocalPair(options: { database?: string; appUser?: str
     await adminDb.query(`GRANT pg_read_all_stats TO ${appUser}`);
     await adminDb.end();
 
-    run(
-      "pg_basebackup",
-      [
-        "-h",
-        "127.0.0.1",
-        "-p",
-        String(primaryPort),
-        "-U",
-        "postgres",
-        "-D",
-        replica.dataDir,
-        "-R",
-        "-X",
-        "stream",
-        "-c",
-        "fast",
-        "--no-sync",
-      ],
-      {
-        PGPASSWORD: superPassword,
-      },
-    );
-    appendFileSync(join(replica.dataDir, "postgresql.conf"), `port = ${replicaPort}\n`);
-    replica.start();
-    await waitForStreaming(primary.adminUrl, 30_000);
+    for (const standby of replicas) {
+      run(
+        "pg_basebackup",
+        [
+          "-h",
+          "127.0.0.1",
+          "-p",
+          String(primaryPort),
+          "-U",
+          "postgres",
+          "-D",
+          standby.dataDir,
+          "-R",
+          "-X",
+          "stream",
+          "-c",
+          "fast",
+          "--no-sync",
+        ],
+        {
+          PGPASSWORD: superPassword,
+        },
+      );
+      // Its own port, and a name the primary's pg_stat_replication can tell apart.
+      appendFileSync(join(standby.dataDir, "postgresql.conf"), `port = ${standby.port}\n`);
+      appendFileSync(
+        join(standby.dataDir, "postgresql.auto.conf"),
+        `primary_conninfo = '${conninfo(primaryPort, superPassword, standby.name)}'\n`,
+      );
+      standby.start();
+    }
+    await waitForStreaming(primary.adminUrl, replicas.length, 30_000);
   } catch (error) {
     cleanup();
     throw error;
@@ -212,10 +230,13 @@ export async function startLocalPair(options: { database?: string; appUser?: str
   return {
     primary,
     replica,
+    replicas,
     database,
     appUser,
     appPassword,
-    waitForReplay: (timeoutMs = 10_000) => waitForReplay(primary.adminUrl, replica.adminUrl, timeoutMs),
+    waitForReplay: async (timeoutMs = 10_000) => {
+      await Promise.all(replicas.filter((r) => r.running()).map((r) => waitForReplay(primary.adminUrl, r.adminUrl, timeoutMs)));
+    },
     stop: () => {
       process.removeListener("exit", cleanup);
       cleanup();
@@ -223,17 +244,21 @@ export async function startLocalPair(options: { database?: string; appUser?: str
   };
 }
 
-async function waitForStreaming(primaryUrl: string, timeoutMs: number): Promise<void> {
+function conninfo(port: number, password: string, name: string): string {
+  return `host=127.0.0.1 port=${port} user=postgres password=${password} application_name=${name}`;
+}
+
+async function waitForStreaming(primaryUrl: string, count: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const client = new pg.Client({ connectionString: primaryUrl });
   await client.connect();
   try {
     while (Date.now() < deadline) {
       const { rows } = await client.query<{ state: string }>("SELECT state FROM pg_stat_replication");
-      if (rows.some((r) => r.state === "streaming")) return;
+      if (rows.filter((r) => r.state === "streaming").length >= count) return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`replica did not start streaming within ${timeoutMs} ms`);
+    throw new Error(`${count} replica(s) did not start streaming within ${timeoutMs} ms`);
   } finally {
     await client.end();
   }

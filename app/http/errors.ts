@@ -2,7 +2,7 @@ import type { ServerResponse } from "node:http";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { ApiError } from "../services/errors.js";
 import type { Logger } from "../observability/logger.js";
-import { isConnectionError } from "../db/connection-errors.js";
+import { isConnectionError, isReadOnlyRefusal } from "../db/connection-errors.js";
 import { malformedJson } from "./input-guards.js";
 
 /** OpenAI's error shape, written on Node's own response so the lean path and Express answer alike. */
@@ -35,6 +35,16 @@ export function apiErrorOf(error: unknown, log: Logger, where: { requestId: unkn
   // Anything else the body parser refused (a corrupt gzip body, an aborted upload) is the client's.
   if (e.expose && typeof e.status === "number" && e.status >= 400 && e.status < 500)
     return new ApiError(e.status, `body: ${e.message ?? "unreadable"}`, "bad_request_error", "body");
+  // Reads that a replica refuses are rerouted to the writer before this, so a
+  // 25006 here is the writer address reaching a standby: a failover.
+  if (isReadOnlyRefusal(error))
+    return new ApiError(
+      503,
+      "database read-only: the writer is failing over (its address reached a server in recovery); nothing was changed, retry shortly",
+      "db_read_only",
+      null,
+      { "retry-after": "2" },
+    );
   if (isConnectionError(error))
     return new ApiError(
       503,

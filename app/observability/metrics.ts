@@ -34,6 +34,36 @@ export function createMetrics() {
       help: "1 while reads go to the writer because the read replica is further behind than DATABASE_READ_REPLICA_MAX_LAG_MS",
       registers: [registry],
     }),
+    readerState: new Gauge({
+      name: "tandem_db_reader_state",
+      help: "1 for each read replica's current state (connected, lagging, degraded), by reader host:port",
+      labelNames: ["reader", "state"] as const,
+      registers: [registry],
+    }),
+    readerMemberLag: new Gauge({
+      name: "tandem_db_reader_member_lag_seconds",
+      help: "How far each read replica is behind the writer, by reader host:port (absent while it is unreachable)",
+      labelNames: ["reader"] as const,
+      registers: [registry],
+    }),
+    readerReads: new Counter({
+      name: "tandem_db_reader_reads_total",
+      help: "Reads answered by each read replica, by reader host:port",
+      labelNames: ["reader"] as const,
+      registers: [registry],
+    }),
+    writerState: new Gauge({
+      name: "tandem_db_writer_state",
+      help: "1 for the writer's current state: connected, read-only (the writer address reached a standby: failover) or disconnected",
+      labelNames: ["state"] as const,
+      registers: [registry],
+    }),
+    secretFileUnreadable: new Counter({
+      name: "tandem_secret_file_unreadable_total",
+      help: "Times a mounted credential file (*_FILE) could not be read or parsed; the last good value was kept",
+      labelNames: ["variable"] as const,
+      registers: [registry],
+    }),
     readFallbacks: new Counter({
       name: "tandem_db_read_fallbacks_total",
       help: "Reads served by the writer instead of the reader, by reason",

@@ -50,19 +50,27 @@ export interface TcpHop {
   blackhole(): void;
   /** Forward again. Bytes swallowed meanwhile are lost: connections open during the blackhole are broken, as after a real partition. */
   heal(): void;
+  /**
+   * New connections go to `port` from now on, as when DNS moves a cluster
+   * endpoint. `dropOpen` also cuts the connections open now (the old server
+   * restarted, as a demoted Aurora writer does); without it they stay on
+   * the old server.
+   */
+  retarget(port: number, options?: { dropOpen?: boolean }): void;
   close(): Promise<void>;
 }
 
-/** A TCP forwarder on loopback in front of `target`, which can become a blackhole. */
+/** A TCP forwarder on loopback in front of a server, which can become a blackhole or move to another server. */
 export async function tcpHop(targetPort: number): Promise<TcpHop> {
   let holed = false;
+  let target = targetPort;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     sockets.add(client);
     client.on("close", () => sockets.delete(client));
     client.on("error", () => undefined);
     if (holed) return; // accepted, never answered
-    const upstream = connect(targetPort, "127.0.0.1");
+    const upstream = connect(target, "127.0.0.1");
     sockets.add(upstream);
     upstream.on("close", () => sockets.delete(upstream));
     upstream.on("error", () => client.destroy());
@@ -83,6 +91,10 @@ export async function tcpHop(targetPort: number): Promise<TcpHop> {
     port,
     blackhole: () => void (holed = true),
     heal: () => void (holed = false),
+    retarget: (port, options = {}) => {
+      target = port;
+      if (options.dropOpen) for (const socket of sockets) socket.destroy();
+    },
     close: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();

@@ -7,8 +7,8 @@ import { migrate } from "../db/migrate.js";
 import { migrationsDir } from "../paths.js";
 import { captureLogs, type CapturedLogs } from "./logs.js";
 
-export async function startMigratedPair(): Promise<LocalPair> {
-  const pair = await startLocalPair();
+export async function startMigratedPair(options: { replicas?: number } = {}): Promise<LocalPair> {
+  const pair = await startLocalPair(options);
   const logs = captureLogs();
   await migrate(loadConfig({ DATABASE_URL: pair.primary.url }, "migrate").writer, { dir: migrationsDir, log: logs.logger });
   await pair.waitForReplay();
@@ -27,7 +27,10 @@ export function configFor(pair: LocalPair, env: Record<string, string> = {}): Co
 
 export interface Executions {
   writer: number;
+  /** On every replica together. */
   reader: number;
+  /** On each replica, in the pair's order. */
+  replicas: number[];
 }
 
 /**
@@ -43,7 +46,13 @@ export class Witness {
   }
 
   private async on<T>(server: PgServer, query: (client: pg.Client) => Promise<T>, whenDown: T): Promise<T> {
-    const client = new pg.Client({ connectionString: server.adminUrl, application_name: "witness" });
+    // Bounded: a frozen (SIGSTOPped) server counts as down instead of hanging the test.
+    const client = new pg.Client({
+      connectionString: server.adminUrl,
+      application_name: "witness",
+      connectionTimeoutMillis: 3000,
+      query_timeout: 5000,
+    });
     client.on("error", () => undefined);
     try {
       await client.connect();
@@ -59,7 +68,7 @@ export class Witness {
 
   async reset(): Promise<void> {
     const reset = (c: pg.Client) => c.query("SELECT pg_stat_statements_reset()").then(() => undefined);
-    await Promise.all([this.on(this.pair.primary, reset, undefined), this.on(this.pair.replica, reset, undefined)]);
+    await Promise.all([this.pair.primary, ...this.pair.replicas].map((server) => this.on(server, reset, undefined)));
   }
 
   async count(pattern: RegExp): Promise<Executions> {
@@ -69,8 +78,8 @@ export class Witness {
           "SELECT query, calls FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
         )
         .then(({ rows }) => rows.filter((r) => pattern.test(r.query)).reduce((sum, r) => sum + Number(r.calls), 0));
-    const [writer, reader] = await Promise.all([this.on(this.pair.primary, calls, 0), this.on(this.pair.replica, calls, 0)]);
-    return { writer, reader };
+    const [writer, ...replicas] = await Promise.all([this.pair.primary, ...this.pair.replicas].map((server) => this.on(server, calls, 0)));
+    return { writer: writer ?? 0, reader: replicas.reduce((a, b) => a + b, 0), replicas };
   }
 
   /** Runs `action` after a reset and reports where statements matching `pattern` ran. */

@@ -14,16 +14,30 @@ export function healthRoutes(ctx: AppContext): Router {
 
   // Answered from the health cycle's last look (no connection per call: a
   // probe storm must not reach the databases). A reader that is degraded or
-  // lagging never makes the pod unready — reads are on the writer. Only an
+  // lagging never makes the pod unready — reads are on the writer. Nor does a
+  // read-only writer (a failover under way): reads and completions still
+  // work, spend waits in the queue, and taking every pod out of the Service
+  // at once would turn a 30-second failover into a full outage. Only an
   // unreachable writer (or a draining process) does.
   router.get("/health/readiness", (_req, res) => {
     const { health } = ctx.database;
-    const db: Record<string, unknown> = { writer: health.writerStatus, reader: health.reader.status };
-    const measured = health.reader.status === "connected" || health.reader.status === "lagging";
+    const readers = ctx.database.reader;
+    const db: Record<string, unknown> = { writer: health.writerStatus, reader: readers.status };
+    const measured = readers.status === "connected" || readers.status === "lagging";
     if (measured && health.readerLagMs !== undefined) db.reader_lag_ms = health.readerLagMs;
+    // With several readers, each by host:port (never by URL: no credential in
+    // a probe's answer); one reader keeps the single-reader shape.
+    if (readers.members.length > 1) {
+      db.readers = Object.fromEntries(
+        readers.members.map((m) => [
+          m.name,
+          m.lagMs === undefined ? { state: m.state.status } : { state: m.state.status, lag_ms: m.lagMs },
+        ]),
+      );
+    }
     if (ctx.lifecycle.draining) {
       res.status(503).json({ status: "draining", db });
-    } else if (health.writerStatus !== "connected") {
+    } else if (health.writerStatus === "disconnected") {
       res.status(503).json({ status: "unhealthy", db });
     } else {
       res.json({ status: "healthy", db });

@@ -1,0 +1,123 @@
+// Which reader the next read goes to, and what the set as a whole reports.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createLogger } from "../observability/logger.js";
+import { stubEndpoint } from "../test-support/stub-endpoint.js";
+import { NEVER_BEHIND, ReaderSet } from "./reader-set.js";
+import type { ReaderStatus } from "./reader-state.js";
+
+const log = createLogger("silent");
+
+interface MemberSpec {
+  status?: ReaderStatus;
+  replay?: bigint;
+  busy?: boolean;
+  outstanding?: number;
+}
+
+function set(...specs: MemberSpec[]): ReaderSet {
+  const readers = new ReaderSet(
+    specs.map((spec, i) => stubEndpoint(`r${i}:5432`, () => spec.busy ?? false)),
+    log,
+  );
+  specs.forEach((spec, i) => {
+    const member = readers.members[i]!;
+    member.replay = spec.replay ?? 100n;
+    member.outstanding = spec.outstanding ?? 0;
+    if (spec.status === "degraded") member.state.markDegraded(new Error("down"), "health-check");
+    if (spec.status === "lagging") member.state.markReachable(10_000, 5000);
+  });
+  return readers;
+}
+
+const pick = (readers: ReaderSet, needed?: bigint) => {
+  const choice = readers.choose(needed);
+  return "member" in choice ? choice.member.name : choice.reason;
+};
+
+describe("reader set: where the next read goes", () => {
+  const table: Array<{ name: string; members: MemberSpec[]; needed?: bigint; answer: string }> = [
+    { name: "the one usable reader", members: [{}], answer: "r0:5432" },
+    { name: "a degraded reader is skipped for a usable one", members: [{ status: "degraded" }, {}], answer: "r1:5432" },
+    { name: "a lagging reader is skipped for a usable one", members: [{ status: "lagging" }, {}], answer: "r1:5432" },
+    { name: "a saturated reader is skipped for one with room", members: [{ busy: true }, {}], answer: "r1:5432" },
+    { name: "the reader with fewer reads in flight", members: [{ outstanding: 3 }, { outstanding: 1 }], answer: "r1:5432" },
+    {
+      name: "a reader behind what the read needs is skipped",
+      members: [{ replay: 90n }, { replay: 120n }],
+      needed: 110n,
+      answer: "r1:5432",
+    },
+    {
+      name: "a promoted reader (not a standby) has everything",
+      members: [{ replay: 90n }, { replay: NEVER_BEHIND }],
+      needed: 110n,
+      answer: "r1:5432",
+    },
+    {
+      name: "none usable, all degraded: the writer, as degraded",
+      members: [{ status: "degraded" }, { status: "degraded" }],
+      answer: "reader-degraded",
+    },
+    {
+      name: "none usable, one lagging: the writer, as lagging",
+      members: [{ status: "degraded" }, { status: "lagging" }],
+      answer: "reader-lagging",
+    },
+    {
+      name: "usable but none has replayed the write: read-your-writes",
+      members: [{ replay: 90n }, { replay: 95n }],
+      needed: 100n,
+      answer: "read-your-writes",
+    },
+    { name: "caught up but all saturated: busy", members: [{ busy: true }, { busy: true }], answer: "reader-busy" },
+    { name: "no reader configured: the writer, as degraded", members: [], answer: "reader-degraded" },
+  ];
+  for (const row of table) it(row.name, () => assert.equal(pick(set(...row.members), row.needed), row.answer));
+
+  it("ties are taken in turn, so idle readers share sequential reads evenly", () => {
+    const readers = set({}, {}, {});
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 300; i++) {
+      const name = pick(readers);
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    assert.deepEqual([...counts.values()], [100, 100, 100]);
+  });
+
+  it("once write positions up to P are forgotten, a reader behind P serves nothing until it catches up", () => {
+    const readers = set({ replay: 200n }, { status: "degraded", replay: 50n });
+    readers.forgetUpTo(readers.replayed!);
+    const comeback = readers.members[1]!;
+    comeback.state.markReachable(0, 5000);
+    assert.equal(pick(readers), "r0:5432");
+    assert.equal(pick(readers), "r0:5432", "the returning reader is below the floor");
+    comeback.replay = 200n;
+    assert.deepEqual([pick(readers), pick(readers)].sort(), ["r0:5432", "r1:5432"]);
+  });
+
+  it("a promoted reader's position never becomes the floor", () => {
+    const readers = set({ replay: NEVER_BEHIND });
+    readers.forgetUpTo(readers.replayed!);
+    const [member] = readers.members;
+    member!.replay = 10n;
+    assert.equal(pick(readers), "r0:5432");
+  });
+});
+
+describe("reader set: overall state", () => {
+  const table: Array<{ name: string; members: ReaderStatus[]; overall: ReaderStatus }> = [
+    { name: "no reader: disabled", members: [], overall: "disabled" },
+    { name: "any connected: connected", members: ["degraded", "connected"], overall: "connected" },
+    { name: "none connected, one lagging: lagging", members: ["degraded", "lagging"], overall: "lagging" },
+    { name: "all degraded: degraded", members: ["degraded", "degraded"], overall: "degraded" },
+  ];
+  for (const row of table) {
+    it(row.name, () => assert.equal(set(...row.members.map((status) => ({ status }))).status, row.overall));
+  }
+
+  it("replayed is the lowest position among usable readers (what any read sent anywhere sees)", () => {
+    assert.equal(set({ replay: 300n }, { replay: 200n }, { replay: 100n, status: "lagging" }).replayed, 200n);
+    assert.equal(set({ status: "degraded" }).replayed, undefined);
+  });
+});
