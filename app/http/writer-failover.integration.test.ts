@@ -32,6 +32,7 @@ describe("writer failover: the writer address moves to a promoted replica, or la
   let proxy: Proxy;
   let key: string;
   let writerPort: number;
+  let aliases = 0;
 
   before(async () => {
     // replicas[0] is promoted in the first scenario; replicas[1] stays a standby (of the old primary).
@@ -65,7 +66,6 @@ describe("writer failover: the writer address moves to a promoted replica, or la
     const client = new OpenAI({ apiKey: key, baseURL: `${proxy.base}/v1`, maxRetries: 0 });
     const traffic: Traffic = { completions: [], generated: new Map(), statuses: [], writesOkAt: [] };
     let running = true;
-    let n = 0;
     const completions = Array.from({ length: 4 }, async () => {
       while (running) {
         try {
@@ -79,13 +79,14 @@ describe("writer failover: the writer address moves to a promoted replica, or la
     });
     const management = (async () => {
       while (running) {
-        const alias = `failover-${process.pid}-${n++}`;
+        const alias = `failover-${process.pid}-${aliases++}`;
         const res = await fetch(`${proxy.base}/key/generate`, {
           method: "POST",
           headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
           body: JSON.stringify({ key_alias: alias, models: ["gpt-4o-mini"] }),
         });
-        await res.arrayBuffer();
+        const text = await res.text();
+        if (res.status !== 200 && process.env.DEBUG_FAILOVER) console.log(`# ${alias} ${res.status} ${text}`);
         traffic.generated.set(alias, res.status);
         traffic.statuses.push(res.status);
         if (res.status === 200) traffic.writesOkAt.push(Date.now());
