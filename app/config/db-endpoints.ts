@@ -155,27 +155,35 @@ function writerSource(e: DatabaseEnv, iam: boolean): UrlSource {
   return guarded(() => fromFile(passwordFile, "DATABASE_PASSWORD_FILE", (password) => password, build));
 }
 
-/** `DATABASE_URL_READ_REPLICA` (or its file): one URL, or several separated by commas. */
+/**
+ * `DATABASE_URL_READ_REPLICA`: one URL, or several separated by commas. Its
+ * file form names one file, or several separated by commas (one Secret key
+ * each, as the chart mounts `db.secret.readReplicaUrlKeys`); each file holds
+ * one URL or a comma-separated list.
+ */
 function readerSources(e: DatabaseEnv): UrlSource[] {
   oneOf(e, "DATABASE_URL_READ_REPLICA");
-  const file = e.DATABASE_URL_READ_REPLICA_FILE;
-  if (file === undefined) return urlList(e.DATABASE_URL_READ_REPLICA ?? "", "DATABASE_URL_READ_REPLICA").map(fixed);
+  const files = e.DATABASE_URL_READ_REPLICA_FILE;
+  if (files === undefined) return urlList(e.DATABASE_URL_READ_REPLICA ?? "", "DATABASE_URL_READ_REPLICA").map(fixed);
   const variable = "DATABASE_URL_READ_REPLICA_FILE";
-  return guarded(() => {
-    // One file for the whole list; each reader keeps its place in it. A file
-    // rewritten with another number of readers is refused (last good kept):
-    // members are fixed at start, their credentials are not.
-    let count: number | undefined;
-    const list = new SecretFile(file, variable, (content) => {
-      const urls = urlList(content, variable);
-      if (count !== undefined && urls.length !== count) {
-        throw new SecretFileError(`${variable} now lists ${urls.length} readers, not ${count}; restart to change the reader set`);
-      }
-      count = urls.length;
-      return urls;
-    });
-    return list.current().map((first, index) => ({ first, current: () => list.current()[index] ?? first }));
+  return files.split(",").flatMap((path, i, all) => {
+    if (path.trim() === "") throw new EndpointConfigError(`${variable} has an empty item (position ${i + 1} of ${all.length})`);
+    return guarded(() => readerFile(path.trim(), variable));
   });
+}
+
+/** The readers listed in one file: fixed in number at start, their URLs (credentials) read again as the file changes. */
+function readerFile(path: string, variable: string): UrlSource[] {
+  let count: number | undefined;
+  const list = new SecretFile(path, variable, (content) => {
+    const urls = urlList(content, variable);
+    if (count !== undefined && urls.length !== count) {
+      throw new SecretFileError(`${variable} (${path}) now lists ${urls.length} readers, not ${count}; restart to change the reader set`);
+    }
+    count = urls.length;
+    return urls;
+  });
+  return list.current().map((first, index) => ({ first, current: () => list.current()[index] ?? first }));
 }
 
 function urlList(value: string, variable: string): URL[] {

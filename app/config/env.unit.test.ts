@@ -226,6 +226,15 @@ describe("environment configuration", () => {
       );
     });
 
+    it("DATABASE_URL_READ_REPLICA_FILE may name several files (one Secret key each)", () => {
+      const paths = [file("reader-1", "postgres://app:a@r1/tandem"), file("reader-2", "postgres://app:b@r2/tandem")];
+      const config = loadConfig({ ...base, DATABASE_URL_READ_REPLICA_FILE: paths.join(",") });
+      assert.deepEqual(
+        config.readers.map((r) => r.name),
+        ["r1:5432", "r2:5432"],
+      );
+    });
+
     it("a file that becomes unreadable keeps the last good value", () => {
       const path = file("url-gone", "postgresql://app:kept-pw@db.internal/tandem");
       const config = loadConfig({ DATABASE_URL_FILE: path, MASTER_KEY: "k" });

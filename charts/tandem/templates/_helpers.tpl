@@ -279,11 +279,27 @@ The database rules: exactly one writer source, each with what it needs.
 {{- fail "tandem: db.params applies to the writer built from parts (db.useExisting=true); with db.url or db.secret.urlKey put the parameters in the URL's query string" -}}
 {{- end -}}
 {{- end -}}
-{{- if and $db.readReplicaUrl $db.secret.readReplicaUrlKey -}}
+{{- $readers := list -}}
+{{- if $db.readReplicaUrl }}{{ $readers = append $readers "db.readReplicaUrl" }}{{ end -}}
+{{- if $db.readReplicaUrls }}{{ $readers = append $readers "db.readReplicaUrls" }}{{ end -}}
+{{- if $db.secret.readReplicaUrlKey }}{{ $readers = append $readers "db.secret.readReplicaUrlKey" }}{{ end -}}
+{{- if $db.secret.readReplicaUrlKeys }}{{ $readers = append $readers "db.secret.readReplicaUrlKeys" }}{{ end -}}
+{{- if and $db.readReplicaUrl $db.secret.readReplicaUrlKey (eq (len $readers) 2) -}}
 {{- fail "tandem: db.readReplicaUrl and db.secret.readReplicaUrlKey are mutually exclusive: set only one reader source" -}}
+{{- end -}}
+{{- if gt (len $readers) 1 -}}
+{{- fail (printf "tandem: %s are mutually exclusive reader sources: set only one (a list takes several readers)" (join ", " $readers)) -}}
 {{- end -}}
 {{- if and $db.secret.readReplicaUrlKey (not $db.secret.name) -}}
 {{- fail "tandem: db.secret.readReplicaUrlKey requires db.secret.name (the existing Secret holding the reader URL)" -}}
+{{- end -}}
+{{- if and $db.secret.readReplicaUrlKeys (not $db.secret.name) -}}
+{{- fail "tandem: db.secret.readReplicaUrlKeys requires db.secret.name (the existing Secret holding the reader URLs)" -}}
+{{- end -}}
+{{- range $i, $url := $db.readReplicaUrls -}}
+{{- if contains "," $url -}}
+{{- fail (printf "tandem: db.readReplicaUrls[%d] contains a comma: give one URL per item" $i) -}}
+{{- end -}}
 {{- end -}}
 {{- end }}
 
@@ -335,7 +351,85 @@ carries many of them at their defaults), refused by name once they would change 
 True ("true") when a reader is configured.
 */}}
 {{- define "tandem.hasReader" -}}
-{{- if or .Values.db.readReplicaUrl .Values.db.secret.readReplicaUrlKey }}true{{ end }}
+{{- if include "tandem.readerSource" . }}true{{ end }}
+{{- end }}
+
+{{/*
+Where the readers come from: "url" (db.readReplicaUrl) or "urls" (db.readReplicaUrls), both kept in
+the chart-managed Secret; "key" (db.secret.readReplicaUrlKey) or "keys" (db.secret.readReplicaUrlKeys)
+of the existing Secret; empty without a reader.
+*/}}
+{{- define "tandem.readerSource" -}}
+{{- $db := .Values.db -}}
+{{- if $db.readReplicaUrl }}url{{ else if $db.readReplicaUrls }}urls{{ else if $db.secret.readReplicaUrlKey }}key{{ else if $db.secret.readReplicaUrlKeys }}keys{{ end }}
+{{- end }}
+
+{{/*
+Where the database Secrets are mounted with db.secret.mountAsFiles: the existing Secret
+(db.secret.name) and the chart-managed one. Whole directories, never subPath, so kubelet's
+refresh of a rotated Secret reaches the files.
+*/}}
+{{- define "tandem.dbSecretDir" -}}/var/run/secrets/tandem/db{{- end }}
+{{- define "tandem.managedSecretDir" -}}/var/run/secrets/tandem/managed{{- end }}
+
+{{/*
+The keys of each Secret the proxy reads as files with db.secret.mountAsFiles (a YAML dict:
+existing: [keys of db.secret.name], managed: [keys of the chart-managed Secret]).
+*/}}
+{{- define "tandem.dbFileKeys" -}}
+{{- $db := .Values.db -}}
+{{- $existing := list -}}
+{{- $managed := list -}}
+{{- $writer := include "tandem.writerSource" . -}}
+{{- if eq $writer "url" }}{{ $managed = append $managed "DATABASE_URL" }}{{ end -}}
+{{- if eq $writer "urlKey" }}{{ $existing = append $existing $db.secret.urlKey }}{{ end -}}
+{{- if and (eq $writer "parts") (not $db.iamAuth) }}{{ $existing = append $existing $db.secret.passwordKey }}{{ end -}}
+{{- $reader := include "tandem.readerSource" . -}}
+{{- if or (eq $reader "url") (eq $reader "urls") }}{{ $managed = append $managed "DATABASE_URL_READ_REPLICA" }}{{ end -}}
+{{- if eq $reader "key" }}{{ $existing = append $existing $db.secret.readReplicaUrlKey }}{{ end -}}
+{{- if eq $reader "keys" }}{{ $existing = concat $existing $db.secret.readReplicaUrlKeys }}{{ end -}}
+{{- toYaml (dict "existing" (uniq $existing) "managed" $managed) }}
+{{- end }}
+
+{{/*
+Volumes and mounts for db.secret.mountAsFiles (rendered only with it).
+*/}}
+{{- define "tandem.dbFileVolumes" -}}
+{{- $keys := include "tandem.dbFileKeys" . | fromYaml -}}
+{{- with $keys.existing }}
+- name: db-secret
+  secret:
+    secretName: {{ $.Values.db.secret.name | quote }}
+    items:
+      {{- range . }}
+      - key: {{ . | quote }}
+        path: {{ . | quote }}
+      {{- end }}
+{{- end }}
+{{- with $keys.managed }}
+- name: db-managed-secret
+  secret:
+    secretName: {{ include "tandem.secretName" $ | quote }}
+    items:
+      {{- range . }}
+      - key: {{ . | quote }}
+        path: {{ . | quote }}
+      {{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "tandem.dbFileMounts" -}}
+{{- $keys := include "tandem.dbFileKeys" . | fromYaml -}}
+{{- if $keys.existing }}
+- name: db-secret
+  mountPath: {{ include "tandem.dbSecretDir" . }}
+  readOnly: true
+{{- end }}
+{{- if $keys.managed }}
+- name: db-managed-secret
+  mountPath: {{ include "tandem.managedSecretDir" . }}
+  readOnly: true
+{{- end }}
 {{- end }}
 
 {{/*
@@ -348,6 +442,9 @@ DATABASE_URL: {{ .Values.db.url | b64enc | quote }}
 {{- end }}
 {{- with .Values.db.readReplicaUrl }}
 DATABASE_URL_READ_REPLICA: {{ . | b64enc | quote }}
+{{- end }}
+{{- with .Values.db.readReplicaUrls }}
+DATABASE_URL_READ_REPLICA: {{ join "," . | b64enc | quote }}
 {{- end }}
 {{- with include "tandem.masterKeyValue" . }}
 MASTER_KEY: {{ . | b64enc | quote }}
@@ -373,6 +470,9 @@ URLs and passwords only ever appear as secretKeyRef, never as a literal value.
 {{- define "tandem.dbEnv" -}}
 {{- $ctx := .ctx -}}
 {{- $db := $ctx.Values.db -}}
+{{- $files := .files -}}
+{{- $dir := include "tandem.dbSecretDir" $ctx -}}
+{{- $managedDir := include "tandem.managedSecretDir" $ctx -}}
 {{- $source := include "tandem.writerSource" $ctx -}}
 {{- if eq $source "parts" }}
 - name: DATABASE_HOST
@@ -393,7 +493,10 @@ URLs and passwords only ever appear as secretKeyRef, never as a literal value.
     secretKeyRef:
       name: {{ $db.secret.name | quote }}
       key: {{ $db.secret.usernameKey | quote }}
-{{- if not $db.iamAuth }}
+{{- if and (not $db.iamAuth) $files }}
+- name: DATABASE_PASSWORD_FILE
+  value: {{ printf "%s/%s" $dir $db.secret.passwordKey | quote }}
+{{- else if not $db.iamAuth }}
 - name: DATABASE_PASSWORD
   valueFrom:
     secretKeyRef:
@@ -408,12 +511,18 @@ URLs and passwords only ever appear as secretKeyRef, never as a literal value.
 - name: DATABASE_PARAMS
   value: {{ join "&" $pairs | quote }}
 {{- end }}
+{{- else if and (eq $source "urlKey") $files }}
+- name: DATABASE_URL_FILE
+  value: {{ printf "%s/%s" $dir $db.secret.urlKey | quote }}
 {{- else if eq $source "urlKey" }}
 - name: DATABASE_URL
   valueFrom:
     secretKeyRef:
       name: {{ $db.secret.name | quote }}
       key: {{ $db.secret.urlKey | quote }}
+{{- else if $files }}
+- name: DATABASE_URL_FILE
+  value: {{ printf "%s/DATABASE_URL" $managedDir | quote }}
 {{- else }}
 - name: DATABASE_URL
   valueFrom:
@@ -422,18 +531,44 @@ URLs and passwords only ever appear as secretKeyRef, never as a literal value.
       key: DATABASE_URL
 {{- end }}
 {{- if .reader }}
-{{- if $db.readReplicaUrl }}
+{{- $reader := include "tandem.readerSource" $ctx }}
+{{- if and (or (eq $reader "url") (eq $reader "urls")) $files }}
+- name: DATABASE_URL_READ_REPLICA_FILE
+  value: {{ printf "%s/DATABASE_URL_READ_REPLICA" $managedDir | quote }}
+{{- else if or (eq $reader "url") (eq $reader "urls") }}
 - name: DATABASE_URL_READ_REPLICA
   valueFrom:
     secretKeyRef:
       name: {{ include "tandem.secretName" $ctx | quote }}
       key: DATABASE_URL_READ_REPLICA
-{{- else if $db.secret.readReplicaUrlKey }}
+{{- else if and (eq $reader "key") $files }}
+- name: DATABASE_URL_READ_REPLICA_FILE
+  value: {{ printf "%s/%s" $dir $db.secret.readReplicaUrlKey | quote }}
+{{- else if eq $reader "key" }}
 - name: DATABASE_URL_READ_REPLICA
   valueFrom:
     secretKeyRef:
       name: {{ $db.secret.name | quote }}
       key: {{ $db.secret.readReplicaUrlKey | quote }}
+{{- else if and (eq $reader "keys") $files }}
+{{- $paths := list }}
+{{- range $db.secret.readReplicaUrlKeys }}{{ $paths = append $paths (printf "%s/%s" $dir .) }}{{ end }}
+- name: DATABASE_URL_READ_REPLICA_FILE
+  value: {{ join "," $paths | quote }}
+{{- else if eq $reader "keys" }}
+{{- /* One variable per key, joined by Kubernetes' $(VAR) expansion: the pod spec names keys, never URLs. */}}
+{{- $refs := list }}
+{{- range $i, $key := $db.secret.readReplicaUrlKeys }}
+{{- $name := printf "TANDEM_READ_REPLICA_URL_%d" (add1 $i) }}
+{{- $refs = append $refs (printf "$(%s)" $name) }}
+- name: {{ $name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $db.secret.name | quote }}
+      key: {{ $key | quote }}
+{{- end }}
+- name: DATABASE_URL_READ_REPLICA
+  value: {{ join "," $refs | quote }}
 {{- end }}
 {{- end }}
 {{- if $db.iamAuth }}
@@ -457,8 +592,12 @@ Human-readable database mode, for NOTES.txt.
 {{- $db := .Values.db -}}
 {{- if $db.readReplicaUrl -}}
 reader from plain URL (db.readReplicaUrl, kept in Secret {{ include "tandem.secretName" . }})
+{{- else if $db.readReplicaUrls -}}
+{{ len $db.readReplicaUrls }} readers from plain URLs (db.readReplicaUrls, kept in Secret {{ include "tandem.secretName" . }})
 {{- else if $db.secret.readReplicaUrlKey -}}
 reader from existing Secret ({{ $db.secret.name }}, key {{ $db.secret.readReplicaUrlKey }})
+{{- else if $db.secret.readReplicaUrlKeys -}}
+{{ len $db.secret.readReplicaUrlKeys }} readers from existing Secret ({{ $db.secret.name }}, keys {{ join ", " $db.secret.readReplicaUrlKeys }})
 {{- else -}}
 single database (no read replica: every query goes to the writer)
 {{- end -}}
