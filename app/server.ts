@@ -102,6 +102,7 @@ export async function startServer(
       overallReaderGauges(overall);
     },
     onReaderRead: (member) => metrics.readerReads.inc({ reader: member.name }),
+    onAuthRetry: (role) => metrics.authRetries.inc({ endpoint: role }),
     onHealthCycle: ({ readerLagMs, readers }) => {
       if (readerLagMs === undefined) metrics.readerLag.reset();
       else metrics.readerLag.set(readerLagMs / 1000);

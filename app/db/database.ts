@@ -30,6 +30,8 @@ export interface DatabaseHooks {
   onReaderStatus?: (member: ReaderMember, overall: ReaderStatus) => void;
   /** A read answered by this reader. */
   onReaderRead?: (member: ReaderMember) => void;
+  /** A new connection's credentials were refused and read again (a rotation in progress). */
+  onAuthRetry?: (role: Role, name: string) => void;
   /** After every committed write a service reports (`$consistency.wrote`), with its scopes: caches drop what changed. */
   onWrite?: (scopes: readonly string[]) => void;
   /** After every health cycle (metrics). */
@@ -63,6 +65,7 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
     connectTimeoutMs: role === "reader" ? config.readTimeoutMs : 5000,
     queryTimeoutMs: role === "reader" ? config.readTimeoutMs + 1000 : config.queryTimeoutMs,
     maxLifetimeMs: config.connectionMaxLifetimeMs,
+    onAuthRetry: hooks.onAuthRetry,
     // A write refused as read-only means the writer address reached a standby: a failover.
     onReadOnly: role === "writer" ? () => health.writerReadOnly("a write was refused with SQLSTATE 25006") : undefined,
   });

@@ -25,6 +25,8 @@ export interface EndpointOptions {
   maxLifetimeMs?: number;
   /** A statement was refused with SQLSTATE 25006: this endpoint's connection reached a server in recovery. */
   onReadOnly?: () => void;
+  /** A new connection was refused its credentials (28P01); they are read again and the connection tried once more. */
+  onAuthRetry?: (role: Role, name: string) => void;
 }
 
 /** One database endpoint: its pg pool, the Prisma client on top, and its IAM token source. */
@@ -126,7 +128,10 @@ export function createEndpoint(config: EndpointConfig, options: EndpointOptions)
         query_timeout: queryTimeoutMs,
       },
       () => connectionConfig(config, tokens),
-      () => log.warn(fields, `${config.role} DB ${config.name} refused the credentials; read them again and retried once`),
+      () => {
+        log.warn(fields, `${config.role} DB ${config.name} refused the credentials; reading them again and retrying once`);
+        options.onAuthRetry?.(config.role, config.name);
+      },
     );
     // pg-pool reads the lifetime for each new connection; a jittered value
     // keeps a pool from renewing every connection in the same second, and a

@@ -58,6 +58,12 @@ export function createMetrics() {
       labelNames: ["state"] as const,
       registers: [registry],
     }),
+    authRetries: new Counter({
+      name: "tandem_db_auth_retries_total",
+      help: "New connections whose credentials were refused (28P01) and read again for one more try, by endpoint",
+      labelNames: ["endpoint"] as const,
+      registers: [registry],
+    }),
     secretFileUnreadable: new Counter({
       name: "tandem_secret_file_unreadable_total",
       help: "Times a mounted credential file (*_FILE) could not be read or parsed; the last good value was kept",
