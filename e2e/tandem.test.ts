@@ -10,7 +10,7 @@
 // One namespace per run; each scenario has its own Helm release and its own database on the
 // shared primary/replica pair. A failing scenario prints the namespace's pods, logs and events.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -19,7 +19,7 @@ import { parseAllDocuments } from "yaml";
 import { helm, helmDeploy, helmUninstall } from "./lib/helm.js";
 import { apiError, isReady, Kube, restarts, type Pod } from "./lib/kube.js";
 import { portForward, type Forward } from "./lib/port-forward.js";
-import { PgPair, type Server } from "./lib/postgres.js";
+import { PgPair } from "./lib/postgres.js";
 import { repoRoot, settings, splitImage } from "./lib/settings.js";
 import { E2E_MODEL, expectedCost, PRICES, Tandem } from "./lib/tandem.js";
 import { eventually, sleep } from "./lib/wait.js";
@@ -33,6 +33,13 @@ const ANY_WRITE = /^\s*(INSERT|UPDATE|DELETE)/i;
 const MASTER_KEY = `sk-e2e-master-${randomBytes(12).toString("hex")}`;
 const UPSTREAM_KEY = `sk-e2e-upstream-${randomBytes(6).toString("hex")}`;
 const kube = new Kube(settings.namespace);
+/** The rotation scenario's own role, so rotating its password leaves the other scenarios' role alone. */
+const ROTATE = {
+  role: "tandem_rotate",
+  database: "e2e_rotate",
+  before: `pw-${randomBytes(12).toString("hex")}`,
+  after: `pw-${randomBytes(12).toString("hex")}`,
+};
 let pair: PgPair;
 const forwards: Forward[] = [];
 
@@ -178,8 +185,8 @@ async function keySpend(database: string, alias: string): Promise<{ rows: number
  * Key creation and spend on the primary; key lookups (GET /key/info and the completion's key check)
  * on `readsOn` — proven by pg_stat_statements on both servers, reset before each step.
  */
-async function proveRouting(r: Release, readsOn: Server): Promise<{ key: string; alias: string }> {
-  const other: Server = readsOn === "primary" ? "replica" : "primary";
+async function proveRouting(r: Release, readsOn: "primary" | "replica"): Promise<{ key: string; alias: string }> {
+  const other = readsOn === "primary" ? "replica" : "primary";
   // Without a reader, the replica's statistics of this database are never reset: the scenario
   // checks afterwards that it saw no statement at all.
   const reset = () => (readsOn === "replica" ? pair.reset(r.database) : pair.resetStatements("primary", r.database));
@@ -315,10 +322,22 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
         await kube.createNamespace();
         const hex = () => randomBytes(12).toString("hex");
         [pair] = await Promise.all([PgPair.deploy(kube, { superuser: hex(), replication: hex(), app: hex() }), deployFakeUpstream()]);
-        for (const db of ["e2e_existing", "e2e_plain", "e2e_single", "e2e_outage", "e2e_upgrade", "e2e_migrate", "e2e_hung", "e2e_lagging"])
+        for (const db of [
+          "e2e_existing",
+          "e2e_plain",
+          "e2e_single",
+          "e2e_outage",
+          "e2e_upgrade",
+          "e2e_migrate",
+          "e2e_hung",
+          "e2e_lagging",
+          "e2e_readers",
+        ])
           await pair.createDatabase(db);
+        await pair.createRole(ROTATE.role, ROTATE.before);
+        await pair.createDatabase(ROTATE.database, ROTATE.role);
         await pair.waitReplayed();
-        log(`set-up (primary + streaming replica, fake upstream, 8 databases) took ${Math.round((Date.now() - started) / 1000)}s`);
+        log(`set-up (primary + 2 streaming replicas, fake upstream, 10 databases) took ${Math.round((Date.now() - started) / 1000)}s`);
       } catch (error) {
         log(`set-up FAILED: ${error instanceof Error ? error.message : apiError(error)}`);
         await kube.dump();
@@ -742,6 +761,146 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
       } finally {
         await pair.psql("replica", "postgres", "SELECT pg_wal_replay_resume()");
       }
+      await expectReadiness(r, "connected");
+      await finish(r);
+    }),
+  );
+
+  it(
+    "9. db.readReplicaUrls with two replicas: key lookups spread over both; replay paused on one → it is lagging and the other serves every lookup",
+    { timeout: 300_000 },
+    scenario(async () => {
+      const database = "e2e_readers";
+      const r = await install("e2e-readers", database, {
+        url: pair.url("primary", database),
+        readReplicaUrls: [pair.url("replica", database), pair.url("replica2", database)],
+        healthCheckIntervalMs: 1000,
+        readReplicaMaxLagMs: 3000,
+      });
+      await expectReadiness(r, "connected");
+      const names = { first: "pg-replica:5432", second: "pg-replica-2:5432" };
+      assert.deepEqual(
+        Object.keys(await r.tandem.readers()).sort(),
+        [names.first, names.second],
+        "readiness names each reader by host:port",
+      );
+      const { key } = await r.tandem.generateKey({ key_alias: "spread", models: [E2E_MODEL] });
+      await pair.waitReplayed();
+      const lookups = async (n: number) => {
+        await pair.reset(database);
+        for (let i = 0; i < n; i++) {
+          const info = await r.tandem.keyInfo(key);
+          assert.equal(info.status, 200, info.text);
+        }
+        const count = (server: "primary" | "replica" | "replica2") => pair.countOn(server, database, KEY_READ);
+        return { primary: await count("primary"), first: await count("replica"), second: await count("replica2") };
+      };
+      const spread = await eventually(
+        "20 key lookups spread over both replicas, none on the primary",
+        () => lookups(20),
+        (c) => c.primary === 0 && c.first >= 5 && c.second >= 5,
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      );
+      await pair.psql("replica", "postgres", "SELECT pg_wal_replay_pause()");
+      try {
+        // Writes the paused replica misses put it behind the 3 s bound.
+        await r.tandem.generateKey({ key_alias: "behind", models: [E2E_MODEL] });
+        await eventually(
+          `readiness to show ${names.first} lagging and ${names.second} connected`,
+          () => r.tandem.readers(),
+          (readers) => readers[names.first]?.state === "lagging" && readers[names.second]?.state === "connected",
+          { timeoutMs: 60_000, intervalMs: 500 },
+        );
+        const ready = await r.tandem.readiness();
+        assert.deepEqual([ready.status, ready.reader], [200, "connected"], "one caught-up reader keeps reads on replicas");
+        const paused = await lookups(20);
+        assert.deepEqual(
+          [paused.first, paused.primary],
+          [0, 0],
+          `the lagging replica and the primary serve no lookup: ${JSON.stringify(paused)}`,
+        );
+        assert.ok(paused.second >= 20, `the caught-up replica serves them all: ${JSON.stringify(paused)}`);
+        log(`several readers: lookups ${JSON.stringify(spread)} spread; with replay paused on one ${JSON.stringify(paused)}`);
+      } finally {
+        await pair.psql("replica", "postgres", "SELECT pg_wal_replay_resume()");
+      }
+      await eventually(
+        "both readers connected again",
+        () => r.tandem.readers(),
+        (readers) => readers[names.first]?.state === "connected" && readers[names.second]?.state === "connected",
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
+      await finish(r);
+    }),
+  );
+
+  it(
+    "10. db.secret.mountAsFiles: the password rotated in Postgres and in the Secret while pods run — no restart, no failed request, new connections use the new password",
+    { timeout: 480_000 },
+    scenario(async () => {
+      const { role, database } = ROTATE;
+      const secret = "e2e-rotate-db";
+      const data = (password: string) => ({ username: role, password, reader: pair.url("replica", database, role, password) });
+      await kube.createSecret(secret, data(ROTATE.before));
+      const r = await install("e2e-rotate", database, {
+        useExisting: true,
+        endpoint: "pg-primary",
+        database,
+        port: 5432,
+        healthCheckIntervalMs: 1000,
+        secret: { name: secret, usernameKey: "username", passwordKey: "password", readReplicaUrlKey: "reader", mountAsFiles: true },
+      });
+      await expectReadiness(r, "connected");
+      const env = envOf(await kube.readDeployment(r.fullname));
+      assert.equal(env.get("DATABASE_PASSWORD_FILE")?.value, "/var/run/secrets/tandem/db/password");
+      assert.equal(env.get("DATABASE_URL_READ_REPLICA_FILE")?.value, "/var/run/secrets/tandem/db/reader");
+      await assertNoCredentialsInSpecs(r);
+      const podsBefore = (await kube.pods(r.selector)).map((p) => `${p.metadata?.name}:${restarts(p)}`).sort();
+      const { key } = await r.tandem.generateKey({ key_alias: "rotated", models: [E2E_MODEL] });
+      await pair.waitReplayed();
+
+      const loop = requestLoop(r.tandem, key, { workers: 2, maxRequests: 100_000, maxMs: 420_000, pauseMs: 100 });
+      try {
+        await pair.setPassword(role, ROTATE.after);
+        await kube.replaceSecret(secret, data(ROTATE.after));
+        // kubelet swaps the mounted files within its sync period; compare digests, never the password itself.
+        const pod = (await kube.readyPod(r.selector)).metadata!.name!;
+        const want = createHash("sha256").update(ROTATE.after).digest("hex");
+        const digest =
+          "const f=require('fs').readFileSync('/var/run/secrets/tandem/db/password','utf8').trim();" +
+          "process.stdout.write(require('crypto').createHash('sha256').update(f).digest('hex'))";
+        const waited = Date.now();
+        await eventually(
+          "the pod's mounted password file to hold the rotated password",
+          async () => (await kube.exec(pod, "tandem", ["node", "-e", digest])).stdout.trim(),
+          (got) => got === want,
+          { timeoutMs: 240_000, intervalMs: 3000 },
+        );
+        log(`rotation: kubelet refreshed the mounted Secret ${Math.round((Date.now() - waited) / 1000)}s after the update`);
+        // The connections opened with the old password go; every new one needs the new password.
+        const terminated = (await pair.terminate("primary", role, database)) + (await pair.terminate("replica", role, database));
+        const served = loop.stats().ok;
+        await eventually(
+          "new writer and reader connections, and 40 more requests",
+          async () => ({
+            ok: loop.stats().ok,
+            primary: (await pair.backends("primary", role, database)).length,
+            replica: (await pair.backends("replica", role, database)).length,
+          }),
+          (x) => x.ok >= served + 40 && x.primary >= 1 && x.replica >= 1,
+          { timeoutMs: 120_000, intervalMs: 1000 },
+        );
+        log(`rotation: ${terminated} old backends terminated; new ones authenticated with the new password`);
+      } finally {
+        const stats = await loop.stop();
+        log(`rotation loop: ${stats.ok}/${stats.total} ok, ${stats.failed} failed, slowest ${stats.maxMs} ms`);
+        assert.deepEqual(stats.failures, [], "no request failed during the rotation");
+        assert.equal(stats.failed, 0);
+      }
+      const generated = await r.tandem.generateKey({ key_alias: "after-rotation", models: [E2E_MODEL] });
+      assert.equal(generated.result.status, 200);
+      const podsAfter = (await kube.pods(r.selector)).map((p) => `${p.metadata?.name}:${restarts(p)}`).sort();
+      assert.deepEqual(podsAfter, podsBefore, "the same pods, not restarted");
       await expectReadiness(r, "connected");
       await finish(r);
     }),

@@ -60,3 +60,18 @@ export function isReadOnlyRefusal(error: unknown): boolean {
     return message !== undefined && /cannot execute \S+ in a read-only transaction|recovery is in progress/i.test(message);
   });
 }
+
+/**
+ * SQLSTATE class 28: the server refused the credentials of a new connection
+ * (a rotated password the Secret file does not hold yet, or the reverse).
+ * The server is up and connections already open keep working, so this is
+ * neither "unreachable" nor a query error.
+ */
+export function isAuthFailure(error: unknown): boolean {
+  return layers(error).some((layer) => {
+    const code = stringField(layer, "code") ?? stringField(layer, "originalCode");
+    if (code === "28P01" || code === "28000") return true;
+    const message = stringField(layer, "message") ?? stringField(layer, "originalMessage");
+    return message !== undefined && /password authentication failed|authentication failed for user/i.test(message);
+  });
+}

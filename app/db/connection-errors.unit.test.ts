@@ -2,7 +2,7 @@
 // "the query is wrong" (never rerouted), through every layer errors arrive in.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { isConnectionError, isReadOnlyRefusal } from "./connection-errors.js";
+import { isAuthFailure, isConnectionError, isReadOnlyRefusal } from "./connection-errors.js";
 
 const withCode = (code: string) => Object.assign(new Error("x"), { code });
 const wrapped = (inner: unknown) =>
@@ -34,7 +34,20 @@ describe("isReadOnlyRefusal", () => {
     ["SQLSTATE 25006", withCode("25006"), true],
     ["Postgres' message", new Error("cannot execute INSERT in a read-only transaction"), true],
     ["wrapped", wrapped(withCode("25006")), true],
+    ["a WAL function on a standby", new Error("recovery is in progress"), true],
     ["connection refused", withCode("ECONNREFUSED"), false],
   ];
   for (const [name, error, expected] of table) it(`${name} → ${expected}`, () => assert.equal(isReadOnlyRefusal(error), expected));
+});
+
+describe("isAuthFailure", () => {
+  const table: Array<[string, unknown, boolean]> = [
+    ["SQLSTATE 28P01", withCode("28P01"), true],
+    ["SQLSTATE 28000", withCode("28000"), true],
+    ["wrapped by Prisma", wrapped(withCode("28P01")), true],
+    ["Postgres' message", new Error('password authentication failed for user "tandem"'), true],
+    ["connection refused", withCode("ECONNREFUSED"), false],
+    ["undefined table", withCode("42P01"), false],
+  ];
+  for (const [name, error, expected] of table) it(`${name} → ${expected}`, () => assert.equal(isAuthFailure(error), expected));
 });

@@ -5,7 +5,7 @@ import type { EndpointConfig } from "../config/env.js";
 import type { Logger } from "../observability/logger.js";
 import { registerSecret } from "../observability/secrets.js";
 import { IamTokenProvider, rdsSigner, type TokenSigner } from "./iam-token.js";
-import { isReadOnlyRefusal } from "./connection-errors.js";
+import { isAuthFailure, isReadOnlyRefusal } from "./connection-errors.js";
 import { describeUrl, urlParts } from "./url.js";
 
 export type Role = EndpointConfig["role"];
@@ -167,18 +167,19 @@ export function createEndpoint(config: EndpointConfig, options: EndpointOptions)
     },
     tokens,
     async probe<R extends pg.QueryResultRow>(timeoutMs: number, sql = "SELECT 1"): Promise<R | undefined> {
-      const probeClient = new pg.Client({ ...connectionConfig(config, tokens), connectionTimeoutMillis: timeoutMs });
-      probeClient.on("error", () => undefined);
-      const deadline = setTimeout(() => destroyClient(probeClient), timeoutMs);
       try {
-        await probeClient.connect();
-        const result = (await probeClient.query({ text: sql, query_timeout: timeoutMs } as pg.QueryConfig)) as pg.QueryResult<R>;
-        return result.rows[0];
-      } finally {
-        clearTimeout(deadline);
-        // A clean goodbye when the server answers; no waiting when it doesn't.
-        await Promise.race([probeClient.end().catch(() => undefined), new Promise((r) => setTimeout(r, 200).unref())]);
-        destroyClient(probeClient);
+        return await probeFresh<R>({ ...connectionConfig(config, tokens), connectionTimeoutMillis: timeoutMs }, timeoutMs, sql);
+      } catch (error) {
+        // Credentials refused for a new connection while a rotation propagates
+        // (Postgres changed, the mounted Secret not yet): the server is up, and
+        // the pool's open connections still work — ask through one of them
+        // rather than declare the endpoint down and take the pod out of service.
+        if (!isAuthFailure(error)) throw error;
+        return await withDeadline(
+          current.pool.query<R>({ text: sql, query_timeout: timeoutMs } as pg.QueryConfig).then((r) => r.rows[0]),
+          timeoutMs,
+          error,
+        );
       }
     },
     saturated() {
@@ -195,6 +196,32 @@ export function createEndpoint(config: EndpointConfig, options: EndpointOptions)
       await endPool(current, timeoutMs);
     },
   };
+}
+
+/** Opens a connection of its own (not from the pool), runs `sql`, and closes it whatever the server does. */
+async function probeFresh<R extends pg.QueryResultRow>(settings: pg.ClientConfig, timeoutMs: number, sql: string): Promise<R | undefined> {
+  const probeClient = new pg.Client(settings);
+  probeClient.on("error", () => undefined);
+  const deadline = setTimeout(() => destroyClient(probeClient), timeoutMs);
+  try {
+    await probeClient.connect();
+    const result = (await probeClient.query({ text: sql, query_timeout: timeoutMs } as pg.QueryConfig)) as pg.QueryResult<R>;
+    return result.rows[0];
+  } finally {
+    clearTimeout(deadline);
+    // A clean goodbye when the server answers; no waiting when it doesn't.
+    await Promise.race([probeClient.end().catch(() => undefined), new Promise((r) => setTimeout(r, 200).unref())]);
+    destroyClient(probeClient);
+  }
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: unknown): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout instanceof Error ? onTimeout : new Error(String(onTimeout))), ms);
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;
@@ -238,10 +265,6 @@ class EndpointPool extends pg.Pool {
       (error: unknown) => callback(error instanceof Error ? error : new Error(String(error)), undefined, () => undefined),
     );
   }
-}
-
-function isAuthFailure(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "28P01";
 }
 
 // A connection whose statement timed out is destroyed: the server may answer

@@ -1,4 +1,4 @@
-import { isConnectionError, isReadOnlyRefusal } from "./connection-errors.js";
+import { isAuthFailure, isConnectionError, isReadOnlyRefusal } from "./connection-errors.js";
 import { requiredLsn } from "./consistency.js";
 import type { ReaderMember, ReaderSet } from "./reader-set.js";
 import type { ReadRouter } from "./routing-client.js";
@@ -10,7 +10,8 @@ export type FallbackReason =
   | "reader-busy" // its pool is saturated: shed, not declared dead
   | "reader-timeout" // no answer within DATABASE_READ_TIMEOUT_MS: retried on the writer
   | "reader-connection-error" // failed at the connection level: retried on the writer
-  | "reader-refused-write"; // a raw statement the replica refused as a write (25006)
+  | "reader-refused-write" // a raw statement the replica refused as a write (25006)
+  | "reader-auth-failed"; // a new connection's credentials refused (a rotation propagating): retried on the writer, the reader kept
 
 export interface ReadRouterOptions {
   readers: ReaderSet;
@@ -56,6 +57,8 @@ export function readRouter(options: ReadRouterOptions): ReadRouter {
           return onWriterBecause("reader-timeout", onWriter);
         }
         if (isReadOnlyRefusal(error)) return onWriterBecause("reader-refused-write", onWriter);
+        // Not degraded: its open connections still work, and recycling them would only make it worse.
+        if (isAuthFailure(error)) return onWriterBecause("reader-auth-failed", onWriter);
         if (!isConnectionError(error)) throw error;
         if (member.endpoint.saturated()) return onWriterBecause("reader-busy", onWriter);
         member.state.markDegraded(error, "query");

@@ -117,6 +117,14 @@ describe("read router: where one read runs", () => {
       readerAfter: "connected",
     },
     {
+      name: "credentials refused for a new connection (28P01) are retried on the writer; the reader's open connections are kept",
+      setup: {},
+      onReader: failing(pgError("28P01", 'password authentication failed for user "tandem"')),
+      answer: "writer",
+      reason: "reader-auth-failed",
+      readerAfter: "connected",
+    },
+    {
       name: "a pool timeout with a pool not saturated counts as unreachable",
       setup: {},
       onReader: failing(new Error("timeout exceeded when trying to connect")),

@@ -105,8 +105,21 @@ describe("a database password rotated in Postgres and in the mounted Secret file
       (n) => n >= 50,
       30_000,
     );
-    // Rotation: Postgres first, then the Secret (as a rotation Lambda or Vault does).
+    // Rotation: Postgres first, then the Secret (as a rotation Lambda and External Secrets do). In
+    // between, new connections are refused: the health probes ask through the pools' open
+    // connections instead, so the pod stays ready and no request fails.
     await onServer(pair.primary, `ALTER ROLE tandem PASSWORD '${NEW_PASSWORD}'`);
+    await pair.waitForReplay();
+    const probedAt = Date.now();
+    await tandem.database.runHealthCycle();
+    await tandem.database.runHealthCycle();
+    const window = await fetch(`${proxy.base}/health/readiness`);
+    const inWindow = (await window.json()) as { db: { writer: string; reader: string } };
+    assert.deepEqual(
+      [window.status, inWindow.db.writer, inWindow.db.reader],
+      [200, "connected", "connected"],
+      `ready between the password change and the Secret's (${Date.now() - probedAt} ms)`,
+    );
     swapIn(files.writer, withPassword(pair.primary.url, NEW_PASSWORD));
     swapIn(files.reader, withPassword(pair.replica.url, NEW_PASSWORD));
     await pair.waitForReplay();

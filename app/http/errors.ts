@@ -2,7 +2,7 @@ import type { ServerResponse } from "node:http";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { ApiError } from "../services/errors.js";
 import type { Logger } from "../observability/logger.js";
-import { isConnectionError, isReadOnlyRefusal } from "../db/connection-errors.js";
+import { isAuthFailure, isConnectionError, isReadOnlyRefusal } from "../db/connection-errors.js";
 import { malformedJson } from "./input-guards.js";
 
 /** OpenAI's error shape, written on Node's own response so the lean path and Express answer alike. */
@@ -44,6 +44,14 @@ export function apiErrorOf(error: unknown, log: Logger, where: { requestId: unkn
       "db_read_only",
       null,
       { "retry-after": "2" },
+    );
+  if (isAuthFailure(error))
+    return new ApiError(
+      503,
+      "database unavailable: the writer refused tandem's credentials for a new connection (a password rotation propagating?); nothing was changed, retry later",
+      "no_db_connection",
+      null,
+      { "retry-after": "5" },
     );
   if (isConnectionError(error))
     return new ApiError(

@@ -80,6 +80,11 @@ export class Kube {
     await this.core.createNamespacedSecret({ namespace: this.namespace, body: { metadata: { name }, type: "Opaque", stringData } });
   }
 
+  /** Replaces a Secret's data, as External Secrets does after a rotation. */
+  async replaceSecret(name: string, stringData: Record<string, string>): Promise<void> {
+    await this.core.replaceNamespacedSecret({ name, namespace: this.namespace, body: { metadata: { name }, type: "Opaque", stringData } });
+  }
+
   async readSecret(name: string): Promise<Record<string, string>> {
     const secret = await this.core.readNamespacedSecret({ name, namespace: this.namespace });
     return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));

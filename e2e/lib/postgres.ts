@@ -10,8 +10,10 @@ import { isReady, type Kube } from "./kube.js";
 import { repoRoot, settings } from "./settings.js";
 import { eventually } from "./wait.js";
 
-export type Server = "primary" | "replica";
-export const SERVICE: Record<Server, string> = { primary: "pg-primary", replica: "pg-replica" };
+export type Server = "primary" | "replica" | "replica2";
+/** Two streaming replicas: the second one serves the several-readers scenario. */
+export const SERVICE: Record<Server, string> = { primary: "pg-primary", replica: "pg-replica", replica2: "pg-replica-2" };
+const REPLICAS = ["replica", "replica2"] as const;
 const CONTAINER = "postgres";
 const SOCKET_DIR = "/var/run/postgresql";
 
@@ -40,7 +42,7 @@ function postgresDeployment(server: Server): k8s.V1Deployment {
   const labels = { app: name, "app.kubernetes.io/part-of": "tandem-e2e" };
   const fromSecret = (key: string) => ({ valueFrom: { secretKeyRef: { name: "pg-credentials", key } } });
   const env: k8s.V1EnvVar[] = [
-    { name: "POSTGRES_REPLICATION_MODE", value: server },
+    { name: "POSTGRES_REPLICATION_MODE", value: server === "primary" ? "primary" : "replica" },
     { name: "POSTGRES_REPLICATION_USER", value: "replicator" },
     { name: "POSTGRES_REPLICATION_PASSWORD", ...fromSecret("replication-password") },
     { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
@@ -138,14 +140,14 @@ export class PgPair {
       Object.fromEntries(readdirSync(initdbDir).map((f) => [f, readFileSync(join(initdbDir, f), "utf8")])),
     );
     await kube.createSecret("pg-credentials", { "superuser-password": passwords.superuser, "replication-password": passwords.replication });
-    for (const server of ["primary", "replica"] as const) {
+    for (const server of ["primary", ...REPLICAS] as const) {
       await kube.createService(postgresService(server));
       await kube.createDeployment(postgresDeployment(server));
     }
     const pair = new PgPair(kube, "tandem", passwords.app);
     await kube.waitDeploymentReady(SERVICE.primary, 240_000);
     await pair.psql("primary", "postgres", `CREATE ROLE ${pair.appUser} LOGIN PASSWORD ${quoteLiteral(passwords.app)}`);
-    await kube.waitDeploymentReady(SERVICE.replica, 240_000);
+    for (const replica of REPLICAS) await kube.waitDeploymentReady(SERVICE[replica], 240_000);
     await pair.waitStreaming();
     return pair;
   }
@@ -201,32 +203,63 @@ export class PgPair {
 
   async waitStreaming(): Promise<void> {
     await eventually(
-      "the replica to stream from the primary (pg_stat_replication)",
+      "both replicas to stream from the primary (pg_stat_replication)",
       () => this.psql("primary", "postgres", "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"),
-      (n) => Number(n) >= 1,
+      (n) => Number(n) >= REPLICAS.length,
       { timeoutMs: 60_000 },
     );
   }
 
-  /** A database owned by the application role, with pg_stat_statements in it. */
-  async createDatabase(name: string): Promise<void> {
-    await this.psql("primary", "postgres", `CREATE DATABASE ${quoteIdent(name)} OWNER ${this.appUser}`);
+  /** A database owned by the application role (or `owner`), with pg_stat_statements in it. */
+  async createDatabase(name: string, owner = this.appUser): Promise<void> {
+    await this.psql("primary", "postgres", `CREATE DATABASE ${quoteIdent(name)} OWNER ${quoteIdent(owner)}`);
     await this.psql("primary", name, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
   }
 
-  url(server: Server, database: string): string {
-    return `postgresql://${this.appUser}:${this.appPassword}@${SERVICE[server]}:5432/${database}`;
+  url(server: Server, database: string, user = this.appUser, password = this.appPassword): string {
+    return `postgresql://${user}:${encodeURIComponent(password)}@${SERVICE[server]}:5432/${database}`;
   }
 
-  /** Waits until the replica has replayed everything the primary has written so far. */
+  /** A login role of its own (a scenario that rotates its password leaves the shared role alone). */
+  async createRole(name: string, password: string): Promise<void> {
+    await this.psql("primary", "postgres", `CREATE ROLE ${quoteIdent(name)} LOGIN PASSWORD ${quoteLiteral(password)}`);
+  }
+
+  async setPassword(role: string, password: string): Promise<void> {
+    await this.psql("primary", "postgres", `ALTER ROLE ${quoteIdent(role)} PASSWORD ${quoteLiteral(password)}`);
+  }
+
+  /** Terminates the backends of `role` in `database` on `server` (connections opened before a rotation); returns how many. */
+  async terminate(server: Server, role: string, database: string): Promise<number> {
+    const n = await this.psql(
+      server,
+      "postgres",
+      `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = ${quoteLiteral(role)} AND datname = ${quoteLiteral(database)}`,
+    );
+    return Number(n);
+  }
+
+  /** Backend pids of `role` in `database` on `server`. */
+  async backends(server: Server, role: string, database: string): Promise<number[]> {
+    const out = await this.psql(
+      server,
+      "postgres",
+      `SELECT pid FROM pg_stat_activity WHERE usename = ${quoteLiteral(role)} AND datname = ${quoteLiteral(database)}`,
+    );
+    return out.split("\n").filter(Boolean).map(Number);
+  }
+
+  /** Waits until every replica has replayed everything the primary has written so far. */
   async waitReplayed(timeoutMs = 20_000): Promise<void> {
     const lsn = await this.psql("primary", "postgres", "SELECT pg_current_wal_insert_lsn()");
-    await eventually(
-      `the replica to replay up to ${lsn}`,
-      () => this.psql("replica", "postgres", `SELECT pg_last_wal_replay_lsn() >= ${quoteLiteral(lsn)}::pg_lsn`),
-      (r) => r === "t",
-      { timeoutMs, intervalMs: 250 },
-    );
+    for (const replica of REPLICAS) {
+      await eventually(
+        `${SERVICE[replica]} to replay up to ${lsn}`,
+        () => this.psql(replica, "postgres", `SELECT pg_last_wal_replay_lsn() >= ${quoteLiteral(lsn)}::pg_lsn`),
+        (r) => r === "t",
+        { timeoutMs, intervalMs: 250 },
+      );
+    }
   }
 
   /** Forgets the pg_stat_statements entries of one database on one server. */
@@ -239,7 +272,7 @@ export class PgPair {
   }
 
   async reset(database: string): Promise<void> {
-    await Promise.all([this.resetStatements("primary", database), this.resetStatements("replica", database)]);
+    await Promise.all(["primary", ...REPLICAS].map((server) => this.resetStatements(server as Server, database)));
   }
 
   /** Statements that ran in `database` on `server` since its last reset (pg_stat_statements, read from the postgres database). */
@@ -258,6 +291,11 @@ export class PgPair {
     const sum = (list: Statement[]) => list.filter((s) => pattern.test(s.query)).reduce((n, s) => n + Number(s.calls), 0);
     const [primary, replica] = await Promise.all([this.statements("primary", database), this.statements("replica", database)]);
     return { primary: sum(primary), replica: sum(replica) };
+  }
+
+  /** How often statements matching `pattern` ran in `database` on one server. */
+  async countOn(server: Server, database: string, pattern: RegExp): Promise<number> {
+    return (await this.statements(server, database)).filter((s) => pattern.test(s.query)).reduce((n, s) => n + Number(s.calls), 0);
   }
 
   /** The server's log (stderr of the postgres container, with log_connections lines). */

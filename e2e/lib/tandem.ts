@@ -80,6 +80,12 @@ export class Tandem {
     return { status: r.status, writer: db?.writer, reader: db?.reader };
   }
 
+  /** Each reader's state by host:port (readiness lists them when there are several). */
+  async readers(): Promise<Record<string, { state: string; lag_ms?: number }>> {
+    const r = await call(this.base, "GET", "/health/readiness", { timeoutMs: 5000 });
+    return (r.body as { db?: { readers?: Record<string, { state: string; lag_ms?: number }> } }).db?.readers ?? {};
+  }
+
   /** `reader_lag_ms` of the readiness answer (present while the reader's lag is measured). */
   async readerLagMs(): Promise<number | undefined> {
     const r = await call(this.base, "GET", "/health/readiness", { timeoutMs: 5000 });
