@@ -9,14 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../config/env.js";
 import { captureLogs } from "../test-support/logs.js";
-import { startMigratedPair, type LocalPair } from "../test-support/pair.js";
+import { startMigratedPair, withPassword, type LocalPair } from "../test-support/pair.js";
 import { createEndpoint } from "./endpoint.js";
-
-const withPassword = (url: string, password: string) => {
-  const u = new URL(url);
-  u.password = password;
-  return u.toString();
-};
 
 describe("an endpoint's credentials from a mounted Secret file", () => {
   let pair: LocalPair;

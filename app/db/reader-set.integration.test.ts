@@ -4,56 +4,21 @@
 // itself. Where reads ran is counted on each server (pg_stat_statements).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { performance } from "node:perf_hooks";
 import { openDatabase, type Database } from "./database.js";
 import { configFor, startMigratedPair, Witness, type LocalPair } from "../test-support/pair.js";
 import { captureLogs } from "../test-support/logs.js";
 import { freeze, pauseReplay, resumeReplay, thaw } from "../test-support/faults.js";
+import { readLoad, until } from "../test-support/load.js";
 
 const TEAM = /"tandem_team"/;
-const EVENT_BOUND_MS = 30_000;
 // The issue's bound for a reader's return: with a 200 ms health interval this is 25 cycles.
 const REJOIN_BOUND_MS = 5000;
 
-async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = EVENT_BOUND_MS): Promise<number> {
-  const started = Date.now();
-  while (!(await predicate())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return Date.now() - started;
-}
-
-const lookUp = (database: Database) => database.db.team.findMany({ where: { team_alias: { startsWith: "s" } } });
-
-/** `workers` concurrent team lookups until stopped; latencies and failures kept. */
-function readLoad(database: Database, workers: number) {
-  let running = true;
-  const latencies: number[] = [];
-  const failures: unknown[] = [];
-  const done = Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (running) {
-        const t0 = performance.now();
-        try {
-          assert.equal((await lookUp(database)).length, 2);
-        } catch (error) {
-          failures.push(error);
-        }
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  return {
-    latencies,
-    async stop() {
-      running = false;
-      await done;
-      const sorted = [...latencies].sort((a, b) => a - b);
-      return { reads: sorted.length, failures, p99: sorted[Math.floor(sorted.length * 0.99)] ?? 0 };
-    },
-  };
-}
+const lookUp = async (database: Database) => {
+  const teams = await database.db.team.findMany({ where: { team_alias: { startsWith: "s" } } });
+  assert.equal(teams.length, 2);
+  return teams;
+};
 
 describe("several readers (DATABASE_URL_READ_REPLICA with two URLs)", () => {
   let pair: LocalPair;
@@ -135,7 +100,7 @@ describe("several readers (DATABASE_URL_READ_REPLICA with two URLs)", () => {
   });
 
   it("one reader stopped (SIGSTOP) under 8 concurrent reads: none fails, p99 ≤ 2.5 s, the other serves; it rejoins on SIGCONT", async () => {
-    const load = readLoad(database, 8);
+    const load = readLoad(() => lookUp(database), 8);
     await until(() => load.latencies.length >= 50, "reads before the hang");
     freeze(pair.replicas[first]!);
     try {

@@ -10,49 +10,14 @@ import type { FallbackReason } from "./read-router.js";
 import { configFor, startMigratedPair, Witness, type LocalPair } from "../test-support/pair.js";
 import { captureLogs } from "../test-support/logs.js";
 import { freeze, pauseReplay, resumeReplay, tcpHop, thaw } from "../test-support/faults.js";
+import { readLoad, until } from "../test-support/load.js";
 
 const TEAM = /"tandem_team"/;
-// Bounds for events on a busy machine. Without the behaviour these reads
-// would hang for the kernel's TCP timeout (minutes), so the bounds still bite.
-const EVENT_BOUND_MS = 30_000;
 const READ_BOUND_MS = 15_000;
 
-async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = EVENT_BOUND_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** Concurrent team lookups until `stop()`; every latency and failure is kept. */
-function readLoad(database: Database, workers = 8) {
-  let running = true;
-  const latencies: number[] = [];
-  const failures: unknown[] = [];
-  const done = Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (running) {
-        const t0 = performance.now();
-        try {
-          assert.equal((await database.db.team.findMany({ where: { team_alias: { startsWith: "f" } } })).length, 2);
-        } catch (error) {
-          failures.push(error);
-        }
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  return {
-    latencies,
-    failures,
-    async stop() {
-      running = false;
-      await done;
-      return { reads: latencies.length, failures, max: Math.max(...latencies) };
-    },
-  };
-}
+/** A team lookup the fault tests run in loops. */
+const lookUp = async (database: Database) =>
+  assert.equal((await database.db.team.findMany({ where: { team_alias: { startsWith: "f" } } })).length, 2);
 
 describe("a reader that hangs, goes silent or falls behind", () => {
   let pair: LocalPair;
@@ -83,7 +48,7 @@ describe("a reader that hangs, goes silent or falls behind", () => {
       { onFallback: (r) => fallbacks.push(r) },
     );
     try {
-      const load = readLoad(database);
+      const load = readLoad(() => lookUp(database));
       await until(() => load.latencies.length >= 50, "reads before the hang");
       freeze(pair.replica);
       try {
@@ -123,7 +88,7 @@ describe("a reader that hangs, goes silent or falls behind", () => {
     );
     try {
       assert.equal(database.reader.status, "connected");
-      const load = readLoad(database, 4);
+      const load = readLoad(() => lookUp(database), 4);
       await until(() => load.latencies.length >= 20, "reads before the blackhole");
       hop.blackhole();
       await until(() => database.reader.status === "degraded", "reader marked degraded");

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import pg from "pg";
 import OpenAI from "openai";
 import { eventually, startProxy, type Proxy } from "../test-support/proxy.js";
-import { assertNoSecrets, startMigratedPair, type LocalPair } from "../test-support/pair.js";
+import { assertNoSecrets, startMigratedPair, withPassword, type LocalPair } from "../test-support/pair.js";
 import type { PgServer } from "../dev/local-pair.js";
 
 const NEW_PASSWORD = "rotated-Pw-7f3a9c21";
@@ -22,12 +22,6 @@ function swapIn(path: string, content: string): void {
   writeFileSync(`${path}.new`, content);
   renameSync(`${path}.new`, path);
 }
-
-const withPassword = (url: string, password: string) => {
-  const u = new URL(url);
-  u.password = password;
-  return u.toString();
-};
 
 async function onServer<T>(server: PgServer, sql: string, params: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: server.adminUrl });

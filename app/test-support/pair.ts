@@ -92,6 +92,13 @@ export class Witness {
   async close(): Promise<void> {}
 }
 
+/** The same URL with another password (a rotated credential). */
+export function withPassword(url: string, password: string): string {
+  const u = new URL(url);
+  u.password = password;
+  return u.toString();
+}
+
 /** Fails if any captured log line contains any of the secrets. */
 export function assertNoSecrets(lines: string[], secrets: string[]): void {
   for (const line of lines) {
