@@ -102,6 +102,7 @@ export async function startServer(
       overallReaderGauges(overall);
     },
     onReaderRead: (member) => metrics.readerReads.inc({ reader: member.name }),
+    onReaderFallback: (member, reason) => metrics.readerFallbacks.inc({ reader: member.name, reason }),
     onAuthRetry: (role) => metrics.authRetries.inc({ endpoint: role }),
     onHealthCycle: ({ readerLagMs, readers }) => {
       if (readerLagMs === undefined) metrics.readerLag.reset();

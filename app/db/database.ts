@@ -30,6 +30,8 @@ export interface DatabaseHooks {
   onReaderStatus?: (member: ReaderMember, overall: ReaderStatus) => void;
   /** A read answered by this reader. */
   onReaderRead?: (member: ReaderMember) => void;
+  /** A read this reader was picked for and failed, answered by the writer instead. */
+  onReaderFallback?: (member: ReaderMember, reason: FallbackReason) => void;
   /** A new connection's credentials were refused and read again (a rotation in progress). */
   onAuthRetry?: (role: Role, name: string) => void;
   /** After every committed write a service reports (`$consistency.wrote`), with its scopes: caches drop what changed. */
@@ -196,7 +198,13 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
   const db = readers.configured
     ? withReadReplica(
         writerClient,
-        readRouter({ readers, readTimeoutMs: config.readTimeoutMs, onFallback: hooks.onFallback, onReaderRead: hooks.onReaderRead }),
+        readRouter({
+          readers,
+          readTimeoutMs: config.readTimeoutMs,
+          onFallback: hooks.onFallback,
+          onReaderRead: hooks.onReaderRead,
+          onReaderFallback: hooks.onReaderFallback,
+        }),
         consistency,
       )
     : withoutReplica(writerClient, consistency);

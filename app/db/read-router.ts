@@ -19,6 +19,8 @@ export interface ReadRouterOptions {
   onFallback?: (reason: FallbackReason) => void;
   /** A read answered by this reader (metrics: reads per reader). */
   onReaderRead?: (member: ReaderMember) => void;
+  /** A read this reader was picked for and did not answer, so the writer did (metrics: fallbacks per reader). */
+  onReaderFallback?: (member: ReaderMember, reason: FallbackReason) => void;
 }
 
 export class ReadTimeoutError extends Error {
@@ -46,6 +48,10 @@ export function readRouter(options: ReadRouterOptions): ReadRouter {
       const choice = readers.choose(requiredLsn());
       if ("reason" in choice) return onWriterBecause(choice.reason, onWriter);
       const { member } = choice;
+      const instead = (reason: FallbackReason) => {
+        options.onReaderFallback?.(member, reason);
+        return onWriterBecause(reason, onWriter);
+      };
       member.outstanding++;
       try {
         const result = await withTimeout(onReader(member.endpoint.client), options.readTimeoutMs);
@@ -54,15 +60,15 @@ export function readRouter(options: ReadRouterOptions): ReadRouter {
       } catch (error) {
         if (error instanceof ReadTimeoutError) {
           member.state.markDegraded(error, "timeout");
-          return onWriterBecause("reader-timeout", onWriter);
+          return instead("reader-timeout");
         }
-        if (isReadOnlyRefusal(error)) return onWriterBecause("reader-refused-write", onWriter);
+        if (isReadOnlyRefusal(error)) return instead("reader-refused-write");
         // Not degraded: its open connections still work, and recycling them would only make it worse.
-        if (isAuthFailure(error)) return onWriterBecause("reader-auth-failed", onWriter);
+        if (isAuthFailure(error)) return instead("reader-auth-failed");
         if (!isConnectionError(error)) throw error;
-        if (member.endpoint.saturated()) return onWriterBecause("reader-busy", onWriter);
+        if (member.endpoint.saturated()) return instead("reader-busy");
         member.state.markDegraded(error, "query");
-        return onWriterBecause("reader-connection-error", onWriter);
+        return instead("reader-connection-error");
       } finally {
         member.outstanding--;
       }

@@ -162,6 +162,12 @@ describe("a database password rotated in Postgres and in the mounted Secret file
       ["connected", "connected"],
       "the health probes' fresh connections authenticate too",
     );
+    const metrics = await (await fetch(`${proxy.base}/metrics`)).text();
+    const reader = `127.0.0.1:${pair.replica.port}`;
+    assert.match(metrics, new RegExp(`tandem_db_reader_state\\{reader="${reader}",state="connected"\\} 1`), "each reader by host:port");
+    assert.match(metrics, new RegExp(`tandem_db_reader_reads_total\\{reader="${reader}"\\} [1-9]`));
+    assert.match(metrics, /tandem_db_writer_state\{state="connected"\} 1/);
+    assert.doesNotMatch(metrics, new RegExp(NEW_PASSWORD), "no credential in the metrics");
     // The old password opens nothing any more: what connected above used the new one.
     const stale = new pg.Client({ connectionString: pair.primary.url });
     await assert.rejects(stale.connect(), (error: { code?: string }) => error.code === "28P01");

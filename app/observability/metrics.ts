@@ -52,6 +52,12 @@ export function createMetrics() {
       labelNames: ["reader"] as const,
       registers: [registry],
     }),
+    readerFallbacks: new Counter({
+      name: "tandem_db_reader_fallbacks_total",
+      help: "Reads a read replica was picked for and did not answer (timeout, connection error, refused credentials …), answered by the writer; by reader host:port and reason",
+      labelNames: ["reader", "reason"] as const,
+      registers: [registry],
+    }),
     writerState: new Gauge({
       name: "tandem_db_writer_state",
       help: "1 for the writer's current state: connected, read-only (the writer address reached a standby: failover) or disconnected",
