@@ -23,7 +23,8 @@ import { chartDir, settings, splitImage } from "./lib/settings.js";
 import { Tandem } from "./lib/tandem.js";
 import { eventually } from "./lib/wait.js";
 
-const KEY_READ = /^SELECT .*"tandem_verification_token"/s;
+// Key lookups, not the budget-reset job every pod runs on the writer every 10 s.
+const KEY_READ = /^(?![\s\S]*"budget_reset_at" <=)SELECT .*"tandem_verification_token"/s;
 const KEY_INSERT = /^INSERT INTO .*"tandem_verification_token"/s;
 
 const RELEASE = "lt";

@@ -24,7 +24,9 @@ import { repoRoot, settings, splitImage } from "./lib/settings.js";
 import { E2E_MODEL, expectedCost, PRICES, Tandem } from "./lib/tandem.js";
 import { eventually, sleep } from "./lib/wait.js";
 
-const KEY_READ = /^SELECT .*"tandem_verification_token"/s;
+// Key lookups — not the budget-reset job, which every pod runs on the writer every 10 s
+// (`WHERE budget_reset_at <= now`) and which once landed inside a scenario's counting window.
+const KEY_READ = /^(?![\s\S]*"budget_reset_at" <=)SELECT .*"tandem_verification_token"/s;
 const KEY_INSERT = /^INSERT INTO .*"tandem_verification_token"/s;
 const SPEND_INSERT = /^INSERT INTO .*"tandem_spend_logs"/s;
 const KEY_SPEND_UPDATE = /^UPDATE .*"tandem_verification_token"/s;
