@@ -13,8 +13,9 @@ $(NPM_INSTALLED): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-deps: $(NPM_INSTALLED) ## install node dependencies and system packages (Postgres) if missing
+deps: $(NPM_INSTALLED) ## install node dependencies and system packages (Postgres, Redis) if missing
 	@scripts/ensure-postgres.sh
+	@scripts/ensure-redis.sh
 	npm run --silent generate
 
 run: deps ## start a local primary + streaming replica, migrate, serve on :4000

@@ -4,7 +4,10 @@ import type { ProxyConfig } from "./config/model-config.js";
 import { ModelRouter } from "./services/model-router.js";
 import { CallerCache } from "./services/caller-cache.js";
 import { UpstreamClient } from "./services/upstream-client.js";
-import { RateLimits } from "./services/rate-limits.js";
+import { RateLimits, type LimitScope, type RateLimiter } from "./services/rate-limits.js";
+import { RedisLink, type RedisStatus } from "./shared/redis-link.js";
+import { FleetRateLimits, RedisRateLimits } from "./shared/redis-rate-limits.js";
+import { LOCAL_ONLY, RedisInvalidationBus, type InvalidationBus } from "./shared/invalidation-bus.js";
 import { scheduleBudgetResets } from "./services/budget-resets.js";
 import { openDatabase, type Database } from "./db/database.js";
 import type { ReaderMember } from "./db/reader-set.js";
@@ -31,6 +34,12 @@ export interface RunningServer {
   spend: SpendQueue;
   /** Readiness 503, stop accepting, let requests and streams finish (up to the timeout), close pools. */
   shutdown(timeoutMs?: number): Promise<void>;
+}
+
+/** Limits counted for the fleet in Redis when there is one (each pod's own while it does not answer), else per pod. */
+function rateLimiter(redis: RedisLink | undefined, onRefuse: (scope: LimitScope["kind"]) => void): RateLimiter {
+  const local = new RateLimits(onRefuse);
+  return redis ? new FleetRateLimits(new RedisRateLimits(redis, onRefuse), local, redis) : local;
 }
 
 /** METRICS_PORT: serve `/metrics` on this port instead of the API port (the chart's `metrics.port`). */
@@ -63,7 +72,7 @@ function portOf(server: Server, fallback: number): number {
 /** config → database endpoints → routing client → services → HTTP, wired once. */
 export async function startServer(
   config: Config,
-  proxy: Pick<ProxyConfig, "models" | "router" | "warnings" | "masterKey">,
+  proxy: Pick<ProxyConfig, "models" | "router" | "warnings" | "masterKey" | "redis">,
   log: Logger,
   options: { metricsPort?: number } = { metricsPort: metricsPortFromEnv(process.env) },
 ): Promise<RunningServer> {
@@ -93,8 +102,22 @@ export async function startServer(
     log.error({ variable }, `${error.message}; keeping the last good value`);
   });
   const callers = new CallerCache(config.keyCacheTtlMs);
+  // The fleet's Redis (REDIS_URL / REDIS_HOST, or router_settings.redis_*): shared limits and invalidations.
+  const redisSettings = config.redis ?? proxy.redis;
+  const redisGauges = (status: RedisStatus) => {
+    for (const state of ["connected", "degraded", "disabled"] as const) metrics.redisState.set({ state }, status === state ? 1 : 0);
+  };
+  const redis = redisSettings
+    ? new RedisLink(redisSettings, { log, onStatus: redisGauges, onFailure: (what) => metrics.redisFailures.inc({ what }) })
+    : undefined;
+  await redis?.start();
+  redisGauges(redis?.status ?? "disabled");
+  let bus: InvalidationBus = LOCAL_ONLY;
   const database = await openDatabase(config, log, {
-    onWrite: (scopes) => callers.invalidate(scopes),
+    onWrite: (scopes, lsn) => {
+      callers.invalidate(scopes);
+      bus.publish({ scopes, lsn });
+    },
     onQuery: (endpoint) => metrics.dbQueries.inc({ endpoint }),
     onFallback: (reason) => metrics.readFallbacks.inc({ reason }),
     onReaderStatus: (member, overall) => {
@@ -115,6 +138,16 @@ export async function startServer(
         metrics.writerState.set({ state }, database.writerStatus() === state ? 1 : 0);
     },
   });
+  if (redis) {
+    bus = new RedisInvalidationBus(
+      redis,
+      ({ scopes, lsn }) => {
+        database.consistency.heard(scopes, lsn);
+        callers.invalidate(scopes);
+      },
+      log,
+    );
+  }
   overallReaderGauges(database.reader.status);
   for (const member of database.reader.members) {
     memberGauges(member);
@@ -146,7 +179,8 @@ export async function startServer(
     router: new ModelRouter(proxy),
     callers,
     upstream,
-    rateLimits: new RateLimits((scope) => metrics.rateLimited.inc({ scope })),
+    rateLimits: rateLimiter(redis, (scope) => metrics.rateLimited.inc({ scope })),
+    redis,
     get masterKey() {
       return currentMasterKey();
     },
@@ -199,6 +233,8 @@ export async function startServer(
         await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
       }
       await database.close(remaining());
+      await bus.close();
+      await redis?.close();
       stopWatchingFiles();
       log.info("shutdown complete");
     })());

@@ -2,40 +2,15 @@
 // stream lets the stream finish, then the process exits 0.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { startFakeUpstream, type FakeUpstream } from "./dev/fake-upstream.js";
 import { startMigratedPair, assertNoSecrets, type LocalPair } from "./test-support/pair.js";
 import { MASTER_KEY, modelConfig } from "./test-support/proxy.js";
+import { serve } from "./test-support/process.js";
+import { spawn } from "node:child_process";
 import { appRoot } from "./paths.js";
-
-interface Tandem {
-  child: ChildProcess;
-  lines: string[];
-  port: number;
-  exit: Promise<number | null>;
-}
-
-function serve(env: Record<string, string>): Promise<Tandem> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(appRoot, "app", "cli.ts"), "serve"], {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const lines: string[] = [];
-  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      lines.push(line);
-      const port = /tandem listening on :(\d+)/.exec(line)?.[1];
-      if (port) resolve({ child, lines, port: Number(port), exit });
-    });
-    createInterface({ input: child.stderr! }).on("line", (line) => lines.push(line));
-    void exit.then((code) => reject(new Error(`tandem exited ${code} before listening:\n${lines.join("\n")}`)));
-  });
-}
 
 /** A streamed completion from the fake upstream's `slow` model: one word every 100 ms. */
 async function slowStream(base: string, words: number) {

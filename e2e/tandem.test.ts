@@ -783,7 +783,7 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
       const names = { first: "pg-replica:5432", second: "pg-replica-2:5432" };
       assert.deepEqual(
         Object.keys(await r.tandem.readers()).sort(),
-        [names.first, names.second],
+        [names.first, names.second].sort(),
         "readiness names each reader by host:port",
       );
       const { key } = await r.tandem.generateKey({ key_alias: "spread", models: [E2E_MODEL] });

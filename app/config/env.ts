@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { databaseEndpoints, EndpointConfigError, type EndpointConfig } from "./db-endpoints.js";
 import { SecretFile, SecretFileError } from "./secret-file.js";
+import { REDIS_ENV_NAMES, redisConfig, RedisConfigError, type RedisConfig } from "./redis.js";
 
 export type { EndpointConfig };
 
@@ -22,6 +23,8 @@ export interface Config {
   /** How long a key (with team and user) is served from memory; ≤ readerMaxLagMs; 0 = off. */
   keyCacheTtlMs: number;
   spendFlushIntervalMs: number;
+  /** REDIS_URL or REDIS_HOST…: the fleet's shared limits and invalidations (undefined: per-pod behaviour). */
+  redis?: RedisConfig;
   /** MASTER_KEY, or the current content of MASTER_KEY_FILE (read again when the file changes). */
   masterKey?: () => string;
   /** LiteLLM's name for it; MASTER_KEY and general_settings.master_key win. */
@@ -89,6 +92,12 @@ const EnvSchema = z.object({
   SPEND_FLUSH_INTERVAL_MS: integer(10, 600_000),
   KEY_CACHE_TTL_MS: integer(0, 3_600_000),
   MASTER_KEY: optionalString,
+  REDIS_URL: optionalString,
+  REDIS_HOST: optionalString,
+  REDIS_PORT: optionalString,
+  REDIS_USERNAME: optionalString,
+  REDIS_PASSWORD: optionalString,
+  REDIS_SSL: optionalString,
   MASTER_KEY_FILE: optionalString,
   LITELLM_MASTER_KEY: optionalString,
   PORT: integer(0, 65535), // 0 = any free port (tests)
@@ -116,11 +125,24 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
   const e = parsed.data;
   let endpoints: ReturnType<typeof databaseEndpoints>;
   let masterKey: (() => string) | undefined;
+  let redis: RedisConfig | undefined;
   try {
     endpoints = databaseEndpoints(e);
     masterKey = masterKeyOf(e);
+    redis = redisConfig(
+      {
+        url: e.REDIS_URL,
+        host: e.REDIS_HOST,
+        port: e.REDIS_PORT,
+        username: e.REDIS_USERNAME,
+        password: e.REDIS_PASSWORD,
+        ssl: e.REDIS_SSL,
+      },
+      REDIS_ENV_NAMES,
+    );
   } catch (error) {
-    if (error instanceof EndpointConfigError || error instanceof SecretFileError) throw new ConfigError(error.message);
+    if (error instanceof EndpointConfigError || error instanceof SecretFileError || error instanceof RedisConfigError)
+      throw new ConfigError(error.message);
     throw error;
   }
 
@@ -142,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
     poolLimit: e.DATABASE_CONNECTION_POOL_LIMIT ?? 10,
     connectionMaxLifetimeMs: e.DATABASE_CONNECTION_MAX_LIFETIME_MS ?? 300_000,
     masterKey,
+    redis,
     litellmMasterKey: e.LITELLM_MASTER_KEY,
     port: e.PORT ?? 4000,
     configFile: e.CONFIG_FILE,

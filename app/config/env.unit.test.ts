@@ -280,6 +280,36 @@ describe("environment configuration", () => {
     }
   });
 
+  describe("Redis (LiteLLM's variables)", () => {
+    it("REDIS_URL: redis:// and rediss://, with a database index; the password is a registered secret", () => {
+      const plain = loadConfig({ ...base, REDIS_URL: "redis://cache.internal:6380/2" }).redis;
+      assert.deepEqual([plain?.name, plain?.tls, plain?.db], ["cache.internal:6380", false, 2]);
+      const tls = loadConfig({ ...base, REDIS_URL: "rediss://default:r3dis-pw@cache.internal" }).redis;
+      assert.deepEqual([tls?.name, tls?.tls, tls?.username, tls?.password], ["cache.internal:6379", true, "default", "r3dis-pw"]);
+    });
+
+    it("REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, REDIS_SSL", () => {
+      const redis = loadConfig({ ...base, REDIS_HOST: "r", REDIS_PORT: "6390", REDIS_PASSWORD: "pw-1234", REDIS_SSL: "True" }).redis;
+      assert.deepEqual([redis?.name, redis?.password, redis?.tls], ["r:6390", "pw-1234", true]);
+    });
+
+    it("no Redis variable: no Redis (per-pod behaviour)", () => assert.equal(loadConfig(base).redis, undefined));
+
+    const bad: Array<[string, Record<string, string>, RegExp]> = [
+      ["an http URL", { REDIS_URL: "http://cache" }, /^REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
+      ["a URL and a host", { REDIS_URL: "redis://a", REDIS_HOST: "b" }, /^REDIS_URL and REDIS_HOST are both set/],
+      ["a port without a host", { REDIS_PORT: "6379" }, /^REDIS_PORT is set but REDIS_HOST is not$/],
+      ["a bad port", { REDIS_HOST: "r", REDIS_PORT: "http" }, /^REDIS_PORT must be a port number/],
+      ["a bad REDIS_SSL", { REDIS_HOST: "r", REDIS_SSL: "yes" }, /^REDIS_SSL must be true or false$/],
+    ];
+    for (const [what, env, message] of bad) {
+      it(`refuses ${what}, naming the variable`, () => {
+        const text = failure({ ...base, ...env });
+        assert.match(text, message);
+      });
+    }
+  });
+
   it("migrate does not need MASTER_KEY", () => {
     assert.equal(loadConfig({ DATABASE_URL: base.DATABASE_URL }, "migrate").masterKey, undefined);
   });

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { z } from "zod";
+import { redisConfig, RedisConfigError, type RedisConfig } from "./redis.js";
 import { registerSecret } from "../observability/secrets.js";
 
 /** One `model_list` entry: a deployment of the model group clients name as `model`. */
@@ -47,6 +48,8 @@ export interface ProxyConfig {
    * wins; it stops the start only when no master key comes from anywhere.
    */
   masterKeyProblem?: string;
+  /** router_settings.redis_* (os.environ/ resolved); REDIS_URL / REDIS_HOST in the environment win. */
+  redis?: RedisConfig;
   /** One line per section or key tandem does not implement (logged once at startup). */
   warnings: string[];
 }
@@ -94,6 +97,10 @@ const RouterSection = z
     allowed_fails: z.number().int().nonnegative().optional(),
     cooldown_time: z.number().nonnegative().optional(),
     routing_strategy: z.string().optional(),
+    redis_url: z.string().optional(),
+    redis_host: z.string().optional(),
+    redis_port: z.union([z.number().int(), z.string()]).optional(),
+    redis_password: z.string().optional(),
   })
   .loose();
 
@@ -121,7 +128,18 @@ const ConfigFile = z
 // What tandem reads from each section; anything else there is named in a startup warning.
 const IMPLEMENTED: Record<string, string[]> = {
   "": ["model_list", "router_settings", "litellm_settings", "general_settings"],
-  router_settings: ["num_retries", "timeout", "fallbacks", "allowed_fails", "cooldown_time", "routing_strategy"],
+  router_settings: [
+    "num_retries",
+    "timeout",
+    "fallbacks",
+    "allowed_fails",
+    "cooldown_time",
+    "routing_strategy",
+    "redis_url",
+    "redis_host",
+    "redis_port",
+    "redis_password",
+  ],
   litellm_settings: ["num_retries", "request_timeout", "fallbacks", "cooldown_time", "drop_params"],
   general_settings: ["master_key", "database_url"],
   litellm_params: ["model", "api_base", "api_key", "timeout", "rpm", "tpm", "weight"],
@@ -222,8 +240,26 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
   } catch (error) {
     masterKeyProblem = (error as Error).message;
   }
+  const rs = file.router_settings;
+  const at = (key: string) => `${source}: router_settings.${key}`;
+  let redis: RedisConfig | undefined;
+  try {
+    redis = redisConfig(
+      {
+        url: resolveEnv(rs.redis_url, at("redis_url"), env),
+        host: resolveEnv(rs.redis_host, at("redis_host"), env),
+        port: typeof rs.redis_port === "number" ? rs.redis_port : resolveEnv(rs.redis_port, at("redis_port"), env),
+        password: resolveEnv(rs.redis_password, at("redis_password"), env),
+      },
+      { url: at("redis_url"), host: at("redis_host"), port: at("redis_port"), password: at("redis_password"), username: "", ssl: "" },
+    );
+  } catch (error) {
+    if (error instanceof RedisConfigError) throw new ModelConfigError(error.message);
+    throw error;
+  }
   return {
     models,
+    redis,
     router: {
       numRetries: file.router_settings.num_retries ?? file.litellm_settings.num_retries ?? 2,
       timeoutMs: timeoutS * 1000,

@@ -128,7 +128,7 @@ litellm_settings: {num_retries: 5, request_timeout: 10, drop_params: true}
     const config = parseProxyConfig(
       `model_list:
   - {model_name: a, litellm_params: {model: a, api_base: "http://x", max_tokens: 10}, model_info: {base_model: a}}
-router_settings: {redis_host: r, routing_strategy: latency-based-routing}
+router_settings: {enable_pre_call_checks: true, routing_strategy: latency-based-routing}
 litellm_settings: {callbacks: [langfuse]}
 general_settings: {alerting: [slack], database_url: "postgres://x"}
 environment_variables: {A: b}
@@ -138,7 +138,7 @@ environment_variables: {A: b}
     );
     assert.deepEqual(config.warnings, [
       "config.yaml: environment_variables is not implemented by tandem and is ignored",
-      "config.yaml: router_settings.redis_host is not implemented by tandem and is ignored",
+      "config.yaml: router_settings.enable_pre_call_checks is not implemented by tandem and is ignored",
       "config.yaml: litellm_settings.callbacks is not implemented by tandem and is ignored",
       "config.yaml: general_settings.alerting is not implemented by tandem and is ignored",
       "config.yaml: router_settings.routing_strategy latency-based-routing is not implemented by tandem; simple-shuffle is used",
@@ -196,4 +196,19 @@ environment_variables: {A: b}
       );
     });
   }
+
+  it("router_settings.redis_host / redis_port / redis_password (os.environ/ resolved) name the fleet's Redis", () => {
+    const text = "router_settings:\n  redis_host: os.environ/REDIS_HOST\n  redis_port: 6380\n  redis_password: os.environ/REDIS_PASSWORD\n";
+    const config = parseProxyConfig(text, "config.yaml", { REDIS_HOST: "cache.internal", REDIS_PASSWORD: "r3dis-secret" });
+    assert.deepEqual([config.redis?.name, config.redis?.password], ["cache.internal:6380", "r3dis-secret"]);
+    assert.deepEqual(config.warnings, [], "the redis keys are implemented, not warned about");
+    assert.equal(scrub("r3dis-secret"), "[REDACTED]", "the password is a registered secret");
+  });
+
+  it("a redis_password without redis_host is refused, naming both", () => {
+    assert.throws(
+      () => parseProxyConfig("router_settings: {redis_password: x}\n", "config.yaml", {}),
+      /config\.yaml: router_settings\.redis_password is set but config\.yaml: router_settings\.redis_host is not/,
+    );
+  });
 });

@@ -33,6 +33,12 @@ export interface Consistency {
   readerMissIsFinal(): boolean;
   /** The writer's WAL insert position now (undefined without a replica: every read sees the writer). */
   writerPosition(): Promise<Lsn | undefined>;
+  /**
+   * Another pod wrote these scopes (heard through the fleet's invalidation
+   * bus): reads about them go to a reader only once it has replayed `lsn`
+   * (or, position unknown, until a writer sample after now settles it).
+   */
+  heard(scopes: readonly string[], lsn: Lsn | undefined): void;
 }
 
 /** Single database: every read is on the writer, so every read sees every write. */
@@ -43,6 +49,7 @@ export const NO_REPLICA_CONSISTENCY: Consistency = {
   replayedPosition: () => undefined,
   readerMissIsFinal: () => true,
   writerPosition: async () => undefined,
+  heard: () => undefined,
 };
 
 /** What the last health cycles saw, for deciding whether a key missing on the reader is really missing. */

@@ -34,8 +34,8 @@ export interface DatabaseHooks {
   onReaderFallback?: (member: ReaderMember, reason: FallbackReason) => void;
   /** A new connection's credentials were refused and read again (a rotation in progress). */
   onAuthRetry?: (role: Role, name: string) => void;
-  /** After every committed write a service reports (`$consistency.wrote`), with its scopes: caches drop what changed. */
-  onWrite?: (scopes: readonly string[]) => void;
+  /** After every committed write a service reports (`$consistency.wrote`), with its scopes and the writer's position after it: caches drop what changed, the fleet is told. */
+  onWrite?: (scopes: readonly string[], lsn: Lsn | undefined) => void;
   /** After every health cycle (metrics). */
   onHealthCycle?: (state: { readerLagMs: number | undefined; readers: readonly ReaderMember[] }) => void;
   /** Unit tests only: replaces the AWS signer of the writer, or of every reader. */
@@ -168,6 +168,10 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
         return lsn !== undefined && (replayed === undefined || replayed < lsn);
       });
     },
+    heard(scopes, lsn) {
+      if (lsn === undefined) positions.recordUnsettled(scopes, Date.now());
+      else positions.record(scopes, lsn);
+    },
     readerMissIsFinal: () =>
       readerMissIsFinal({
         readerUsable: readers.usable,
@@ -182,9 +186,10 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
   const base = readers.configured ? replicated : NO_REPLICA_CONSISTENCY;
   const consistency: Consistency = {
     ...base,
-    wrote(scopes) {
-      hooks.onWrite?.(scopes);
-      return base.wrote(scopes);
+    async wrote(scopes) {
+      const lsn = await base.wrote(scopes);
+      hooks.onWrite?.(scopes, lsn);
+      return lsn;
     },
   };
   // The writer's client is read at each call too: a failover recycles its pool.

@@ -5,7 +5,8 @@ import type { SpendQueue } from "../services/spend-queue.js";
 import type { BudgetReservations } from "../services/budget-reservations.js";
 import type { ModelRouter } from "../services/model-router.js";
 import type { CallerCache } from "../services/caller-cache.js";
-import type { RateLimits } from "../services/rate-limits.js";
+import type { RateLimiter } from "../services/rate-limits.js";
+import type { RedisLink } from "../shared/redis-link.js";
 import type { UpstreamClient } from "../services/upstream-client.js";
 
 /** Work that must finish before the process exits (spend writes after a response). */
@@ -30,11 +31,13 @@ export interface AppContext {
   /** Keys seen a moment ago (bounded by the replica staleness bound), dropped on this pod's writes. */
   callers: CallerCache;
   upstream: UpstreamClient;
-  rateLimits: RateLimits;
+  rateLimits: RateLimiter;
   masterKey: string;
   log: Logger;
   metrics: Metrics;
   lifecycle: Lifecycle;
   spend: SpendQueue;
   budgets: BudgetReservations;
+  /** The fleet's Redis, when configured (readiness shows its state). */
+  redis?: RedisLink;
 }

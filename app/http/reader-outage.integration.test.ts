@@ -66,7 +66,7 @@ describe("completions during a read replica outage", () => {
 
     const readiness = await fetch(`${proxy.base}/health/readiness`);
     assert.equal(readiness.status, 200);
-    assert.deepEqual(await readiness.json(), { status: "healthy", db: { writer: "connected", reader: "degraded" } });
+    assert.deepEqual(await readiness.json(), { status: "healthy", db: { writer: "connected", reader: "degraded" }, redis: "disabled" });
 
     const metrics = await (await fetch(`${proxy.base}/metrics`)).text();
     assert.equal(metric(metrics, "tandem_db_reader_degraded"), 1);

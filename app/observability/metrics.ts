@@ -70,6 +70,18 @@ export function createMetrics() {
       labelNames: ["endpoint"] as const,
       registers: [registry],
     }),
+    redisState: new Gauge({
+      name: "tandem_redis_state",
+      help: "1 for the state of the fleet's Redis: connected, degraded (this pod on its own limits and caches) or disabled",
+      labelNames: ["state"] as const,
+      registers: [registry],
+    }),
+    redisFailures: new Counter({
+      name: "tandem_redis_failures_total",
+      help: "Redis commands that failed or passed their bound (the pod used its own state instead), by what they were for",
+      labelNames: ["what"] as const,
+      registers: [registry],
+    }),
     secretFileUnreadable: new Counter({
       name: "tandem_secret_file_unreadable_total",
       help: "Times a mounted credential file (*_FILE) could not be read or parsed; the last good value was kept",

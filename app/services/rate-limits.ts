@@ -15,7 +15,12 @@ export interface Admission {
   done(tokens: number): void;
 }
 
-const WINDOW_S = 60;
+/** Admits a request against the limits of its scopes, or refuses it with a 429 naming the limit. */
+export interface RateLimiter {
+  admit(scopes: readonly LimitScope[]): Promise<Admission>;
+}
+
+export const WINDOW_S = 60;
 
 /**
  * Per-pod request, token and concurrency limits, as LiteLLM enforces them
@@ -27,7 +32,7 @@ const WINDOW_S = 60;
  * crossed it. With P pods behind a Service each pod counts its own share:
  * a key may make up to P × its limit across the fleet.
  */
-export class RateLimits {
+export class RateLimits implements RateLimiter {
   private readonly limiters = new Map<string, RateLimiterMemory>();
   private readonly inFlight = new Map<string, number>();
 
@@ -44,7 +49,7 @@ export class RateLimits {
   }
 
   async admit(scopes: readonly LimitScope[]): Promise<Admission> {
-    const limited = scopes.filter((s) => s.rpm !== null || s.tpm !== null || s.maxParallel !== null);
+    const limited = limitedScopes(scopes);
     if (limited.length === 0) return { done: () => undefined };
 
     for (const scope of limited) {
@@ -89,12 +94,22 @@ export class RateLimits {
 
   private refusal(scope: LimitScope, what: string, retryAfterMs: number): ApiError {
     this.onRefuse(scope.kind);
-    const who = scope.kind === "key" ? "key" : `${scope.kind} ${scope.id}`;
-    return ApiError.rateLimited(
-      `Rate limit exceeded for ${who}: crossed TPM / RPM / max parallel request limit, ${what}. Retry after ${Math.max(1, Math.ceil(retryAfterMs / 1000))}s`,
-      retryAfterMs,
-    );
+    return rateLimitError(scope, what, retryAfterMs);
   }
 }
 
-const name = (scope: LimitScope) => `${scope.kind}:${scope.id}`;
+/** LiteLLM's 429 for a crossed limit, with `retry-after`; the same whichever store counted. */
+export function rateLimitError(scope: LimitScope, what: string, retryAfterMs: number): ApiError {
+  const who = scope.kind === "key" ? "key" : `${scope.kind} ${scope.id}`;
+  return ApiError.rateLimited(
+    `Rate limit exceeded for ${who}: crossed TPM / RPM / max parallel request limit, ${what}. Retry after ${Math.max(1, Math.ceil(retryAfterMs / 1000))}s`,
+    retryAfterMs,
+  );
+}
+
+/** Which limits a request is held to: the scopes with at least one limit set. */
+export const limitedScopes = (scopes: readonly LimitScope[]) =>
+  scopes.filter((s) => s.rpm !== null || s.tpm !== null || s.maxParallel !== null);
+
+export const scopeName = (scope: LimitScope) => `${scope.kind}:${scope.id}`;
+const name = scopeName;

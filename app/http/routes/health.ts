@@ -35,12 +35,14 @@ export function healthRoutes(ctx: AppContext): Router {
         ]),
       );
     }
+    // Redis never makes the pod unready: without it each pod enforces its own limits.
+    const redis = ctx.redis?.status ?? "disabled";
     if (ctx.lifecycle.draining) {
-      res.status(503).json({ status: "draining", db });
+      res.status(503).json({ status: "draining", db, redis });
     } else if (health.writerStatus === "disconnected") {
-      res.status(503).json({ status: "unhealthy", db });
+      res.status(503).json({ status: "unhealthy", db, redis });
     } else {
-      res.json({ status: "healthy", db });
+      res.json({ status: "healthy", db, redis });
     }
   });
 

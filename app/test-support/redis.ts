@@ -1,0 +1,98 @@
+// A real redis-server on loopback for the fleet tests, started the way the
+// tests start Postgres (Debian's redis-server; `make test` installs it).
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface RedisServer {
+  port: number;
+  url: string;
+  /** SIGSTOP: the connection stays open, nothing answers (a hung Redis). */
+  freeze(): void;
+  thaw(): void;
+  /** SIGKILL, as a crashed Redis; `start()` brings it back on the same port, empty. */
+  kill(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function redisBin(): string {
+  for (const candidate of [process.env.REDIS_SERVER, "/usr/bin/redis-server", "/usr/local/bin/redis-server"])
+    if (candidate && existsSync(candidate)) return candidate;
+  const found = spawnSync("sh", ["-c", "command -v redis-server"], { encoding: "utf8" }).stdout.trim();
+  if (found) return found;
+  throw new Error("redis-server not found: install it (apt-get install redis-server) or set REDIS_SERVER");
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const { connect } = await import("node:net");
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on("error", () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`redis-server did not listen on ${port} within ${timeoutMs} ms`);
+}
+
+export async function startRedis(): Promise<RedisServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "tandem-redis-"));
+  let child: ChildProcess | undefined;
+  const launch = async () => {
+    child = spawn(redisBin(), ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], {
+      stdio: "ignore",
+    });
+    await waitForPort(port);
+  };
+  const ended = () =>
+    new Promise<void>((resolve) => {
+      if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("exit", () => resolve());
+    });
+  const cleanup = () => {
+    child?.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once("exit", cleanup);
+  await launch();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    freeze: () => void child?.kill("SIGSTOP"),
+    thaw: () => void child?.kill("SIGCONT"),
+    async kill() {
+      const gone = ended();
+      child?.kill("SIGKILL");
+      await gone;
+    },
+    start: launch,
+    async stop() {
+      child?.kill("SIGCONT");
+      const gone = ended();
+      child?.kill("SIGTERM");
+      await gone;
+      process.removeListener("exit", cleanup);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
