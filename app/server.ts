@@ -7,6 +7,7 @@ import { UpstreamClient } from "./services/upstream-client.js";
 import { RateLimits, type LimitScope, type RateLimiter } from "./services/rate-limits.js";
 import { RedisLink, type RedisStatus } from "./shared/redis-link.js";
 import { FleetRateLimits, RedisRateLimits } from "./shared/redis-rate-limits.js";
+import { FleetCooldowns } from "./shared/redis-cooldowns.js";
 import { LOCAL_ONLY, RedisInvalidationBus, type InvalidationBus } from "./shared/invalidation-bus.js";
 import { scheduleBudgetResets } from "./services/budget-resets.js";
 import { openDatabase, type Database } from "./db/database.js";
@@ -173,10 +174,12 @@ export async function startServer(
   metrics.watchSpendQueue(spend);
   spend.start();
   const stopBudgetResets = scheduleBudgetResets(database.db, log, 10_000);
+  // Router cooldowns for the fleet when there is a Redis (LiteLLM's way), else this pod's own.
+  const cooldowns = redis ? new FleetCooldowns(redis, proxy.router, log) : undefined;
   const upstream = new UpstreamClient();
   const ctx = {
     database,
-    router: new ModelRouter(proxy),
+    router: new ModelRouter(proxy, { cooldowns }),
     callers,
     upstream,
     rateLimits: rateLimiter(redis, (scope) => metrics.rateLimited.inc({ scope })),
@@ -234,6 +237,7 @@ export async function startServer(
       }
       await database.close(remaining());
       await bus.close();
+      cooldowns?.close();
       await redis?.close();
       stopWatchingFiles();
       log.info("shutdown complete");

@@ -1,4 +1,5 @@
 import type { Deployment, ProxyConfig } from "../config/model-config.js";
+import { LocalCooldowns, type Cooldowns } from "./cooldowns.js";
 
 /** What one try on one deployment came to. A retryable failure is worth another deployment; the rest are final. */
 export type Attempt<T> = { ok: true; value: T } | { ok: false; retryable: boolean; value?: T; error?: unknown };
@@ -13,8 +14,6 @@ export class NoDeploymentAvailable extends Error {
   }
 }
 
-const FAILURE_WINDOW_MS = 60_000;
-
 /**
  * LiteLLM's Router, simple-shuffle: a request for a model group goes to one
  * of its deployments at random, weighted; a retryable failure is retried up
@@ -22,21 +21,21 @@ const FAILURE_WINDOW_MS = 60_000;
  * then the group's fallbacks are tried in order, each the same way. A
  * deployment with more than `allowedFails` retryable failures in a minute
  * cools down for `cooldownMs` and gets no traffic meanwhile — unless it is its
- * group's only deployment, which is never taken out (as in LiteLLM). State is
- * per pod.
+ * group's only deployment, which is never taken out (as in LiteLLM). Cooldowns
+ * are this pod's own, or the fleet's when shared through Redis.
  */
 export class ModelRouter {
-  private readonly failures = new Map<string, number[]>();
-  private readonly coolingUntil = new Map<string, number>();
   private readonly now: () => number;
   private readonly random: () => number;
+  private readonly cooldowns: Cooldowns;
 
   constructor(
     private readonly config: Pick<ProxyConfig, "models" | "router">,
-    options: { now?: () => number; random?: () => number } = {},
+    options: { now?: () => number; random?: () => number; cooldowns?: Cooldowns } = {},
   ) {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.cooldowns = options.cooldowns ?? new LocalCooldowns(config.router, this.now);
   }
 
   has(model: string): boolean {
@@ -52,8 +51,7 @@ export class ModelRouter {
   }
 
   coolingDown(): Array<{ id: string; untilMs: number }> {
-    const now = this.now();
-    return [...this.coolingUntil].filter(([, until]) => until > now).map(([id, untilMs]) => ({ id, untilMs }));
+    return this.cooldowns.all();
   }
 
   async route<T>(
@@ -72,7 +70,7 @@ export class ModelRouter {
         const result = await attempt(deployment);
         last = { deployment, attempt: result };
         if (result.ok || !result.retryable) return { ...last, tries };
-        this.failed(group, deployment);
+        this.cooldowns.failed(deployment.id, this.deployments(group).length > 1);
       }
     }
     if (last) return { ...last, tries };
@@ -82,7 +80,7 @@ export class ModelRouter {
   /** A deployment of the group not cooling down, preferring one not yet tried; weighted at random. */
   private pick(group: string, tried: Set<string>): Deployment | undefined {
     const now = this.now();
-    const up = this.deployments(group).filter((d) => (this.coolingUntil.get(d.id) ?? 0) <= now);
+    const up = this.deployments(group).filter((d) => this.cooldowns.until(d.id) <= now);
     const fresh = up.filter((d) => !tried.has(d.id));
     const pool = fresh.length > 0 ? fresh : up;
     const total = pool.reduce((sum, d) => sum + d.weight, 0);
@@ -94,21 +92,10 @@ export class ModelRouter {
     return pool.at(-1);
   }
 
-  private failed(group: string, deployment: Deployment): void {
-    const now = this.now();
-    const recent = (this.failures.get(deployment.id) ?? []).filter((t) => t > now - FAILURE_WINDOW_MS);
-    recent.push(now);
-    this.failures.set(deployment.id, recent);
-    if (recent.length > this.config.router.allowedFails && this.deployments(group).length > 1) {
-      this.coolingUntil.set(deployment.id, now + this.config.router.cooldownMs);
-      this.failures.delete(deployment.id);
-    }
-  }
-
   private firstBackMs(model: string): number {
     const now = this.now();
     const groups = [model, ...(this.config.router.fallbacks.get(model) ?? [])];
-    const until = groups.flatMap((g) => this.deployments(g)).map((d) => this.coolingUntil.get(d.id) ?? now);
+    const until = groups.flatMap((g) => this.deployments(g)).map((d) => Math.max(now, this.cooldowns.until(d.id)));
     return Math.max(0, Math.min(...until) - now);
   }
 }

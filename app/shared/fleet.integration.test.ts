@@ -12,7 +12,7 @@ import { performance } from "node:perf_hooks";
 import { startFakeUpstream, type FakeUpstream } from "../dev/fake-upstream.js";
 import { assertNoSecrets, startMigratedPair, type LocalPair } from "../test-support/pair.js";
 import { serve, type TandemProcess } from "../test-support/process.js";
-import { MASTER_KEY, modelConfig } from "../test-support/proxy.js";
+import { MASTER_KEY, modelConfig, modelEntry } from "../test-support/proxy.js";
 import { startRedis, type RedisServer } from "../test-support/redis.js";
 import { until } from "../test-support/load.js";
 
@@ -28,7 +28,16 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
   before(async () => {
     [pair, upstream, redis] = await Promise.all([startMigratedPair(), startFakeUpstream(), startRedis()]);
     const configFile = join(mkdtempSync(join(tmpdir(), "tandem-fleet-")), "config.yaml");
-    writeFileSync(configFile, modelConfig(upstream.url));
+    writeFileSync(
+      configFile,
+      modelConfig(upstream.url, 30, {
+        models: [
+          ...modelEntry("flaky", "fail-500", upstream.url, { id: "flaky-down" }),
+          ...modelEntry("flaky", "echo", upstream.url, { id: "flaky-up" }),
+        ],
+        sections: "router_settings:\n  allowed_fails: 1\n  cooldown_time: 600\n",
+      }),
+    );
     const env = {
       DATABASE_URL: pair.primary.url,
       DATABASE_URL_READ_REPLICA: pair.replica.url,
@@ -110,6 +119,27 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     assert.equal(deleted.status, 200, JSON.stringify(deleted.json));
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual([await chat(1, key), await chat(2, key)], [401, 401]);
+  });
+
+  it("a deployment that fails past allowed_fails on pod 1 is not called by pods 2 and 3 during its cooldown", async () => {
+    const key = (await admin(0, "/key/generate", {})).json.key as string;
+    const failing = () => upstream.requests.filter((r) => r.body.model === "fail-500").length;
+    const ask = async (i: number) => {
+      const res = await fetch(`${base(i)}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "flaky", messages: [{ role: "user", content: "hi" }] }),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    // Pod 1 alone: allowed_fails 1, so the second failure within a minute cools the deployment down.
+    for (let i = 0; i < 20 && failing() < 2; i++) assert.equal(await ask(0), 200);
+    assert.equal(failing(), 2, "pod 1 saw two failures");
+    await new Promise((r) => setTimeout(r, 200));
+    const before = failing();
+    for (let i = 0; i < 30; i++) assert.equal(await ask(1 + (i % 2)), 200);
+    assert.equal(failing() - before, 0, "pods 2 and 3 never called the cooling deployment");
   });
 
   it("Redis SIGSTOPped under load, then killed and restarted: 0 failed requests, p99 ≤ 1 s, degraded then connected, shared limits hold again", async () => {

@@ -1,7 +1,6 @@
-import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
 import type { Lsn } from "../db/lsn.js";
 import type { Logger } from "../observability/logger.js";
+import { RedisChannel } from "./redis-channel.js";
 import type { RedisLink } from "./redis-link.js";
 
 /** What one pod tells the others after a write: what changed, and the writer's WAL position after it. */
@@ -23,47 +22,30 @@ export interface InvalidationBus {
 
 export const LOCAL_ONLY: InvalidationBus = { publish: () => undefined, close: async () => undefined };
 
-const CHANNEL = "tandem:invalidate";
-
-/**
- * Redis pub/sub: at most once, like any pub/sub — a pod whose subscription is
- * down while a message passes misses it and falls back on the key cache's TTL
- * bound (never longer than DATABASE_READ_REPLICA_MAX_LAG_MS).
- */
+/** Over a Redis channel: a pod that misses a message still has the key cache's TTL bound (≤ DATABASE_READ_REPLICA_MAX_LAG_MS). */
 export class RedisInvalidationBus implements InvalidationBus {
-  private readonly pod = randomUUID();
-  private readonly subscriber: Redis;
+  private readonly channel: RedisChannel<{ scopes: string[]; lsn?: string }>;
 
-  constructor(
-    private readonly link: RedisLink,
-    private readonly onRemote: (change: Invalidation) => void,
-    private readonly log: Logger,
-  ) {
-    // A connection of its own (a subscribed connection takes no other commands), queueing while it reconnects.
-    this.subscriber = new Redis({ ...link.settings(), enableOfflineQueue: true, commandTimeout: undefined, lazyConnect: false });
-    this.subscriber.on("error", () => undefined);
-    this.subscriber.on("message", (_channel: string, text: string) => this.receive(text));
-    this.subscriber.subscribe(CHANNEL).catch((error: unknown) => this.log.warn({ err: error }, "Redis invalidation subscription failed"));
+  constructor(link: RedisLink, onRemote: (change: Invalidation) => void, log: Logger) {
+    this.channel = new RedisChannel(
+      link,
+      "tandem:invalidate",
+      ({ scopes, lsn }) => {
+        if (!Array.isArray(scopes)) return;
+        onRemote({
+          scopes: scopes.filter((s): s is string => typeof s === "string"),
+          lsn: typeof lsn === "string" && /^\d+$/.test(lsn) ? BigInt(lsn) : undefined,
+        });
+      },
+      log,
+    );
   }
 
   publish(change: Invalidation): void {
-    if (change.scopes.length === 0) return;
-    const message = JSON.stringify({ pod: this.pod, scopes: change.scopes, lsn: change.lsn?.toString() });
-    void this.link.run("invalidate", (redis) => redis.publish(CHANNEL, message)).catch(() => undefined);
+    if (change.scopes.length > 0) this.channel.publish({ scopes: [...change.scopes], lsn: change.lsn?.toString() });
   }
 
   async close(): Promise<void> {
-    this.subscriber.disconnect();
-  }
-
-  private receive(text: string): void {
-    try {
-      const message = JSON.parse(text) as { pod?: string; scopes?: unknown; lsn?: string };
-      if (message.pod === this.pod || !Array.isArray(message.scopes)) return;
-      const scopes = message.scopes.filter((s): s is string => typeof s === "string");
-      this.onRemote({ scopes, lsn: message.lsn !== undefined && /^\d+$/.test(message.lsn) ? BigInt(message.lsn) : undefined });
-    } catch {
-      // Not ours, or garbled: nothing to drop.
-    }
+    this.channel.close();
   }
 }
