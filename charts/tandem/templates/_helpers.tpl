@@ -180,6 +180,7 @@ fail with one line naming the values to fix.
 {{- define "tandem.validate" -}}
 {{- include "tandem.validateLiteLLM" . -}}
 {{- include "tandem.validateDatabase" . -}}
+{{- include "tandem.validateRedis" . -}}
 {{- $mk := include "tandem.masterKeyValue" . -}}
 {{- $mks := include "tandem.masterKeySecretName" . -}}
 {{- if and .Values.masterKey .Values.masterkey -}}
@@ -313,7 +314,6 @@ carries many of them at their defaults), refused by name once they would change 
   "separateHealthApp" "health endpoints are served on the API port; use metrics.port to move /metrics"
   "separateHealthPort" "health endpoints are served on the API port; use metrics.port to move /metrics"
   "keda" "use autoscaling (a HorizontalPodAutoscaler)"
-  "redis" "tandem does not use Redis"
   "command" "the chart runs the image's `tandem serve`"
   "args" "the chart runs the image's `tandem serve`"
   "pdb" "use podDisruptionBudget"
@@ -345,6 +345,69 @@ carries many of them at their defaults), refused by name once they would change 
 {{- fail "tandem: serviceMonitor.namespaceSelector is a LiteLLM chart value tandem does not support: the ServiceMonitor selects the release's Service" -}}
 {{- end -}}
 {{- end -}}
+{{- end }}
+
+{{/*
+Redis: an existing Redis (or Valkey) the fleet shares, with LiteLLM's (Bitnami's) value names where
+they fit. tandem deploys no Redis, so `redis.enabled: true` and every other key in use are refused by name.
+*/}}
+{{- define "tandem.validateRedis" -}}
+{{- $r := default dict .Values.redis -}}
+{{- if $r.enabled -}}
+{{- fail "tandem: redis.enabled=true would deploy a bundled Redis (LiteLLM's subchart); tandem does not bundle one: set redis.host to an existing Redis or Valkey (redis.auth.existingSecret for its password)" -}}
+{{- end -}}
+{{- range $key := keys $r | sortAlpha -}}
+{{- if and (not (has $key (list "enabled" "host" "port" "username" "tls" "auth"))) (include "tandem.inUse" (get $r $key)) -}}
+{{- fail (printf "tandem: redis.%s is not supported: tandem uses an existing Redis (redis.host, redis.port, redis.username, redis.tls, redis.auth.existingSecret / existingSecretPasswordKey or redis.auth.password)" $key) -}}
+{{- end -}}
+{{- end -}}
+{{- $auth := default dict $r.auth -}}
+{{- range $key := keys $auth | sortAlpha -}}
+{{- if and (not (has $key (list "existingSecret" "existingSecretPasswordKey" "password"))) (include "tandem.inUse" (get $auth $key)) -}}
+{{- fail (printf "tandem: redis.auth.%s is not supported: give the password with redis.auth.existingSecret (and existingSecretPasswordKey) or redis.auth.password" $key) -}}
+{{- end -}}
+{{- end -}}
+{{- if and $auth.existingSecret $auth.password -}}
+{{- fail "tandem: redis.auth.existingSecret and redis.auth.password are mutually exclusive: set only one" -}}
+{{- end -}}
+{{- if and (or $auth.existingSecret $auth.password $r.username) (not $r.host) -}}
+{{- fail "tandem: redis.auth and redis.username need redis.host (the existing Redis to connect to)" -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+The proxy's Redis environment (nothing without redis.host). The password only ever through secretKeyRef.
+*/}}
+{{- define "tandem.redisEnv" -}}
+{{- $r := default dict .Values.redis -}}
+{{- $auth := default dict $r.auth -}}
+{{- if $r.host }}
+- name: REDIS_HOST
+  value: {{ $r.host | quote }}
+- name: REDIS_PORT
+  value: {{ printf "%d" (int64 (default 6379 $r.port)) | quote }}
+{{- with $r.username }}
+- name: REDIS_USERNAME
+  value: {{ . | quote }}
+{{- end }}
+{{- if $r.tls }}
+- name: REDIS_SSL
+  value: "true"
+{{- end }}
+{{- if $auth.existingSecret }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $auth.existingSecret | quote }}
+      key: {{ default "redis-password" $auth.existingSecretPasswordKey | quote }}
+{{- else if $auth.password }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "tandem.secretName" . | quote }}
+      key: REDIS_PASSWORD
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -448,6 +511,9 @@ DATABASE_URL_READ_REPLICA: {{ join "," . | b64enc | quote }}
 {{- end }}
 {{- with include "tandem.masterKeyValue" . }}
 MASTER_KEY: {{ . | b64enc | quote }}
+{{- end }}
+{{- with (default dict (default dict .Values.redis).auth).password }}
+REDIS_PASSWORD: {{ . | b64enc | quote }}
 {{- end }}
 {{- end }}
 
