@@ -4,6 +4,9 @@
 //   direct         the upstream itself — the baseline every ratio is against
 //   tandem-key     tandem with a virtual key (auth, budget, spend recording)
 //   tandem-master  tandem with the master key
+//   tandem-limited tandem with a key that has rpm/tpm/max_parallel limits (counted in the pod's memory)
+//   tandem-redis   the same key on a second tandem whose limits are counted in a real redis-server
+//                  (one Lua call per request): what sharing the limits with a fleet costs
 //   portkey        Portkey's gateway, when BENCH_PORTKEY names its start-server.js
 //   litellm        LiteLLM Proxy without a database, when BENCH_LITELLM names its `litellm` CLI
 // (scripts/bench-peers.sh installs both from npm and PyPI and prints the two variables.)
@@ -29,6 +32,7 @@ import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import pg from "pg";
 import { startMigratedPair, type LocalPair } from "../test-support/pair.js";
+import { startRedis } from "../test-support/redis.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const DURATION_S = Number(process.env.DURATION_S ?? 5);
@@ -38,7 +42,7 @@ const MASTER_KEY = "sk-bench-master";
 const MODEL = "bench-model";
 const CLOCK_TICKS_PER_S = 100; // Linux USER_HZ
 
-type Target = "direct" | "tandem-key" | "tandem-master" | "portkey" | "litellm";
+type Target = "direct" | "tandem-key" | "tandem-master" | "tandem-limited" | "tandem-redis" | "portkey" | "litellm";
 interface Sample {
   rps: number;
   p50: number;
@@ -215,46 +219,62 @@ try {
       "",
     ].join("\n"),
   );
-  const port = await freePort();
   const nodeArgs = (process.env.BENCH_TANDEM_NODE_ARGS ?? "--max-old-space-size=256").split(" ").filter(Boolean);
   // What the image runs (compiled JS, built by `npm run bench:proxy`); BENCH_TANDEM_TSX=1 runs the sources.
   const entry = process.env.BENCH_TANDEM_TSX ? ["--import", "tsx", "app/cli.ts"] : ["dist/app/cli.js"];
-  const tandem = spawn(process.execPath, [...nodeArgs, ...entry, "serve"], {
-    env: {
-      // The image's malloc settings (Dockerfile), unless the caller sets its own.
-      MALLOC_ARENA_MAX: "2",
-      MALLOC_TRIM_THRESHOLD_: "131072",
-      ...process.env,
-      DATABASE_URL: pair.primary.url,
-      DATABASE_URL_READ_REPLICA: pair.replica.url,
-      MASTER_KEY,
-      CONFIG_FILE: configFile,
-      PORT: String(port),
-      LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  children.push(tandem);
-  const base = `http://127.0.0.1:${port}`;
-  await waitReady(`${base}/health/readiness`);
+  const startTandem = async (env: Record<string, string> = {}) => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [...nodeArgs, ...entry, "serve"], {
+      env: {
+        // The image's malloc settings (Dockerfile), unless the caller sets its own.
+        MALLOC_ARENA_MAX: "2",
+        MALLOC_TRIM_THRESHOLD_: "131072",
+        ...process.env,
+        DATABASE_URL: pair.primary.url,
+        DATABASE_URL_READ_REPLICA: pair.replica.url,
+        MASTER_KEY,
+        CONFIG_FILE: configFile,
+        PORT: String(port),
+        LOG_LEVEL: "warn",
+        ...env,
+      },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    children.push(child);
+    const base = `http://127.0.0.1:${port}`;
+    await waitReady(`${base}/health/readiness`);
+    return { child, base };
+  };
+  const { child: tandem, base } = await startTandem();
+  const redis = await startRedis();
+  const fleet = await startTandem({ REDIS_URL: redis.url });
   const memory = () => memorySnapshot(tandem.pid!, base);
   const idle = await memory();
   // The highest RSS while the rounds run: what a pod's memory limit has to cover.
   let peakRssMb = idle.rss;
   const peakSampler = setInterval(() => (peakRssMb = Math.max(peakRssMb, statusMb(tandem.pid!, "VmRSS"))), 100);
 
-  const generated = (await fetch(`${base}/key/generate`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify({ models: [MODEL] }),
-  }).then((r) => r.json())) as { key: string };
+  const generate = async (limits: Record<string, number> = {}) =>
+    (
+      (await fetch(`${base}/key/generate`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ models: [MODEL], ...limits }),
+      }).then((r) => r.json())) as { key: string }
+    ).key;
+  // Limits far above what the load reaches: every request runs the limit check and none is refused.
+  const limits = { rpm_limit: 1e9, tpm_limit: 1e12, max_parallel_requests: 100_000 };
+  const generated = { key: await generate() };
+  const limitedKey = await generate(limits);
   await pair.waitForReplay();
 
   const body = JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "hello from the benchmark" }] });
-  const targets: Partial<Record<Target, { url: string; auth: string; headers?: Record<string, string> }>> = {
+  const targets: Partial<Record<Target, { url: string; auth: string; headers?: Record<string, string>; pid?: number }>> = {
     direct: { url: `${upstreamUrl}/chat/completions`, auth: "sk-upstream" },
-    "tandem-key": { url: `${base}/v1/chat/completions`, auth: generated.key },
-    "tandem-master": { url: `${base}/v1/chat/completions`, auth: MASTER_KEY },
+    "tandem-key": { url: `${base}/v1/chat/completions`, auth: generated.key, pid: tandem.pid },
+    "tandem-master": { url: `${base}/v1/chat/completions`, auth: MASTER_KEY, pid: tandem.pid },
+    "tandem-limited": { url: `${base}/v1/chat/completions`, auth: limitedKey, pid: tandem.pid },
+    "tandem-redis": { url: `${fleet.base}/v1/chat/completions`, auth: limitedKey, pid: fleet.child.pid },
   };
   if (process.env.BENCH_PORTKEY) {
     const peerPort = await freePort();
@@ -286,11 +306,10 @@ try {
   let acknowledged = 0;
 
   async function measure(target: Target, connections: number): Promise<Sample> {
-    const isTandem = target.startsWith("tandem");
-    const before = isTandem
-      ? { cpu: cpuTicks(tandem.pid!), writer: await dbCounts(pair.primary.adminUrl), reader: await dbCounts(pair.replica.adminUrl) }
-      : undefined;
     const t = targets[target]!;
+    const before = t.pid
+      ? { cpu: cpuTicks(t.pid), writer: await dbCounts(pair.primary.adminUrl), reader: await dbCounts(pair.replica.adminUrl) }
+      : undefined;
     const result = await autocannon({
       url: t.url,
       method: "POST",
@@ -309,7 +328,7 @@ try {
     };
     if (before && ok > 0) {
       acknowledged += ok;
-      const cpuMs = ((cpuTicks(tandem.pid!) - before.cpu) * 1000) / CLOCK_TICKS_PER_S;
+      const cpuMs = ((cpuTicks(t.pid!) - before.cpu) * 1000) / CLOCK_TICKS_PER_S;
       const writer = diff(before.writer, await dbCounts(pair.primary.adminUrl));
       const reader = diff(before.reader, await dbCounts(pair.replica.adminUrl));
       Object.assign(sample, {
@@ -396,8 +415,16 @@ try {
       );
     }
   }
+  for (const level of LEVELS) {
+    const rps = (t: Target) => median((samples.get(`${t}@${level}`) ?? []).map((s) => s.rps));
+    console.log(`tandem-redis / tandem-limited req/s at ${level} connections: ×${fmt(rps("tandem-redis") / rps("tandem-limited"), 2)}`);
+  }
   for (const peer of ["portkey", "litellm"] as const) {
     if (!targets[peer]) continue;
+    for (const level of LEVELS) {
+      const rps = (t: Target) => median((samples.get(`${t}@${level}`) ?? []).map((s) => s.rps));
+      console.log(`tandem-redis / ${peer} req/s at ${level} connections: ×${fmt(rps("tandem-redis") / rps(peer), 2)}`);
+    }
     for (const level of LEVELS) {
       const rps = (t: Target) => median((samples.get(`${t}@${level}`) ?? []).map((s) => s.rps));
       console.log(`tandem-key / ${peer} req/s at ${level} connections: ×${fmt(rps("tandem-key") / rps(peer), 2)}`);
@@ -429,6 +456,7 @@ try {
   const exited = new Promise((resolve) => tandem.once("exit", resolve));
   tandem.kill("SIGTERM");
   await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+  await redis.stop();
 } finally {
   for (const child of children) child.kill("SIGKILL");
   pair.stop();
