@@ -109,7 +109,12 @@ export async function startServer(
     for (const state of ["connected", "degraded", "disabled"] as const) metrics.redisState.set({ state }, status === state ? 1 : 0);
   };
   const redis = redisSettings
-    ? new RedisLink(redisSettings, { log, onStatus: redisGauges, onFailure: (what) => metrics.redisFailures.inc({ what }) })
+    ? new RedisLink(redisSettings, {
+        log,
+        commandTimeoutMs: config.redisCommandTimeoutMs,
+        onStatus: redisGauges,
+        onFailure: (what) => metrics.redisFailures.inc({ what }),
+      })
     : undefined;
   await redis?.start();
   redisGauges(redis?.status ?? "disabled");

@@ -25,6 +25,8 @@ export interface Config {
   spendFlushIntervalMs: number;
   /** REDIS_URL or REDIS_HOST…: the fleet's shared limits and invalidations (undefined: per-pod behaviour). */
   redis?: RedisConfig;
+  /** Bound on one Redis command on the request path; past it the pod uses its own state (default 50). */
+  redisCommandTimeoutMs: number;
   /** MASTER_KEY, or the current content of MASTER_KEY_FILE (read again when the file changes). */
   masterKey?: () => string;
   /** LiteLLM's name for it; MASTER_KEY and general_settings.master_key win. */
@@ -98,6 +100,7 @@ const EnvSchema = z.object({
   REDIS_USERNAME: optionalString,
   REDIS_PASSWORD: optionalString,
   REDIS_SSL: optionalString,
+  REDIS_COMMAND_TIMEOUT_MS: integer(5, 10_000),
   MASTER_KEY_FILE: optionalString,
   LITELLM_MASTER_KEY: optionalString,
   PORT: integer(0, 65535), // 0 = any free port (tests)
@@ -165,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
     connectionMaxLifetimeMs: e.DATABASE_CONNECTION_MAX_LIFETIME_MS ?? 300_000,
     masterKey,
     redis,
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS ?? 50,
     litellmMasterKey: e.LITELLM_MASTER_KEY,
     port: e.PORT ?? 4000,
     configFile: e.CONFIG_FILE,

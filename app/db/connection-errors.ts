@@ -14,8 +14,10 @@ const SQLSTATE_CODES = new Set(["57P01", "57P02", "57P03", "53300"]);
 // Driver adapter error kinds (see @prisma/driver-adapter-utils).
 const ADAPTER_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections", "TlsConnectionError"]);
 
-// Prisma's own codes for reachability, timeouts and pool exhaustion.
-const PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
+// Prisma's own codes for reachability, timeouts and pool exhaustion. P2028: an interactive
+// transaction could not start (no connection in time — say, while a failover recycles the pool)
+// or expired; either way it was rolled back, nothing was applied.
+const PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2028"]);
 
 const MESSAGES =
   /connection terminated|timeout exceeded when trying to connect|connection timeout|server closed the connection|terminating connection due to administrator command|the database system is (shutting down|starting up|in recovery)|Can't reach database server|Client has encountered a connection error|Connection ended unexpectedly|Query read timeout/i;

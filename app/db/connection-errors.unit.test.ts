@@ -16,6 +16,7 @@ describe("isConnectionError", () => {
     ["admin shutdown 57P01", withCode("57P01"), true],
     ["too many connections 53300", withCode("53300"), true],
     ["Prisma P1001", withCode("P1001"), true],
+    ["Prisma P2028: a transaction that could not start in time", withCode("P2028"), true],
     ["adapter kind DatabaseNotReachable", { kind: "DatabaseNotReachable" }, true],
     ["pg's query timeout", new Error("Query read timeout"), true],
     ["pool acquire timeout", new Error("timeout exceeded when trying to connect"), true],

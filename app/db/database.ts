@@ -222,7 +222,11 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
     writerStatus: () => health.writerStatus,
     runHealthCycle: () => health.runCycle(),
     async close(timeoutMs = 5000) {
-      health.stop();
+      // A cycle already running is let finish (it may recycle a pool), but within half the budget:
+      // one stuck on a hung server is not waited for.
+      const deadline = Date.now() + timeoutMs;
+      await Promise.race([health.stop(), new Promise((r) => setTimeout(r, timeoutMs / 2).unref())]);
+      timeoutMs = Math.max(100, deadline - Date.now());
       await Promise.all([writer.close(timeoutMs), ...readers.members.map((m) => m.endpoint.close(timeoutMs))]);
     },
   };

@@ -147,6 +147,7 @@ export function createEndpoint(config: EndpointConfig, options: EndpointOptions)
     return { pool, client: new PrismaClient({ adapter: new PrismaPg(pool) }) };
   };
   let current = newPool();
+  let closed = false;
 
   const endPool = async (old: { pool: pg.Pool; client: PrismaClient }, timeoutMs: number) => {
     const ended = Promise.all([old.client.$disconnect().catch(() => undefined), old.pool.end().catch(() => undefined)]);
@@ -175,6 +176,8 @@ export function createEndpoint(config: EndpointConfig, options: EndpointOptions)
         // the pool's open connections still work — ask through one of them
         // rather than declare the endpoint down and take the pod out of service.
         if (!isAuthFailure(error)) throw error;
+        // Only an open, idle connection will do: a new one would be refused the same way.
+        if (current.pool.idleCount === 0) throw new ProbeSkipped("credentials refused for a new connection and no open one is idle");
         return await withDeadline(
           current.pool.query<R>({ text: sql, query_timeout: timeoutMs } as pg.QueryConfig).then((r) => r.rows[0]),
           timeoutMs,
@@ -187,15 +190,27 @@ export function createEndpoint(config: EndpointConfig, options: EndpointOptions)
       return pool.totalCount >= options.poolLimit && pool.idleCount === 0 && pool.waitingCount >= options.poolLimit;
     },
     recycle() {
+      // A health cycle still running at shutdown must not open new pools on a closed endpoint.
+      if (closed) return;
       const old = current;
       current = newPool();
       void endPool(old, 0);
     },
     async close(timeoutMs = 5000) {
+      closed = true;
       tokens?.stop();
       await endPool(current, timeoutMs);
     },
   };
+}
+
+/**
+ * The probe could not tell (credentials refused for a new connection while a
+ * rotation propagates, and no open connection idle to ask through): the
+ * health cycle keeps the endpoint's last known state rather than guess.
+ */
+export class ProbeSkipped extends Error {
+  override name = "ProbeSkipped";
 }
 
 /** Opens a connection of its own (not from the pool), runs `sql`, and closes it whatever the server does. */

@@ -1,6 +1,6 @@
 import type { Logger } from "../observability/logger.js";
 import { scrub } from "../observability/secrets.js";
-import type { Endpoint } from "./endpoint.js";
+import { ProbeSkipped, type Endpoint } from "./endpoint.js";
 import { parseLsn, type Lsn } from "./lsn.js";
 import { NEVER_BEHIND, type ReaderMember, type ReaderSet } from "./reader-set.js";
 import type { DegradedBy } from "./reader-state.js";
@@ -64,6 +64,7 @@ export class HealthMonitor {
   private writer: WriterStatus = "disconnected";
   private samples: WriterSample[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
   private stopped = false;
   private readonly now: () => number;
 
@@ -104,18 +105,22 @@ export class HealthMonitor {
   }
 
   async checkWriter(): Promise<WriterStatus> {
+    // The position is read during the probe: stamp it with when the probe was sent, never later,
+    // so a write settled by this sample (recordUnsettled) committed before it.
+    const sentAt = this.now();
     try {
       const row = await this.writerEndpoint.probe<{ lsn: string | null; standby: boolean }>(this.options.probeTimeoutMs, WRITER_PROBE);
       if (row?.standby) {
         this.writerReadOnly("the health probe found the writer address on a server in recovery");
       } else {
         const lsn = row?.lsn ? parseLsn(row.lsn) : undefined;
-        if (lsn !== undefined) this.remember({ at: this.now(), lsn });
+        if (lsn !== undefined) this.remember({ at: sentAt, lsn });
         if (this.writer !== "connected") this.options.log.info({ endpoint: this.writerEndpoint.description }, "writer DB connected");
         if (this.writer === "read-only") this.options.onWriterSuspect?.();
         this.writer = "connected";
       }
     } catch (error) {
+      if (error instanceof ProbeSkipped) return this.writer;
       if (this.writer !== "disconnected") this.options.log.error({ err: error }, `writer DB unreachable: ${message(error)}`);
       this.writer = "disconnected";
     }
@@ -152,6 +157,7 @@ export class HealthMonitor {
       if (this.samples.length > 0) member.lagMs = lagMs(this.samples, member.replay, this.now());
       member.state.markReachable(member.lagMs ?? 0, this.options.maxLagMs);
     } catch (error) {
+      if (error instanceof ProbeSkipped) return;
       member.lagMs = undefined;
       member.state.markDegraded(error, where);
     }
@@ -167,7 +173,8 @@ export class HealthMonitor {
   start(): void {
     const schedule = () => {
       this.timer = setTimeout(() => {
-        void this.runCycle().finally(() => {
+        this.running = this.runCycle().finally(() => {
+          this.running = undefined;
           if (!this.stopped) schedule();
         });
       }, this.options.intervalMs);
@@ -176,9 +183,11 @@ export class HealthMonitor {
     schedule();
   }
 
-  stop(): void {
+  /** Stops the cycle; resolves once a cycle already running has finished. */
+  async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.running;
   }
 
   private remember(sample: WriterSample): void {

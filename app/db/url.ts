@@ -22,6 +22,11 @@ export function parseDatabaseUrl(url: string, variable: string): URL {
     throw new DatabaseUrlError(`${variable} must be a postgresql:// URL (got ${parsed.protocol}//)`);
   }
   if (!parsed.hostname) throw new DatabaseUrlError(`${variable} has no host`);
+  try {
+    urlParts(parsed);
+  } catch {
+    throw new DatabaseUrlError(`${variable} has a malformed %-escape in its user, password or database name`);
+  }
   return parsed;
 }
 

@@ -56,6 +56,10 @@ describe("writer failover: the writer address moves to a promoted replica, or la
     await proxy.caughtUp();
   });
   after(async () => {
+    if (process.env.DEBUG_FAILOVER) {
+      await proxy?.logs.flush();
+      for (const line of proxy?.logs.lines ?? []) if (line.includes("request failed")) console.log(`# ${line.slice(0, 1500)}`);
+    }
     await proxy?.stop();
     await hop?.close();
     pair?.stop();
@@ -73,7 +77,9 @@ describe("writer failover: the writer address moves to a promoted replica, or la
           traffic.completions.push(c.id);
           traffic.statuses.push(200);
         } catch (error) {
-          traffic.statuses.push((error as { status?: number }).status ?? 0);
+          const status = (error as { status?: number }).status ?? 0;
+          if (status !== 503 && process.env.DEBUG_FAILOVER) console.log(`# completion ${status} ${String(error)}`);
+          traffic.statuses.push(status);
         }
       }
     });

@@ -21,7 +21,15 @@ export class RedisChannel<T> {
     log: Logger,
   ) {
     // A connection of its own (a subscribed connection takes no other commands), queueing while it reconnects.
-    this.subscriber = new Redis({ ...link.settings(), enableOfflineQueue: true, commandTimeout: undefined, lazyConnect: false });
+    // maxRetriesPerRequest null: a SUBSCRIBE sent while Redis is down waits for it instead of being dropped
+    // (ioredis only re-subscribes channels it saw confirmed).
+    this.subscriber = new Redis({
+      ...link.settings(),
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      commandTimeout: undefined,
+      lazyConnect: false,
+    });
     this.subscriber.on("error", () => undefined);
     this.subscriber.on("message", (_channel: string, text: string) => {
       try {

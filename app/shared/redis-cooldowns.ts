@@ -12,6 +12,7 @@ local fails = redis.call('INCR', KEYS[1])
 if fails == 1 then redis.call('PEXPIRE', KEYS[1], window) end
 if fails > allowed and canCool then
   local untilMs = now + cooldown
+  if cooldown < 1 then return 0 end
   if redis.call('SET', KEYS[2], untilMs, 'PX', cooldown, 'NX') then
     redis.call('DEL', KEYS[1])
     return untilMs
@@ -60,7 +61,8 @@ export class FleetCooldowns implements Cooldowns {
 
   failed(id: string, canCool: boolean): void {
     const keys = [`tandem:cooldown:fails:${id}`, `tandem:cooldown:until:${id}`];
-    const args = [this.now(), FAILURE_WINDOW_MS, this.settings.allowedFails, this.settings.cooldownMs, canCool ? 1 : 0];
+    // PX takes whole milliseconds (cooldown_time may be fractional seconds, or 0: no cooldown).
+    const args = [this.now(), FAILURE_WINDOW_MS, this.settings.allowedFails, Math.round(this.settings.cooldownMs), canCool ? 1 : 0];
     this.link
       .run("cooldown", (redis) => redis.eval(FAILED, keys.length, ...keys, ...args))
       .then((untilMs) => {

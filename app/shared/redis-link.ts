@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import { Redis, ReplyError } from "ioredis";
 import type { RedisConfig } from "../config/redis.js";
 import type { Logger } from "../observability/logger.js";
 import { scrub } from "../observability/secrets.js";
@@ -89,11 +89,25 @@ export class RedisLink {
   /** Runs `work` on Redis within the bound, or throws RedisUnavailable at once while degraded. */
   async run<T>(what: string, work: (redis: Redis) => Promise<T>): Promise<T> {
     if (!this.usable) throw new RedisUnavailable("Redis is degraded");
+    return this.attempt(what, work);
+  }
+
+  /**
+   * The same, tried even while degraded (it still fails at once while
+   * disconnected): for settling what a request took in Redis — a slot freed
+   * late is better than a slot held until its lease runs out.
+   */
+  async settle<T>(what: string, work: (redis: Redis) => Promise<T>): Promise<T> {
+    return this.attempt(what, work);
+  }
+
+  private async attempt<T>(what: string, work: (redis: Redis) => Promise<T>): Promise<T> {
     try {
       return await work(this.client);
     } catch (error) {
       this.options.onFailure?.(what);
-      this.degrade(error);
+      // An error reply is this command's problem, not Redis being away: the link stays up.
+      if (!(error instanceof ReplyError)) this.degrade(error);
       throw new RedisUnavailable(scrub(error instanceof Error ? error.message : String(error)));
     }
   }

@@ -50,6 +50,21 @@ end
 return {0}
 `;
 
+// Settles an admitted request: frees its in-flight slots and counts its tokens, keeping (or
+// starting) the minute window of each tpm counter in the same atomic step.
+//   KEYS, per scope: tpm counter, in-flight set   ARGV: request id, tokens, window (ms), then per scope: has tpm, has par (1/0)
+const SETTLE = `
+local id, tokens, window = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+for i = 0, #KEYS / 2 - 1 do
+  if ARGV[4 + i * 2] == '1' and tokens > 0 then
+    redis.call('INCRBY', KEYS[1 + i * 2], tokens)
+    if redis.call('PTTL', KEYS[1 + i * 2]) < 0 then redis.call('PEXPIRE', KEYS[1 + i * 2], window) end
+  end
+  if ARGV[5 + i * 2] == '1' then redis.call('ZREM', KEYS[2 + i * 2], id) end
+end
+return 0
+`;
+
 type AdmitReply = [0] | [number, "par" | "tpm" | "rpm", number, number];
 
 /** How long a request may hold an in-flight slot if its pod dies before releasing it. */
@@ -94,21 +109,11 @@ export class RedisRateLimits implements RateLimiter {
       done: (tokens) => {
         if (finished) return;
         finished = true;
-        // Off the request path; a failure here costs accuracy, never a request.
-        void this.link
-          .run("rate-limit-settle", (redis) => {
-            const settle = redis.pipeline();
-            for (const scope of limited) {
-              const [, tpmKey, parKey] = this.keys(scope);
-              if (scope.maxParallel !== null) settle.zrem(parKey!, id);
-              if (scope.tpm !== null && tokens > 0) {
-                settle.set(tpmKey!, 0, "PX", WINDOW_S * 1000, "NX");
-                settle.incrby(tpmKey!, tokens);
-              }
-            }
-            return settle.exec();
-          })
-          .catch(() => undefined);
+        // Off the request path; a failure here costs accuracy, never a request (an in-flight slot
+        // left behind is freed when its lease runs out).
+        const keys = limited.flatMap((scope) => this.keys(scope).slice(1));
+        const args = [id, tokens, WINDOW_S * 1000, ...limited.flatMap((s) => [s.tpm !== null ? 1 : 0, s.maxParallel !== null ? 1 : 0])];
+        void this.link.settle("rate-limit-settle", (redis) => redis.eval(SETTLE, keys.length, ...keys, ...args)).catch(() => undefined);
       },
     };
   }
