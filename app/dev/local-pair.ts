@@ -74,7 +74,8 @@ function run(bin: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
   }
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on loopback right now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
