@@ -254,16 +254,18 @@ try {
   let peakRssMb = idle.rss;
   const peakSampler = setInterval(() => (peakRssMb = Math.max(peakRssMb, statusMb(tandem.pid!, "VmRSS"))), 100);
 
-  const generate = async (limits: Record<string, number> = {}) =>
-    (
-      (await fetch(`${base}/key/generate`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
-        body: JSON.stringify({ models: [MODEL], ...limits }),
-      }).then((r) => r.json())) as { key: string }
-    ).key;
+  const generate = async (limits: Record<string, number> = {}) => {
+    const res = await fetch(`${base}/key/generate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ models: [MODEL], ...limits }),
+    });
+    const body = (await res.json()) as { key?: string };
+    if (res.status !== 200 || !body.key) throw new Error(`key/generate: ${res.status} ${JSON.stringify(body)}`);
+    return body.key;
+  };
   // Limits far above what the load reaches: every request runs the limit check and none is refused.
-  const limits = { rpm_limit: 1e9, tpm_limit: 1e12, max_parallel_requests: 100_000 };
+  const limits = { rpm_limit: 2e9, tpm_limit: 2e9, max_parallel_requests: 100_000 };
   const generated = { key: await generate() };
   const limitedKey = await generate(limits);
   await pair.waitForReplay();

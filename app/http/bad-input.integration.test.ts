@@ -40,6 +40,13 @@ describe("bad input", () => {
     },
     { name: "NUL in team_id", path: "/key/generate", init: json({ team_id: "a\u0000b" }), status: 400, names: /team_id/ },
     { name: "NUL in key_alias", path: "/key/generate", init: json({ key_alias: "a\u0000" }), status: 400, names: /key_alias/ },
+    {
+      name: "a tpm_limit past a database integer",
+      path: "/key/generate",
+      init: json({ tpm_limit: 1e12 }),
+      status: 400,
+      names: /tpm_limit/,
+    },
     { name: "NUL in team_alias", path: "/team/new", init: json({ team_alias: "\u0000" }), status: 400, names: /team_alias/ },
     { name: "NUL in a metadata key", path: "/key/generate", init: json({ metadata: { "a\u0000": 1 } }), status: 400, names: /metadata/ },
     {

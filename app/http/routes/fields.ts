@@ -1,7 +1,8 @@
 import { z } from "zod";
 
 // LiteLLM's request fields shared by keys, users and teams; null clears a limit.
-const limit = z.number().int().positive().nullable().optional();
+// Limits are stored as Postgres integers (LiteLLM's schema): past 2^31 - 1 is a 400, never a database error.
+const limit = z.number().int().positive().max(2_147_483_647).nullable().optional();
 const budget = z.number().nonnegative().nullable().optional();
 
 export const LimitFields = {
