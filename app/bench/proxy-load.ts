@@ -19,7 +19,7 @@
 // Memory: tandem's RSS idle, its peak while the rounds run, right after them,
 // and SETTLE_S (30) seconds later, with V8's heap spaces beside each.
 //   npm run bench:proxy     (builds, then runs the compiled JS as the image does;
-//   ROUNDS=3 DURATION_S=5 LEVELS=1,8,64 SETTLE_S=30 override; BENCH_TANDEM_TSX=1 runs the sources;
+//   ROUNDS=3 DURATION_S=5 LEVELS=1,8,64 SETTLE_S=30 BENCH_TARGETS=a,b override; BENCH_TANDEM_TSX=1 runs the sources;
 //   BENCH_TANDEM_NODE_ARGS sets tandem's node flags: by default the image's
 //   NODE_OPTIONS (--max-old-space-size=256); add "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile;
 //   the image's MALLOC_ARENA_MAX and MALLOC_TRIM_THRESHOLD_ apply unless set in the environment)
@@ -304,7 +304,9 @@ try {
     await waitReady(`http://127.0.0.1:${peerPort}/health/liveliness`, 180_000);
     targets.litellm = { url: `http://127.0.0.1:${peerPort}/v1/chat/completions`, auth: "sk-bench-litellm-master" };
   }
-  const order = Object.keys(targets) as Target[];
+  // BENCH_TARGETS=direct,tandem-limited,tandem-redis measures only those (direct is always the baseline).
+  const only = process.env.BENCH_TARGETS?.split(",");
+  const order = (Object.keys(targets) as Target[]).filter((t) => !only || t === "direct" || only.includes(t));
   let acknowledged = 0;
 
   async function measure(target: Target, connections: number): Promise<Sample> {

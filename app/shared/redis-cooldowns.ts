@@ -2,11 +2,12 @@ import type { Logger } from "../observability/logger.js";
 import { FAILURE_WINDOW_MS, LocalCooldowns, type CooldownSettings, type Cooldowns } from "../services/cooldowns.js";
 import { RedisChannel } from "./redis-channel.js";
 import { RedisUnavailable, type RedisLink } from "./redis-link.js";
+import { RedisScript } from "./redis-script.js";
 
 // Counts a deployment's failures for the fleet; past allowed_fails it starts
 // the cooldown once (SET NX) and answers when it ends, else 0.
 //   KEYS: failures counter, cooldown marker   ARGV: now, window, allowed fails, cooldown ms, can cool (1/0)
-const FAILED = `
+const FAILED = new RedisScript(`
 local now, window, allowed, cooldown, canCool = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5] == '1'
 local fails = redis.call('INCR', KEYS[1])
 if fails == 1 then redis.call('PEXPIRE', KEYS[1], window) end
@@ -20,7 +21,7 @@ if fails > allowed and canCool then
   return tonumber(redis.call('GET', KEYS[2]) or '0')
 end
 return 0
-`;
+`);
 
 /**
  * Router cooldowns for the whole fleet, as LiteLLM shares them through
@@ -64,7 +65,7 @@ export class FleetCooldowns implements Cooldowns {
     // PX takes whole milliseconds (cooldown_time may be fractional seconds, or 0: no cooldown).
     const args = [this.now(), FAILURE_WINDOW_MS, this.settings.allowedFails, Math.round(this.settings.cooldownMs), canCool ? 1 : 0];
     this.link
-      .run("cooldown", (redis) => redis.eval(FAILED, keys.length, ...keys, ...args))
+      .run("cooldown", (redis) => FAILED.run(redis, keys, args))
       .then((untilMs) => {
         if (Number(untilMs) > 0) {
           this.local.coolUntil(id, Number(untilMs));

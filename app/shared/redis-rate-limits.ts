@@ -9,6 +9,7 @@ import {
   type RateLimiter,
 } from "../services/rate-limits.js";
 import { RedisUnavailable, type RedisLink } from "./redis-link.js";
+import { RedisScript } from "./redis-script.js";
 
 // One round trip admits or refuses a request against every limit of every
 // scope, atomically: check all, then count all. A refusal counts nothing.
@@ -17,7 +18,7 @@ import { RedisUnavailable, type RedisLink } from "./redis-link.js";
 // Returns {0} when admitted, or {scope index (1-based), limit, used, retry-after ms}.
 // In-flight requests are a sorted set scored by when their lease ends, so a
 // pod that dies with requests in flight frees its slots when the lease runs out.
-const ADMIT = `
+const ADMIT = new RedisScript(`
 local now, window, id, lease = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local n = #KEYS / 3
 for i = 0, n - 1 do
@@ -48,12 +49,12 @@ for i = 0, n - 1 do
   end
 end
 return {0}
-`;
+`);
 
 // Settles an admitted request: frees its in-flight slots and counts its tokens, keeping (or
 // starting) the minute window of each tpm counter in the same atomic step.
 //   KEYS, per scope: tpm counter, in-flight set   ARGV: request id, tokens, window (ms), then per scope: has tpm, has par (1/0)
-const SETTLE = `
+const SETTLE = new RedisScript(`
 local id, tokens, window = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 for i = 0, #KEYS / 2 - 1 do
   if ARGV[4 + i * 2] == '1' and tokens > 0 then
@@ -63,7 +64,7 @@ for i = 0, #KEYS / 2 - 1 do
   if ARGV[5 + i * 2] == '1' then redis.call('ZREM', KEYS[2 + i * 2], id) end
 end
 return 0
-`;
+`);
 
 type AdmitReply = [0] | [number, "par" | "tpm" | "rpm", number, number];
 
@@ -91,7 +92,7 @@ export class RedisRateLimits implements RateLimiter {
     const id = randomUUID();
     const keys = limited.flatMap((scope) => this.keys(scope));
     const args = [Date.now(), WINDOW_S * 1000, id, LEASE_MS, ...limited.flatMap((s) => [s.rpm ?? -1, s.tpm ?? -1, s.maxParallel ?? -1])];
-    const reply = (await this.link.run("rate-limit", (redis) => redis.eval(ADMIT, keys.length, ...keys, ...args))) as AdmitReply;
+    const reply = (await this.link.run("rate-limit", (redis) => ADMIT.run(redis, keys, args))) as AdmitReply;
     if (reply[0] !== 0) {
       const [index, limit, used, retryAfterMs] = reply as [number, "par" | "tpm" | "rpm", number, number];
       const scope = limited[index - 1]!;
@@ -113,7 +114,7 @@ export class RedisRateLimits implements RateLimiter {
         // left behind is freed when its lease runs out).
         const keys = limited.flatMap((scope) => this.keys(scope).slice(1));
         const args = [id, tokens, WINDOW_S * 1000, ...limited.flatMap((s) => [s.tpm !== null ? 1 : 0, s.maxParallel !== null ? 1 : 0])];
-        void this.link.settle("rate-limit-settle", (redis) => redis.eval(SETTLE, keys.length, ...keys, ...args)).catch(() => undefined);
+        void this.link.settle("rate-limit-settle", (redis) => SETTLE.run(redis, keys, args)).catch(() => undefined);
       },
     };
   }
