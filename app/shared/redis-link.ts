@@ -62,6 +62,8 @@ export class RedisLink {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: this.commandTimeoutMs,
+      // Commands issued in the same tick (many concurrent requests) go out in one write.
+      enableAutoPipelining: true,
       retryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
     };
   }
