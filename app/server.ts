@@ -15,7 +15,7 @@ import type { ReaderMember } from "./db/reader-set.js";
 import type { ReaderStatus } from "./db/reader-state.js";
 import { onSecretFileUnreadable } from "./config/secret-file.js";
 import type { Logger } from "./observability/logger.js";
-import { createMetrics, type Metrics } from "./observability/metrics.js";
+import { createMetrics, setState, type Metrics } from "./observability/metrics.js";
 import { registerSecret } from "./observability/secrets.js";
 import { ConfigError } from "./config/env.js";
 import { createApi, createMetricsApp } from "./http/app.js";
@@ -94,10 +94,9 @@ export async function startServer(
     metrics.readerDegraded.set(status === "degraded" ? 1 : 0);
     metrics.readerLagging.set(status === "lagging" ? 1 : 0);
   };
-  const memberGauges = (member: ReaderMember) => {
-    for (const state of ["connected", "lagging", "degraded"] as const)
-      metrics.readerState.set({ reader: member.name, state }, member.state.status === state ? 1 : 0);
-  };
+  const memberGauges = (member: ReaderMember) =>
+    setState(metrics.readerState, ["connected", "lagging", "degraded"], member.state.status, { reader: member.name });
+  const writerGauges = () => setState(metrics.writerState, ["connected", "read-only", "disconnected"], database.writerStatus());
   const stopWatchingFiles = onSecretFileUnreadable((variable, error) => {
     metrics.secretFileUnreadable.inc({ variable });
     log.error({ variable }, `${error.message}; keeping the last good value`);
@@ -105,9 +104,7 @@ export async function startServer(
   const callers = new CallerCache(config.keyCacheTtlMs);
   // The fleet's Redis (REDIS_URL / REDIS_HOST, or router_settings.redis_*): shared limits and invalidations.
   const redisSettings = config.redis ?? proxy.redis;
-  const redisGauges = (status: RedisStatus) => {
-    for (const state of ["connected", "degraded", "disabled"] as const) metrics.redisState.set({ state }, status === state ? 1 : 0);
-  };
+  const redisGauges = (status: RedisStatus) => setState(metrics.redisState, ["connected", "degraded", "disabled"], status);
   const redis = redisSettings
     ? new RedisLink(redisSettings, {
         log,
@@ -140,8 +137,7 @@ export async function startServer(
         if (member.lagMs === undefined) metrics.readerMemberLag.remove({ reader: member.name });
         else metrics.readerMemberLag.set({ reader: member.name }, member.lagMs / 1000);
       }
-      for (const state of ["connected", "read-only", "disconnected"] as const)
-        metrics.writerState.set({ state }, database.writerStatus() === state ? 1 : 0);
+      writerGauges();
     },
   });
   if (redis) {
@@ -159,8 +155,7 @@ export async function startServer(
     memberGauges(member);
     metrics.readerReads.inc({ reader: member.name }, 0);
   }
-  for (const state of ["connected", "read-only", "disconnected"] as const)
-    metrics.writerState.set({ state }, database.writerStatus() === state ? 1 : 0);
+  writerGauges();
   metrics.dbQueries.inc({ endpoint: "writer" }, 0);
   if (config.readers.length > 0) metrics.dbQueries.inc({ endpoint: "reader" }, 0);
 

@@ -106,11 +106,7 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
       const sample = health.latestWriterSample;
       if (sample) positions.settle(sample);
       const replayed = readers.replayed;
-      // Only a standby's position: "a promoted reader has everything" must not forget what standbys still lack.
-      if (replayed !== undefined && replayed < LSN_MAX) {
-        readers.forgetUpTo(replayed);
-        positions.prune(replayed);
-      }
+      if (replayed !== undefined && readers.forgetUpTo(replayed)) positions.prune(replayed);
       hooks.onHealthCycle?.({ readerLagMs: readers.lagMs, readers: readers.members });
     },
   });

@@ -6,6 +6,7 @@ import type { Logger } from "../observability/logger.js";
 import { registerSecret } from "../observability/secrets.js";
 import { IamTokenProvider, rdsSigner, type TokenSigner } from "./iam-token.js";
 import { isAuthFailure, isReadOnlyRefusal } from "./connection-errors.js";
+import { withDeadline } from "./deadline.js";
 import { describeUrl, urlParts } from "./url.js";
 
 export type Role = EndpointConfig["role"];
@@ -181,7 +182,7 @@ export function createEndpoint(config: EndpointConfig, options: EndpointOptions)
         return await withDeadline(
           current.pool.query<R>({ text: sql, query_timeout: timeoutMs } as pg.QueryConfig).then((r) => r.rows[0]),
           timeoutMs,
-          error,
+          () => error as Error,
         );
       }
     },
@@ -228,15 +229,6 @@ async function probeFresh<R extends pg.QueryResultRow>(settings: pg.ClientConfig
     await Promise.race([probeClient.end().catch(() => undefined), new Promise((r) => setTimeout(r, 200).unref())]);
     destroyClient(probeClient);
   }
-}
-
-function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: unknown): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout instanceof Error ? onTimeout : new Error(String(onTimeout))), ms);
-  });
-  work.catch(() => undefined);
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;

@@ -5,8 +5,6 @@ import { parseLsn, type Lsn } from "./lsn.js";
 import { NEVER_BEHIND, type ReaderMember, type ReaderSet } from "./reader-set.js";
 import type { DegradedBy } from "./reader-state.js";
 
-export { NEVER_BEHIND };
-
 /**
  * connected: a primary that takes writes. read-only: the writer address
  * reached a server in recovery (a failover under way: the old primary

@@ -1,5 +1,6 @@
 import { isAuthFailure, isConnectionError, isReadOnlyRefusal } from "./connection-errors.js";
 import { requiredLsn } from "./consistency.js";
+import { withDeadline } from "./deadline.js";
 import type { ReaderMember, ReaderSet } from "./reader-set.js";
 import type { ReadRouter } from "./routing-client.js";
 
@@ -54,7 +55,11 @@ export function readRouter(options: ReadRouterOptions): ReadRouter {
       };
       member.outstanding++;
       try {
-        const result = await withTimeout(onReader(member.endpoint.client), options.readTimeoutMs);
+        const result = await withDeadline(
+          onReader(member.endpoint.client),
+          options.readTimeoutMs,
+          () => new ReadTimeoutError(`no answer from the reader within ${options.readTimeoutMs} ms`),
+        );
         options.onReaderRead?.(member);
         return result;
       } catch (error) {
@@ -74,15 +79,4 @@ export function readRouter(options: ReadRouterOptions): ReadRouter {
       }
     },
   };
-}
-
-function withTimeout<T>(work: PromiseLike<T>, ms: number): Promise<T> {
-  const running = Promise.resolve(work);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ReadTimeoutError(`no answer from the reader within ${ms} ms`)), ms);
-  });
-  // The abandoned read ends by itself (the pool's query timeout destroys its connection).
-  running.catch(() => undefined);
-  return Promise.race([running, timeout]).finally(() => clearTimeout(timer));
 }

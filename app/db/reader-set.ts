@@ -97,13 +97,16 @@ export class ReaderSet {
   }
 
   /**
-   * The write positions up to `lsn` are being forgotten (every usable member
-   * has replayed them), so a read can no longer say it needs them: from now
-   * on no member behind `lsn` — one coming back from an outage, say — serves
-   * a read until it has caught up that far.
+   * Write positions up to `lsn` (what every usable member has replayed) may
+   * be forgotten: from now on no member behind `lsn` — one coming back from
+   * an outage, say — serves a read until it has caught up that far. Only a
+   * standby's position counts: "a promoted reader has everything" must not
+   * forget what standbys still lack. Returns whether the caller may forget.
    */
-  forgetUpTo(lsn: Lsn): void {
-    if (lsn < NEVER_BEHIND) this.floor = maxLsn(this.floor, lsn);
+  forgetUpTo(lsn: Lsn): boolean {
+    if (lsn >= NEVER_BEHIND) return false;
+    this.floor = maxLsn(this.floor, lsn);
+    return true;
   }
 
   choose(needed: Lsn | undefined): ReaderChoice {

@@ -7,6 +7,16 @@ export interface SpendQueueView {
   oldestAgeMs(): number;
 }
 
+/** A state as a gauge per state (kube-state-metrics' way): 1 for `current`, 0 for the others. */
+export function setState<S extends string, L extends string>(
+  gauge: Gauge<L | "state">,
+  states: readonly S[],
+  current: string,
+  labels: Partial<Record<L, string>> = {},
+): void {
+  for (const state of states) gauge.set({ ...labels, state } as Partial<Record<L | "state", string>>, state === current ? 1 : 0);
+}
+
 export function createMetrics() {
   const registry = new Registry();
   let spendQueue: SpendQueueView | undefined;

@@ -53,11 +53,11 @@ export class RateLimits implements RateLimiter {
     if (limited.length === 0) return { done: () => undefined };
 
     for (const scope of limited) {
-      const running = this.inFlight.get(name(scope)) ?? 0;
+      const running = this.inFlight.get(scopeName(scope)) ?? 0;
       if (scope.maxParallel !== null && running >= scope.maxParallel)
         throw this.refusal(scope, `max_parallel_requests ${scope.maxParallel} (${running} in flight)`, 1000);
       if (scope.tpm !== null) {
-        const used = await this.limiter("tpm", scope.tpm).get(name(scope));
+        const used = await this.limiter("tpm", scope.tpm).get(scopeName(scope));
         if (used && used.consumedPoints >= scope.tpm)
           throw this.refusal(scope, `tpm_limit ${scope.tpm} (${used.consumedPoints} tokens this minute)`, used.msBeforeNext);
       }
@@ -67,26 +67,26 @@ export class RateLimits implements RateLimiter {
     for (const scope of limited) {
       if (scope.rpm === null) continue;
       try {
-        await this.limiter("rpm", scope.rpm).consume(name(scope), 1);
+        await this.limiter("rpm", scope.rpm).consume(scopeName(scope), 1);
         counted.push(scope);
       } catch (error) {
-        for (const c of counted) await this.limiter("rpm", c.rpm!).reward(name(c), 1);
+        for (const c of counted) await this.limiter("rpm", c.rpm!).reward(scopeName(c), 1);
         if (error instanceof RateLimiterRes) throw this.refusal(scope, `rpm_limit ${scope.rpm}`, error.msBeforeNext);
         throw error;
       }
     }
 
-    for (const scope of limited) this.inFlight.set(name(scope), (this.inFlight.get(name(scope)) ?? 0) + 1);
+    for (const scope of limited) this.inFlight.set(scopeName(scope), (this.inFlight.get(scopeName(scope)) ?? 0) + 1);
     let finished = false;
     return {
       done: (tokens) => {
         if (finished) return;
         finished = true;
         for (const scope of limited) {
-          const left = (this.inFlight.get(name(scope)) ?? 1) - 1;
-          if (left > 0) this.inFlight.set(name(scope), left);
-          else this.inFlight.delete(name(scope));
-          if (scope.tpm !== null && tokens > 0) void this.limiter("tpm", scope.tpm).penalty(name(scope), tokens);
+          const left = (this.inFlight.get(scopeName(scope)) ?? 1) - 1;
+          if (left > 0) this.inFlight.set(scopeName(scope), left);
+          else this.inFlight.delete(scopeName(scope));
+          if (scope.tpm !== null && tokens > 0) void this.limiter("tpm", scope.tpm).penalty(scopeName(scope), tokens);
         }
       },
     };
@@ -112,4 +112,3 @@ export const limitedScopes = (scopes: readonly LimitScope[]) =>
   scopes.filter((s) => s.rpm !== null || s.tpm !== null || s.maxParallel !== null);
 
 export const scopeName = (scope: LimitScope) => `${scope.kind}:${scope.id}`;
-const name = scopeName;

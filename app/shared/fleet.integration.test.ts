@@ -74,11 +74,11 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     });
     return { status: res.status, json: (await res.json()) as Record<string, unknown> };
   };
-  const chat = async (i: number, key: string) => {
+  const chat = async (i: number, key: string, model = "gpt-4o-mini") => {
     const res = await fetch(`${base(i)}/v1/chat/completions`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
+      body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
     });
     await res.arrayBuffer();
     return res.status;
@@ -127,15 +127,7 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
   it("a deployment that fails past allowed_fails on pod 1 is not called by pods 2 and 3 during its cooldown", async () => {
     const key = (await admin(0, "/key/generate", {})).json.key as string;
     const failing = () => upstream.requests.filter((r) => r.body.model === "fail-500").length;
-    const ask = async (i: number) => {
-      const res = await fetch(`${base(i)}/v1/chat/completions`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-        body: JSON.stringify({ model: "flaky", messages: [{ role: "user", content: "hi" }] }),
-      });
-      await res.arrayBuffer();
-      return res.status;
-    };
+    const ask = (i: number) => chat(i, key, "flaky");
     // Pod 1 alone: allowed_fails 1, so the second failure within a minute cools the deployment down.
     for (let i = 0; i < 20 && failing() < 2; i++) assert.equal(await ask(0), 200);
     assert.equal(failing(), 2, "pod 1 saw two failures");
