@@ -94,6 +94,15 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     return statuses;
   }
   const served = (statuses: number[]) => statuses.filter((s) => s === 200).length;
+  /** Redis commands that failed or passed their bound, summed over the pods. */
+  async function redisFailures(): Promise<number> {
+    let total = 0;
+    for (let i = 0; i < PODS; i++) {
+      const text = await (await fetch(`${base(i)}/metrics`)).text();
+      for (const line of text.split("\n")) if (line.startsWith("tandem_redis_failures_total{")) total += Number(line.split(" ").pop());
+    }
+    return total;
+  }
 
   it("every pod reports Redis connected", async () => {
     for (let i = 0; i < PODS; i++) assert.equal(await readiness(i), "connected");
@@ -180,8 +189,20 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     assert.deepEqual(failures, []);
     assert.ok(p99 <= 1000, `p99 ${p99.toFixed(0)} ms`);
     assert.deepEqual([...seen], ["degraded", "connected"]);
-    const limited = (await admin(2, "/key/generate", { models: ["gpt-4o-mini"], rpm_limit: 30 })).json.key as string;
-    const again = served(await spread(limited, 90));
-    assert.ok(Math.abs(again - 30) <= 1, `the shared limit holds again: ${again} served`);
+    // Shared again means: whenever Redis answers within its bound, the fleet counts as one. A command
+    // that a busy machine stalls past the bound rightly sends its pod to its own limits for a moment,
+    // so a spread that saw one is repeated with a fresh key rather than counted.
+    const outcomes: string[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const failuresBefore = await redisFailures();
+      const limited = (await admin(2, "/key/generate", { models: ["gpt-4o-mini"], rpm_limit: 30 })).json.key as string;
+      const again = served(await spread(limited, 90));
+      const failed = (await redisFailures()) - failuresBefore;
+      outcomes.push(`${again} served, ${failed} Redis commands failed`);
+      if (failed > 0) continue;
+      assert.ok(Math.abs(again - 30) <= 1, `the shared limit holds again: ${outcomes.join("; ")}`);
+      return;
+    }
+    assert.fail(`Redis never answered a whole spread within its bound: ${outcomes.join("; ")}`);
   });
 });
