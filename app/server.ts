@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type RequestListener, type Server } from "node:http";
+import { hostname } from "node:os";
 import type { Config } from "./config/env.js";
 import type { ProxyConfig } from "./config/model-config.js";
 import { ModelRouter } from "./services/model-router.js";
@@ -8,6 +10,8 @@ import { RateLimits, type LimitScope, type RateLimiter } from "./services/rate-l
 import { RedisLink, type RedisStatus } from "./shared/redis-link.js";
 import { FleetRateLimits, RedisRateLimits } from "./shared/redis-rate-limits.js";
 import { FleetCooldowns } from "./shared/redis-cooldowns.js";
+import { FleetBudgets, RedisBudgets } from "./shared/redis-budgets.js";
+import { RedisSpendLedger } from "./shared/redis-spend-ledger.js";
 import { LOCAL_ONLY, RedisInvalidationBus, type InvalidationBus } from "./shared/invalidation-bus.js";
 import { scheduleBudgetResets } from "./services/budget-resets.js";
 import { openDatabase, type Database } from "./db/database.js";
@@ -20,8 +24,9 @@ import { registerSecret } from "./observability/secrets.js";
 import { ConfigError } from "./config/env.js";
 import { createApi, createMetricsApp } from "./http/app.js";
 import { SpendQueue } from "./services/spend-queue.js";
-import { BudgetReservations } from "./services/budget-reservations.js";
-import { writeSpendBatch } from "./services/spend.js";
+import { BudgetReservations, type Budgets } from "./services/budget-reservations.js";
+import { CostEstimates } from "./services/cost-estimates.js";
+import { writeSpendBatch, type SpendRecord } from "./services/spend.js";
 import { Lifecycle } from "./http/context.js";
 
 export interface RunningServer {
@@ -160,7 +165,20 @@ export async function startServer(
   if (config.readers.length > 0) metrics.dbQueries.inc({ endpoint: "reader" }, 0);
 
   const lifecycle = new Lifecycle();
-  const spend = new SpendQueue((batch) => writeSpendBatch(database.db, batch), {
+  const writeSpend = (batch: readonly SpendRecord[]) => writeSpendBatch(database.db, batch);
+  // Written spend stays counted while a cached key read before it may be in use.
+  const retainMs = callers.ttlMs + 5000;
+  // With a Redis, acknowledged spend is held there too until written: a pod's death loses none of it.
+  const ledger = redis
+    ? new RedisSpendLedger(redis, {
+        pod: `${hostname()}-${randomUUID().slice(0, 8)}`,
+        write: writeSpend,
+        log,
+        retainMs,
+        onRecovered: (count) => metrics.spendRecovered.inc(count),
+      })
+    : undefined;
+  const spend = new SpendQueue(writeSpend, {
     intervalMs: config.spendFlushIntervalMs,
     maxBatch: 1000,
     maxQueued: 200_000,
@@ -168,15 +186,20 @@ export async function startServer(
     onDrop: () => metrics.spendDropped.inc(),
     onFlushFailure: () => metrics.spendRecordFailures.inc(),
     replayed: config.readers.length > 0 ? () => database.health.readerPosition : undefined,
-    // Written spend stays counted while a cached key read before it may be in use.
-    retainMs: callers.ttlMs + 5000,
+    retainMs,
+    mirror: ledger,
   });
   metrics.watchSpendQueue(spend);
   spend.start();
+  ledger?.start();
   const stopBudgetResets = scheduleBudgetResets(database.db, log, 10_000);
   // Router cooldowns for the fleet when there is a Redis (LiteLLM's way), else this pod's own.
   const cooldowns = redis ? new FleetCooldowns(redis, proxy.router, log) : undefined;
   const upstream = new UpstreamClient();
+  // Budget reservations for the fleet when there is a Redis, else this pod's own.
+  const costEstimates = new CostEstimates();
+  const localBudgets = new BudgetReservations(costEstimates);
+  const budgets: Budgets = redis ? new FleetBudgets(new RedisBudgets(redis, costEstimates), localBudgets, redis) : localBudgets;
   const ctx = {
     database,
     router: new ModelRouter(proxy, { cooldowns }),
@@ -191,7 +214,8 @@ export async function startServer(
     metrics,
     lifecycle,
     spend,
-    budgets: new BudgetReservations(),
+    budgets,
+    costEstimates,
   };
   const separateMetrics = options.metricsPort !== undefined;
   const server = await listen(createApi(ctx, { separateMetrics }), config.port);
@@ -229,6 +253,7 @@ export async function startServer(
       await Promise.race([lifecycle.settle(), new Promise((r) => setTimeout(r, remaining()).unref())]);
       stopBudgetResets();
       await spend.drain(remaining());
+      await ledger?.close();
       await upstream.close();
       // Scrapes continue through the drain; the metrics listener goes last.
       if (metricsServer) {

@@ -205,6 +205,8 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
           onFallback: hooks.onFallback,
           onReaderRead: hooks.onReaderRead,
           onReaderFallback: hooks.onReaderFallback,
+          writerAway: () => health.writerStatus !== "connected",
+          remeasure: () => health.remeasureReaders(),
         }),
         consistency,
       )

@@ -63,6 +63,7 @@ export class HealthMonitor {
   private samples: WriterSample[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private remeasuring: Promise<void> | undefined;
   private stopped = false;
   private readonly now: () => number;
 
@@ -144,6 +145,11 @@ export class HealthMonitor {
 
   async checkReaders(where: Extract<DegradedBy, "start" | "health-check">): Promise<void> {
     await Promise.all(this.readers.members.map((member) => this.checkReader(member, where)));
+  }
+
+  /** The readers' replay positions now, for reads that would otherwise wait for the next cycle; one measurement at a time. */
+  remeasureReaders(): Promise<void> {
+    return (this.remeasuring ??= this.checkReaders("health-check").finally(() => (this.remeasuring = undefined)));
   }
 
   private async checkReader(member: ReaderMember, where: Extract<DegradedBy, "start" | "health-check">): Promise<void> {

@@ -22,6 +22,10 @@ export interface ReadRouterOptions {
   onReaderRead?: (member: ReaderMember) => void;
   /** A read this reader was picked for and did not answer, so the writer did (metrics: fallbacks per reader). */
   onReaderFallback?: (member: ReaderMember, reason: FallbackReason) => void;
+  /** Whether the writer is away (unreachable or read-only): a read sent there would fail. */
+  writerAway?: () => boolean;
+  /** Measures the readers' replay positions now (bounded), instead of at the next health cycle. */
+  remeasure?: () => Promise<void>;
 }
 
 export class ReadTimeoutError extends Error {
@@ -36,7 +40,10 @@ export class ReadTimeoutError extends Error {
  * is marked degraded, so a reader outage — dead, hung or blackholed — fails
  * no request and holds none for longer than the read timeout; the next reads
  * go to the other readers. Query errors are rethrown untouched: the writer
- * would fail them the same way.
+ * would fail them the same way. A read that needs a write the readers were
+ * not yet seen replaying, while the writer is away, has them measured again
+ * first: they have usually replayed it since the last health cycle, and the
+ * writer would only fail it.
  */
 export function readRouter(options: ReadRouterOptions): ReadRouter {
   const { readers, onFallback } = options;
@@ -46,7 +53,11 @@ export function readRouter(options: ReadRouterOptions): ReadRouter {
   };
   return {
     async read(onReader, onWriter) {
-      const choice = readers.choose(requiredLsn());
+      let choice = readers.choose(requiredLsn());
+      if ("reason" in choice && choice.reason === "read-your-writes" && options.writerAway?.() && options.remeasure) {
+        await options.remeasure();
+        choice = readers.choose(requiredLsn());
+      }
       if ("reason" in choice) return onWriterBecause(choice.reason, onWriter);
       const { member } = choice;
       const instead = (reason: FallbackReason) => {

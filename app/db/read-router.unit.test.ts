@@ -151,6 +151,33 @@ describe("read router: where one read runs", () => {
     });
   }
 
+  it("a read needing a write the reader was not seen replaying, while the writer is away: the readers are measured again, and the reader answers", async () => {
+    const readers = new ReaderSet([stubEndpoint("replica:5432", () => false)], log);
+    const member = readers.members[0]!;
+    member.replay = 10n;
+    let measured = 0;
+    const router = readRouter({
+      readers,
+      readTimeoutMs: 1000,
+      writerAway: () => true,
+      remeasure: async () => {
+        measured++;
+        member.replay = 20n;
+      },
+    });
+    assert.equal(await runWithConsistency({ minLsn: 15n }, () => router.read(fromReader, fromWriter)), "reader");
+    assert.equal(measured, 1);
+  });
+
+  it("the same with the writer connected: the writer answers at once, nothing is measured", async () => {
+    const readers = new ReaderSet([stubEndpoint("replica:5432", () => false)], log);
+    readers.members[0]!.replay = 10n;
+    let measured = 0;
+    const router = readRouter({ readers, readTimeoutMs: 1000, writerAway: () => false, remeasure: async () => void measured++ });
+    assert.equal(await runWithConsistency({ minLsn: 15n }, () => router.read(fromReader, fromWriter)), "writer");
+    assert.equal(measured, 0);
+  });
+
   it("a query error (wrong SQL) is rethrown untouched; the writer is not asked", async () => {
     const { router, reasons } = setup();
     let writerAsked = false;

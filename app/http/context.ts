@@ -2,7 +2,8 @@ import type { Database } from "../db/database.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { SpendQueue } from "../services/spend-queue.js";
-import type { BudgetReservations } from "../services/budget-reservations.js";
+import type { Budgets } from "../services/budget-reservations.js";
+import type { CostEstimates } from "../services/cost-estimates.js";
 import type { ModelRouter } from "../services/model-router.js";
 import type { CallerCache } from "../services/caller-cache.js";
 import type { RateLimiter } from "../services/rate-limits.js";
@@ -37,7 +38,9 @@ export interface AppContext {
   metrics: Metrics;
   lifecycle: Lifecycle;
   spend: SpendQueue;
-  budgets: BudgetReservations;
+  budgets: Budgets;
+  /** Expected cost per key and model, for budget reservations. */
+  costEstimates: CostEstimates;
   /** The fleet's Redis, when configured (readiness shows its state). */
   redis?: RedisLink;
 }

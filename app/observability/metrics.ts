@@ -92,6 +92,11 @@ export function createMetrics() {
       labelNames: ["what"] as const,
       registers: [registry],
     }),
+    spendRecovered: new Counter({
+      name: "tandem_spend_recovered_total",
+      help: "Spend entries a stopped pod held in Redis that this pod wrote to the database",
+      registers: [registry],
+    }),
     secretFileUnreadable: new Counter({
       name: "tandem_secret_file_unreadable_total",
       help: "Times a mounted credential file (*_FILE) could not be read or parsed; the last good value was kept",

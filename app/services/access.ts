@@ -44,8 +44,12 @@ export function checkAccess(caller: Caller, model: string, catalog: ModelCatalog
   if (user && user.models.length > 0 && !user.models.includes(model)) throw denied("user", user.models);
 }
 
-/** This pod's spend for a scope that the caller's snapshot of it does not include (SpendQueue.unwritten). */
-export type Unwritten = (scope: string, snapshot?: Snapshot) => number;
+/**
+ * This pod's spend for a scope that a read of it made at `snapshot` does not
+ * include (SpendQueue.unwritten), and the part of it the fleet's spend ledger
+ * holds too.
+ */
+export type Unwritten = (scope: string, snapshot?: Snapshot) => { all: number; mirrored: number };
 
 /**
  * What a scope has spent in its current budget period: the spend read plus
@@ -59,9 +63,12 @@ function periodSpend(
   unwritten: Unwritten,
   snapshot: Snapshot | undefined,
   now: number,
-): number {
+): { spent: number; mirrored: number; readAt: Snapshot } {
   const end = row.budget_reset_at?.getTime();
-  return end !== undefined && end <= now ? unwritten(scope, { at: end }) : row.spend + unwritten(scope, snapshot);
+  const ended = end !== undefined && end <= now;
+  const readAt = ended ? { at: end } : (snapshot ?? { at: now });
+  const { all, mirrored } = unwritten(scope, ended ? readAt : snapshot);
+  return { spent: (ended ? 0 : row.spend) + all, mirrored, readAt };
 }
 
 /** The key, its team and its user: each may carry a budget and rate limits of its own. */
@@ -80,7 +87,7 @@ export function budgetScopes(caller: Caller, unwritten: Unwritten, now = Date.no
   return scopeRows(caller).flatMap(({ kind, id, row }) =>
     row.max_budget === null
       ? []
-      : [{ kind, id, maxBudget: row.max_budget, spent: periodSpend(row, `${kind}:${id}`, unwritten, caller.snapshot, now) }],
+      : [{ kind, id, maxBudget: row.max_budget, ...periodSpend(row, `${kind}:${id}`, unwritten, caller.snapshot, now) }],
   );
 }
 

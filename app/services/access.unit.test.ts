@@ -68,7 +68,10 @@ describe("access: models", () => {
 });
 
 describe("access: budgets and limits", () => {
-  const unwritten = (scope: string, snapshot?: { at: number }) => (snapshot ? 0.5 : 1) * (scope.startsWith("key") ? 2 : 1);
+  const unwritten = (scope: string, snapshot?: { at: number }) => ({
+    all: (snapshot ? 0.5 : 1) * (scope.startsWith("key") ? 2 : 1),
+    mirrored: scope.startsWith("key") ? 0.25 : 0,
+  });
 
   it("each scope with a max_budget is checked: spend read + this pod's unwritten spend", () => {
     const who = caller({ key: { max_budget: 10, spend: 3 }, team: { max_budget: 100, spend: 50 }, user: { spend: 1 } });
@@ -79,6 +82,12 @@ describe("access: budgets and limits", () => {
         ["team", 100, 51],
       ],
     );
+  });
+
+  it("each scope carries when its spend was read and the part of this pod's spend the fleet's ledger holds", () => {
+    const who = caller({ key: { max_budget: 10, spend: 3 } });
+    const [scope] = budgetScopes(who, unwritten, 5000);
+    assert.deepEqual([scope?.mirrored, scope?.readAt], [0.25, { at: 5000 }]);
   });
 
   it("a period that has ended counts only this pod's spend since its end", () => {

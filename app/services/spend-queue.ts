@@ -1,4 +1,5 @@
 import type { Logger } from "../observability/logger.js";
+import type { SpendMirror } from "./spend-mirror.js";
 import type { SpendRecord } from "./spend.js";
 
 export interface SpendQueueOptions {
@@ -19,6 +20,8 @@ export interface SpendQueueOptions {
    * spend does not include it yet.
    */
   retainMs?: number;
+  /** Where acknowledged spend is also kept until written, so the pod's death loses none of it (a fleet's Redis). */
+  mirror?: SpendMirror;
   now?: () => number;
 }
 
@@ -34,15 +37,21 @@ export type SpendWriter = (batch: readonly SpendRecord[]) => Promise<bigint | un
  * acknowledged and written in batches — one writer transaction per flush,
  * not per request — and a batch that fails to write stays queued and is
  * retried with backoff, through a writer outage, until it lands. SIGTERM
- * flushes what is left. What a SIGKILL loses is at most one flush
- * interval's worth plus whatever an outage had queued.
+ * flushes what is left. Alone, what a SIGKILL loses is at most one flush
+ * interval's worth plus whatever an outage had queued; with a mirror (the
+ * fleet's Redis) each entry is also held there once acknowledged, and
+ * another pod writes what this one could not.
  */
 export class SpendQueue {
   private pending: SpendRecord[] = [];
+  /** Pending entries the mirror holds too (the fleet counts them from there). */
+  private mirrored = new Set<SpendRecord>();
+  /** Entries already written (a mirror's late "held" must not count them as pending). */
+  private written = new WeakSet<SpendRecord>();
   /** Σ cost of the pending entries per scope ("key:<token>", "team:<id>", "user:<id>"): budget checks are per request, so no scans. */
-  private pendingSums = new Map<string, number>();
+  private pendingSums: Sums = { all: new Map(), mirrored: new Map() };
   /** Written batches, with the writer position and the time after them: counted for reads that may predate them. */
-  private recent: Array<{ lsn: bigint | undefined; at: number; sums: Map<string, number> }> = [];
+  private recent: Array<{ lsn: bigint | undefined; at: number; sums: Sums }> = [];
   private failures = 0;
   private retryAt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -76,18 +85,27 @@ export class SpendQueue {
    * replayed (nothing, with no replica: reads are on the writer).
    */
   unwritten(scope: string, snapshot?: Snapshot): number {
+    return this.sumAfter(scope, snapshot, "all");
+  }
+
+  /** The part of `unwritten` the mirror holds as well: a fleet-wide count already includes it. */
+  unwrittenMirrored(scope: string, snapshot?: Snapshot): number {
+    return this.sumAfter(scope, snapshot, "mirrored");
+  }
+
+  private sumAfter(scope: string, snapshot: Snapshot | undefined, part: keyof Sums): number {
     const replayed = this.options.replayed?.();
     const now = this.now();
     const retain = this.options.retainMs ?? 0;
     this.recent = this.recent.filter((r) => (r.lsn !== undefined && replayed !== undefined && r.lsn > replayed) || now - r.at < retain);
-    let sum = this.pendingSums.get(scope) ?? 0;
+    let sum = this.pendingSums[part].get(scope) ?? 0;
     for (const batch of this.recent) {
       const after = snapshot
         ? snapshot.lsn !== undefined && batch.lsn !== undefined
           ? batch.lsn > snapshot.lsn
           : batch.at >= snapshot.at
         : batch.lsn !== undefined && replayed !== undefined && batch.lsn > replayed;
-      if (after) sum += batch.sums.get(scope) ?? 0;
+      if (after) sum += batch.sums[part].get(scope) ?? 0;
     }
     return sum;
   }
@@ -102,7 +120,15 @@ export class SpendQueue {
       return;
     }
     this.pending.push(entry);
-    addSums(this.pendingSums, entry);
+    addSums(this.pendingSums.all, entry);
+    const mirror = this.options.mirror;
+    if (mirror)
+      void mirror.hold(entry).then((held) => {
+        // Written already (a fast flush): the batch was counted as this pod's alone, which only errs high.
+        if (!held || this.written.has(entry)) return;
+        this.mirrored.add(entry);
+        addSums(this.pendingSums.mirrored, entry);
+      });
   }
 
   start(): void {
@@ -142,8 +168,14 @@ export class SpendQueue {
       await this.flush();
       if (this.pending.length > 0) await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, deadline - this.now()))));
     }
-    if (this.pending.length > 0) {
-      this.options.log.error({ unwritten: this.pending.length }, "shutdown: spend could not be written before the timeout and is lost");
+    const held = this.mirrored.size;
+    if (held > 0)
+      this.options.log.warn({ unwritten: held }, "shutdown: spend not written before the timeout is held in Redis; another pod writes it");
+    if (this.pending.length > held) {
+      this.options.log.error(
+        { unwritten: this.pending.length - held },
+        "shutdown: spend could not be written before the timeout and is lost",
+      );
     }
   }
 
@@ -152,11 +184,14 @@ export class SpendQueue {
     try {
       const lsn = await this.write(batch);
       this.pending.splice(0, batch.length);
-      this.pendingSums = new Map();
-      for (const entry of this.pending) addSums(this.pendingSums, entry);
-      const sums = new Map<string, number>();
-      for (const entry of batch) addSums(sums, entry);
+      this.pendingSums = sumsOf(this.pending, this.mirrored);
+      const sums = sumsOf(batch, this.mirrored);
+      for (const entry of batch) {
+        this.mirrored.delete(entry);
+        this.written.add(entry);
+      }
       this.recent.push({ lsn: this.options.replayed ? lsn : undefined, at: this.now(), sums });
+      this.options.mirror?.written(batch, lsn);
       if (this.failures > 0) this.options.log.info({ after: this.failures }, "spend written again after failures");
       this.failures = 0;
       this.retryAt = 0;
@@ -183,6 +218,21 @@ export function spendScopes(entry: Pick<SpendRecord, "token" | "keyed" | "teamId
     ...(entry.teamId ? [`team:${entry.teamId}`] : []),
     ...(entry.userId ? [`user:${entry.userId}`] : []),
   ];
+}
+
+/** Σ cost per scope of some entries, and of those among them the mirror holds. */
+interface Sums {
+  all: Map<string, number>;
+  mirrored: Map<string, number>;
+}
+
+function sumsOf(entries: readonly SpendRecord[], mirrored: ReadonlySet<SpendRecord>): Sums {
+  const sums: Sums = { all: new Map(), mirrored: new Map() };
+  for (const entry of entries) {
+    addSums(sums.all, entry);
+    if (mirrored.has(entry)) addSums(sums.mirrored, entry);
+  }
+  return sums;
 }
 
 function addSums(sums: Map<string, number>, entry: SpendRecord): void {

@@ -77,6 +77,60 @@ describe("spend queue: unwritten spend per scope", () => {
   });
 });
 
+describe("spend queue: a mirror (the fleet's Redis) holding entries too", () => {
+  function mirrored(accept: (id: string) => boolean, answered: Promise<void> = Promise.resolve()) {
+    const written: Array<{ ids: string[]; lsn: bigint | undefined }> = [];
+    const mirror = {
+      hold: async (entry: SpendRecord) => {
+        await answered;
+        return accept(entry.requestId);
+      },
+      written: (entries: readonly SpendRecord[], lsn: bigint | undefined) =>
+        void written.push({ ids: entries.map((e) => e.requestId), lsn }),
+    };
+    const q = new SpendQueue(async () => 10n, {
+      intervalMs: 1000,
+      maxBatch: 100,
+      maxQueued: 100,
+      log: pino({ level: "silent" }),
+      replayed: () => 0n,
+      retainMs: 10_000,
+      mirror,
+    });
+    return { q, written };
+  }
+  const held = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  it("pending entries the mirror holds are counted apart (the fleet's count has them); the rest are this pod's alone", async () => {
+    const { q } = mirrored((id) => id !== "b");
+    q.enqueue(record("a", 1));
+    q.enqueue(record("b", 2));
+    assert.deepEqual([q.unwritten("key:k"), q.unwrittenMirrored("key:k")], [3, 0], "before the mirror answers, all is this pod's");
+    await held();
+    assert.deepEqual([q.unwritten("key:k"), q.unwrittenMirrored("key:k")], [3, 1]);
+  });
+
+  it("a written batch keeps the split until replayed, and the mirror learns the entries and their position", async () => {
+    const { q, written } = mirrored(() => true);
+    q.enqueue(record("a", 1));
+    q.enqueue(record("b", 2));
+    await held();
+    await q.flush();
+    assert.deepEqual([q.unwritten("key:k"), q.unwrittenMirrored("key:k")], [3, 3]);
+    assert.deepEqual(written, [{ ids: ["a", "b"], lsn: 10n }]);
+  });
+
+  it("an entry written before the mirror answered stays this pod's alone (counting it twice errs high, never low)", async () => {
+    let answer = () => undefined as void;
+    const { q } = mirrored(() => true, new Promise<void>((resolve) => (answer = resolve)));
+    q.enqueue(record("a", 1));
+    await q.flush();
+    answer();
+    await held();
+    assert.deepEqual([q.unwritten("key:k"), q.unwrittenMirrored("key:k")], [1, 0]);
+  });
+});
+
 describe("spend queue: flushing", () => {
   it("a backlog of several batches is written back to back, not one batch per interval", async () => {
     mock.timers.enable({ apis: ["setTimeout"] });

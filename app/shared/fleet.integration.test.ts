@@ -1,18 +1,23 @@
 // Three tandem processes on one database and one real redis-server behave as
-// one proxy: a key's and a team's rpm limit hold across the fleet, a key
-// deleted on one pod is refused by the others at once, and a Redis that hangs
-// or dies fails no request — each pod falls back to its own limits and comes
-// back to the shared ones by itself.
+// one proxy: a key's and a team's rpm limit hold across the fleet, a budget
+// is not overshot by concurrent requests on several pods, a key deleted on
+// one pod is refused by the others at once, a Redis that hangs or dies fails
+// no request — each pod falls back to its own limits and comes back to the
+// shared ones by itself — and a pod killed during a writer outage loses none
+// of the spend it acknowledged.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import pg from "pg";
+import { Redis } from "ioredis";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { startFakeUpstream, type FakeUpstream } from "../dev/fake-upstream.js";
 import { assertNoSecrets, startMigratedPair, type LocalPair } from "../test-support/pair.js";
 import { serve, type TandemProcess } from "../test-support/process.js";
-import { MASTER_KEY, modelConfig, modelEntry } from "../test-support/proxy.js";
+import { MASTER_KEY, modelConfig, modelEntry, PRICES } from "../test-support/proxy.js";
+import { hashKey } from "../services/key-hash.js";
 import { startRedis, type RedisServer } from "../test-support/redis.js";
 import { until } from "../test-support/load.js";
 
@@ -55,6 +60,7 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     pods = await Promise.all(Array.from({ length: PODS }, () => serve(env)));
   });
   after(async () => {
+    if (pair && !pair.primary.running()) pair.primary.start();
     for (const pod of pods) pod.child.kill("SIGTERM");
     await Promise.all(pods.map((pod) => pod.exit));
     assertNoSecrets(
@@ -74,15 +80,17 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     });
     return { status: res.status, json: (await res.json()) as Record<string, unknown> };
   };
-  const chat = async (i: number, key: string, model = "gpt-4o-mini") => {
+  /** A completion on pod `i`: its status and, when served, the id the client was given. */
+  const complete = async (i: number, key: string, model = "gpt-4o-mini", content = "hi") => {
     const res = await fetch(`${base(i)}/v1/chat/completions`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
+      body: JSON.stringify({ model, messages: [{ role: "user", content }] }),
     });
-    await res.arrayBuffer();
-    return res.status;
+    const body = (await res.json()) as { id?: string };
+    return { status: res.status, id: body.id, body };
   };
+  const chat = async (i: number, key: string, model = "gpt-4o-mini") => (await complete(i, key, model)).status;
   const readiness = async (i: number) => ((await (await fetch(`${base(i)}/health/readiness`)).json()) as { redis: string }).redis;
 
   /** `n` completions spread round-robin over the pods, 6 at a time; the statuses. */
@@ -94,14 +102,35 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     return statuses;
   }
   const served = (statuses: number[]) => statuses.filter((s) => s === 200).length;
-  /** Redis commands that failed or passed their bound, summed over the pods. */
-  async function redisFailures(): Promise<number> {
+  /** A counter summed over the pods (`of`: which pods; the ones still running). */
+  async function counter(name: string, of: number[] = [0, 1, 2]): Promise<number> {
     let total = 0;
-    for (let i = 0; i < PODS; i++) {
+    for (const i of of) {
       const text = await (await fetch(`${base(i)}/metrics`)).text();
-      for (const line of text.split("\n")) if (line.startsWith("tandem_redis_failures_total{")) total += Number(line.split(" ").pop());
+      for (const line of text.split("\n"))
+        if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) total += Number(line.split(" ").pop());
     }
     return total;
+  }
+  /** Redis commands that failed or passed their bound, summed over the pods. */
+  const redisFailures = () => counter("tandem_redis_failures_total");
+
+  /**
+   * Runs `trial` (on fresh keys) until one run sees no Redis command fail, and returns its result.
+   * Shared means: whenever Redis answers within its bound, the fleet counts as one. A command that
+   * a busy machine stalls past the bound rightly sends its pod to its own limits for a moment, so a
+   * run that saw one is repeated rather than counted.
+   */
+  async function whileRedisAnswers<T>(trial: () => Promise<T>, describe: (result: T) => string): Promise<T> {
+    const outcomes: string[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const before = await redisFailures();
+      const result = await trial();
+      const failed = (await redisFailures()) - before;
+      if (failed === 0) return result;
+      outcomes.push(`${describe(result)} with ${failed} Redis commands failed`);
+    }
+    assert.fail(`Redis never answered a whole run within its bound: ${outcomes.join("; ")}`);
   }
 
   it("every pod reports Redis connected", async () => {
@@ -109,17 +138,51 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
   });
 
   it("a key with rpm_limit 30 gets 90 requests over 3 pods within a minute: 30 (±1) served, the rest 429", async () => {
-    const key = (await admin(0, "/key/generate", { models: ["gpt-4o-mini"], rpm_limit: 30 })).json.key as string;
-    const statuses = await spread(key, 90);
+    const statuses = await whileRedisAnswers(
+      async () => spread((await admin(0, "/key/generate", { models: ["gpt-4o-mini"], rpm_limit: 30 })).json.key as string, 90),
+      (statuses) => `${served(statuses)} served`,
+    );
     assert.ok(Math.abs(served(statuses) - 30) <= 1, `served ${served(statuses)}: ${JSON.stringify(statuses)}`);
     assert.deepEqual([...new Set(statuses)].sort(), [200, 429]);
   });
 
   it("a team's rpm_limit holds across pods for all its keys together", async () => {
-    const team = (await admin(1, "/team/new", { team_alias: "fleet-team", rpm_limit: 12 })).json.team_id as string;
-    const keys = await Promise.all([0, 1].map(async () => (await admin(2, "/key/generate", { team_id: team })).json.key as string));
-    const statuses = (await Promise.all(keys.map((key) => spread(key, 18)))).flat();
+    const statuses = await whileRedisAnswers(
+      async () => {
+        const team = (await admin(1, "/team/new", { rpm_limit: 12 })).json.team_id as string;
+        const keys = await Promise.all([0, 1].map(async () => (await admin(2, "/key/generate", { team_id: team })).json.key as string));
+        return (await Promise.all(keys.map((key) => spread(key, 18)))).flat();
+      },
+      (statuses) => `${served(statuses)} served`,
+    );
     assert.ok(Math.abs(served(statuses) - 12) <= 1, `served ${served(statuses)}: ${JSON.stringify(statuses)}`);
+  });
+
+  it("waves of 60 concurrent requests over the 3 pods at a budget worth 5 serve at most 6, and the budget is usable (at least 5)", async () => {
+    // The fake upstream counts words: "hello world" → 2 prompt tokens, "echo: hello world" → 3 completion tokens.
+    const cost = 2 * PRICES.input + 3 * PRICES.output;
+    const { served, statuses } = await whileRedisAnswers(
+      async () => {
+        const key = (await admin(0, "/key/generate", { models: ["gpt-4o-mini"], max_budget: 5 * cost + cost / 2 })).json.key as string;
+        let served = 0;
+        const statuses: Record<number, number> = {};
+        for (let wave = 1; ; wave++) {
+          assert.ok(wave <= 30, `the budget never ran out: ${served} served`);
+          const results = await Promise.all(Array.from({ length: 60 }, (_, i) => complete(i, key, "gpt-4o-mini", "hello world")));
+          for (const { status } of results) statuses[status] = (statuses[status] ?? 0) + 1;
+          served += results.filter((r) => r.status === 200).length;
+          assert.deepEqual(
+            results.filter((r) => ![200, 400, 429].includes(r.status)),
+            [],
+            "only served, over budget (400) or budget reserved by requests in flight (429)",
+          );
+          if (results.every((r) => r.status === 400)) return { served, statuses };
+        }
+      },
+      ({ served }) => `${served} served`,
+    );
+    console.log(`# fleet budget worth 5: ${served} served; statuses ${JSON.stringify(statuses)}`);
+    assert.ok(served >= 5 && served <= 6, `served ${served}`);
   });
 
   it("a key deleted on pod 1 is refused by pods 2 and 3 within 200 ms (their key caches dropped it)", async () => {
@@ -189,20 +252,94 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     assert.deepEqual(failures, []);
     assert.ok(p99 <= 1000, `p99 ${p99.toFixed(0)} ms`);
     assert.deepEqual([...seen], ["degraded", "connected"]);
-    // Shared again means: whenever Redis answers within its bound, the fleet counts as one. A command
-    // that a busy machine stalls past the bound rightly sends its pod to its own limits for a moment,
-    // so a spread that saw one is repeated with a fresh key rather than counted.
-    const outcomes: string[] = [];
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const failuresBefore = await redisFailures();
-      const limited = (await admin(2, "/key/generate", { models: ["gpt-4o-mini"], rpm_limit: 30 })).json.key as string;
-      const again = served(await spread(limited, 90));
-      const failed = (await redisFailures()) - failuresBefore;
-      outcomes.push(`${again} served, ${failed} Redis commands failed`);
-      if (failed > 0) continue;
-      assert.ok(Math.abs(again - 30) <= 1, `the shared limit holds again: ${outcomes.join("; ")}`);
-      return;
-    }
-    assert.fail(`Redis never answered a whole spread within its bound: ${outcomes.join("; ")}`);
+    const again = await whileRedisAnswers(
+      async () =>
+        served(await spread((await admin(2, "/key/generate", { models: ["gpt-4o-mini"], rpm_limit: 30 })).json.key as string, 90)),
+      (n) => `${n} served`,
+    );
+    assert.ok(Math.abs(again - 30) <= 1, `the shared limit holds again: ${again} served`);
   });
+
+  // Last: it stops the writer and kills pod 3.
+  it("the writer stopped, completions acknowledged on every pod, pod 3 SIGKILLed, the writer back: each completion has exactly one spend row", async () => {
+    const key = (await admin(0, "/key/generate", { models: ["gpt-4o-mini"] })).json.key as string;
+    for (let i = 0; i < PODS; i++) assert.equal(await chat(i, key), 200, `pod ${i + 1} knows the key before the outage`);
+    await pair.waitForReplay();
+    pair.primary.stop("fast");
+    const ids: string[] = [];
+    let started = false;
+    try {
+      for (let i = 0; i < 60; i++) {
+        const { status, id, body } = await complete(i, key, "gpt-4o-mini", "bill me");
+        assert.equal(status, 200, `completions are served while the writer is down: ${JSON.stringify(body)}`);
+        ids.push(id!);
+      }
+      // An entry is held in Redis a round trip after its response: the kill comes once all are.
+      await until(async () => (await heldInRedis()) >= ids.length, "every acknowledged entry held in Redis");
+      // Pod 3 dies with its share unwritten: only Redis has it now.
+      pods[2]!.child.kill("SIGKILL");
+      await pods[2]!.exit;
+      pair.primary.start();
+      started = true;
+      await until(
+        async () => (await spendRows(key, ids)).size === ids.length,
+        "a spend row for every acknowledged completion",
+        120_000,
+      ).catch(async (error: unknown) => {
+        console.log(pods.flatMap((p) => p.lines.filter((l) => /spend|ledger/i.test(l))).join("\n"));
+        console.log(`# rows ${(await spendRows(key, ids)).size} of ${ids.length}`);
+        throw error;
+      });
+    } finally {
+      if (!started) pair.primary.start();
+    }
+    const rows = await spendRows(key, ids);
+    assert.deepEqual(
+      [...rows].filter(([, n]) => n !== 1),
+      [],
+      "exactly one row each",
+    );
+    assert.ok((await counter("tandem_spend_recovered_total", [0, 1])) >= 20, "pods 1 and 2 wrote what pod 3 held in Redis");
+    const billed = await primaryQuery<{ spend: number; rows: number }>(
+      `SELECT (SELECT spend FROM tandem_verification_token WHERE token = $1) AS spend,
+              (SELECT sum(spend) FROM tandem_spend_logs WHERE api_key = $1) AS rows`,
+      [hashKey(key)],
+    );
+    assert.ok(
+      Math.abs(billed[0]!.spend - billed[0]!.rows) < 1e-12,
+      `the key's spend ${billed[0]!.spend} is the sum of its rows ${billed[0]!.rows}`,
+    );
+  });
+
+  /** Spend entries the pods hold in Redis, unwritten. */
+  async function heldInRedis(): Promise<number> {
+    const client = new Redis(redis.url);
+    try {
+      const pods = await client.smembers("tandem:spend:pods");
+      let held = 0;
+      for (const pod of pods) held += await client.hlen(`tandem:spend:buffer:${pod}`);
+      return held;
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  async function primaryQuery<T extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<T[]> {
+    const client = new pg.Client({ connectionString: pair.primary.adminUrl });
+    await client.connect();
+    try {
+      return (await client.query<T>(sql, params)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** Spend rows per acknowledged completion id, on the primary. */
+  async function spendRows(key: string, ids: string[]): Promise<Map<string, number>> {
+    const rows = await primaryQuery<{ request_id: string; n: string }>(
+      "SELECT request_id, count(*)::text AS n FROM tandem_spend_logs WHERE api_key = $1 AND request_id = ANY($2) GROUP BY request_id",
+      [hashKey(key), ids],
+    ).catch(() => []);
+    return new Map(rows.map((r) => [r.request_id, Number(r.n)]));
+  }
 });

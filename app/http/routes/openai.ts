@@ -107,8 +107,11 @@ async function handle(ctx: AppContext, op: Operation, call: ProxyCall, res: Serv
   try {
     // Budgets hold under concurrency: the request reserves its expected cost until its spend is recorded.
     const costKey = `${caller.kind === "key" ? caller.key.token : "master"}|${model}`;
-    const release = ctx.budgets.admit(
-      budgetScopes(caller, (scope, snapshot) => ctx.spend.unwritten(scope, snapshot)),
+    const release = await ctx.budgets.admit(
+      budgetScopes(caller, (scope, snapshot) => ({
+        all: ctx.spend.unwritten(scope, snapshot),
+        mirrored: ctx.spend.unwrittenMirrored(scope, snapshot),
+      })),
       costKey,
     );
     try {
@@ -279,7 +282,7 @@ function record(
     return;
   }
   const cost = costOf(usage, deployment);
-  ctx.budgets.observe(costKey, cost);
+  ctx.costEstimates.observe(costKey, cost);
   ctx.spend.enqueue({
     requestId: responseId ?? `tandem-${randomUUID()}`,
     token: caller.kind === "key" ? caller.key.token : hashKey(ctx.masterKey),
