@@ -12,6 +12,8 @@ import { FleetRateLimits, RedisRateLimits } from "./shared/redis-rate-limits.js"
 import { FleetCooldowns } from "./shared/redis-cooldowns.js";
 import { FleetBudgets, RedisBudgets } from "./shared/redis-budgets.js";
 import { RedisSpendLedger } from "./shared/redis-spend-ledger.js";
+import { RedisResponseCache } from "./shared/redis-response-cache.js";
+import { MemoryResponseCache } from "./services/response-cache.js";
 import { LOCAL_ONLY, RedisInvalidationBus, type InvalidationBus } from "./shared/invalidation-bus.js";
 import { scheduleBudgetResets } from "./services/budget-resets.js";
 import { openDatabase, type Database } from "./db/database.js";
@@ -78,7 +80,7 @@ function portOf(server: Server, fallback: number): number {
 /** config → database endpoints → routing client → services → HTTP, wired once. */
 export async function startServer(
   config: Config,
-  proxy: Pick<ProxyConfig, "models" | "router" | "warnings" | "masterKey" | "redis">,
+  proxy: Pick<ProxyConfig, "models" | "router" | "warnings" | "masterKey" | "redis" | "cache">,
   log: Logger,
   options: { metricsPort?: number } = { metricsPort: metricsPortFromEnv(process.env) },
 ): Promise<RunningServer> {
@@ -216,6 +218,11 @@ export async function startServer(
     spend,
     budgets,
     costEstimates,
+    // LiteLLM's exact-match response cache: the fleet's when there is a Redis, else each pod's memory.
+    responseCache: proxy.cache && {
+      cache: redis ? new RedisResponseCache(redis, new MemoryResponseCache()) : new MemoryResponseCache(),
+      settings: proxy.cache,
+    },
   };
   const separateMetrics = options.metricsPort !== undefined;
   const server = await listen(createApi(ctx, { separateMetrics }), config.port);

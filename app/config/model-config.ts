@@ -36,6 +36,18 @@ export interface RouterSettings {
   cooldownMs: number;
 }
 
+/** litellm_settings.cache / cache_params: LiteLLM's exact-match response cache. */
+export interface CacheSettings {
+  /** How long an answer is kept unless a request says otherwise (cache_params.ttl, seconds). */
+  ttlSeconds: number;
+  /** Prefix of every cache key (cache_params.namespace). */
+  namespace: string;
+  /** LiteLLM call types cached (cache_params.supported_call_types). */
+  callTypes: string[];
+  /** cache_params.mode default_off: only requests that ask (`cache: {"use-cache": true}`) use it. */
+  optIn: boolean;
+}
+
 export interface ProxyConfig {
   /** model group → its deployments, in file order (a repeated model_name is load balancing). */
   models: Map<string, Deployment[]>;
@@ -50,6 +62,8 @@ export interface ProxyConfig {
   masterKeyProblem?: string;
   /** router_settings.redis_* (os.environ/ resolved); REDIS_URL / REDIS_HOST in the environment win. */
   redis?: RedisConfig;
+  /** The response cache, when litellm_settings.cache is true. */
+  cache?: CacheSettings;
   /** One line per section or key tandem does not implement (logged once at startup). */
   warnings: string[];
 }
@@ -111,6 +125,20 @@ const LitellmSection = z
     fallbacks: Fallbacks.optional(),
     cooldown_time: z.number().nonnegative().optional(),
     drop_params: z.boolean().optional(),
+    cache: z.boolean().optional(),
+    cache_params: z
+      .object({
+        type: z.string().optional(),
+        host: z.string().optional(),
+        port: z.union([z.number().int(), z.string()]).optional(),
+        password: z.string().optional(),
+        ttl: z.number().positive().optional(),
+        namespace: z.string().optional(),
+        supported_call_types: z.array(z.string()).optional(),
+        mode: z.enum(["default_on", "default_off"]).optional(),
+      })
+      .loose()
+      .optional(),
   })
   .loose();
 
@@ -140,7 +168,8 @@ const IMPLEMENTED: Record<string, string[]> = {
     "redis_port",
     "redis_password",
   ],
-  litellm_settings: ["num_retries", "request_timeout", "fallbacks", "cooldown_time", "drop_params"],
+  litellm_settings: ["num_retries", "request_timeout", "fallbacks", "cooldown_time", "drop_params", "cache", "cache_params"],
+  cache_params: ["type", "host", "port", "password", "ttl", "namespace", "supported_call_types", "mode"],
   general_settings: ["master_key", "database_url"],
   litellm_params: ["model", "api_base", "api_key", "timeout", "rpm", "tpm", "weight"],
   model_info: ["id", "mode", "input_cost_per_token", "output_cost_per_token"],
@@ -242,6 +271,9 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
   }
   const rs = file.router_settings;
   const at = (key: string) => `${source}: router_settings.${key}`;
+  const cp = file.litellm_settings.cache_params;
+  const cacheAt = (key: string) => `${source}: litellm_settings.cache_params.${key}`;
+  warnings.push(...unimplemented("cache_params", cp, source, "litellm_settings.cache_params"));
   let redis: RedisConfig | undefined;
   try {
     redis = redisConfig(
@@ -253,13 +285,41 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
       },
       { url: at("redis_url"), host: at("redis_host"), port: at("redis_port"), password: at("redis_password"), username: "", ssl: "" },
     );
+    // LiteLLM's cache Redis: the fleet's Redis when router_settings names none.
+    redis ??= redisConfig(
+      {
+        host: resolveEnv(cp?.host, cacheAt("host"), env),
+        port: typeof cp?.port === "number" ? cp.port : resolveEnv(cp?.port, cacheAt("port"), env),
+        password: resolveEnv(cp?.password, cacheAt("password"), env),
+      },
+      { url: "", host: cacheAt("host"), port: cacheAt("port"), password: cacheAt("password"), username: "", ssl: "" },
+    );
   } catch (error) {
     if (error instanceof RedisConfigError) throw new ModelConfigError(error.message);
     throw error;
   }
+  const CACHED_CALL_TYPES = ["acompletion", "atext_completion", "aembedding", "completion", "text_completion", "embedding"];
+  for (const type of cp?.supported_call_types ?? [])
+    if (!CACHED_CALL_TYPES.includes(type))
+      warnings.push(`${source}: litellm_settings.cache_params.supported_call_types ${type} is not cached by tandem`);
+  if (cp?.type && cp.type !== "redis" && cp.type !== "local")
+    warnings.push(
+      `${source}: litellm_settings.cache_params.type ${cp.type} is not implemented by tandem; answers are cached in Redis when one is configured, else in each pod's memory`,
+    );
+  const cache: CacheSettings | undefined = file.litellm_settings.cache
+    ? {
+        ttlSeconds: cp?.ttl ?? 600,
+        namespace: cp?.namespace ?? "tandem:cache",
+        callTypes: (cp?.supported_call_types ?? ["acompletion", "atext_completion", "aembedding"]).map((t) =>
+          t.startsWith("a") ? t : `a${t}`,
+        ),
+        optIn: cp?.mode === "default_off",
+      }
+    : undefined;
   return {
     models,
     redis,
+    cache,
     router: {
       numRetries: file.router_settings.num_retries ?? file.litellm_settings.num_retries ?? 2,
       timeoutMs: timeoutS * 1000,

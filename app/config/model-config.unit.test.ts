@@ -205,6 +205,44 @@ environment_variables: {A: b}
     assert.equal(scrub("r3dis-secret"), "[REDACTED]", "the password is a registered secret");
   });
 
+  it("litellm_settings.cache with cache_params: ttl, namespace, call types, opt-in mode; the cache's Redis when router_settings names none", () => {
+    const text = [
+      "litellm_settings:",
+      "  cache: true",
+      "  cache_params:",
+      "    type: redis",
+      "    host: os.environ/CACHE_HOST",
+      "    port: 6390",
+      "    password: os.environ/CACHE_PASSWORD",
+      "    ttl: 30",
+      "    namespace: litellm.caching",
+      "    supported_call_types: [acompletion, embedding]",
+      "    mode: default_off",
+    ].join("\n");
+    const config = parseProxyConfig(text, "config.yaml", { CACHE_HOST: "cache.internal", CACHE_PASSWORD: "c4che-secret" });
+    assert.deepEqual(config.cache, { ttlSeconds: 30, namespace: "litellm.caching", callTypes: ["acompletion", "aembedding"], optIn: true });
+    assert.deepEqual([config.redis?.name, config.redis?.password], ["cache.internal:6390", "c4che-secret"]);
+    assert.deepEqual(config.warnings, []);
+  });
+
+  it("litellm_settings.cache: true alone caches every call type for 600 s; no cache without it", () => {
+    assert.deepEqual(parseProxyConfig("litellm_settings: {cache: true}\n", "config.yaml", {}).cache, {
+      ttlSeconds: 600,
+      namespace: "tandem:cache",
+      callTypes: ["acompletion", "atext_completion", "aembedding"],
+      optIn: false,
+    });
+    assert.equal(parseProxyConfig("litellm_settings: {cache_params: {ttl: 5}}\n", "config.yaml", {}).cache, undefined);
+  });
+
+  it("a cache type tandem does not have (s3, qdrant-semantic, …) is named in a warning", () => {
+    const config = parseProxyConfig("litellm_settings: {cache: true, cache_params: {type: s3, s3_bucket_name: b}}\n", "config.yaml", {});
+    assert.deepEqual(config.warnings, [
+      "config.yaml: litellm_settings.cache_params.s3_bucket_name is not implemented by tandem and is ignored",
+      "config.yaml: litellm_settings.cache_params.type s3 is not implemented by tandem; answers are cached in Redis when one is configured, else in each pod's memory",
+    ]);
+  });
+
   it("a redis_password without redis_host is refused, naming both", () => {
     assert.throws(
       () => parseProxyConfig("router_settings: {redis_password: x}\n", "config.yaml", {}),

@@ -4,6 +4,8 @@ import type { Metrics } from "../observability/metrics.js";
 import type { SpendQueue } from "../services/spend-queue.js";
 import type { Budgets } from "../services/budget-reservations.js";
 import type { CostEstimates } from "../services/cost-estimates.js";
+import type { ResponseCache } from "../services/response-cache.js";
+import type { CacheSettings } from "../config/model-config.js";
 import type { ModelRouter } from "../services/model-router.js";
 import type { CallerCache } from "../services/caller-cache.js";
 import type { RateLimiter } from "../services/rate-limits.js";
@@ -41,6 +43,8 @@ export interface AppContext {
   budgets: Budgets;
   /** Expected cost per key and model, for budget reservations. */
   costEstimates: CostEstimates;
+  /** The response cache, when litellm_settings.cache is on. */
+  responseCache?: { cache: ResponseCache; settings: CacheSettings };
   /** The fleet's Redis, when configured (readiness shows its state). */
   redis?: RedisLink;
 }

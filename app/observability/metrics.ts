@@ -92,6 +92,12 @@ export function createMetrics() {
       labelNames: ["what"] as const,
       registers: [registry],
     }),
+    cacheHits: new Counter({
+      name: "tandem_cache_hits_total",
+      help: "Requests answered from the response cache (litellm_settings.cache), by model group",
+      labelNames: ["model_group"] as const,
+      registers: [registry],
+    }),
     spendRecovered: new Counter({
       name: "tandem_spend_recovered_total",
       help: "Spend entries a stopped pod held in Redis that this pod wrote to the database",

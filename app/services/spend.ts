@@ -27,6 +27,8 @@ export interface SpendRecord {
   cost: number;
   startTime: Date;
   endTime: Date;
+  /** Answered from the response cache under this key (charged 0). */
+  cacheKey?: string;
 }
 
 export function costOf(usage: Usage, prices: { inputCostPerToken: number; outputCostPerToken: number }): number {
@@ -58,7 +60,13 @@ export async function writeSpendBatch(db: RoutedClient, batch: readonly SpendRec
           ${batch.map((r) => r.usage.total_tokens ?? r.usage.prompt_tokens + r.usage.completion_tokens)}::int[],
           ${batch.map((r) => r.cost)}::float8[], ${batch.map((r) => r.startTime.toISOString())}::timestamptz[],
           ${batch.map((r) => r.endTime.toISOString())}::timestamptz[],
-          ${batch.map((r) => JSON.stringify({ call_type: r.callType ?? "acompletion", ...(r.estimated ? { usage_estimated: true } : {}) }))}::jsonb[])
+          ${batch.map((r) =>
+            JSON.stringify({
+              call_type: r.callType ?? "acompletion",
+              ...(r.estimated ? { usage_estimated: true } : {}),
+              ...(r.cacheKey ? { cache_hit: true, cache_key: r.cacheKey } : {}),
+            }),
+          )}::jsonb[])
         ON CONFLICT ("request_id") DO NOTHING
         RETURNING "request_id"`;
       const records = new Map(batch.map((record) => [record.requestId, record]));
@@ -102,6 +110,9 @@ function spendView(row: SpendLog) {
     user: row.user,
     team_id: row.team_id,
     metadata: row.metadata,
+    // LiteLLM's SpendLogs columns, strings as there.
+    cache_hit: (row.metadata as { cache_hit?: unknown } | null)?.cache_hit === true ? "True" : "False",
+    cache_key: (row.metadata as { cache_key?: unknown } | null)?.cache_key ?? "Cache OFF",
   };
 }
 

@@ -40,7 +40,11 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
           ...modelEntry("flaky", "fail-500", upstream.url, { id: "flaky-down" }),
           ...modelEntry("flaky", "echo", upstream.url, { id: "flaky-up" }),
         ],
-        sections: "router_settings:\n  allowed_fails: 1\n  cooldown_time: 600\n",
+        sections: [
+          "router_settings:\n  allowed_fails: 1\n  cooldown_time: 600",
+          // Off unless a request asks: the counting tests below repeat identical requests.
+          "litellm_settings:\n  cache: true\n  cache_params:\n    type: redis\n    mode: default_off\n",
+        ].join("\n"),
       }),
     );
     const env = {
@@ -207,6 +211,29 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     const before = failing();
     for (let i = 0; i < 30; i++) assert.equal(await ask(1 + (i % 2)), 200);
     assert.equal(failing() - before, 0, "pods 2 and 3 never called the cooling deployment");
+  });
+
+  it("an answer one pod stored in the Redis cache is a hit on the others: the upstream is asked once for three pods", async () => {
+    const key = (await admin(0, "/key/generate", { models: ["gpt-4o-mini"] })).json.key as string;
+    const content = `a question for the fleet's cache ${Date.now()}`;
+    const ask = async (i: number) => {
+      const res = await fetch(`${base(i)}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content }], cache: { "use-cache": true } }),
+      });
+      await res.arrayBuffer();
+      return [res.status, res.headers.get("x-litellm-cache-key") !== null];
+    };
+    assert.deepEqual(await ask(0), [200, false]);
+    assert.deepEqual(
+      [await ask(1), await ask(2)],
+      [
+        [200, true],
+        [200, true],
+      ],
+    );
+    assert.equal(upstream.requests.filter((r) => JSON.stringify(r.body.messages).includes(content)).length, 1);
   });
 
   it("Redis SIGSTOPped under load, then killed and restarted: 0 failed requests, p99 ≤ 1 s, degraded then connected, shared limits hold again", async () => {

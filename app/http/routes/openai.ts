@@ -8,6 +8,7 @@ import { validate } from "../validate.js";
 import { sendJson } from "../errors.js";
 import { budgetScopes, checkAccess, limitScopes, resolveModel } from "../../services/access.js";
 import { costOf, type Usage } from "../../services/spend.js";
+import { cacheControls, cacheKey, type CacheControls } from "../../services/cache-key.js";
 import { estimateUsage } from "../../services/token-estimate.js";
 import { ApiError } from "../../services/errors.js";
 import { hashKey } from "../../services/key-hash.js";
@@ -102,6 +103,7 @@ async function handle(ctx: AppContext, op: Operation, call: ProxyCall, res: Serv
   const body = validate(op.schema, call.body) as z.infer<z.ZodObject<typeof base>> & Record<string, unknown>;
   const model = resolveModel(caller, body.model);
   checkAccess(caller, model, ctx.router);
+  const caching = cachingFor(ctx, op, model, body);
   const limits = await ctx.rateLimits.admit(limitScopes(caller));
   let tokens = 0;
   try {
@@ -115,7 +117,7 @@ async function handle(ctx: AppContext, op: Operation, call: ProxyCall, res: Serv
       costKey,
     );
     try {
-      tokens = await forward(ctx, op, caller, model, body, res, costKey, call.requestId);
+      tokens = await forward(ctx, op, caller, model, body, res, costKey, call.requestId, caching);
     } finally {
       release();
     }
@@ -134,8 +136,13 @@ async function forward(
   res: ServerResponse,
   costKey: string,
   requestId: string,
+  caching: Caching | undefined,
 ): Promise<number> {
   const startTime = new Date();
+  if (caching && !caching.controls.noCache) {
+    const cached = await ctx.responseCache!.cache.get(caching.key);
+    if (cached !== undefined) return serveCached(ctx, op, caller, model, caching.key, cached, res, startTime);
+  }
   // A client that goes away mid-request stops the upstream call too.
   const abort = new AbortController();
   res.on("close", () => {
@@ -215,17 +222,71 @@ async function forward(
     }
   } else {
     const text = await response.body.text();
+    const parsed = safeJson(text);
+    usage = usageOf(parsed);
+    responseId = idOf(parsed);
+    // Stored before the client has the answer, so its next request (on any pod) finds it.
+    if (caching && !caching.controls.noStore && usage) ctx.responseCache!.cache.set(caching.key, text, caching.ttlSeconds * 1000);
     // The upstream's bytes as they came.
     res.statusCode = response.status;
     res.setHeader("content-type", response.contentType ?? "application/json");
     res.setHeader("content-length", Buffer.byteLength(text));
     res.end(text);
-    const parsed = safeJson(text);
-    usage = usageOf(parsed);
-    responseId = idOf(parsed);
   }
-  record(ctx, op, caller, deployment, usage, responseId, startTime, requestId, estimated, costKey);
-  return usage?.total_tokens ?? 0;
+  if (!usage) {
+    ctx.log.warn({ requestId, model: deployment.name }, "upstream reported no usage; spend not recorded");
+    return 0;
+  }
+  const cost = costOf(usage, deployment);
+  ctx.costEstimates.observe(costKey, cost);
+  record(ctx, op, caller, { model: deployment.name, usage, cost, responseId, startTime, estimated });
+  return usage.total_tokens ?? 0;
+}
+
+/** How this request uses the response cache (undefined: not at all — off, a stream, or a call type not cached). */
+interface Caching {
+  key: string;
+  controls: CacheControls;
+  ttlSeconds: number;
+}
+
+function cachingFor(ctx: AppContext, op: Operation, model: string, body: Record<string, unknown>): Caching | undefined {
+  const settings = ctx.responseCache?.settings;
+  if (!settings || body.stream === true || !settings.callTypes.includes(op.callType)) return undefined;
+  const controls = cacheControls(body);
+  if (settings.optIn && !controls.useCache) return undefined;
+  return { key: cacheKey(settings.namespace, op.callType, model, body), controls, ttlSeconds: controls.ttlSeconds ?? settings.ttlSeconds };
+}
+
+/**
+ * A cache hit: the stored answer under a new id (each answer a client gets
+ * has its own spend row), no upstream call, charged 0 and logged with
+ * `cache_hit`. LiteLLM's header names the key.
+ */
+function serveCached(
+  ctx: AppContext,
+  op: Operation,
+  caller: Caller,
+  model: string,
+  key: string,
+  cached: string,
+  res: ServerResponse,
+  startTime: Date,
+): number {
+  const answer = JSON.parse(cached) as Record<string, unknown>;
+  const responseId = typeof answer.id === "string" ? `${answer.id.split("-")[0]}-${randomUUID().replaceAll("-", "")}` : undefined;
+  if (responseId) answer.id = responseId;
+  const text = JSON.stringify(answer);
+  res.statusCode = 200;
+  res.setHeader("content-type", "application/json");
+  res.setHeader("x-litellm-cache-key", key);
+  res.setHeader("x-litellm-model-group", model);
+  res.setHeader("content-length", Buffer.byteLength(text));
+  res.end(text);
+  const usage = usageOf(answer) ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  ctx.metrics.cacheHits.inc({ model_group: model });
+  record(ctx, op, caller, { model, usage, cost: 0, responseId, startTime, estimated: false, cacheKey: key });
+  return 0;
 }
 
 /** One call to one deployment: its answer, or why it failed and whether another deployment is worth a try. */
@@ -251,7 +312,9 @@ async function tryDeployment(
 
 /** The body for this deployment: its own model name, and usage asked for on streams (without it a stream cannot be charged). */
 function payloadFor(body: Record<string, unknown>, deployment: Deployment, stream: boolean): Record<string, unknown> {
-  const payload: Record<string, unknown> = { ...body, model: deployment.upstreamModel };
+  // `cache` is tandem's (LiteLLM's) to read; an upstream would refuse it as an unknown parameter.
+  const { cache: _cache, ...rest } = body;
+  const payload: Record<string, unknown> = { ...rest, model: deployment.upstreamModel };
   if (stream) {
     const options = typeof payload.stream_options === "object" && payload.stream_options !== null ? payload.stream_options : {};
     payload.stream_options = { ...options, include_usage: true };
@@ -269,32 +332,29 @@ function record(
   ctx: AppContext,
   op: Operation,
   caller: Caller,
-  deployment: Deployment,
-  usage: Usage | undefined,
-  responseId: string | undefined,
-  startTime: Date,
-  correlationId: string,
-  estimated: boolean,
-  costKey: string,
+  call: {
+    model: string;
+    usage: Usage;
+    cost: number;
+    responseId: string | undefined;
+    startTime: Date;
+    estimated: boolean;
+    cacheKey?: string;
+  },
 ): void {
-  if (!usage) {
-    ctx.log.warn({ requestId: correlationId, model: deployment.name }, "upstream reported no usage; spend not recorded");
-    return;
-  }
-  const cost = costOf(usage, deployment);
-  ctx.costEstimates.observe(costKey, cost);
   ctx.spend.enqueue({
-    requestId: responseId ?? `tandem-${randomUUID()}`,
+    requestId: call.responseId ?? `tandem-${randomUUID()}`,
     token: caller.kind === "key" ? caller.key.token : hashKey(ctx.masterKey),
     keyed: caller.kind === "key",
     teamId: caller.kind === "key" ? caller.key.team_id : null,
     userId: caller.kind === "key" ? caller.key.user_id : null,
     callType: op.callType,
-    model: deployment.name,
-    usage,
-    estimated,
-    cost,
-    startTime,
+    model: call.model,
+    usage: call.usage,
+    estimated: call.estimated,
+    cost: call.cost,
+    startTime: call.startTime,
     endTime: new Date(),
+    cacheKey: call.cacheKey,
   });
 }
