@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Request } from "express";
 import { setCallerScope } from "../db/consistency.js";
-import { authenticate, credentialOf, requireMaster, type Caller } from "../services/auth.js";
+import { authenticate, credentialOf, requireMaster, type Caller } from "../services/access/auth.js";
 import type { AppContext } from "./context.js";
 
 export async function callerOf(ctx: AppContext, headers: IncomingHttpHeaders): Promise<Caller> {

@@ -1,16 +1,16 @@
 import type { Database } from "../db/database.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
-import type { SpendQueue } from "../services/spend-queue.js";
-import type { Budgets } from "../services/budget-reservations.js";
-import type { CostEstimates } from "../services/cost-estimates.js";
-import type { ResponseCache } from "../services/response-cache.js";
+import type { SpendQueue } from "../services/billing/spend-queue.js";
+import type { Budgets } from "../services/billing/budget-reservations.js";
+import type { CostEstimates } from "../services/billing/cost-estimates.js";
+import type { ResponseCache } from "../services/upstream/response-cache.js";
 import type { CacheSettings } from "../config/model-config.js";
-import type { ModelRouter } from "../services/model-router.js";
-import type { CallerCache } from "../services/caller-cache.js";
-import type { RateLimiter } from "../services/rate-limits.js";
+import type { ModelRouter } from "../services/upstream/model-router.js";
+import type { CallerCache } from "../services/access/caller-cache.js";
+import type { RateLimiter } from "../services/access/rate-limits.js";
 import type { RedisLink } from "../shared/redis-link.js";
-import type { UpstreamClient } from "../services/upstream-client.js";
+import type { UpstreamClient } from "../services/upstream/upstream-client.js";
 
 /** Work that must finish before the process exits (spend writes after a response). */
 export class Lifecycle {

@@ -8,7 +8,7 @@ import pg from "pg";
 import OpenAI from "openai";
 import { eventually, startProxy, type Proxy } from "../test-support/proxy.js";
 import { freeze, thaw } from "../test-support/faults.js";
-import { hashKey } from "../services/key-hash.js";
+import { hashKey } from "../services/access/key-hash.js";
 
 const STOP_MS = Number(process.env.WRITER_STOP_MS ?? 20_000);
 const HANG_MS = Number(process.env.WRITER_HANG_MS ?? 30_000);

@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
 import { eventually, MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
-import { hashKey } from "../services/key-hash.js";
+import { hashKey } from "../services/access/key-hash.js";
 
 interface Row {
   prompt_tokens: number;

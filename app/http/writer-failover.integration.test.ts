@@ -11,7 +11,7 @@ import OpenAI from "openai";
 import { eventually, MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
 import { startMigratedPair, type LocalPair } from "../test-support/pair.js";
 import { tcpHop, type TcpHop } from "../test-support/faults.js";
-import { hashKey } from "../services/key-hash.js";
+import { hashKey } from "../services/access/key-hash.js";
 
 const READ_ONLY_MS = 10_000;
 // The bound: writes resume within 5 s of the promotion (health interval 200 ms here).

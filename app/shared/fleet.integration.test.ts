@@ -17,7 +17,7 @@ import { startFakeUpstream, type FakeUpstream } from "../dev/fake-upstream.js";
 import { assertNoSecrets, startMigratedPair, type LocalPair } from "../test-support/pair.js";
 import { serve, type TandemProcess } from "../test-support/process.js";
 import { MASTER_KEY, modelConfig, modelEntry, PRICES } from "../test-support/proxy.js";
-import { hashKey } from "../services/key-hash.js";
+import { hashKey } from "../services/access/key-hash.js";
 import { startRedis, type RedisServer } from "../test-support/redis.js";
 import { until } from "../test-support/load.js";
 

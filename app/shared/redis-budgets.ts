@@ -6,8 +6,8 @@ import {
   type BudgetScope,
   type Budgets,
   type Release,
-} from "../services/budget-reservations.js";
-import type { CostEstimates } from "../services/cost-estimates.js";
+} from "../services/billing/budget-reservations.js";
+import type { CostEstimates } from "../services/billing/cost-estimates.js";
 import { RedisUnavailable, type RedisLink } from "./redis-link.js";
 import { RedisScript } from "./redis-script.js";
 import { SPEND_KEYS } from "./redis-spend-ledger.js";

@@ -1,5 +1,5 @@
 import type { Logger } from "../observability/logger.js";
-import { FAILURE_WINDOW_MS, LocalCooldowns, type CooldownSettings, type Cooldowns } from "../services/cooldowns.js";
+import { FAILURE_WINDOW_MS, LocalCooldowns, type CooldownSettings, type Cooldowns } from "../services/upstream/cooldowns.js";
 import { RedisChannel } from "./redis-channel.js";
 import { RedisUnavailable, type RedisLink } from "./redis-link.js";
 import { RedisScript } from "./redis-script.js";

@@ -7,7 +7,7 @@ import {
   type Admission,
   type LimitScope,
   type RateLimiter,
-} from "../services/rate-limits.js";
+} from "../services/access/rate-limits.js";
 import { RedisUnavailable, type RedisLink } from "./redis-link.js";
 import { RedisScript } from "./redis-script.js";
 

@@ -1,4 +1,4 @@
-import type { ResponseCache } from "../services/response-cache.js";
+import type { ResponseCache } from "../services/upstream/response-cache.js";
 import type { RedisLink } from "./redis-link.js";
 
 /**

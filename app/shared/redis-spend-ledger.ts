@@ -1,7 +1,7 @@
 import type { Logger } from "../observability/logger.js";
-import type { SpendMirror } from "../services/spend-mirror.js";
-import { spendScopes, type SpendWriter } from "../services/spend-queue.js";
-import type { SpendRecord } from "../services/spend.js";
+import type { SpendMirror } from "../services/billing/spend-mirror.js";
+import { spendScopes, type SpendWriter } from "../services/billing/spend-queue.js";
+import type { SpendRecord } from "../services/billing/spend.js";
 import type { RedisLink } from "./redis-link.js";
 import { RedisScript } from "./redis-script.js";
 

@@ -3,10 +3,10 @@ import { z } from "zod";
 import type { AppContext } from "../context.js";
 import { callerOf, masterOnly } from "../auth.js";
 import { validate } from "../validate.js";
-import { deleteKeys, generateKey, keyInfo, listKeys, regenerateKey, updateKey } from "../../services/keys.js";
+import { deleteKeys, generateKey, keyInfo, listKeys, regenerateKey, updateKey } from "../../services/admin/keys.js";
 import { ApiError } from "../../services/errors.js";
-import { toToken } from "../../services/key-hash.js";
-import { pageOf } from "../../services/paging.js";
+import { toToken } from "../../services/access/key-hash.js";
+import { pageOf } from "../../services/admin/paging.js";
 import { KeyFields, KeyValue, PageNumber, PageSize } from "./fields.js";
 
 const GenerateKey = z.object({ ...KeyFields, key: KeyValue.optional() });

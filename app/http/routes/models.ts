@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from "express";
 import type { AppContext } from "../context.js";
 import { callerOf } from "../auth.js";
-import { allowedModels } from "../../services/access.js";
+import { allowedModels } from "../../services/access/access.js";
 import { ApiError } from "../../services/errors.js";
 
 /** OpenAI's model list and LiteLLM's /model/info: only what the caller may use; never an upstream key. */

@@ -6,17 +6,17 @@ import type { AppContext } from "../context.js";
 import { callerOf } from "../auth.js";
 import { validate } from "../validate.js";
 import { sendJson } from "../errors.js";
-import { budgetScopes, checkAccess, limitScopes, resolveModel } from "../../services/access.js";
-import { costOf, type Usage } from "../../services/spend.js";
-import { cacheControls, cacheKey, type CacheControls } from "../../services/cache-key.js";
-import { estimateUsage } from "../../services/token-estimate.js";
+import { budgetScopes, checkAccess, limitScopes, resolveModel } from "../../services/access/access.js";
+import { costOf, type Usage } from "../../services/billing/spend.js";
+import { cacheControls, cacheKey, type CacheControls } from "../../services/upstream/cache-key.js";
+import { estimateUsage } from "../../services/billing/token-estimate.js";
 import { ApiError } from "../../services/errors.js";
-import { hashKey } from "../../services/key-hash.js";
-import { SseRelay } from "../../services/sse-relay.js";
-import { idOf, safeJson, usageOf } from "../../services/upstream-response.js";
-import type { UpstreamResponse } from "../../services/upstream-client.js";
-import { NoDeploymentAvailable, type Attempt } from "../../services/model-router.js";
-import type { Caller } from "../../services/auth.js";
+import { hashKey } from "../../services/access/key-hash.js";
+import { SseRelay } from "../../services/upstream/sse-relay.js";
+import { idOf, safeJson, usageOf } from "../../services/upstream/upstream-response.js";
+import type { UpstreamResponse } from "../../services/upstream/upstream-client.js";
+import { NoDeploymentAvailable, type Attempt } from "../../services/upstream/model-router.js";
+import type { Caller } from "../../services/access/auth.js";
 import type { Deployment } from "../../config/model-config.js";
 
 // Only what the proxy itself needs is checked; everything else is the

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AppContext } from "../context.js";
 import { masterOnly } from "../auth.js";
 import { validate } from "../validate.js";
-import { spendLogs } from "../../services/spend.js";
+import { spendLogs } from "../../services/billing/spend.js";
 
 // LiteLLM's names: startTime/endTime (dates or ISO timestamps).
 const SpendQuery = z.object({

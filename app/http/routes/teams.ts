@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AppContext } from "../context.js";
 import { masterOnly } from "../auth.js";
 import { validate } from "../validate.js";
-import { addMembers, deleteTeams, listTeams, newTeam, removeMember, teamInfo, updateTeam } from "../../services/teams.js";
+import { addMembers, deleteTeams, listTeams, newTeam, removeMember, teamInfo, updateTeam } from "../../services/admin/teams.js";
 import { LimitFields, Member } from "./fields.js";
 
 const TeamFields = {

@@ -3,9 +3,9 @@ import { z } from "zod";
 import type { AppContext } from "../context.js";
 import { callerOf, masterOnly } from "../auth.js";
 import { validate } from "../validate.js";
-import { deleteUsers, listUsers, newUser, updateUser, userInfo } from "../../services/users.js";
+import { deleteUsers, listUsers, newUser, updateUser, userInfo } from "../../services/admin/users.js";
 import { ApiError } from "../../services/errors.js";
-import { pageOf } from "../../services/paging.js";
+import { pageOf } from "../../services/admin/paging.js";
 import { LimitFields, PageNumber, PageSize } from "./fields.js";
 
 const UserFields = {

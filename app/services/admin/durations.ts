@@ -1,4 +1,4 @@
-import { ApiError } from "./errors.js";
+import { ApiError } from "../errors.js";
 
 /**
  * LiteLLM's duration strings, used for key expiry (`duration`) and budget

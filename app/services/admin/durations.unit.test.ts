@@ -2,7 +2,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { parseDuration } from "./durations.js";
-import { ApiError } from "./errors.js";
+import { ApiError } from "../errors.js";
 
 const start = new Date("2026-01-31T10:00:00.000Z");
 

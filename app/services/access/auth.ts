@@ -1,10 +1,10 @@
-import type { RoutedClient } from "../db/routing-client.js";
-import type { Team, User, VirtualKey } from "../generated/prisma/client.js";
-import { ApiError } from "./errors.js";
+import type { RoutedClient } from "../../db/routing-client.js";
+import type { Team, User, VirtualKey } from "../../generated/prisma/client.js";
+import { ApiError } from "../errors.js";
 import { hashKey, isHashOf } from "./key-hash.js";
-import type { Snapshot } from "./spend-queue.js";
+import type { Snapshot } from "../billing/spend-queue.js";
 import type { CallerCache } from "./caller-cache.js";
-import { requiredLsn } from "../db/consistency.js";
+import { requiredLsn } from "../../db/consistency.js";
 
 export type KeyRecord = VirtualKey & { team: Team | null };
 export type KeyCaller = {

@@ -2,7 +2,7 @@
 // deployment, fallbacks, cooldown of a failing deployment.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Deployment, RouterSettings } from "../config/model-config.js";
+import type { Deployment, RouterSettings } from "../../config/model-config.js";
 import { ModelRouter, NoDeploymentAvailable, type Attempt } from "./model-router.js";
 
 const deployment = (name: string, id: string, weight = 1): Deployment => ({

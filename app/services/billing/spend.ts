@@ -1,6 +1,6 @@
-import type { RoutedClient } from "../db/routing-client.js";
-import type { SpendLog } from "../generated/prisma/client.js";
-import { toToken } from "./key-hash.js";
+import type { RoutedClient } from "../../db/routing-client.js";
+import type { SpendLog } from "../../generated/prisma/client.js";
+import { toToken } from "../access/key-hash.js";
 
 export interface Usage {
   prompt_tokens: number;

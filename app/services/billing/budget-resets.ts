@@ -1,6 +1,6 @@
-import type { RoutedClient } from "../db/routing-client.js";
-import type { Logger } from "../observability/logger.js";
-import { budgetResetAt } from "./durations.js";
+import type { RoutedClient } from "../../db/routing-client.js";
+import type { Logger } from "../../observability/logger.js";
+import { budgetResetAt } from "../admin/durations.js";
 
 type Row = { id: string; budget_duration: string | null };
 

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { allowedModels, budgetScopes, checkAccess, limitScopes, resolveModel } from "./access.js";
 import type { Caller, KeyCaller } from "./auth.js";
-import { ApiError } from "./errors.js";
+import { ApiError } from "../errors.js";
 
 const catalog = { has: (m: string) => ["a", "b", "c"].includes(m), modelNames: () => ["a", "b", "c"] };
 const limits = { max_budget: null, spend: 0, budget_reset_at: null, rpm_limit: null, tpm_limit: null, max_parallel_requests: null };

@@ -1,6 +1,6 @@
-import type { RoutedClient, WriterTransaction as Tx } from "../db/routing-client.js";
-import type { Prisma, Team } from "../generated/prisma/client.js";
-import { ApiError } from "./errors.js";
+import type { RoutedClient, WriterTransaction as Tx } from "../../db/routing-client.js";
+import type { Prisma, Team } from "../../generated/prisma/client.js";
+import { ApiError } from "../errors.js";
 import { keyScopes, keyView, limitData, limitView, type LimitFields } from "./keys.js";
 
 export interface TeamMember {

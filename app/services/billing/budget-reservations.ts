@@ -1,5 +1,5 @@
 import type { CostEstimates } from "./cost-estimates.js";
-import { ApiError } from "./errors.js";
+import { ApiError } from "../errors.js";
 import type { Snapshot } from "./spend-queue.js";
 
 /** What a budgeted request is checked against: a key's, team's or user's limit and what is already spent. */

@@ -1,8 +1,8 @@
-import type { RoutedClient, WriterTransaction as Tx } from "../db/routing-client.js";
-import type { Prisma, VirtualKey } from "../generated/prisma/client.js";
+import type { RoutedClient, WriterTransaction as Tx } from "../../db/routing-client.js";
+import type { Prisma, VirtualKey } from "../../generated/prisma/client.js";
 import { budgetResetAt, parseDuration } from "./durations.js";
-import { ApiError } from "./errors.js";
-import { maskKey, newVirtualKey, hashKey, toToken } from "./key-hash.js";
+import { ApiError } from "../errors.js";
+import { maskKey, newVirtualKey, hashKey, toToken } from "../access/key-hash.js";
 import { paged, type Page } from "./paging.js";
 
 /** The limits a key, a user and a team share (LiteLLM's names). */

@@ -1,5 +1,5 @@
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
-import { ApiError } from "./errors.js";
+import { ApiError } from "../errors.js";
 
 /** The limits one key, user or team carries (LiteLLM's rpm_limit, tpm_limit, max_parallel_requests). */
 export interface LimitScope {

@@ -1,6 +1,6 @@
 import { Agent, errors } from "undici";
-import type { Deployment } from "../config/model-config.js";
-import { ApiError } from "./errors.js";
+import type { Deployment } from "../../config/model-config.js";
+import { ApiError } from "../errors.js";
 
 export interface UpstreamResponse {
   status: number;

@@ -1,4 +1,4 @@
-import type { Deployment, ProxyConfig } from "../config/model-config.js";
+import type { Deployment, ProxyConfig } from "../../config/model-config.js";
 import { LocalCooldowns, type Cooldowns } from "./cooldowns.js";
 
 /** What one try on one deployment came to. A retryable failure is worth another deployment; the rest are final. */

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { RoutedClient } from "../db/routing-client.js";
-import type { User } from "../generated/prisma/client.js";
-import { ApiError } from "./errors.js";
+import type { RoutedClient } from "../../db/routing-client.js";
+import type { User } from "../../generated/prisma/client.js";
+import { ApiError } from "../errors.js";
 import { generateKey, keyScopes, keyView, limitData, limitView, type LimitFields } from "./keys.js";
 import type { Page } from "./paging.js";
 

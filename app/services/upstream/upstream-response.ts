@@ -1,4 +1,4 @@
-import type { Usage } from "./spend.js";
+import type { Usage } from "../billing/spend.js";
 
 /** `usage` of a completion or an embedding response (embeddings report no completion tokens). */
 export function usageOf(value: unknown): Usage | undefined {

@@ -1,4 +1,4 @@
-import type { Usage } from "./spend.js";
+import type { Usage } from "../billing/spend.js";
 import { idOf, safeJson, usageOf } from "./upstream-response.js";
 
 /**

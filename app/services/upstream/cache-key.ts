@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { ApiError } from "./errors.js";
+import { ApiError } from "../errors.js";
 
 /** A request's own say over the cache (LiteLLM's `cache` body field). */
 export interface CacheControls {

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { cacheControls, cacheKey } from "./cache-key.js";
 import { MemoryResponseCache } from "./response-cache.js";
-import { ApiError } from "./errors.js";
+import { ApiError } from "../errors.js";
 
 const chat = (extra: Record<string, unknown> = {}) => ({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }], ...extra });
 const key = (body: Record<string, unknown>, model = "gpt-4o-mini", callType = "acompletion") => cacheKey("ns", callType, model, body);

@@ -1,8 +1,8 @@
 import type { Caller } from "./auth.js";
-import type { BudgetScope } from "./budget-reservations.js";
-import { ApiError } from "./errors.js";
+import type { BudgetScope } from "../billing/budget-reservations.js";
+import { ApiError } from "../errors.js";
 import type { LimitScope } from "./rate-limits.js";
-import type { Snapshot } from "./spend-queue.js";
+import type { Snapshot } from "../billing/spend-queue.js";
 
 /** The configured model groups a request can name. */
 export interface ModelCatalog {

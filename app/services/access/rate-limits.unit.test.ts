@@ -1,7 +1,7 @@
 // Per-pod rate limits as LiteLLM sets them on keys, users and teams.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ApiError } from "./errors.js";
+import { ApiError } from "../errors.js";
 import { RateLimits, type LimitScope } from "./rate-limits.js";
 
 const scope = (kind: LimitScope["kind"], id: string, limits: Partial<Pick<LimitScope, "rpm" | "tpm" | "maxParallel">>): LimitScope => ({

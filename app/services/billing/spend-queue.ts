@@ -1,4 +1,4 @@
-import type { Logger } from "../observability/logger.js";
+import type { Logger } from "../../observability/logger.js";
 import type { SpendMirror } from "./spend-mirror.js";
 import type { SpendRecord } from "./spend.js";
 
