@@ -2,7 +2,7 @@
 # make e2e — the Kubernetes e2e suite (every e2e/*.test.ts, one file at a time) on a throw-away kind cluster, for a
 # machine with Docker and internet access (a laptop, a GitHub runner):
 #   1. kind create cluster (kind's official node image for its version, or KIND_NODE_IMAGE)
-#   2. make image (tandem:dev), docker pull postgres:16 (when not present)
+#   2. make image (tandem:dev), docker pull postgres:16 and redis:7 (when not present)
 #   3. kind load docker-image of both
 #   4. the suite against the cluster (its own kubeconfig; your current context is not touched)
 #   5. kind delete cluster (always, unless E2E_KEEP=1)
@@ -11,7 +11,7 @@
 # Needs: docker, kind (on PATH, or built with `go install` when Go is there), helm (on PATH, or
 # the pinned one from scripts/install-chart-tools.sh), Node >= 20.19 + npm.
 # Env: KIND_CLUSTER (tandem-e2e-kind), KIND_NODE_IMAGE, KIND (kind), TANDEM_IMAGE (tandem:dev),
-# POSTGRES_IMAGE (postgres:16), E2E_KEEP=1 keeps the cluster and the test namespace.
+# POSTGRES_IMAGE (postgres:16), REDIS_IMAGE (redis:7), E2E_KEEP=1 keeps the cluster and the test namespace.
 # Registry-less machines: use `make e2e-offline` (e2e/offline/run.sh) instead.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -21,6 +21,7 @@ KIND_VERSION=v0.32.0
 CLUSTER="${KIND_CLUSTER:-tandem-e2e-kind}"
 export TANDEM_IMAGE="${TANDEM_IMAGE:-tandem:dev}"
 export POSTGRES_IMAGE="${POSTGRES_IMAGE:-postgres:16}"
+export REDIS_IMAGE="${REDIS_IMAGE:-redis:7}"
 KUBECONFIG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/tandem-e2e-kind.XXXXXX")"
 export KUBECONFIG="$KUBECONFIG_DIR/kubeconfig"
 T_ALL=$(date +%s)
@@ -82,14 +83,15 @@ create_cluster() {
   "$KIND" create cluster --name "$CLUSTER" --kubeconfig "$KUBECONFIG" --wait 180s ${KIND_NODE_IMAGE:+--image "$KIND_NODE_IMAGE"} >&2
 }
 
-postgres_image() {
+database_images() {
   docker image inspect "$POSTGRES_IMAGE" >/dev/null 2>&1 || docker pull -q "$POSTGRES_IMAGE"
+  docker image inspect "$REDIS_IMAGE" >/dev/null 2>&1 || docker pull -q "$REDIS_IMAGE"
 }
 
 KIND="${KIND:-kind}"
 stage tools tools
 stage kind-create create_cluster
 stage tandem-image scripts/build-image.sh "$TANDEM_IMAGE"
-stage postgres-image postgres_image
-stage load-images "$KIND" load docker-image --name "$CLUSTER" "$TANDEM_IMAGE" "$POSTGRES_IMAGE"
+stage database-images database_images
+stage load-images "$KIND" load docker-image --name "$CLUSTER" "$TANDEM_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE"
 stage suite node --import tsx --test --test-concurrency=1 --test-reporter=spec e2e/*.test.ts

@@ -20,6 +20,7 @@ import { helm, helmDeploy, helmUninstall } from "./lib/helm.js";
 import { apiError, isReady, Kube, restarts, type Pod } from "./lib/kube.js";
 import { portForward, type Forward } from "./lib/port-forward.js";
 import { PgPair } from "./lib/postgres.js";
+import { clientResult, createClientScript, deployRedis, REDIS_SERVICE, startClient } from "./lib/redis.js";
 import { repoRoot, settings, splitImage } from "./lib/settings.js";
 import { E2E_MODEL, expectedCost, PRICES, Tandem } from "./lib/tandem.js";
 import { eventually, sleep } from "./lib/wait.js";
@@ -121,8 +122,12 @@ async function install(name: string, database: string, db: Record<string, unknow
  * How many requests on `paths` tandem's access log records since `sinceMs`, and the slowest, in
  * milliseconds as tandem measured it (from the request's arrival to the response's end).
  */
-async function servedTimes(release: Release, paths: string[], sinceMs: number): Promise<{ count: number; maxMs: number }> {
-  const text = await kube.logs(release.forward.pod, "tandem");
+function servedTimes(release: Release, paths: string[], sinceMs: number): Promise<{ count: number; maxMs: number }> {
+  return servedOn(release.forward.pod, paths, sinceMs);
+}
+
+async function servedOn(pod: string, paths: string[], sinceMs: number): Promise<{ count: number; maxMs: number }> {
+  const text = await kube.logs(pod, "tandem");
   let count = 0;
   let maxMs = 0;
   for (const line of text.split("\n")) {
@@ -341,7 +346,12 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
       try {
         await kube.createNamespace();
         const hex = () => randomBytes(12).toString("hex");
-        [pair] = await Promise.all([PgPair.deploy(kube, { superuser: hex(), replication: hex(), app: hex() }), deployFakeUpstream()]);
+        [pair] = await Promise.all([
+          PgPair.deploy(kube, { superuser: hex(), replication: hex(), app: hex() }),
+          deployFakeUpstream(),
+          deployRedis(kube),
+          createClientScript(kube),
+        ]);
         for (const db of [
           "e2e_existing",
           "e2e_plain",
@@ -352,12 +362,15 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
           "e2e_hung",
           "e2e_lagging",
           "e2e_readers",
+          "e2e_fleet",
         ])
           await pair.createDatabase(db);
         await pair.createRole(ROTATE.role, ROTATE.before);
         await pair.createDatabase(ROTATE.database, ROTATE.role);
         await pair.waitReplayed();
-        log(`set-up (primary + 2 streaming replicas, fake upstream, 10 databases) took ${Math.round((Date.now() - started) / 1000)}s`);
+        log(
+          `set-up (primary + 2 streaming replicas, fake upstream, Redis, 11 databases) took ${Math.round((Date.now() - started) / 1000)}s`,
+        );
       } catch (error) {
         log(`set-up FAILED: ${error instanceof Error ? error.message : apiError(error)}`);
         await kube.dump();
@@ -927,6 +940,116 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
       const podsAfter = (await kube.pods(r.selector)).map((p) => `${p.metadata?.name}:${restarts(p)}`).sort();
       assert.deepEqual(podsAfter, podsBefore, "the same pods, not restarted");
       await expectReadiness(r, "connected");
+      await finish(r);
+    }),
+  );
+
+  it(
+    "11. three pods sharing a Redis behave as one proxy through the Service; a helm upgrade that rolls every pod and a pod deleted by hand under a request loop fail 0 requests and lose 0 spend rows",
+    { timeout: 900_000 },
+    scenario(async () => {
+      const database = "e2e_fleet";
+      const r = await install(
+        "e2e-fleet",
+        database,
+        { url: pair.url("primary", database), readReplicaUrl: pair.url("replica", database), healthCheckIntervalMs: 1000 },
+        {
+          replicaCount: 3,
+          redis: { host: REDIS_SERVICE },
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+          podDisruptionBudget: { enabled: true, minAvailable: 2 },
+        },
+      );
+      const pods = (await kube.pods(r.selector)).filter(isReady).map((p) => p.metadata!.name!);
+      assert.equal(pods.length, 3, "three ready pods");
+      const service = `http://${r.fullname}:4000`;
+      const client = { BASE: service, MASTER_KEY, MODEL: E2E_MODEL };
+
+      // The rpm limit is the fleet's: 90 requests through the Service, spread over the pods by kube-proxy.
+      const limited = await r.tandem.generateKey({ key_alias: "fleet-rpm", models: [E2E_MODEL], rpm_limit: 30 });
+      await pair.waitReplayed();
+      const since = Date.now();
+      await startClient(kube, "fleet-spread", { ...client, KEY: limited.key, MODE: "spread", N: "90", CONCURRENCY: "6" });
+      const { statuses } = await clientResult<{ statuses: number[] }>(kube, "fleet-spread");
+      const served = statuses.filter((s) => s === 200).length;
+      const perPod = await Promise.all(pods.map(async (pod) => (await servedOn(pod, ["/v1/chat/completions"], since)).count));
+      log(`fleet rpm_limit 30: ${served} of 90 served through the Service; completions per pod ${JSON.stringify(perPod)}`);
+      assert.ok(perPod.filter((n) => n > 0).length >= 2, "the Service spread the requests over several pods");
+      assert.ok(Math.abs(served - 30) <= 1, `served ${served}: ${JSON.stringify(statuses)}`);
+
+      // A key deleted through one pod is refused through the others.
+      const others = await Promise.all(pods.slice(1).map((pod) => portForward(kube.kc, settings.namespace, pod, 4000)));
+      forwards.push(...others);
+      try {
+        const doomed = await r.tandem.generateKey({ key_alias: "fleet-doomed", models: [E2E_MODEL] });
+        await pair.waitReplayed();
+        const through = others.map((f) => new Tandem(f.base, MASTER_KEY));
+        for (const t of through) assert.equal((await t.chat(doomed.key, "cache me")).status, 200);
+        assert.equal((await r.tandem.deleteKeys([doomed.key])).status, 200);
+        const refused = await eventually(
+          "pods 2 and 3 to refuse the deleted key",
+          async () => Promise.all(through.map(async (t) => (await t.chat(doomed.key, "still there?")).status)),
+          (codes) => codes.every((c) => c === 401),
+          { timeoutMs: 30_000, intervalMs: 200 },
+        );
+        assert.deepEqual(refused, [401, 401]);
+      } finally {
+        for (const f of others) await f.close();
+      }
+
+      // Rollouts under a loop of completions, streams and key management through the Service.
+      const loopKey = await r.tandem.generateKey({ key_alias: "fleet-rollout", models: [E2E_MODEL] });
+      await pair.waitReplayed();
+      await startClient(kube, "fleet-loop", { ...client, KEY: loopKey.key, MODE: "loop", WORKERS: "4" });
+      const progress = async () =>
+        Number(/progress (\d+)/.exec((await kube.logs("fleet-loop", "client")).split("\n").filter(Boolean).at(-1) ?? "")?.[1] ?? 0);
+      await eventually("the loop's first 100 requests", progress, (n) => n >= 100, { timeoutMs: 120_000 });
+      const { seconds } = await helmDeploy(
+        "upgrade",
+        r.name,
+        settings.namespace,
+        chartValues(
+          { url: pair.url("primary", database), readReplicaUrl: pair.url("replica", database), healthCheckIntervalMs: 1000 },
+          {
+            replicaCount: 3,
+            redis: { host: REDIS_SERVICE },
+            strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+            podDisruptionBudget: { enabled: true, minAvailable: 2 },
+            podAnnotations: { "e2e/rollout": String(Date.now()) },
+          },
+        ),
+      );
+      log(`helm upgrade rolled the 3 pods in ${seconds}s`);
+      const rolled = (await kube.pods(r.selector)).filter(isReady).map((p) => p.metadata!.name!);
+      assert.equal(rolled.filter((p) => pods.includes(p)).length, 0, "every pod was replaced");
+      const afterUpgrade = await progress();
+      await kube.deletePod(rolled[0]!);
+      await kube.waitDeploymentReady(r.fullname, 240_000);
+      await eventually("100 more requests after the pod deletion", progress, (n) => n >= afterUpgrade + 100, { timeoutMs: 120_000 });
+      await kube.exec("fleet-loop", "client", ["node", "-e", "require('fs').writeFileSync('/work/stop', '')"]);
+      const loop = await clientResult<{ total: number; ok: number; failed: number; failures: string[]; ids: string[] }>(kube, "fleet-loop");
+      log(`rollouts: ${loop.total} requests through the Service, ${loop.failed} failed, ${loop.ids.length} completions acknowledged`);
+      assert.deepEqual(loop.failures, [], "no request failed through the upgrade and the deletion");
+      assert.equal(loop.failed, 0);
+
+      // Every acknowledged completion has its spend row, once; the key's spend is their sum.
+      const rowsOf = async () =>
+        (
+          await pair.psql(
+            "primary",
+            database,
+            `SELECT l.request_id FROM tandem_spend_logs l JOIN tandem_verification_token k ON k.token = l.api_key WHERE k.key_alias = 'fleet-rollout'`,
+          )
+        )
+          .split("\n")
+          .filter(Boolean);
+      const rows = await eventually("a spend row for every acknowledged completion", rowsOf, (ids) => ids.length >= loop.ids.length, {
+        timeoutMs: 120_000,
+        intervalMs: 2000,
+      });
+      assert.deepEqual([...rows].sort(), [...loop.ids].sort(), "the rows are exactly the acknowledged completions");
+      const billed = await keySpend(database, "fleet-rollout");
+      assert.ok(Math.abs(billed.keySpend - billed.rowsSpend) < 1e-9, `key spend ${billed.keySpend} = Σ rows ${billed.rowsSpend}`);
       await finish(r);
     }),
   );

@@ -98,6 +98,19 @@ export class Kube {
     await this.core.createNamespacedService({ namespace: this.namespace, body });
   }
 
+  async createPod(body: k8s.V1Pod): Promise<void> {
+    await this.core.createNamespacedPod({ namespace: this.namespace, body });
+  }
+
+  async readPod(name: string): Promise<Pod> {
+    return this.core.readNamespacedPod({ name, namespace: this.namespace });
+  }
+
+  /** Deletes a pod the way `kubectl delete pod` does: gracefully, its preStop and SIGTERM honoured. */
+  async deletePod(name: string): Promise<void> {
+    await this.core.deleteNamespacedPod({ name, namespace: this.namespace });
+  }
+
   async readDeployment(name: string): Promise<k8s.V1Deployment> {
     return this.apps.readNamespacedDeployment({ name, namespace: this.namespace });
   }

@@ -25,6 +25,8 @@ export const settings = {
   tandemImage: process.env.TANDEM_IMAGE || "tandem:dev",
   /** Postgres image for the primary and the replica: the official image or local/postgres:15. */
   postgresImage: process.env.POSTGRES_IMAGE || "postgres:16",
+  /** Redis image for the fleet scenario: the official image or local/redis:7. */
+  redisImage: process.env.REDIS_IMAGE || "redis:7",
   /** Pull policy of every pod the suite creates (IfNotPresent suits images loaded into kind). */
   pullPolicy: process.env.E2E_IMAGE_PULL_POLICY || "IfNotPresent",
   namespace: process.env.E2E_NAMESPACE || `tandem-e2e-${runId}`,

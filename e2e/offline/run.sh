@@ -5,13 +5,14 @@
 #   2. scripts/install-chart-tools.sh     pinned helm
 #   3. scripts/build-image.sh             tandem:dev
 #   4. docker/postgres/build.sh           local/postgres:15 (stands in for the official postgres image)
-#   5. e2e/offline/load-image.sh          both images into the node
-#   6. the suite, with POSTGRES_IMAGE=local/postgres:15
+#      docker/redis/build.sh              local/redis:7 (stands in for the official redis image)
+#   5. e2e/offline/load-image.sh          the images into the node
+#   6. the suite, with POSTGRES_IMAGE=local/postgres:15, REDIS_IMAGE=local/redis:7
 #   7. e2e/offline/cluster-down.sh        (always, unless E2E_KEEP=1)
 # Prints "==> stage NAME took Ns" per stage.
 #
 # Env: TANDEM_E2E_CLUSTER, KUBECONFIG, TANDEM_CACHE_DIR (see cluster-up.sh); TANDEM_IMAGE
-# (tandem:dev), POSTGRES_IMAGE (local/postgres:15); E2E_KEEP=1 keeps the namespace and the cluster.
+# (tandem:dev), POSTGRES_IMAGE (local/postgres:15), REDIS_IMAGE (local/redis:7); E2E_KEEP=1 keeps the namespace and the cluster.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -19,6 +20,7 @@ cd "$ROOT"
 
 export TANDEM_IMAGE="${TANDEM_IMAGE:-tandem:dev}"
 export POSTGRES_IMAGE="${POSTGRES_IMAGE:-local/postgres:15}"
+export REDIS_IMAGE="${REDIS_IMAGE:-local/redis:7}"
 export KUBECONFIG="${KUBECONFIG:-${TANDEM_CACHE_DIR:-/var/cache/tandem}/e2e/kubeconfig}"
 T_ALL=$(date +%s)
 
@@ -61,5 +63,6 @@ stage cluster-up "$HERE/cluster-up.sh" >/dev/null
 stage chart-tools helm_bin
 stage tandem-image scripts/build-image.sh "$TANDEM_IMAGE"
 stage postgres-image docker/postgres/build.sh "$POSTGRES_IMAGE"
-stage load-images "$HERE/load-image.sh" "$TANDEM_IMAGE" "$POSTGRES_IMAGE"
+stage redis-image docker/redis/build.sh "$REDIS_IMAGE"
+stage load-images "$HERE/load-image.sh" "$TANDEM_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE"
 stage suite node --import tsx --test --test-concurrency=1 --test-reporter=spec e2e/*.test.ts

@@ -1,0 +1,113 @@
+// The fleet's Redis in the test namespace: one redis-server pod (the official image, or
+// local/redis:7 built from Debian's package offline) behind the Service `redis`, and pods running
+// the in-cluster client (e2e/fixtures/fleet-client.mjs) that calls tandem through its Service.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type * as k8s from "@kubernetes/client-node";
+import type { Kube } from "./kube.js";
+import { repoRoot, settings } from "./settings.js";
+import { eventually } from "./wait.js";
+
+export const REDIS_SERVICE = "redis";
+
+const restricted = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ["ALL"] },
+};
+
+export async function deployRedis(kube: Kube): Promise<void> {
+  const labels = { app: REDIS_SERVICE, "app.kubernetes.io/part-of": "tandem-e2e" };
+  await kube.createDeployment({
+    metadata: { name: REDIS_SERVICE, labels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          automountServiceAccountToken: false,
+          securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
+          containers: [
+            {
+              name: "redis",
+              image: settings.redisImage,
+              imagePullPolicy: settings.pullPolicy,
+              command: ["redis-server", "--bind", "0.0.0.0", "--protected-mode", "no", "--save", "", "--appendonly", "no"],
+              ports: [{ name: "redis", containerPort: 6379 }],
+              readinessProbe: { tcpSocket: { port: 6379 }, periodSeconds: 2 },
+              resources: { requests: { cpu: "10m", memory: "16Mi" } },
+              securityContext: restricted,
+              volumeMounts: [{ name: "data", mountPath: "/data" }],
+            },
+          ],
+          volumes: [{ name: "data", emptyDir: {} }],
+        },
+      },
+    },
+  });
+  await kube.createService({
+    metadata: { name: REDIS_SERVICE },
+    spec: { selector: labels, ports: [{ name: "redis", port: 6379, targetPort: 6379 }] },
+  });
+  await kube.waitDeploymentReady(REDIS_SERVICE, 180_000);
+}
+
+/** The client script, once per namespace. */
+export async function createClientScript(kube: Kube): Promise<void> {
+  await kube.createConfigMap("fleet-client", {
+    "fleet-client.mjs": readFileSync(join(repoRoot, "e2e/fixtures/fleet-client.mjs"), "utf8"),
+  });
+}
+
+/** Starts the in-cluster client (`env`: see fleet-client.mjs); resolves once its pod runs. */
+export async function startClient(kube: Kube, name: string, env: Record<string, string>): Promise<void> {
+  const pod: k8s.V1Pod = {
+    metadata: { name, labels: { app: "fleet-client" } },
+    spec: {
+      restartPolicy: "Never",
+      automountServiceAccountToken: false,
+      securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } },
+      containers: [
+        {
+          name: "client",
+          image: settings.tandemImage,
+          imagePullPolicy: settings.pullPolicy,
+          command: ["node", "/client/fleet-client.mjs"],
+          env: Object.entries(env).map(([k, v]) => ({ name: k, value: v })),
+          resources: { requests: { cpu: "10m", memory: "32Mi" } },
+          securityContext: restricted,
+          volumeMounts: [
+            { name: "client", mountPath: "/client", readOnly: true },
+            { name: "work", mountPath: "/work" },
+          ],
+        },
+      ],
+      volumes: [
+        { name: "client", configMap: { name: "fleet-client" } },
+        { name: "work", emptyDir: {} },
+      ],
+    },
+  };
+  await kube.createPod(pod);
+  await eventually(
+    `client pod ${name} to run`,
+    () => kube.readPod(name),
+    (p) => ["Running", "Succeeded", "Failed"].includes(p.status?.phase ?? ""),
+    { timeoutMs: 120_000 },
+  );
+}
+
+/** Waits for the client to finish and returns the JSON summary it printed last. */
+export async function clientResult<T>(kube: Kube, name: string, timeoutMs = 180_000): Promise<T> {
+  const pod = await eventually(
+    `client pod ${name} to finish`,
+    () => kube.readPod(name),
+    (p) => ["Succeeded", "Failed"].includes(p.status?.phase ?? ""),
+    { timeoutMs, intervalMs: 1000 },
+  );
+  const logs = await kube.logs(name, "client");
+  if (pod.status?.phase !== "Succeeded") throw new Error(`client pod ${name} failed:\n${logs.slice(-2000)}`);
+  const last = logs.trim().split("\n").at(-1) ?? "";
+  return JSON.parse(last) as T;
+}
