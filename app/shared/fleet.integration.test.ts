@@ -162,6 +162,46 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     assert.ok(Math.abs(served(statuses) - 12) <= 1, `served ${served(statuses)}: ${JSON.stringify(statuses)}`);
   });
 
+  it("a key's tpm_limit holds across pods: 30 requests of 3 tokens each, one after another over the pods, at tpm_limit 30 → 10 (±1) served", async () => {
+    const statuses = await whileRedisAnswers(
+      async () => {
+        const key = (await admin(0, "/key/generate", { models: ["gpt-4o-mini"], tpm_limit: 30 })).json.key as string;
+        const statuses: number[] = [];
+        // "hi" → 1 prompt token, "echo: hi" → 2 completion tokens.
+        for (let i = 0; i < 30; i++) statuses.push(await chat(i, key));
+        return statuses;
+      },
+      (statuses) => `${served(statuses)} served`,
+    );
+    assert.ok(Math.abs(served(statuses) - 10) <= 1, `served ${served(statuses)}: ${JSON.stringify(statuses)}`);
+  });
+
+  it("a key's max_parallel_requests holds across pods: 9 concurrent streams over the pods at 2 → 2 served, 7 refused", async () => {
+    const statuses = await whileRedisAnswers(
+      async () => {
+        const key = (await admin(0, "/key/generate", { models: ["slow-model"], max_parallel_requests: 2 })).json.key as string;
+        return Promise.all(
+          Array.from({ length: 9 }, async (_, i) => {
+            const res = await fetch(`${base(i)}/v1/chat/completions`, {
+              method: "POST",
+              headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+              // Ten words, one every 100 ms: each stream holds its slot for about a second.
+              body: JSON.stringify({
+                model: "slow-model",
+                stream: true,
+                messages: [{ role: "user", content: "one two three four five six seven eight nine" }],
+              }),
+            });
+            await res.arrayBuffer();
+            return res.status;
+          }),
+        );
+      },
+      (statuses) => `${served(statuses)} served`,
+    );
+    assert.deepEqual([served(statuses), statuses.filter((s) => s === 429).length], [2, 7]);
+  });
+
   it("waves of 60 concurrent requests over the 3 pods at a budget worth 5 serve at most 6, and the budget is usable (at least 5)", async () => {
     // The fake upstream counts words: "hello world" → 2 prompt tokens, "echo: hello world" → 3 completion tokens.
     const cost = 2 * PRICES.input + 3 * PRICES.output;

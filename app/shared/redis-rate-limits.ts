@@ -9,6 +9,7 @@ import {
   type RateLimiter,
 } from "../services/access/rate-limits.js";
 import { RedisUnavailable, type RedisLink } from "./redis-link.js";
+import { Batcher } from "./batcher.js";
 import { RedisScript } from "./redis-script.js";
 
 // One round trip admits or refuses a request against every limit of every
@@ -51,20 +52,32 @@ end
 return {0}
 `);
 
-// Settles an admitted request: frees its in-flight slots and counts its tokens, keeping (or
-// starting) the minute window of each tpm counter in the same atomic step.
-//   KEYS, per scope: tpm counter, in-flight set   ARGV: request id, tokens, window (ms), then per scope: has tpm, has par (1/0)
+// Settles the requests that finished in one turn of the event loop: frees their in-flight slots
+// and counts their tokens, keeping (or starting) the minute window of each tpm counter.
+//   KEYS, per request and scope: tpm counter, in-flight set
+//   ARGV: window (ms), then per request: id, tokens, scope count, per scope: has tpm, has par (1/0)
 const SETTLE = new RedisScript(`
-local id, tokens, window = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-for i = 0, #KEYS / 2 - 1 do
-  if ARGV[4 + i * 2] == '1' and tokens > 0 then
-    redis.call('INCRBY', KEYS[1 + i * 2], tokens)
-    if redis.call('PTTL', KEYS[1 + i * 2]) < 0 then redis.call('PEXPIRE', KEYS[1 + i * 2], window) end
+local window, a, k = tonumber(ARGV[1]), 2, 1
+while a <= #ARGV do
+  local id, tokens, n = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  for i = 0, n - 1 do
+    local tk, pk = KEYS[k + i * 2], KEYS[k + 1 + i * 2]
+    if ARGV[a + 3 + i * 2] == '1' and tokens > 0 then
+      redis.call('INCRBY', tk, tokens)
+      if redis.call('PTTL', tk) < 0 then redis.call('PEXPIRE', tk, window) end
+    end
+    if ARGV[a + 4 + i * 2] == '1' then redis.call('ZREM', pk, id) end
   end
-  if ARGV[5 + i * 2] == '1' then redis.call('ZREM', KEYS[2 + i * 2], id) end
+  a, k = a + 3 + n * 2, k + n * 2
 end
 return 0
 `);
+
+interface Settlement {
+  id: string;
+  tokens: number;
+  scopes: LimitScope[];
+}
 
 type AdmitReply = [0] | [number, "par" | "tpm" | "rpm", number, number];
 
@@ -112,12 +125,20 @@ export class RedisRateLimits implements RateLimiter {
         finished = true;
         // Off the request path; a failure here costs accuracy, never a request (an in-flight slot
         // left behind is freed when its lease runs out).
-        const keys = limited.flatMap((scope) => this.keys(scope).slice(1));
-        const args = [id, tokens, WINDOW_S * 1000, ...limited.flatMap((s) => [s.tpm !== null ? 1 : 0, s.maxParallel !== null ? 1 : 0])];
-        void this.link.settle("rate-limit-settle", (redis) => SETTLE.run(redis, keys, args)).catch(() => undefined);
+        void this.settlements.add({ id, tokens, scopes: limited }).catch(() => undefined);
       },
     };
   }
+
+  private readonly settlements = new Batcher<Settlement>((batch) => {
+    const keys: string[] = [];
+    const args: Array<string | number> = [WINDOW_S * 1000];
+    for (const { id, tokens, scopes } of batch) {
+      keys.push(...scopes.flatMap((scope) => this.keys(scope).slice(1)));
+      args.push(id, tokens, scopes.length, ...scopes.flatMap((s) => [s.tpm !== null ? 1 : 0, s.maxParallel !== null ? 1 : 0]));
+    }
+    return this.link.settle("rate-limit-settle", (redis) => SETTLE.run(redis, keys, args));
+  });
 
   private keys(scope: LimitScope): string[] {
     const name = scopeName(scope);

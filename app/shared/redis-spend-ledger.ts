@@ -3,6 +3,7 @@ import type { SpendMirror } from "../services/billing/spend-mirror.js";
 import { spendScopes, type SpendWriter } from "../services/billing/spend-queue.js";
 import type { SpendRecord } from "../services/billing/spend.js";
 import type { RedisLink } from "./redis-link.js";
+import { Batcher } from "./batcher.js";
 import { RedisScript } from "./redis-script.js";
 
 /** Where the fleet's acknowledged, unwritten spend lives in Redis (read by the budget script too). */
@@ -22,11 +23,17 @@ export const SPEND_KEYS = {
   written: (scope: string) => `tandem:budget:written:${scope}`,
 };
 
-//   KEYS: pods, buffer, pending   ARGV: pod, request id, entry JSON, cost, scopes…
+// Entries acknowledged in one turn of the event loop, held in one call.
+//   KEYS: pods, buffer, pending   ARGV: pod, then per entry: request id, entry JSON, cost, scope count, scopes…
 const HOLD = new RedisScript(`
 redis.call('SADD', KEYS[1], ARGV[1])
-if redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3]) == 1 then
-  for i = 5, #ARGV do redis.call('HINCRBYFLOAT', KEYS[3], ARGV[i], ARGV[4]) end
+local i = 2
+while i <= #ARGV do
+  local id, json, cost, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  if redis.call('HSETNX', KEYS[2], id, json) == 1 then
+    for j = 1, n do redis.call('HINCRBYFLOAT', KEYS[3], ARGV[i + 3 + j], cost) end
+  end
+  i = i + 4 + n
 end
 return 1
 `);
@@ -111,22 +118,23 @@ export class RedisSpendLedger implements SpendMirror {
     this.heartbeatMs = options.heartbeatMs ?? 5000;
   }
 
-  async hold(entry: SpendRecord): Promise<boolean> {
+  private readonly holds = new Batcher<SpendRecord>((entries) => {
     const pod = this.options.pod;
-    const scopes = spendScopes(entry);
-    const json = JSON.stringify({ ...entry, scopes });
-    try {
-      await this.link.run("spend-hold", (redis) =>
-        HOLD.run(
-          redis,
-          [SPEND_KEYS.pods, SPEND_KEYS.buffer(pod), SPEND_KEYS.pending(pod)],
-          [pod, entry.requestId, json, entry.cost, ...scopes],
-        ),
-      );
-      return true;
-    } catch {
-      return false;
+    const args: Array<string | number> = [pod];
+    for (const entry of entries) {
+      const scopes = spendScopes(entry);
+      args.push(entry.requestId, JSON.stringify({ ...entry, scopes }), entry.cost, scopes.length, ...scopes);
     }
+    return this.link.run("spend-hold", (redis) =>
+      HOLD.run(redis, [SPEND_KEYS.pods, SPEND_KEYS.buffer(pod), SPEND_KEYS.pending(pod)], args),
+    );
+  });
+
+  hold(entry: SpendRecord): Promise<boolean> {
+    return this.holds.add(entry).then(
+      () => true,
+      () => false,
+    );
   }
 
   written(entries: readonly SpendRecord[], lsn: bigint | undefined): void {

@@ -1,0 +1,28 @@
+// Items added in one turn of the event loop are flushed together; the next turn starts a new batch.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { Batcher } from "./batcher.js";
+
+describe("batcher", () => {
+  it("one flush for everything added in the same turn, another for the next turn", async () => {
+    const flushed: number[][] = [];
+    const batcher = new Batcher<number>(async (items) => void flushed.push(items));
+    await Promise.all([batcher.add(1), batcher.add(2), batcher.add(3)]);
+    await batcher.add(4);
+    assert.deepEqual(flushed, [[1, 2, 3], [4]]);
+  });
+
+  it("a failed flush rejects every add of its batch, and the next batch is unaffected", async () => {
+    let fail = true;
+    const batcher = new Batcher<number>(async () => {
+      if (fail) throw new Error("redis away");
+    });
+    const results = await Promise.allSettled([batcher.add(1), batcher.add(2)]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ["rejected", "rejected"],
+    );
+    fail = false;
+    await batcher.add(3);
+  });
+});
