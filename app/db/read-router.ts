@@ -41,9 +41,9 @@ export class ReadTimeoutError extends Error {
  * no request and holds none for longer than the read timeout; the next reads
  * go to the other readers. Query errors are rethrown untouched: the writer
  * would fail them the same way. A read that needs a write the readers were
- * not yet seen replaying, while the writer is away, has them measured again
- * first: they have usually replayed it since the last health cycle, and the
- * writer would only fail it.
+ * not yet seen replaying goes to the writer; while the writer is away (known,
+ * or found when that read fails to connect) the readers are measured again
+ * instead: they have usually replayed the write since the last health cycle.
  */
 export function readRouter(options: ReadRouterOptions): ReadRouter {
   const { readers, onFallback } = options;
@@ -53,40 +53,55 @@ export function readRouter(options: ReadRouterOptions): ReadRouter {
   };
   return {
     async read(onReader, onWriter) {
-      let choice = readers.choose(requiredLsn());
-      if ("reason" in choice && choice.reason === "read-your-writes" && options.writerAway?.() && options.remeasure) {
-        await options.remeasure();
-        choice = readers.choose(requiredLsn());
-      }
-      if ("reason" in choice) return onWriterBecause(choice.reason, onWriter);
-      const { member } = choice;
-      const instead = (reason: FallbackReason) => {
-        options.onReaderFallback?.(member, reason);
-        return onWriterBecause(reason, onWriter);
-      };
-      member.outstanding++;
-      try {
-        const result = await withDeadline(
-          onReader(member.endpoint.client),
-          options.readTimeoutMs,
-          () => new ReadTimeoutError(`no answer from the reader within ${options.readTimeoutMs} ms`),
-        );
-        options.onReaderRead?.(member);
-        return result;
-      } catch (error) {
-        if (error instanceof ReadTimeoutError) {
-          member.state.markDegraded(error, "timeout");
-          return instead("reader-timeout");
+      const onMember = async (member: ReaderMember) => {
+        const instead = (reason: FallbackReason) => {
+          options.onReaderFallback?.(member, reason);
+          return onWriterBecause(reason, onWriter);
+        };
+        member.outstanding++;
+        try {
+          const result = await withDeadline(
+            onReader(member.endpoint.client),
+            options.readTimeoutMs,
+            () => new ReadTimeoutError(`no answer from the reader within ${options.readTimeoutMs} ms`),
+          );
+          options.onReaderRead?.(member);
+          return result;
+        } catch (error) {
+          if (error instanceof ReadTimeoutError) {
+            member.state.markDegraded(error, "timeout");
+            return instead("reader-timeout");
+          }
+          if (isReadOnlyRefusal(error)) return instead("reader-refused-write");
+          // Not degraded: its open connections still work, and recycling them would only make it worse.
+          if (isAuthFailure(error)) return instead("reader-auth-failed");
+          if (!isConnectionError(error)) throw error;
+          if (member.endpoint.saturated()) return instead("reader-busy");
+          member.state.markDegraded(error, "query");
+          return instead("reader-connection-error");
+        } finally {
+          member.outstanding--;
         }
-        if (isReadOnlyRefusal(error)) return instead("reader-refused-write");
-        // Not degraded: its open connections still work, and recycling them would only make it worse.
-        if (isAuthFailure(error)) return instead("reader-auth-failed");
+      };
+      // Read-your-writes with the writer away: the readers have usually replayed the write since
+      // the last health cycle; measure them now rather than send the read where it would fail.
+      const remeasured = async () => {
+        await options.remeasure?.();
+        return readers.choose(requiredLsn());
+      };
+      let choice = readers.choose(requiredLsn());
+      const forWrites = "reason" in choice && choice.reason === "read-your-writes" && options.remeasure !== undefined;
+      if (forWrites && options.writerAway?.()) choice = await remeasured();
+      if (!("reason" in choice)) return onMember(choice.member);
+      if (!forWrites) return onWriterBecause(choice.reason, onWriter);
+      try {
+        return await onWriterBecause(choice.reason, onWriter);
+      } catch (error) {
+        // The writer went away before the health cycle noticed.
         if (!isConnectionError(error)) throw error;
-        if (member.endpoint.saturated()) return instead("reader-busy");
-        member.state.markDegraded(error, "query");
-        return instead("reader-connection-error");
-      } finally {
-        member.outstanding--;
+        const again = await remeasured();
+        if ("reason" in again) throw error;
+        return onMember(again.member);
       }
     },
   };

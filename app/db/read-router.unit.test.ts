@@ -169,6 +169,31 @@ describe("read router: where one read runs", () => {
     assert.equal(measured, 1);
   });
 
+  it("the writer found unreachable by that read (before the health cycle saw it): the readers are measured, and the reader answers", async () => {
+    const readers = new ReaderSet([stubEndpoint("replica:5432", () => false)], log);
+    const member = readers.members[0]!;
+    member.replay = 10n;
+    const router = readRouter({
+      readers,
+      readTimeoutMs: 1000,
+      writerAway: () => false,
+      remeasure: async () => void (member.replay = 20n),
+    });
+    const writerDown = failing(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }));
+    assert.equal(await runWithConsistency({ minLsn: 15n }, () => router.read(fromReader, writerDown)), "reader");
+  });
+
+  it("the same when the reader has still not replayed the write: the writer's error stands", async () => {
+    const readers = new ReaderSet([stubEndpoint("replica:5432", () => false)], log);
+    readers.members[0]!.replay = 10n;
+    const router = readRouter({ readers, readTimeoutMs: 1000, writerAway: () => false, remeasure: async () => undefined });
+    const error = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+    await assert.rejects(
+      runWithConsistency({ minLsn: 15n }, () => router.read(fromReader, failing(error))),
+      (e) => e === error,
+    );
+  });
+
   it("the same with the writer connected: the writer answers at once, nothing is measured", async () => {
     const readers = new ReaderSet([stubEndpoint("replica:5432", () => false)], log);
     readers.members[0]!.replay = 10n;

@@ -12,6 +12,11 @@ describe("batcher", () => {
     assert.deepEqual(flushed, [[1, 2, 3], [4]]);
   });
 
+  it("each add gets its own answer from the flush", async () => {
+    const batcher = new Batcher<number, number>(async (items) => items.map((n) => n * 10));
+    assert.deepEqual(await Promise.all([batcher.add(1), batcher.add(2)]), [10, 20]);
+  });
+
   it("a failed flush rejects every add of its batch, and the next batch is unaffected", async () => {
     let fail = true;
     const batcher = new Batcher<number>(async () => {

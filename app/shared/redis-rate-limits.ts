@@ -12,44 +12,53 @@ import { RedisUnavailable, type RedisLink } from "./redis-link.js";
 import { Batcher } from "./batcher.js";
 import { RedisScript } from "./redis-script.js";
 
-// One round trip admits or refuses a request against every limit of every
-// scope, atomically: check all, then count all. A refusal counts nothing.
-//   KEYS, per scope: rpm counter, tpm counter, in-flight set
-//   ARGV: now (ms), window (ms), request id, in-flight lease (ms), then per scope: rpm, tpm, max parallel (-1: none)
-// Returns {0} when admitted, or {scope index (1-based), limit, used, retry-after ms}.
+// One round trip admits or refuses the requests that arrived in one turn of the event loop, each
+// against every limit of every scope of its own, atomically and in order: check all, then count
+// all. A refusal counts nothing.
+//   KEYS, per request and scope: rpm counter, tpm counter, in-flight set
+//   ARGV: now (ms), window (ms), in-flight lease (ms), then per request: id, scope count, per scope: rpm, tpm, max parallel (-1: none)
+// Returns per request {0} when admitted, or {scope index (1-based), limit, used, retry-after ms}.
 // In-flight requests are a sorted set scored by when their lease ends, so a
 // pod that dies with requests in flight frees its slots when the lease runs out.
 const ADMIT = new RedisScript(`
-local now, window, id, lease = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-local n = #KEYS / 3
-for i = 0, n - 1 do
-  local rpm, tpm, par = tonumber(ARGV[5 + i * 3]), tonumber(ARGV[6 + i * 3]), tonumber(ARGV[7 + i * 3])
-  local rk, tk, pk = KEYS[1 + i * 3], KEYS[2 + i * 3], KEYS[3 + i * 3]
-  if par >= 0 then
-    redis.call('ZREMRANGEBYSCORE', pk, '-inf', now)
-    local running = redis.call('ZCARD', pk)
-    if running >= par then return {i + 1, 'par', running, 1000} end
+local now, window, lease = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local function admit(id, n, a, k)
+  for i = 0, n - 1 do
+    local rpm, tpm, par = tonumber(ARGV[a + i * 3]), tonumber(ARGV[a + 1 + i * 3]), tonumber(ARGV[a + 2 + i * 3])
+    local rk, tk, pk = KEYS[k + i * 3], KEYS[k + 1 + i * 3], KEYS[k + 2 + i * 3]
+    if par >= 0 then
+      redis.call('ZREMRANGEBYSCORE', pk, '-inf', now)
+      local running = redis.call('ZCARD', pk)
+      if running >= par then return {i + 1, 'par', running, 1000} end
+    end
+    if tpm >= 0 then
+      local used = tonumber(redis.call('GET', tk) or '0')
+      if used >= tpm then return {i + 1, 'tpm', used, math.max(redis.call('PTTL', tk), 1)} end
+    end
+    if rpm >= 0 then
+      local used = tonumber(redis.call('GET', rk) or '0')
+      if used >= rpm then return {i + 1, 'rpm', used, math.max(redis.call('PTTL', rk), 1)} end
+    end
   end
-  if tpm >= 0 then
-    local used = tonumber(redis.call('GET', tk) or '0')
-    if used >= tpm then return {i + 1, 'tpm', used, math.max(redis.call('PTTL', tk), 1)} end
+  for i = 0, n - 1 do
+    local rpm, par = tonumber(ARGV[a + i * 3]), tonumber(ARGV[a + 2 + i * 3])
+    if rpm >= 0 then
+      if redis.call('INCR', KEYS[k + i * 3]) == 1 then redis.call('PEXPIRE', KEYS[k + i * 3], window) end
+    end
+    if par >= 0 then
+      redis.call('ZADD', KEYS[k + 2 + i * 3], now + lease, id)
+      redis.call('PEXPIRE', KEYS[k + 2 + i * 3], lease)
+    end
   end
-  if rpm >= 0 then
-    local used = tonumber(redis.call('GET', rk) or '0')
-    if used >= rpm then return {i + 1, 'rpm', used, math.max(redis.call('PTTL', rk), 1)} end
-  end
+  return {0}
 end
-for i = 0, n - 1 do
-  local rpm, par = tonumber(ARGV[5 + i * 3]), tonumber(ARGV[7 + i * 3])
-  if rpm >= 0 then
-    if redis.call('INCR', KEYS[1 + i * 3]) == 1 then redis.call('PEXPIRE', KEYS[1 + i * 3], window) end
-  end
-  if par >= 0 then
-    redis.call('ZADD', KEYS[3 + i * 3], now + lease, id)
-    redis.call('PEXPIRE', KEYS[3 + i * 3], lease)
-  end
+local replies, a, k = {}, 4, 1
+while a <= #ARGV do
+  local id, n = ARGV[a], tonumber(ARGV[a + 1])
+  table.insert(replies, admit(id, n, a + 2, k))
+  a, k = a + 2 + n * 3, k + n * 3
 end
-return {0}
+return replies
 `);
 
 // Settles the requests that finished in one turn of the event loop: frees their in-flight slots
@@ -73,9 +82,9 @@ end
 return 0
 `);
 
+/** One request's part in a batched call: its id and the scopes it counts against. */
 interface Settlement {
   id: string;
-  tokens: number;
   scopes: LimitScope[];
 }
 
@@ -103,9 +112,7 @@ export class RedisRateLimits implements RateLimiter {
     const limited = limitedScopes(scopes);
     if (limited.length === 0) return { done: () => undefined };
     const id = randomUUID();
-    const keys = limited.flatMap((scope) => this.keys(scope));
-    const args = [Date.now(), WINDOW_S * 1000, id, LEASE_MS, ...limited.flatMap((s) => [s.rpm ?? -1, s.tpm ?? -1, s.maxParallel ?? -1])];
-    const reply = (await this.link.run("rate-limit", (redis) => ADMIT.run(redis, keys, args))) as AdmitReply;
+    const reply = await this.admissions.add({ id, scopes: limited });
     if (reply[0] !== 0) {
       const [index, limit, used, retryAfterMs] = reply as [number, "par" | "tpm" | "rpm", number, number];
       const scope = limited[index - 1]!;
@@ -130,14 +137,24 @@ export class RedisRateLimits implements RateLimiter {
     };
   }
 
-  private readonly settlements = new Batcher<Settlement>((batch) => {
+  private readonly admissions = new Batcher<Settlement, AdmitReply>(async (batch) => {
+    const keys: string[] = [];
+    const args: Array<string | number> = [Date.now(), WINDOW_S * 1000, LEASE_MS];
+    for (const { id, scopes } of batch) {
+      keys.push(...scopes.flatMap((scope) => this.keys(scope)));
+      args.push(id, scopes.length, ...scopes.flatMap((s) => [s.rpm ?? -1, s.tpm ?? -1, s.maxParallel ?? -1]));
+    }
+    return (await this.link.run("rate-limit", (redis) => ADMIT.run(redis, keys, args))) as AdmitReply[];
+  });
+
+  private readonly settlements = new Batcher<Settlement & { tokens: number }>(async (batch) => {
     const keys: string[] = [];
     const args: Array<string | number> = [WINDOW_S * 1000];
     for (const { id, tokens, scopes } of batch) {
       keys.push(...scopes.flatMap((scope) => this.keys(scope).slice(1)));
       args.push(id, tokens, scopes.length, ...scopes.flatMap((s) => [s.tpm !== null ? 1 : 0, s.maxParallel !== null ? 1 : 0]));
     }
-    return this.link.settle("rate-limit-settle", (redis) => SETTLE.run(redis, keys, args));
+    await this.link.settle("rate-limit-settle", (redis) => SETTLE.run(redis, keys, args));
   });
 
   private keys(scope: LimitScope): string[] {

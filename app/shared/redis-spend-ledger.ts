@@ -118,16 +118,14 @@ export class RedisSpendLedger implements SpendMirror {
     this.heartbeatMs = options.heartbeatMs ?? 5000;
   }
 
-  private readonly holds = new Batcher<SpendRecord>((entries) => {
+  private readonly holds = new Batcher<SpendRecord>(async (entries) => {
     const pod = this.options.pod;
     const args: Array<string | number> = [pod];
     for (const entry of entries) {
       const scopes = spendScopes(entry);
       args.push(entry.requestId, JSON.stringify({ ...entry, scopes }), entry.cost, scopes.length, ...scopes);
     }
-    return this.link.run("spend-hold", (redis) =>
-      HOLD.run(redis, [SPEND_KEYS.pods, SPEND_KEYS.buffer(pod), SPEND_KEYS.pending(pod)], args),
-    );
+    await this.link.run("spend-hold", (redis) => HOLD.run(redis, [SPEND_KEYS.pods, SPEND_KEYS.buffer(pod), SPEND_KEYS.pending(pod)], args));
   });
 
   hold(entry: SpendRecord): Promise<boolean> {
