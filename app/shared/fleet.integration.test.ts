@@ -39,6 +39,7 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
         models: [
           ...modelEntry("flaky", "fail-500", upstream.url, { id: "flaky-down" }),
           ...modelEntry("flaky", "echo", upstream.url, { id: "flaky-up" }),
+          ...modelEntry("capped", "echo", upstream.url, { id: "capped-20", rpm: 20 }),
         ],
         sections: [
           "router_settings:\n  allowed_fails: 1\n  cooldown_time: 600",
@@ -200,6 +201,23 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
       (statuses) => `${served(statuses)} served`,
     );
     assert.deepEqual([served(statuses), statuses.filter((s) => s === 429).length], [2, 7]);
+  });
+
+  it("a deployment's rpm in model_list holds across pods: 60 requests over the pods at rpm 20 → 20 (±1) served, the rest 429", async () => {
+    const statuses = await whileRedisAnswers(
+      async () => {
+        // One deployment for every attempt: a repeated attempt waits for the previous one's minute to end.
+        await until(async () => !(await inRedis("tandem:limits:rpm:deployment:capped-20")), "the deployment's rpm window to end", 70_000);
+        const key = (await admin(0, "/key/generate", { models: ["capped"] })).json.key as string;
+        const statuses: number[] = [];
+        for (let i = 0; i < 60; i += 6)
+          statuses.push(...(await Promise.all(Array.from({ length: 6 }, async (_, j) => (await complete(i + j, key, "capped")).status))));
+        return statuses;
+      },
+      (statuses) => `${served(statuses)} served`,
+    );
+    assert.ok(Math.abs(served(statuses) - 20) <= 1, `served ${served(statuses)}: ${JSON.stringify(statuses)}`);
+    assert.deepEqual([...new Set(statuses)].sort(), [200, 429]);
   });
 
   it("waves of 60 concurrent requests over the 3 pods at a budget worth 5 serve at most 6, and the budget is usable (at least 5)", async () => {
@@ -377,6 +395,15 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
       `the key's spend ${billed[0]!.spend} is the sum of its rows ${billed[0]!.rows}`,
     );
   });
+
+  async function inRedis(key: string): Promise<boolean> {
+    const client = new Redis(redis.url);
+    try {
+      return (await client.exists(key)) === 1;
+    } finally {
+      client.disconnect();
+    }
+  }
 
   /** Spend entries the pods hold in Redis, unwritten. */
   async function heldInRedis(): Promise<number> {

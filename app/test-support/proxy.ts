@@ -30,7 +30,7 @@ export function modelEntry(
   name: string,
   upstreamModel: string,
   apiBase: string,
-  options: { timeout?: number; id?: string; mode?: string } = {},
+  options: { timeout?: number; id?: string; mode?: string; rpm?: number } = {},
 ): string[] {
   return [
     `  - model_name: ${name}`,
@@ -39,6 +39,7 @@ export function modelEntry(
     `      api_base: ${apiBase}`,
     "      api_key: os.environ/FAKE_UPSTREAM_KEY",
     `      timeout: ${options.timeout ?? 30}`,
+    ...(options.rpm ? [`      rpm: ${options.rpm}`] : []),
     "    model_info:",
     ...(options.id ? [`      id: ${options.id}`] : []),
     ...(options.mode ? [`      mode: ${options.mode}`] : []),

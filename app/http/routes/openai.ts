@@ -15,7 +15,8 @@ import { hashKey } from "../../services/access/key-hash.js";
 import { SseRelay } from "../../services/upstream/sse-relay.js";
 import { idOf, safeJson, usageOf } from "../../services/upstream/upstream-response.js";
 import type { UpstreamResponse } from "../../services/upstream/upstream-client.js";
-import { NoDeploymentAvailable, type Attempt } from "../../services/upstream/model-router.js";
+import { NoDeploymentAvailable, type Attempt, type Busy } from "../../services/upstream/model-router.js";
+import type { Admission } from "../../services/access/rate-limits.js";
 import type { Caller } from "../../services/access/auth.js";
 import type { Deployment } from "../../config/model-config.js";
 
@@ -150,10 +151,16 @@ async function forward(
   });
   const stream = op.streams && body.stream === true;
 
+  // The answering deployment's rpm/tpm admission, settled with the tokens once the answer is in.
+  let deploymentLimits: Admission | undefined;
   let routed;
   try {
     routed = await ctx.router.route<Sent>(model, async (deployment) => {
+      const admitted = await admitDeployment(ctx, deployment);
+      if ("busy" in admitted) return admitted;
       const attempt = await tryDeployment(ctx, op, deployment, payloadFor(body, deployment, stream), abort.signal, stream);
+      if (attempt.ok) deploymentLimits = admitted;
+      else admitted.done(0);
       const outcome = attempt.ok ? "ok" : attempt.retryable ? "retried" : "failed";
       ctx.metrics.upstreamAttempts.inc({ model_group: deployment.name, deployment: deployment.id, outcome });
       return attempt;
@@ -161,11 +168,48 @@ async function forward(
   } catch (error) {
     if (error instanceof NoDeploymentAvailable)
       throw ApiError.rateLimited(
-        `No deployments available for model ${error.model}: every deployment is cooling down after failures. Try again in ${Math.ceil(error.retryAfterMs / 1000)}s`,
+        `No deployments available for model ${error.model}: every deployment is ${error.why}. Try again in ${Math.ceil(error.retryAfterMs / 1000)}s`,
         error.retryAfterMs,
       );
     throw error;
   }
+  let settled = 0;
+  try {
+    settled = await relay(ctx, op, caller, body, res, routed, { stream, abort, startTime, requestId, costKey, caching });
+    return settled;
+  } finally {
+    deploymentLimits?.done(settled);
+  }
+}
+
+/**
+ * A deployment with rpm/tpm in model_list takes a request only within them (counted for the
+ * fleet when there is a Redis); at its limit it is busy and another deployment is tried.
+ */
+async function admitDeployment(ctx: AppContext, deployment: Deployment): Promise<Admission | Busy> {
+  if (deployment.rpm === undefined && deployment.tpm === undefined) return { done: () => undefined };
+  try {
+    return await ctx.rateLimits.admit([
+      { kind: "deployment", id: deployment.id, rpm: deployment.rpm ?? null, tpm: deployment.tpm ?? null, maxParallel: null },
+    ]);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 429)
+      return { ok: false, retryable: true, busy: { retryAfterMs: Number(error.headers?.["retry-after"] ?? 1) * 1000 } };
+    throw error;
+  }
+}
+
+/** Relays the routed deployment's answer to the client and queues its spend; returns the tokens used. */
+async function relay(
+  ctx: AppContext,
+  op: Operation,
+  caller: Caller,
+  body: z.infer<z.ZodObject<typeof base>> & Record<string, unknown>,
+  res: ServerResponse,
+  routed: { deployment: Deployment; attempt: Exclude<Attempt<Sent>, Busy>; tries: number },
+  call: { stream: boolean; abort: AbortController; startTime: Date; requestId: string; costKey: string; caching: Caching | undefined },
+): Promise<number> {
+  const { stream, abort, startTime, requestId, costKey, caching } = call;
   const { deployment, attempt } = routed;
   res.setHeader("x-litellm-model-id", deployment.id);
   res.setHeader("x-litellm-model-group", deployment.name);

@@ -1,9 +1,12 @@
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { ApiError } from "../errors.js";
 
-/** The limits one key, user or team carries (LiteLLM's rpm_limit, tpm_limit, max_parallel_requests). */
+/**
+ * The limits one key, user or team carries (LiteLLM's rpm_limit, tpm_limit, max_parallel_requests),
+ * or one deployment of model_list (its litellm_params rpm / tpm).
+ */
 export interface LimitScope {
-  kind: "key" | "user" | "team";
+  kind: "key" | "user" | "team" | "deployment";
   id: string;
   rpm: number | null;
   tpm: number | null;

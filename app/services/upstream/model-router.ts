@@ -1,16 +1,26 @@
 import type { Deployment, ProxyConfig } from "../../config/model-config.js";
 import { LocalCooldowns, type Cooldowns } from "./cooldowns.js";
 
-/** What one try on one deployment came to. A retryable failure is worth another deployment; the rest are final. */
-export type Attempt<T> = { ok: true; value: T } | { ok: false; retryable: boolean; value?: T; error?: unknown };
+/**
+ * What one try on one deployment came to. A retryable failure is worth another deployment; the
+ * rest are final. A busy deployment (at its rpm/tpm) was not called: it is skipped, neither a try
+ * nor a failure.
+ */
+export type Attempt<T> = { ok: true; value: T } | { ok: false; retryable: boolean; value?: T; error?: unknown; busy?: undefined } | Busy;
 
-/** Every deployment that could serve the request is cooling down after failures. */
+/** The deployment is at its rpm/tpm limit: not called. */
+export type Busy = { ok: false; retryable: true; busy: { retryAfterMs: number } };
+
+const isBusy = <T>(attempt: Attempt<T>): attempt is Busy => !attempt.ok && attempt.busy !== undefined;
+
+/** Every deployment that could serve the request is cooling down after failures, or at its rpm/tpm limit. */
 export class NoDeploymentAvailable extends Error {
   constructor(
     readonly model: string,
     readonly retryAfterMs: number,
+    readonly why: "cooling down after failures" | "at its rpm/tpm limit" = "cooling down after failures",
   ) {
-    super(`no deployment of ${model} is available; every one is cooling down`);
+    super(`no deployment of ${model} is available; every one is ${why}`);
   }
 }
 
@@ -22,7 +32,9 @@ export class NoDeploymentAvailable extends Error {
  * deployment with more than `allowedFails` retryable failures in a minute
  * cools down for `cooldownMs` and gets no traffic meanwhile — unless it is its
  * group's only deployment, which is never taken out (as in LiteLLM). Cooldowns
- * are this pod's own, or the fleet's when shared through Redis.
+ * are this pod's own, or the fleet's when shared through Redis. A deployment
+ * the attempt finds at its rpm/tpm limit is skipped for another; when all are,
+ * the request is refused (LiteLLM's pre-call checks).
  */
 export class ModelRouter {
   private readonly now: () => number;
@@ -57,30 +69,39 @@ export class ModelRouter {
   async route<T>(
     model: string,
     attempt: (deployment: Deployment) => Promise<Attempt<T>>,
-  ): Promise<{ deployment: Deployment; attempt: Attempt<T>; tries: number }> {
+  ): Promise<{ deployment: Deployment; attempt: Exclude<Attempt<T>, Busy>; tries: number }> {
     let tries = 0;
-    let last: { deployment: Deployment; attempt: Attempt<T> } | undefined;
+    let last: { deployment: Deployment; attempt: Exclude<Attempt<T>, Busy> } | undefined;
+    let busyFor: number | undefined;
+    const busy = new Set<string>();
     for (const group of [model, ...(this.config.router.fallbacks.get(model) ?? [])]) {
       const tried = new Set<string>();
-      for (let i = 0; i <= this.config.router.numRetries; i++) {
-        const deployment = this.pick(group, tried);
+      for (let i = 0; i <= this.config.router.numRetries;) {
+        const deployment = this.pick(group, tried, busy);
         if (!deployment) break;
+        const result = await attempt(deployment);
+        if (isBusy(result)) {
+          busy.add(deployment.id);
+          busyFor = Math.min(busyFor ?? Infinity, result.busy.retryAfterMs);
+          continue;
+        }
+        i++;
         tried.add(deployment.id);
         tries++;
-        const result = await attempt(deployment);
         last = { deployment, attempt: result };
         if (result.ok || !result.retryable) return { ...last, tries };
         this.cooldowns.failed(deployment.id, this.deployments(group).length > 1);
       }
     }
     if (last) return { ...last, tries };
+    if (busyFor !== undefined) throw new NoDeploymentAvailable(model, busyFor, "at its rpm/tpm limit");
     throw new NoDeploymentAvailable(model, this.firstBackMs(model));
   }
 
-  /** A deployment of the group not cooling down, preferring one not yet tried; weighted at random. */
-  private pick(group: string, tried: Set<string>): Deployment | undefined {
+  /** A deployment of the group not cooling down nor busy, preferring one not yet tried; weighted at random. */
+  private pick(group: string, tried: Set<string>, busy: Set<string>): Deployment | undefined {
     const now = this.now();
-    const up = this.deployments(group).filter((d) => this.cooldowns.until(d.id) <= now);
+    const up = this.deployments(group).filter((d) => this.cooldowns.until(d.id) <= now && !busy.has(d.id));
     const fresh = up.filter((d) => !tried.has(d.id));
     const pool = fresh.length > 0 ? fresh : up;
     const total = pool.reduce((sum, d) => sum + d.weight, 0);

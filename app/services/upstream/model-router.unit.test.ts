@@ -138,4 +138,28 @@ describe("model router", () => {
       (error: unknown) => error instanceof NoDeploymentAvailable && error.model === "gpt" && error.retryAfterMs === 4000,
     );
   });
+
+  it("a deployment at its rpm/tpm limit is skipped for another: neither a try nor a failure", async () => {
+    const { router } = routerWith({ gpt: [deployment("gpt", "capped"), deployment("gpt", "open")] }, { allowedFails: 0, numRetries: 0 });
+    const called: string[] = [];
+    const result = await router.route("gpt", async (d): Promise<Attempt<string>> => {
+      if (d.id === "capped") return { ok: false, retryable: true, busy: { retryAfterMs: 3000 } };
+      called.push(d.id);
+      return { ok: true, value: d.id };
+    });
+    assert.deepEqual([result.deployment.id, result.tries, called], ["open", 1, ["open"]]);
+    assert.deepEqual(router.coolingDown(), [], "a busy deployment is not cooled down");
+  });
+
+  it("every deployment at its limit → NoDeploymentAvailable saying so, with the soonest retry", async () => {
+    const { router } = routerWith({ gpt: [deployment("gpt", "a"), deployment("gpt", "b")] }, { numRetries: 2 });
+    await assert.rejects(
+      router.route("gpt", async (d): Promise<Attempt<string>> => ({
+        ok: false,
+        retryable: true,
+        busy: { retryAfterMs: d.id === "a" ? 5000 : 2000 },
+      })),
+      (error: unknown) => error instanceof NoDeploymentAvailable && error.why === "at its rpm/tpm limit" && error.retryAfterMs === 2000,
+    );
+  });
 });
