@@ -136,7 +136,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
       {
         url: e.REDIS_URL,
         host: e.REDIS_HOST,
-        port: e.REDIS_PORT,
+        // A Service named `redis` in the namespace makes Kubernetes inject REDIS_PORT=tcp://<ip>:6379
+        // (a service link) into every pod that does not turn them off: not a port anyone set.
+        port: e.REDIS_PORT?.startsWith("tcp://") ? undefined : e.REDIS_PORT,
         username: e.REDIS_USERNAME,
         password: e.REDIS_PASSWORD,
         ssl: e.REDIS_SSL,

@@ -288,6 +288,11 @@ describe("environment configuration", () => {
       assert.deepEqual([tls?.name, tls?.tls, tls?.username, tls?.password], ["cache.internal:6379", true, "default", "r3dis-pw"]);
     });
 
+    it("REDIS_PORT=tcp://… is Kubernetes' service link for a Service named redis, not a setting: ignored", () => {
+      assert.equal(loadConfig({ ...base, REDIS_PORT: "tcp://10.96.0.7:6379" }).redis, undefined);
+      assert.equal(loadConfig({ ...base, REDIS_HOST: "r", REDIS_PORT: "tcp://10.96.0.7:6379" }).redis?.name, "r:6379");
+    });
+
     it("REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, REDIS_SSL", () => {
       const redis = loadConfig({ ...base, REDIS_HOST: "r", REDIS_PORT: "6390", REDIS_PASSWORD: "pw-1234", REDIS_SSL: "True" }).redis;
       assert.deepEqual([redis?.name, redis?.password, redis?.tls], ["r:6390", "pw-1234", true]);
