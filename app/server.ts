@@ -124,9 +124,12 @@ export async function startServer(
   redisGauges(redis?.status ?? "disabled");
   let bus: InvalidationBus = LOCAL_ONLY;
   const database = await openDatabase(config, log, {
+    // The write's response waits for Redis to hand the news to the other pods, so a client that
+    // creates a key on one pod and uses it on another at once is known there (a reader miss of a
+    // key written moments ago on another pod would otherwise be taken as final).
     onWrite: (scopes, lsn) => {
       callers.invalidate(scopes);
-      bus.publish({ scopes, lsn });
+      return bus.publish({ scopes, lsn });
     },
     onQuery: (endpoint) => metrics.dbQueries.inc({ endpoint }),
     onFallback: (reason) => metrics.readFallbacks.inc({ reason }),

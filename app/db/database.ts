@@ -35,7 +35,8 @@ export interface DatabaseHooks {
   /** A new connection's credentials were refused and read again (a rotation in progress). */
   onAuthRetry?: (role: Role, name: string) => void;
   /** After every committed write a service reports (`$consistency.wrote`), with its scopes and the writer's position after it: caches drop what changed, the fleet is told. */
-  onWrite?: (scopes: readonly string[], lsn: Lsn | undefined) => void;
+  /** After each write; awaited before the write's request answers (the fleet hears of it first). */
+  onWrite?: (scopes: readonly string[], lsn: Lsn | undefined) => void | Promise<void>;
   /** After every health cycle (metrics). */
   onHealthCycle?: (state: { readerLagMs: number | undefined; readers: readonly ReaderMember[] }) => void;
   /** Unit tests only: replaces the AWS signer of the writer, or of every reader. */
@@ -184,7 +185,7 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
     ...base,
     async wrote(scopes) {
       const lsn = await base.wrote(scopes);
-      hooks.onWrite?.(scopes, lsn);
+      await hooks.onWrite?.(scopes, lsn);
       return lsn;
     },
   };

@@ -16,11 +16,12 @@ export interface Invalidation {
  * the key cache's TTL). In memory (one pod) there is nobody to tell.
  */
 export interface InvalidationBus {
-  publish(change: Invalidation): void;
+  /** Resolves once Redis has passed it on (or could not, within its bound): never rejects. */
+  publish(change: Invalidation): Promise<void>;
   close(): Promise<void>;
 }
 
-export const LOCAL_ONLY: InvalidationBus = { publish: () => undefined, close: async () => undefined };
+export const LOCAL_ONLY: InvalidationBus = { publish: async () => undefined, close: async () => undefined };
 
 /** Over a Redis channel: a pod that misses a message still has the key cache's TTL bound (≤ DATABASE_READ_REPLICA_MAX_LAG_MS). */
 export class RedisInvalidationBus implements InvalidationBus {
@@ -41,8 +42,8 @@ export class RedisInvalidationBus implements InvalidationBus {
     );
   }
 
-  publish(change: Invalidation): void {
-    if (change.scopes.length > 0) this.channel.publish({ scopes: [...change.scopes], lsn: change.lsn?.toString() });
+  async publish(change: Invalidation): Promise<void> {
+    if (change.scopes.length > 0) await this.channel.publish({ scopes: [...change.scopes], lsn: change.lsn?.toString() });
   }
 
   async close(): Promise<void> {

@@ -42,10 +42,13 @@ export class RedisChannel<T> {
     this.subscriber.subscribe(name).catch((error: unknown) => log.warn({ err: error, channel: name }, "Redis subscription failed"));
   }
 
-  /** Fire and forget, within the link's bound; nothing is published while Redis is degraded. */
-  publish(body: T): void {
+  /**
+   * Resolves once Redis has handed the message to the subscribers (within the link's bound; never
+   * rejects). Nothing is published while Redis is degraded.
+   */
+  async publish(body: T): Promise<void> {
     const text = JSON.stringify({ pod: this.pod, body });
-    void this.link.run(`publish ${this.name}`, (redis) => redis.publish(this.name, text)).catch(() => undefined);
+    await this.link.run(`publish ${this.name}`, (redis) => redis.publish(this.name, text)).catch(() => undefined);
   }
 
   close(): void {

@@ -69,7 +69,7 @@ export class FleetCooldowns implements Cooldowns {
       .then((untilMs) => {
         if (Number(untilMs) > 0) {
           this.local.coolUntil(id, Number(untilMs));
-          this.channel.publish({ id, untilMs: Number(untilMs) });
+          void this.channel.publish({ id, untilMs: Number(untilMs) });
         }
       })
       .catch((error: unknown) => {

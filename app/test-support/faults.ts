@@ -24,11 +24,20 @@ function processesOf(server: PgServer): number[] {
 
 /** SIGSTOP to the postmaster and every backend: connections stay open, nothing answers. */
 export function freeze(server: PgServer): void {
-  for (const pid of processesOf(server)) process.kill(pid, "SIGSTOP");
+  for (const pid of processesOf(server)) signal(pid, "SIGSTOP");
 }
 
 export function thaw(server: PgServer): void {
-  for (const pid of processesOf(server)) process.kill(pid, "SIGCONT");
+  for (const pid of processesOf(server)) signal(pid, "SIGCONT");
+}
+
+/** A backend may exit between the listing and the signal (ESRCH): it needs none then. */
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+  }
 }
 
 async function onStandby(server: PgServer, sql: string): Promise<void> {
