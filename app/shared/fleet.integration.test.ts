@@ -163,6 +163,18 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     assert.ok(Math.abs(served(statuses) - 12) <= 1, `served ${served(statuses)}: ${JSON.stringify(statuses)}`);
   });
 
+  it("a user's rpm_limit holds across pods for all the user's keys together", async () => {
+    const statuses = await whileRedisAnswers(
+      async () => {
+        const user = (await admin(2, "/user/new", { rpm_limit: 12 })).json.user_id as string;
+        const keys = await Promise.all([0, 1].map(async () => (await admin(1, "/key/generate", { user_id: user })).json.key as string));
+        return (await Promise.all(keys.map((key) => spread(key, 18)))).flat();
+      },
+      (statuses) => `${served(statuses)} served`,
+    );
+    assert.ok(Math.abs(served(statuses) - 12) <= 1, `served ${served(statuses)}: ${JSON.stringify(statuses)}`);
+  });
+
   it("a key's tpm_limit holds across pods: 30 requests of 3 tokens each, one after another over the pods, at tpm_limit 30 → 10 (±1) served", async () => {
     const statuses = await whileRedisAnswers(
       async () => {
