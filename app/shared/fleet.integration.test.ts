@@ -270,6 +270,17 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     assert.deepEqual([await chat(1, key), await chat(2, key)], [401, 401]);
   });
 
+  it("a team blocked on pod 1 is refused by pods 2 and 3 within 200 ms, for keys they had cached", async () => {
+    const team = (await admin(0, "/team/new", {})).json.team_id as string;
+    const key = (await admin(0, "/key/generate", { team_id: team })).json.key as string;
+    assert.deepEqual([await chat(1, key), await chat(2, key)], [200, 200]);
+    assert.deepEqual([await chat(1, key), await chat(2, key)], [200, 200]);
+    const blocked = await admin(0, "/team/block", { team_id: team });
+    assert.equal(blocked.status, 200, JSON.stringify(blocked.json));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual([await chat(1, key), await chat(2, key)], [401, 401]);
+  });
+
   it("a deployment that fails past allowed_fails on pod 1 is not called by pods 2 and 3 during its cooldown", async () => {
     const key = (await admin(0, "/key/generate", {})).json.key as string;
     const failing = () => upstream.requests.filter((r) => r.body.model === "fail-500").length;
