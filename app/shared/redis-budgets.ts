@@ -110,7 +110,16 @@ export class RedisBudgets implements Budgets {
         estimate ?? "",
       ]),
     ];
-    const reply = (await this.link.run("budget", (redis) => ADMIT.run(redis, keys, args))) as AdmitReply;
+    const held = scopes.flatMap((scope) => this.reservationKeys(scope));
+    const release = () => void this.link.settle("budget-release", (redis) => RELEASE.run(redis, held, [id])).catch(() => undefined);
+    let reply: AdmitReply;
+    try {
+      reply = (await this.link.run("budget", (redis) => ADMIT.run(redis, keys, args))) as AdmitReply;
+    } catch (error) {
+      // Past its bound the script may still have run: its reservation goes now, not with its lease.
+      release();
+      throw error;
+    }
     if (reply[0] !== 0) {
       const [index, why, spent] = reply as [number, "spent" | "held", string];
       const scope = scopes[index - 1]!;
@@ -120,9 +129,10 @@ export class RedisBudgets implements Budgets {
     return () => {
       if (released) return;
       released = true;
-      const held = scopes.flatMap((scope) => this.reservationKeys(scope));
-      // A reservation left behind by a failed call ends with its lease.
-      void this.link.settle("budget-release", (redis) => RELEASE.run(redis, held, [id])).catch(() => undefined);
+      // After this turn of the event loop: the request's spend, held in the same turn (batched), then
+      // reaches Redis first on the same connection, so no admission sees neither. A reservation left
+      // behind by a failed call ends with its lease.
+      setImmediate(release);
     };
   }
 

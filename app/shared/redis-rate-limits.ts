@@ -112,7 +112,15 @@ export class RedisRateLimits implements RateLimiter {
     const limited = limitedScopes(scopes);
     if (limited.length === 0) return { done: () => undefined };
     const id = randomUUID();
-    const reply = await this.admissions.add({ id, scopes: limited });
+    let reply: AdmitReply;
+    try {
+      reply = await this.admissions.add({ id, scopes: limited });
+    } catch (error) {
+      // Past its bound the script may still have run: free what it may have taken (the pod falls
+      // back to its own limits for this request) rather than hold a slot until the lease ends.
+      void this.settlements.add({ id, tokens: 0, scopes: limited }).catch(() => undefined);
+      throw error;
+    }
     if (reply[0] !== 0) {
       const [index, limit, used, retryAfterMs] = reply as [number, "par" | "tpm" | "rpm", number, number];
       const scope = limited[index - 1]!;
@@ -132,7 +140,9 @@ export class RedisRateLimits implements RateLimiter {
         finished = true;
         // Off the request path; a failure here costs accuracy, never a request (an in-flight slot
         // left behind is freed when its lease runs out).
-        void this.settlements.add({ id, tokens, scopes: limited }).catch(() => undefined);
+        // INCRBY takes integers only; an upstream's odd usage must not fail the batch.
+        const counted = Number.isFinite(tokens) ? Math.max(0, Math.round(tokens)) : 0;
+        void this.settlements.add({ id, tokens: counted, scopes: limited }).catch(() => undefined);
       },
     };
   }

@@ -107,6 +107,8 @@ export class RedisSpendLedger implements SpendMirror {
   /** Written entries whose copies could not be dropped yet (Redis was away), by batch. */
   private unconfirmed: Array<{ ids: string[]; lsn: bigint | undefined; batch: string }> = [];
   private confirming: Promise<void> | undefined;
+  private beating: Promise<void> | undefined;
+  private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private batches = 0;
   private readonly heartbeatMs: number;
@@ -146,16 +148,21 @@ export class RedisSpendLedger implements SpendMirror {
 
   start(): void {
     const tick = () => {
-      this.timer = setTimeout(() => void this.beat().finally(tick), this.heartbeatMs);
+      if (this.stopped) return;
+      this.timer = setTimeout(() => {
+        this.beating = this.beat().finally(tick);
+      }, this.heartbeatMs);
       this.timer.unref();
     };
-    void this.beat();
+    this.beating = this.beat();
     tick();
   }
 
-  /** Stops the heartbeat; the pod leaves the set if everything it held was written. */
+  /** Stops the heartbeat (waiting for a beat under way); the pod leaves the set if everything it held was written. */
   async close(): Promise<void> {
+    this.stopped = true;
     clearTimeout(this.timer);
+    await this.beating;
     await this.confirm();
     const pod = this.options.pod;
     await this.link
@@ -207,13 +214,32 @@ export class RedisSpendLedger implements SpendMirror {
     }
   }
 
-  /** Writes a dead pod's held entries, a page at a time, and removes them. */
+  /**
+   * Writes a dead pod's held entries, a page at a time, and removes them. Each page renews this
+   * pod's heartbeat and its claim, so a long recovery is not taken for a death or claimed twice.
+   */
   private async recover(pod: string): Promise<void> {
+    const me = this.options.pod;
     let total = 0;
     let page = 0;
+    let cursor = "0";
     for (;;) {
-      const [, flat] = await this.link.run("spend-recover", (redis) => redis.hscan(SPEND_KEYS.buffer(pod), "0", "COUNT", 500));
-      if (flat.length === 0) break;
+      const [next, flat] = await this.link.run("spend-recover", (redis) => redis.hscan(SPEND_KEYS.buffer(pod), cursor, "COUNT", 500));
+      // A page may come back empty before the scan is over; a scan over (cursor 0) starts again
+      // until the buffer is empty, as written entries leave it.
+      cursor = next;
+      if (flat.length === 0) {
+        if (cursor !== "0") continue;
+        if ((await this.link.run("spend-recover", (redis) => redis.hlen(SPEND_KEYS.buffer(pod)))) === 0) break;
+        continue;
+      }
+      await this.link.run("spend-heartbeat", (redis) =>
+        redis
+          .multi()
+          .set(SPEND_KEYS.alive(me), "1", "PX", this.heartbeatMs * 3)
+          .set(SPEND_KEYS.claim(pod), me, "PX", this.heartbeatMs * 6)
+          .exec(),
+      );
       const entries: SpendRecord[] = [];
       for (let i = 1; i < flat.length; i += 2) entries.push(revive(flat[i]!));
       const lsn = await this.options.write(entries);

@@ -158,7 +158,13 @@ async function forward(
     routed = await ctx.router.route<Sent>(model, async (deployment) => {
       const admitted = await admitDeployment(ctx, deployment);
       if ("busy" in admitted) return admitted;
-      const attempt = await tryDeployment(ctx, op, deployment, payloadFor(body, deployment, stream), abort.signal, stream);
+      let attempt: Attempt<Sent>;
+      try {
+        attempt = await tryDeployment(ctx, op, deployment, payloadFor(body, deployment, stream), abort.signal, stream);
+      } catch (error) {
+        admitted.done(0);
+        throw error;
+      }
       if (attempt.ok) deploymentLimits = admitted;
       else admitted.done(0);
       const outcome = attempt.ok ? "ok" : attempt.retryable ? "retried" : "failed";
