@@ -317,7 +317,7 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     assert.equal(upstream.requests.filter((r) => JSON.stringify(r.body.messages).includes(content)).length, 1);
   });
 
-  it("Redis SIGSTOPped under load, then killed and restarted: 0 failed requests, p99 ≤ 1 s, degraded then connected, shared limits hold again", async () => {
+  it("Redis SIGSTOPped for 10 s under load, then killed and restarted: 0 failed requests, p99 ≤ 1 s, degraded then connected, shared limits hold again", async () => {
     const key = (await admin(0, "/key/generate", { models: ["gpt-4o-mini"] })).json.key as string;
     let running = true;
     const latencies: number[] = [];
@@ -334,11 +334,14 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     try {
       await until(() => latencies.length >= 30, "requests before the fault");
       redis.freeze();
+      const frozenAt = Date.now();
       try {
         await until(async () => (await readiness(0)) === "degraded", "readiness shows Redis degraded");
         seen.add("degraded");
         const during = latencies.length;
         await until(() => latencies.length >= during + 100, "requests served while Redis hangs");
+        // Hung for 10 s in all, as a stalled Redis host would be.
+        await new Promise((r) => setTimeout(r, Math.max(0, frozenAt + 10_000 - Date.now())));
       } finally {
         redis.thaw();
       }
