@@ -34,8 +34,11 @@ export interface DatabaseHooks {
   onReaderFallback?: (member: ReaderMember, reason: FallbackReason) => void;
   /** A new connection's credentials were refused and read again (a rotation in progress). */
   onAuthRetry?: (role: Role, name: string) => void;
-  /** After every committed write a service reports (`$consistency.wrote`), with its scopes and the writer's position after it: caches drop what changed, the fleet is told. */
-  /** After each write; awaited before the write's request answers (the fleet hears of it first). */
+  /**
+   * After every committed write a service reports (`$consistency.wrote`), with its scopes and the
+   * writer's position after it: caches drop what changed, the fleet is told. Awaited before the
+   * write's request answers, so the fleet hears of it first.
+   */
   onWrite?: (scopes: readonly string[], lsn: Lsn | undefined) => void | Promise<void>;
   /** After every health cycle (metrics). */
   onHealthCycle?: (state: { readerLagMs: number | undefined; readers: readonly ReaderMember[] }) => void;

@@ -8,7 +8,7 @@ import {
   type Release,
 } from "../services/billing/budget-reservations.js";
 import type { CostEstimates } from "../services/billing/cost-estimates.js";
-import { RedisUnavailable, type RedisLink } from "./redis-link.js";
+import type { RedisLink } from "./redis-link.js";
 import { RedisScript } from "./redis-script.js";
 import { SPEND_KEYS } from "./redis-spend-ledger.js";
 
@@ -159,13 +159,10 @@ export class FleetBudgets implements Budgets {
     private readonly link: RedisLink,
   ) {}
 
-  async admit(scopes: readonly BudgetScope[], costKey: string): Promise<Release> {
-    if (!this.link.usable) return this.local.reserve(scopes, costKey);
-    try {
-      return await this.shared.admit(scopes, costKey);
-    } catch (error) {
-      if (error instanceof RedisUnavailable) return this.local.reserve(scopes, costKey);
-      throw error;
-    }
+  admit(scopes: readonly BudgetScope[], costKey: string): Promise<Release> {
+    return this.link.orLocal(
+      () => this.shared.admit(scopes, costKey),
+      () => this.local.reserve(scopes, costKey),
+    );
   }
 }

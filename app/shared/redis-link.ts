@@ -114,6 +114,21 @@ export class RedisLink {
     }
   }
 
+  /**
+   * The fleet's state while Redis answers, the pod's own while it does not: `shared` (which calls
+   * Redis through `run`) unless Redis is degraded or fails within its bound, then `local`. Any
+   * other error of `shared` (a 429, say) stands.
+   */
+  async orLocal<T>(shared: () => Promise<T>, local: () => T | Promise<T>): Promise<T> {
+    if (!this.usable) return local();
+    try {
+      return await shared();
+    } catch (error) {
+      if (error instanceof RedisUnavailable) return local();
+      throw error;
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.probe);

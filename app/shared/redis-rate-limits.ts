@@ -8,7 +8,7 @@ import {
   type LimitScope,
   type RateLimiter,
 } from "../services/access/rate-limits.js";
-import { RedisUnavailable, type RedisLink } from "./redis-link.js";
+import type { RedisLink } from "./redis-link.js";
 import { Batcher } from "./batcher.js";
 import { RedisScript } from "./redis-script.js";
 
@@ -185,13 +185,10 @@ export class FleetRateLimits implements RateLimiter {
     private readonly link: RedisLink,
   ) {}
 
-  async admit(scopes: readonly LimitScope[]): Promise<Admission> {
-    if (!this.link.usable) return this.local.admit(scopes);
-    try {
-      return await this.shared.admit(scopes);
-    } catch (error) {
-      if (error instanceof RedisUnavailable) return this.local.admit(scopes);
-      throw error;
-    }
+  admit(scopes: readonly LimitScope[]): Promise<Admission> {
+    return this.link.orLocal(
+      () => this.shared.admit(scopes),
+      () => this.local.admit(scopes),
+    );
   }
 }

@@ -12,13 +12,11 @@ export class RedisResponseCache implements ResponseCache {
     private readonly local: ResponseCache,
   ) {}
 
-  async get(key: string): Promise<string | undefined> {
-    if (!this.link.usable) return this.local.get(key);
-    try {
-      return (await this.link.run("cache-get", (redis) => redis.get(key))) ?? undefined;
-    } catch {
-      return this.local.get(key);
-    }
+  get(key: string): Promise<string | undefined> {
+    return this.link.orLocal(
+      async () => (await this.link.run("cache-get", (redis) => redis.get(key))) ?? undefined,
+      () => this.local.get(key),
+    );
   }
 
   set(key: string, value: string, ttlMs: number): void {

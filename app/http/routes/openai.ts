@@ -111,10 +111,7 @@ async function handle(ctx: AppContext, op: Operation, call: ProxyCall, res: Serv
     // Budgets hold under concurrency: the request reserves its expected cost until its spend is recorded.
     const costKey = `${caller.kind === "key" ? caller.key.token : "master"}|${model}`;
     const release = await ctx.budgets.admit(
-      budgetScopes(caller, (scope, snapshot) => ({
-        all: ctx.spend.unwritten(scope, snapshot),
-        mirrored: ctx.spend.unwrittenMirrored(scope, snapshot),
-      })),
+      budgetScopes(caller, (scope, snapshot) => ctx.spend.unwrittenParts(scope, snapshot)),
       costKey,
     );
     try {

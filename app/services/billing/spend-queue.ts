@@ -85,29 +85,28 @@ export class SpendQueue {
    * replayed (nothing, with no replica: reads are on the writer).
    */
   unwritten(scope: string, snapshot?: Snapshot): number {
-    return this.sumAfter(scope, snapshot, "all");
+    return this.unwrittenParts(scope, snapshot).all;
   }
 
-  /** The part of `unwritten` the mirror holds as well: a fleet-wide count already includes it. */
-  unwrittenMirrored(scope: string, snapshot?: Snapshot): number {
-    return this.sumAfter(scope, snapshot, "mirrored");
-  }
-
-  private sumAfter(scope: string, snapshot: Snapshot | undefined, part: keyof Sums): number {
+  /** `unwritten`, and the part of it the mirror holds as well (a fleet-wide count already includes that), in one pass. */
+  unwrittenParts(scope: string, snapshot?: Snapshot): { all: number; mirrored: number } {
     const replayed = this.options.replayed?.();
     const now = this.now();
     const retain = this.options.retainMs ?? 0;
     this.recent = this.recent.filter((r) => (r.lsn !== undefined && replayed !== undefined && r.lsn > replayed) || now - r.at < retain);
-    let sum = this.pendingSums[part].get(scope) ?? 0;
+    let all = this.pendingSums.all.get(scope) ?? 0;
+    let mirrored = this.pendingSums.mirrored.get(scope) ?? 0;
     for (const batch of this.recent) {
       const after = snapshot
         ? snapshot.lsn !== undefined && batch.lsn !== undefined
           ? batch.lsn > snapshot.lsn
           : batch.at >= snapshot.at
         : batch.lsn !== undefined && replayed !== undefined && batch.lsn > replayed;
-      if (after) sum += batch.sums[part].get(scope) ?? 0;
+      if (!after) continue;
+      all += batch.sums.all.get(scope) ?? 0;
+      mirrored += batch.sums.mirrored.get(scope) ?? 0;
     }
-    return sum;
+    return { all, mirrored };
   }
 
   enqueue(entry: SpendRecord): void {
