@@ -11,6 +11,7 @@ import { RedisLink, type RedisStatus } from "./shared/redis-link.js";
 import { FleetRateLimits, RedisRateLimits } from "./shared/redis-rate-limits.js";
 import { FleetCooldowns } from "./shared/redis-cooldowns.js";
 import { FleetBudgets, RedisBudgets } from "./shared/redis-budgets.js";
+import { ProxyBudget } from "./services/billing/proxy-budget.js";
 import { RedisSpendLedger } from "./shared/redis-spend-ledger.js";
 import { RedisResponseCache } from "./shared/redis-response-cache.js";
 import { MemoryResponseCache } from "./services/upstream/response-cache.js";
@@ -80,7 +81,7 @@ function portOf(server: Server, fallback: number): number {
 /** config → database endpoints → routing client → services → HTTP, wired once. */
 export async function startServer(
   config: Config,
-  proxy: Pick<ProxyConfig, "models" | "router" | "warnings" | "masterKey" | "redis" | "cache">,
+  proxy: Pick<ProxyConfig, "models" | "router" | "warnings" | "masterKey" | "redis" | "cache" | "proxyBudget">,
   log: Logger,
   options: { metricsPort?: number } = { metricsPort: metricsPortFromEnv(process.env) },
 ): Promise<RunningServer> {
@@ -205,6 +206,9 @@ export async function startServer(
   const costEstimates = new CostEstimates();
   const localBudgets = new BudgetReservations(costEstimates);
   const budgets: Budgets = redis ? new FleetBudgets(new RedisBudgets(redis, costEstimates), localBudgets, redis) : localBudgets;
+  const proxyBudget =
+    proxy.proxyBudget && new ProxyBudget(database.db, proxy.proxyBudget, (scope, snapshot) => spend.unwrittenParts(scope, snapshot));
+  if (proxyBudget) await proxyBudget.ensureRow();
   const ctx = {
     database,
     router: new ModelRouter(proxy, { cooldowns }),
@@ -221,6 +225,7 @@ export async function startServer(
     spend,
     budgets,
     costEstimates,
+    proxyBudget,
     // LiteLLM's exact-match response cache: the fleet's when there is a Redis, else each pod's memory.
     responseCache: proxy.cache && {
       cache: redis ? new RedisResponseCache(redis, new MemoryResponseCache()) : new MemoryResponseCache(),

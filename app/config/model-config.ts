@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { z } from "zod";
 import { redisConfig, RedisConfigError, type RedisConfig } from "./redis.js";
+import { parseDuration } from "../services/admin/durations.js";
 import { registerSecret } from "../observability/secrets.js";
 
 /** One `model_list` entry: a deployment of the model group clients name as `model`. */
@@ -22,6 +23,12 @@ export interface Deployment {
   /** Share of the group's traffic (litellm_params.weight, else rpm, else tpm, else 1). */
   weight: number;
   mode: "chat" | "completion" | "embedding";
+}
+
+/** litellm_settings.max_budget / budget_duration: LiteLLM's global proxy budget. */
+export interface ProxyBudgetSettings {
+  maxBudget: number;
+  budgetDuration?: string;
 }
 
 /** LiteLLM's router_settings / litellm_settings that tandem implements. */
@@ -64,6 +71,8 @@ export interface ProxyConfig {
   redis?: RedisConfig;
   /** The response cache, when litellm_settings.cache is true. */
   cache?: CacheSettings;
+  /** LiteLLM's global proxy budget (litellm_settings.max_budget > 0, budget_duration). */
+  proxyBudget?: ProxyBudgetSettings;
   /** One line per section or key tandem does not implement (logged once at startup). */
   warnings: string[];
 }
@@ -125,6 +134,8 @@ const LitellmSection = z
     fallbacks: Fallbacks.optional(),
     cooldown_time: z.number().nonnegative().optional(),
     drop_params: z.boolean().optional(),
+    max_budget: z.number().nonnegative().optional(),
+    budget_duration: z.string().min(1).optional(),
     cache: z.boolean().optional(),
     cache_params: z
       .object({
@@ -168,7 +179,17 @@ const IMPLEMENTED: Record<string, string[]> = {
     "redis_port",
     "redis_password",
   ],
-  litellm_settings: ["num_retries", "request_timeout", "fallbacks", "cooldown_time", "drop_params", "cache", "cache_params"],
+  litellm_settings: [
+    "num_retries",
+    "request_timeout",
+    "fallbacks",
+    "cooldown_time",
+    "drop_params",
+    "max_budget",
+    "budget_duration",
+    "cache",
+    "cache_params",
+  ],
   cache_params: ["type", "host", "port", "password", "ttl", "namespace", "supported_call_types", "mode"],
   general_settings: ["master_key", "database_url"],
   litellm_params: ["model", "api_base", "api_key", "timeout", "rpm", "tpm", "weight"],
@@ -316,10 +337,23 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
         optIn: cp?.mode === "default_off",
       }
     : undefined;
+  const ls = file.litellm_settings;
+  if (ls.budget_duration !== undefined) {
+    try {
+      parseDuration(ls.budget_duration, "budget_duration");
+    } catch {
+      throw new ModelConfigError(
+        `${source}: litellm_settings.budget_duration ${JSON.stringify(ls.budget_duration)} is not a duration like 30d`,
+      );
+    }
+  }
+  // LiteLLM treats max_budget 0 as "no global budget".
+  const proxyBudget = ls.max_budget ? { maxBudget: ls.max_budget, budgetDuration: ls.budget_duration } : undefined;
   return {
     models,
     redis,
     cache,
+    proxyBudget,
     router: {
       numRetries: file.router_settings.num_retries ?? file.litellm_settings.num_retries ?? 2,
       timeoutMs: timeoutS * 1000,

@@ -69,10 +69,10 @@ describe("RDS IAM authentication against a real Postgres pair", () => {
     try {
       assert.equal(database.writerStatus(), "connected");
       assert.equal(database.reader.status, "connected");
-      await database.db.team.create({ data: { team_alias: "iam-team" } });
+      await database.db.team.create({ data: { team_id: "iam-team", team_alias: "iam-team" } });
       await pair.waitForReplay();
       const ran = await witness.during(/"tandem_team"/, async () => {
-        assert.equal((await database.db.team.findUniqueOrThrow({ where: { team_alias: "iam-team" } })).team_alias, "iam-team");
+        assert.equal((await database.db.team.findUniqueOrThrow({ where: { team_id: "iam-team" } })).team_alias, "iam-team");
       });
       assert.equal(ran.reader, 1, "the read ran on the replica, authenticated with the reader's token");
 

@@ -28,7 +28,12 @@ describe("a reader that hangs, goes silent or falls behind", () => {
     pair = await startMigratedPair();
     witness = await Witness.open(pair);
     const seed = await openDatabase(configFor(pair, { DATABASE_URL_READ_REPLICA: "" }), logs.logger);
-    await seed.db.team.createMany({ data: [{ team_alias: "f1" }, { team_alias: "f2" }] });
+    await seed.db.team.createMany({
+      data: [
+        { team_id: "f1", team_alias: "f1" },
+        { team_id: "f2", team_alias: "f2" },
+      ],
+    });
     await seed.close();
     await pair.waitForReplay();
   });
@@ -140,7 +145,7 @@ describe("a reader that hangs, goes silent or falls behind", () => {
       try {
         // The writer moves on: the reader falls behind from the first write it misses.
         const writes = setInterval(
-          () => void database.db.team.update({ where: { team_alias: "f1" }, data: { spend: { increment: 1 } } }),
+          () => void database.db.team.update({ where: { team_id: "f1" }, data: { spend: { increment: 1 } } }),
           100,
         );
         try {

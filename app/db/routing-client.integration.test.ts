@@ -19,7 +19,12 @@ describe("routing client: reads on the reader, everything else on the writer", (
     pair = await startMigratedPair();
     database = await openDatabase(configFor(pair), logs.logger);
     witness = await Witness.open(pair);
-    await database.db.team.createMany({ data: [{ team_alias: "alpha" }, { team_alias: "beta", max_budget: 10 }] });
+    await database.db.team.createMany({
+      data: [
+        { team_id: "alpha", team_alias: "alpha" },
+        { team_id: "beta", team_alias: "beta", max_budget: 10 },
+      ],
+    });
     await pair.waitForReplay();
   });
   after(async () => {
@@ -34,8 +39,8 @@ describe("routing client: reads on the reader, everything else on the writer", (
     ["findFirst", (db) => db.team.findFirst({ where: { team_alias: "alpha" } })],
     ["findFirstOrThrow", (db) => db.team.findFirstOrThrow({ where: { team_alias: "alpha" } })],
     ["findMany", (db) => db.team.findMany()],
-    ["findUnique", (db) => db.team.findUnique({ where: { team_alias: "alpha" } })],
-    ["findUniqueOrThrow", (db) => db.team.findUniqueOrThrow({ where: { team_alias: "alpha" } })],
+    ["findUnique", (db) => db.team.findUnique({ where: { team_id: "alpha" } })],
+    ["findUniqueOrThrow", (db) => db.team.findUniqueOrThrow({ where: { team_id: "alpha" } })],
     ["count", (db) => db.team.count()],
     ["aggregate", (db) => db.team.aggregate({ _sum: { max_budget: true } })],
     ["groupBy", (db) => db.team.groupBy({ by: ["team_alias"], _count: true })],
@@ -51,7 +56,7 @@ describe("routing client: reads on the reader, everything else on the writer", (
   }
 
   it("reads return the data written through the writer (results are not altered by routing)", async () => {
-    const team = await database.db.team.findUnique({ where: { team_alias: "beta" } });
+    const team = await database.db.team.findUnique({ where: { team_id: "beta" } });
     assert.equal(team?.max_budget, 10);
     const rows = await database.db.$queryRaw<Array<{ n: bigint }>>`SELECT count(*) AS n FROM "tandem_team"`;
     assert.ok(Number(rows[0]?.n) >= 2);
@@ -63,11 +68,11 @@ describe("routing client: reads on the reader, everything else on the writer", (
     ["create", (db) => db.team.create({ data: { team_alias: alias() } })],
     ["createMany", (db) => db.team.createMany({ data: [{ team_alias: alias() }] })],
     ["createManyAndReturn", (db) => db.team.createManyAndReturn({ data: [{ team_alias: alias() }] })],
-    ["update", (db) => db.team.update({ where: { team_alias: "alpha" }, data: { spend: { increment: 1 } } })],
+    ["update", (db) => db.team.update({ where: { team_id: "alpha" }, data: { spend: { increment: 1 } } })],
     ["updateMany", (db) => db.team.updateMany({ where: { team_alias: "alpha" }, data: { spend: 0 } })],
     ["updateManyAndReturn", (db) => db.team.updateManyAndReturn({ where: { team_alias: "alpha" }, data: { spend: 0 } })],
-    ["upsert", (db) => db.team.upsert({ where: { team_alias: "gamma" }, create: { team_alias: "gamma" }, update: {} })],
-    ["delete", (db) => db.team.delete({ where: { team_alias: "gamma" } })],
+    ["upsert", (db) => db.team.upsert({ where: { team_id: "gamma" }, create: { team_id: "gamma", team_alias: "gamma" }, update: {} })],
+    ["delete", (db) => db.team.delete({ where: { team_id: "gamma" } })],
     ["deleteMany", (db) => db.team.deleteMany({ where: { team_alias: "does-not-exist" } })],
     ["$executeRaw", (db) => db.$executeRaw`UPDATE "tandem_team" SET spend = spend WHERE team_alias = 'alpha'`],
     ["$executeRawUnsafe", (db) => db.$executeRawUnsafe(`UPDATE "tandem_team" SET spend = spend WHERE team_alias = $1`, "alpha")],
@@ -103,7 +108,7 @@ describe("routing client: reads on the reader, everything else on the writer", (
   it("an interactive $transaction runs wholly on the writer", async () => {
     const ran = await witness.during(TEAM, () =>
       database.db.$transaction(async (tx) => {
-        const team = await tx.team.findUniqueOrThrow({ where: { team_alias: "alpha" } });
+        const team = await tx.team.findUniqueOrThrow({ where: { team_id: "alpha" } });
         await tx.team.update({ where: { team_id: team.team_id }, data: { spend: { increment: 2 } } });
       }),
     );
@@ -135,7 +140,7 @@ describe("routing client: reads on the reader, everything else on the writer", (
   it("query errors on the reader are not rerouted: the caller gets Prisma's error and the writer sees nothing", async () => {
     let error: unknown;
     const ran = await witness.during(TEAM, async () => {
-      error = await database.db.team.findUniqueOrThrow({ where: { team_alias: "missing" } }).catch((e: unknown) => e);
+      error = await database.db.team.findUniqueOrThrow({ where: { team_id: "missing" } }).catch((e: unknown) => e);
     });
     assert.ok(error instanceof Prisma.PrismaClientKnownRequestError);
     assert.equal(error.code, "P2025");

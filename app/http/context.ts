@@ -4,6 +4,7 @@ import type { Metrics } from "../observability/metrics.js";
 import type { SpendQueue } from "../services/billing/spend-queue.js";
 import type { Budgets } from "../services/billing/budget-reservations.js";
 import type { CostEstimates } from "../services/billing/cost-estimates.js";
+import type { ProxyBudget } from "../services/billing/proxy-budget.js";
 import type { ResponseCache } from "../services/upstream/response-cache.js";
 import type { CacheSettings } from "../config/model-config.js";
 import type { ModelRouter } from "../services/upstream/model-router.js";
@@ -43,6 +44,8 @@ export interface AppContext {
   budgets: Budgets;
   /** Expected cost per key and model, for budget reservations. */
   costEstimates: CostEstimates;
+  /** LiteLLM's global proxy budget, when litellm_settings.max_budget is set. */
+  proxyBudget?: ProxyBudget;
   /** The response cache, when litellm_settings.cache is on. */
   responseCache?: { cache: ResponseCache; settings: CacheSettings };
   /** The fleet's Redis, when configured (readiness shows its state). */

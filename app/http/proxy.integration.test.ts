@@ -376,14 +376,31 @@ describe("the proxy: keys, teams, spend and chat completions", () => {
     });
     it("unknown model → 400 naming the model field", () =>
       refused("unknown model", chat(key, { ...hello, model: "gpt-9" }), 400, /^model: "gpt-9" is not configured/));
-    it("key over budget → 400 saying so", async () => {
+    it("key over budget → 400 in LiteLLM's words", async () => {
       const broke = await newKey({ max_budget: 0 });
-      await refused("over budget", chat(broke, hello), 400, /Budget has been exceeded/, "budget_exceeded");
+      await refused(
+        "over budget",
+        chat(broke, hello),
+        400,
+        /^ExceededTokenBudget: Current spend for token: 0; Max Budget for Token: 0$/,
+        "budget_exceeded",
+      );
+    });
+    it("user over budget → 400 in LiteLLM's words", async () => {
+      const user = await proxy.admin("/user/new", { body: { max_budget: 0, auto_create_key: false } });
+      const broke = await newKey({ user_id: user.json.user_id });
+      await refused(
+        "user over budget",
+        chat(broke, hello),
+        400,
+        /^ExceededBudget: User=\S+ over budget\. Spend=0, Budget=0$/,
+        "budget_exceeded",
+      );
     });
     it("team over budget → 400 saying so", async () => {
       const team = await proxy.admin("/team/new", { body: { team_alias: "broke-team", max_budget: 0 } });
       const member = await newKey({ team_id: team.json.team_id });
-      await refused("team over budget", chat(member, hello), 400, /Budget has been exceeded! Team/);
+      await refused("team over budget", chat(member, hello), 400, /^Budget has been exceeded! Team=\S+ Current cost: 0, Max budget: 0$/);
     });
     it("malformed JSON → 400 naming the problem", () =>
       refused(

@@ -26,6 +26,10 @@ export class ApiError extends Error {
   static unauthorized(message: string, type = "auth_error", param: string | null = null) {
     return new ApiError(401, message, type, param);
   }
+  /** The caller is known but the thing asked for is not theirs (LiteLLM: another key's, user's or team's info). */
+  static forbidden(message: string, param: string | null = null) {
+    return new ApiError(403, message, "auth_error", param);
+  }
   /** A virtual key calling an admin route (LiteLLM answers 401 here too). */
   static adminOnly(route: string) {
     return new ApiError(401, `Only the master key (proxy admin) can call ${route}`, "auth_error", null);

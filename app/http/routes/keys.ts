@@ -75,7 +75,8 @@ export function keyRoutes(ctx: AppContext): Router {
     const { key } = validate(z.object({ key: z.string().min(1).optional() }), req.query, "query");
     if (caller.kind === "key") {
       const own = caller.key.token;
-      if (key && toToken(key) !== own) throw ApiError.unauthorized("a key may only look up itself", "auth_error", "key");
+      if (key && toToken(key) !== own)
+        throw ApiError.forbidden("You are not allowed to access this key's info: a key may only look up itself", "key");
       res.json(await keyInfo(db, key ?? own));
       return;
     }

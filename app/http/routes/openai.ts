@@ -8,6 +8,7 @@ import { validate } from "../validate.js";
 import { sendJson } from "../errors.js";
 import { budgetScopes, checkAccess, limitScopes, resolveModel } from "../../services/access/access.js";
 import { costOf, type Usage } from "../../services/billing/spend.js";
+import { PROXY_BUDGET_USER } from "../../services/billing/proxy-budget.js";
 import { cacheControls, cacheKey, type CacheControls } from "../../services/upstream/cache-key.js";
 import { estimateUsage } from "../../services/billing/token-estimate.js";
 import { ApiError } from "../../services/errors.js";
@@ -104,6 +105,8 @@ async function handle(ctx: AppContext, op: Operation, call: ProxyCall, res: Serv
   const body = validate(op.schema, call.body) as z.infer<z.ZodObject<typeof base>> & Record<string, unknown>;
   const model = resolveModel(caller, body.model);
   checkAccess(caller, model, ctx.router);
+  // LiteLLM checks the global budget for virtual keys; the master key is the admin's.
+  if (caller.kind === "key") await ctx.proxyBudget?.check();
   const caching = cachingFor(ctx, op, model, body);
   const limits = await ctx.rateLimits.admit(limitScopes(caller));
   let tokens = 0;
@@ -395,6 +398,7 @@ function record(
     keyed: caller.kind === "key",
     teamId: caller.kind === "key" ? caller.key.team_id : null,
     userId: caller.kind === "key" ? caller.key.user_id : null,
+    proxyBudgetUser: ctx.proxyBudget && PROXY_BUDGET_USER,
     callType: op.callType,
     model: call.model,
     usage: call.usage,

@@ -1,7 +1,8 @@
 import { Router } from "express";
 import { z } from "zod";
 import type { AppContext } from "../context.js";
-import { masterOnly } from "../auth.js";
+import { callerOf, masterOnly } from "../auth.js";
+import { ApiError } from "../../services/errors.js";
 import { validate } from "../validate.js";
 import { addMembers, deleteTeams, listTeams, newTeam, removeMember, teamInfo, updateTeam } from "../../services/admin/teams.js";
 import { LimitFields, Member } from "./fields.js";
@@ -30,10 +31,20 @@ export function teamRoutes(ctx: AppContext): Router {
     res.json(await newTeam(db, validate(NewTeam, req.body)));
   });
 
+  // The master key may read any team; a key its own team, or a team its user is a member of.
   router.get("/team/info", async (req, res) => {
-    await masterOnly(ctx, req);
+    const caller = await callerOf(ctx, req.headers);
     const { team_id } = validate(z.object({ team_id: z.string().min(1, "query parameter is required") }), req.query, "query");
-    res.json(await teamInfo(db, team_id));
+    if (caller.kind === "master" || caller.key.team_id === team_id) {
+      res.json(await teamInfo(db, team_id));
+      return;
+    }
+    // Whether a team that is not the caller's exists is not the caller's business either: 403 both ways.
+    const info = await teamInfo(db, team_id).catch(() => undefined);
+    const userId = caller.key.user_id;
+    if (!info || !userId || !info.team_info.members_with_roles.some((m) => m.user_id === userId))
+      throw ApiError.forbidden("You are not allowed to access this team's info: the key is not in the team", "team_id");
+    res.json(info);
   });
 
   router.post("/team/update", async (req, res) => {
@@ -54,7 +65,12 @@ export function teamRoutes(ctx: AppContext): Router {
 
   router.get("/team/list", async (req, res) => {
     await masterOnly(ctx, req);
-    res.json(await listTeams(db, validate(z.object({ user_id: z.string().min(1).optional() }), req.query, "query")));
+    res.json(
+      await listTeams(
+        db,
+        validate(z.object({ user_id: z.string().min(1).optional(), team_alias: z.string().min(1).optional() }), req.query, "query"),
+      ),
+    );
   });
 
   router.post("/team/delete", async (req, res) => {

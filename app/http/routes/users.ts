@@ -21,7 +21,7 @@ const NewUser = z.object({
   key_alias: z.string().min(1).max(255).nullable().optional(),
   duration: z.string().nullable().optional(),
 });
-const UpdateUser = z.object({ ...UserFields, user_id: z.string().min(1) });
+const UpdateUser = z.object({ ...UserFields, user_id: z.string().min(1).max(255), spend: z.number().nonnegative().optional() });
 const ListUsers = z.object({
   page: PageNumber,
   page_size: PageSize(25),
@@ -44,7 +44,8 @@ export function userRoutes(ctx: AppContext): Router {
     const { user_id } = validate(z.object({ user_id: z.string().min(1).optional() }), req.query, "query");
     if (caller.kind === "key") {
       const own = caller.key.user_id;
-      if (!own || (user_id && user_id !== own)) throw ApiError.unauthorized("a key may only look up its own user", "auth_error", "user_id");
+      if (!own || (user_id && user_id !== own))
+        throw ApiError.forbidden("You are not allowed to access this user's info: a key may only look up its own user", "user_id");
       res.json(await userInfo(db, own));
       return;
     }

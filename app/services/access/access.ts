@@ -57,7 +57,7 @@ export type Unwritten = (scope: string, snapshot?: Snapshot) => { all: number; m
  * reset not yet written by the reset job) starts from 0 plus this pod's spend
  * since its end.
  */
-function periodSpend(
+export function periodSpend(
   row: { spend: number; budget_reset_at: Date | null },
   scope: string,
   unwritten: Unwritten,

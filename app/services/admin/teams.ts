@@ -24,7 +24,7 @@ export function teamView(team: Team) {
     team_id: team.team_id,
     team_alias: team.team_alias,
     ...limitView(team),
-    members_with_roles: team.members_with_roles,
+    members_with_roles: team.members_with_roles as unknown as TeamMember[],
     blocked: team.blocked,
   };
 }
@@ -38,12 +38,8 @@ function teamData(input: TeamFields) {
   };
 }
 
-function aliasTaken(error: unknown, alias: string | null | undefined): never {
-  if ((error as { code?: string }).code === "P2002") {
-    const target = String((error as { meta?: { target?: unknown } }).meta?.target ?? "");
-    if (target.includes("team_id") || !alias) throw ApiError.badRequest("team_id: a team with this id already exists", "team_id");
-    throw ApiError.badRequest(`team_alias: a team named ${JSON.stringify(alias)} already exists`, "team_alias");
-  }
+function idTaken(error: unknown): never {
+  if ((error as { code?: string }).code === "P2002") throw ApiError.badRequest("team_id: a team with this id already exists", "team_id");
   throw error;
 }
 
@@ -76,7 +72,7 @@ export async function newTeam(db: RoutedClient, input: NewTeamInput) {
     ]);
     return teamView(team);
   } catch (error) {
-    return aliasTaken(error, input.team_alias);
+    return idTaken(error);
   }
 }
 
@@ -88,25 +84,24 @@ export async function teamInfo(db: RoutedClient, teamId: string) {
 }
 
 export async function updateTeam(db: RoutedClient, teamId: string, input: TeamFields) {
-  try {
-    const team = await db.$transaction(async (tx) => {
-      await lockedTeam(tx, teamId);
-      const updated = await tx.team.update({ where: { team_id: teamId }, data: teamData(input) });
-      if (input.members_with_roles) await addTeamToUsers(tx, teamId, input.members_with_roles);
-      return updated;
-    });
-    await db.$consistency.wrote([`team:${teamId}`]);
-    return teamView(team);
-  } catch (error) {
-    return aliasTaken(error, input.team_alias);
-  }
+  const team = await db.$transaction(async (tx) => {
+    await lockedTeam(tx, teamId);
+    const updated = await tx.team.update({ where: { team_id: teamId }, data: teamData(input) });
+    if (input.members_with_roles) await addTeamToUsers(tx, teamId, input.members_with_roles);
+    return updated;
+  });
+  await db.$consistency.wrote([`team:${teamId}`]);
+  return teamView(team);
 }
 
-/** LiteLLM's /team/list answers a plain array, oldest first; optionally the teams a user is in. */
-export async function listTeams(db: RoutedClient, filter: { user_id?: string }) {
+/** LiteLLM's /team/list answers a plain array, oldest first; optionally the teams a user is in, or those with an alias (several may share one). */
+export async function listTeams(db: RoutedClient, filter: { user_id?: string; team_alias?: string }) {
   db.$consistency.dependOn(filter.user_id ? [`user:${filter.user_id}`] : []);
   const teams = await db.team.findMany({
-    where: filter.user_id ? { members_with_roles: { array_contains: [{ user_id: filter.user_id }] } } : {},
+    where: {
+      ...(filter.user_id ? { members_with_roles: { array_contains: [{ user_id: filter.user_id }] } } : {}),
+      ...(filter.team_alias ? { team_alias: filter.team_alias } : {}),
+    },
     orderBy: [{ created_at: "asc" }, { team_id: "asc" }],
     take: 1000,
   });

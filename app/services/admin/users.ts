@@ -71,12 +71,14 @@ export async function userInfo(db: RoutedClient, userId: string) {
   };
 }
 
-export async function updateUser(db: RoutedClient, userId: string, input: UserFields) {
-  const user = await db.$transaction(async (tx) => {
-    const found = await tx.user.findUnique({ where: { user_id: userId }, select: { user_id: true } });
-    if (!found) throw ApiError.notFound(`user_id: user ${userId} not found`, "user_id");
-    return tx.user.update({ where: { user_id: userId }, data: userData(input) });
-  });
+/**
+ * LiteLLM's /user/update creates the user when there is none yet (so an admin can set a budget for
+ * a user id before it first calls, as LiteLLM's global proxy budget user is made). `spend` may be set
+ * by the admin, as in LiteLLM.
+ */
+export async function updateUser(db: RoutedClient, userId: string, input: UserFields & { spend?: number }) {
+  const data = { ...userData(input), ...(input.spend !== undefined ? { spend: input.spend } : {}) };
+  const user = await db.user.upsert({ where: { user_id: userId }, create: { user_id: userId, teams: [], ...data }, update: data });
   await db.$consistency.wrote([`user:${userId}`]);
   return userView(user);
 }

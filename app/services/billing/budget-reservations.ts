@@ -33,10 +33,14 @@ export interface Budgets {
   admit(scopes: readonly BudgetScope[], costKey: string): Promise<Release>;
 }
 
+/** LiteLLM's words for each spent budget: clients, tests and dashboards match on them. */
 export function budgetSpent(scope: BudgetScope, spent: number): ApiError {
-  return ApiError.budgetExceeded(
-    `Budget has been exceeded! ${scope.kind[0]!.toUpperCase()}${scope.kind.slice(1)} spend: ${spent}, max budget: ${scope.maxBudget}`,
-  );
+  const messages: Record<BudgetScope["kind"], string> = {
+    key: `ExceededTokenBudget: Current spend for token: ${spent}; Max Budget for Token: ${scope.maxBudget}`,
+    user: `ExceededBudget: User=${scope.id} over budget. Spend=${spent}, Budget=${scope.maxBudget}`,
+    team: `Budget has been exceeded! Team=${scope.id} Current cost: ${spent}, Max budget: ${scope.maxBudget}`,
+  };
+  return ApiError.budgetExceeded(messages[scope.kind]);
 }
 
 export function budgetHeld(scope: BudgetScope): ApiError {

@@ -211,11 +211,12 @@ export interface Snapshot {
 }
 
 /** The budget scopes one spend entry counts against. */
-export function spendScopes(entry: Pick<SpendRecord, "token" | "keyed" | "teamId" | "userId">): string[] {
+export function spendScopes(entry: Pick<SpendRecord, "token" | "keyed" | "teamId" | "userId" | "proxyBudgetUser">): string[] {
   return [
     ...(entry.keyed ? [`key:${entry.token}`] : []),
     ...(entry.teamId ? [`team:${entry.teamId}`] : []),
     ...(entry.userId ? [`user:${entry.userId}`] : []),
+    ...(entry.proxyBudgetUser && entry.proxyBudgetUser !== entry.userId ? [`user:${entry.proxyBudgetUser}`] : []),
   ];
 }
 

@@ -18,6 +18,8 @@ export interface SpendRecord {
   teamId: string | null;
   /** The key's user (LiteLLM's `user` column); their spend grows too. */
   userId?: string | null;
+  /** LiteLLM's global proxy budget user (litellm_settings.max_budget): every request's spend grows it too. */
+  proxyBudgetUser?: string;
   /** LiteLLM's call_type: acompletion, atext_completion, aembedding. */
   callType?: string;
   model: string;
@@ -78,7 +80,8 @@ export async function writeSpendBatch(db: RoutedClient, batch: readonly SpendRec
         if (!record) continue;
         if (record.keyed) byKey.set(record.token, (byKey.get(record.token) ?? 0) + record.cost);
         if (record.teamId) byTeam.set(record.teamId, (byTeam.get(record.teamId) ?? 0) + record.cost);
-        if (record.userId) byUser.set(record.userId, (byUser.get(record.userId) ?? 0) + record.cost);
+        for (const user of new Set([record.userId, record.proxyBudgetUser]))
+          if (user) byUser.set(user, (byUser.get(user) ?? 0) + record.cost);
       }
       // Sorted, so two pods flushing the same keys lock them in the same order (no deadlock).
       for (const [token, cost] of [...byKey].sort(([a], [b]) => a.localeCompare(b)))

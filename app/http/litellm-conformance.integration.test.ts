@@ -1,0 +1,139 @@
+// Where LiteLLM's own end-to-end tests and clients tell LiteLLM's answers
+// apart, tandem answers the same: shared team aliases, 403 for "not yours",
+// /user/update making a user, the global proxy budget user, budget messages.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { eventually, MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
+
+describe("LiteLLM conformance of the management API", () => {
+  let proxy: Proxy;
+
+  const admin = async (path: string, body?: unknown) => {
+    const res = await proxy.admin(path, body === undefined ? {} : { body });
+    assert.equal(res.status, 200, `${path}: ${JSON.stringify(res.json)}`);
+    return res.json;
+  };
+  const asKey = async (key: string, path: string) => {
+    const res = await fetch(`${proxy.base}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    return { status: res.status, json: (await res.json()) as { error?: { message: string; type: string; code: string } } };
+  };
+  const chat = async (key: string) => {
+    const res = await fetch(`${proxy.base}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
+    });
+    return { status: res.status, json: (await res.json()) as { error?: { message: string; type: string } } };
+  };
+
+  before(async () => {
+    proxy = await startProxy({}, { extraConfig: () => ({ sections: "litellm_settings:\n  max_budget: 100\n  budget_duration: 30d\n" }) });
+  });
+  after(async () => {
+    await proxy?.stop();
+  });
+
+  describe("teams", () => {
+    it("several teams may share an alias, and /team/list?team_alias= returns them all", async () => {
+      const created = await Promise.all(Array.from({ length: 10 }, () => admin("/team/new", { team_alias: "shared-alias" })));
+      assert.equal(new Set(created.map((t) => t.team_id)).size, 10);
+      const listed = (await admin("/team/list?team_alias=shared-alias")) as unknown as Array<{ team_id: string }>;
+      assert.deepEqual(listed.map((t) => t.team_id).sort(), created.map((t) => String(t.team_id)).sort());
+    });
+
+    it("a team id used twice is still refused with a 400 naming team_id", async () => {
+      await admin("/team/new", { team_id: "only-once" });
+      const again = await proxy.admin("/team/new", { body: { team_id: "only-once" } });
+      assert.equal(again.status, 400);
+      assert.equal((again.json.error as { param: string }).param, "team_id");
+    });
+  });
+
+  describe("403 for what is not the caller's; 401 stays 'who are you'", () => {
+    it("a key reading another key's /key/info gets 403", async () => {
+      const mine = String((await admin("/key/generate", {})).key);
+      const theirs = String((await admin("/key/generate", {})).key);
+      const res = await asKey(mine, `/key/info?key=${theirs}`);
+      assert.equal(res.status, 403, JSON.stringify(res.json));
+      assert.match(res.json.error?.message ?? "", /not allowed to access this key's info/);
+      assert.equal((await asKey(mine, `/key/info?key=${mine}`)).status, 200);
+    });
+
+    it("a key reading another user's /user/info gets 403", async () => {
+      const mine = String((await admin("/key/generate", { user_id: "u-mine" })).key);
+      await admin("/user/new", { user_id: "u-theirs", auto_create_key: false });
+      const res = await asKey(mine, "/user/info?user_id=u-theirs");
+      assert.equal(res.status, 403, JSON.stringify(res.json));
+      assert.equal((await asKey(mine, "/user/info?user_id=u-mine")).status, 200, "its own user");
+    });
+
+    it("a key reads its own team's /team/info; another team's, or one that does not exist, is 403", async () => {
+      const team = String((await admin("/team/new", {})).team_id);
+      const other = String((await admin("/team/new", {})).team_id);
+      const member = String((await admin("/key/generate", { team_id: team })).key);
+      assert.equal((await asKey(member, `/team/info?team_id=${team}`)).status, 200);
+      assert.equal((await asKey(member, `/team/info?team_id=${other}`)).status, 403);
+      assert.equal((await asKey(member, "/team/info?team_id=no-such-team")).status, 403);
+    });
+
+    it("a user's key reads a team the user is a member of", async () => {
+      const team = String((await admin("/team/new", { members_with_roles: [{ role: "user", user_id: "u-member" }] })).team_id);
+      const key = String((await admin("/key/generate", { user_id: "u-member" })).key);
+      assert.equal((await asKey(key, `/team/info?team_id=${team}`)).status, 200);
+    });
+
+    it("an unknown key is still 401", async () => {
+      assert.equal((await asKey("sk-nobody-at-all", "/key/info")).status, 401);
+    });
+  });
+
+  describe("users", () => {
+    it("/user/update of a user id that does not exist yet creates it, with the fields given (spend too)", async () => {
+      const updated = await admin("/user/update", { user_id: "made-by-update", max_budget: 5, spend: 1.5 });
+      assert.deepEqual([updated.user_id, updated.max_budget, updated.spend], ["made-by-update", 5, 1.5]);
+      const info = await admin("/user/info?user_id=made-by-update");
+      assert.equal((info.user_info as { spend: number }).spend, 1.5);
+    });
+  });
+
+  describe("the global proxy budget (litellm_settings.max_budget)", () => {
+    it("is LiteLLM's user litellm-proxy-budget, made at start with the budget and its period", async () => {
+      const info = await admin("/user/info?user_id=litellm-proxy-budget");
+      const user = info.user_info as { max_budget: number; budget_duration: string; budget_reset_at: string };
+      assert.deepEqual([user.max_budget, user.budget_duration], [100, "30d"]);
+      assert.ok(Date.parse(user.budget_reset_at) > Date.now() + 29 * 86_400_000);
+    });
+
+    it("grows with every request's spend, whoever's key made it", async () => {
+      const spendOf = async () => ((await admin("/user/info?user_id=litellm-proxy-budget")).user_info as { spend: number }).spend;
+      const before = await spendOf();
+      const key = String((await admin("/key/generate", {})).key);
+      assert.equal((await chat(key)).status, 200);
+      await eventually(spendOf, (spent) => spent > before, 15_000);
+    });
+
+    it("once spent, refuses virtual keys with LiteLLM's message; the master key still works", async () => {
+      const key = String((await admin("/key/generate", {})).key);
+      await admin("/user/update", { user_id: "litellm-proxy-budget", spend: 100 });
+      try {
+        // The global row is re-read at most every second.
+        const refused = await eventually(
+          () => chat(key),
+          (res) => res.status !== 200,
+          15_000,
+        );
+        assert.equal(refused.status, 400, JSON.stringify(refused.json));
+        assert.match(refused.json.error?.message ?? "", /^Budget has been exceeded! Current cost: \d+(\.\d+)?, Max budget: 100$/);
+        assert.equal(refused.json.error?.type, "budget_exceeded");
+        assert.equal((await chat(MASTER_KEY)).status, 200);
+      } finally {
+        await admin("/user/update", { user_id: "litellm-proxy-budget", spend: 0 });
+      }
+      await eventually(
+        () => chat(key),
+        (res) => res.status === 200,
+        15_000,
+      );
+    });
+  });
+});
