@@ -81,7 +81,7 @@ function portOf(server: Server, fallback: number): number {
 /** config → database endpoints → routing client → services → HTTP, wired once. */
 export async function startServer(
   config: Config,
-  proxy: Pick<ProxyConfig, "models" | "router" | "warnings" | "masterKey" | "redis" | "cache" | "proxyBudget">,
+  proxy: Pick<ProxyConfig, "models" | "router" | "warnings" | "masterKey" | "redis" | "cache" | "proxyBudget" | "unpriced">,
   log: Logger,
   options: { metricsPort?: number } = { metricsPort: metricsPortFromEnv(process.env) },
 ): Promise<RunningServer> {
@@ -96,8 +96,11 @@ export async function startServer(
     return key;
   };
   currentMasterKey();
-  for (const warning of proxy.warnings) log.warn(warning);
+  for (const warning of [...proxy.warnings, ...proxy.unpriced]) log.warn(warning);
   const metrics = createMetrics();
+  for (const deployment of [...proxy.models.values()].flat())
+    if (deployment.price.source === "unknown")
+      metrics.unpricedDeployments.set({ model_group: deployment.name, deployment: deployment.id }, 1);
   const overallReaderGauges = (status: ReaderStatus) => {
     metrics.readerDegraded.set(status === "degraded" ? 1 : 0);
     metrics.readerLagging.set(status === "lagging" ? 1 : 0);

@@ -3,6 +3,7 @@ import { parse } from "yaml";
 import { z } from "zod";
 import { redisConfig, RedisConfigError, type RedisConfig } from "./redis.js";
 import { parseDuration } from "../services/admin/durations.js";
+import { resolvePrice, type Price } from "./prices.js";
 import { registerSecret } from "../observability/secrets.js";
 
 /** One `model_list` entry: a deployment of the model group clients name as `model`. */
@@ -16,13 +17,13 @@ export interface Deployment {
   apiBase: string;
   apiKey?: string;
   timeoutMs: number;
-  inputCostPerToken: number;
-  outputCostPerToken: number;
+  /** What its calls cost: config prices, else the price database's, else none (said at startup). */
+  price: Price;
   rpm?: number;
   tpm?: number;
   /** Share of the group's traffic (litellm_params.weight, else rpm, else tpm, else 1). */
   weight: number;
-  mode: "chat" | "completion" | "embedding";
+  mode: "chat" | "completion" | "embedding" | "image_generation";
 }
 
 /** litellm_settings.max_budget / budget_duration: LiteLLM's global proxy budget. */
@@ -75,6 +76,8 @@ export interface ProxyConfig {
   proxyBudget?: ProxyBudgetSettings;
   /** One line per section or key tandem does not implement (logged once at startup). */
   warnings: string[];
+  /** One line per deployment with no price from the config or the price database (charged 0; logged once at startup). */
+  unpriced: string[];
 }
 
 export class ModelConfigError extends Error {
@@ -99,17 +102,22 @@ const ModelEntry = z.object({
       rpm: z.number().int().positive().optional(),
       tpm: z.number().int().positive().optional(),
       weight: z.number().positive().optional(),
+      // LiteLLM takes a deployment's prices here as well as in model_info.
+      input_cost_per_token: z.number().nonnegative().optional(),
+      output_cost_per_token: z.number().nonnegative().optional(),
+      output_cost_per_image: z.number().nonnegative().optional(),
     })
     .loose(),
   model_info: z
     .object({
       id: z.string().min(1).optional(),
-      mode: z.enum(["chat", "completion", "embedding"]).default("chat"),
-      input_cost_per_token: z.number().nonnegative().default(0),
-      output_cost_per_token: z.number().nonnegative().default(0),
+      mode: z.enum(["chat", "completion", "embedding", "image_generation"]).default("chat"),
+      input_cost_per_token: z.number().nonnegative().optional(),
+      output_cost_per_token: z.number().nonnegative().optional(),
+      output_cost_per_image: z.number().nonnegative().optional(),
     })
     .loose()
-    .default({ mode: "chat", input_cost_per_token: 0, output_cost_per_token: 0 }),
+    .default({ mode: "chat" }),
 });
 
 const RouterSection = z
@@ -192,8 +200,19 @@ const IMPLEMENTED: Record<string, string[]> = {
   ],
   cache_params: ["type", "host", "port", "password", "ttl", "namespace", "supported_call_types", "mode"],
   general_settings: ["master_key", "database_url"],
-  litellm_params: ["model", "api_base", "api_key", "timeout", "rpm", "tpm", "weight"],
-  model_info: ["id", "mode", "input_cost_per_token", "output_cost_per_token"],
+  litellm_params: [
+    "model",
+    "api_base",
+    "api_key",
+    "timeout",
+    "rpm",
+    "tpm",
+    "weight",
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "output_cost_per_image",
+  ],
+  model_info: ["id", "mode", "input_cost_per_token", "output_cost_per_token", "output_cost_per_image"],
 };
 
 function unimplemented(section: string, value: unknown, source: string, path = section): string[] {
@@ -237,6 +256,7 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
   const timeoutS = file.router_settings.timeout ?? file.litellm_settings.request_timeout ?? 600;
   const models = new Map<string, Deployment[]>();
   const ids = new Set<string>();
+  const unpriced: string[] = [];
   file.model_list.forEach((entry, index) => {
     const where = `${source}: model_list[${index}]`;
     const params = entry.litellm_params;
@@ -254,15 +274,24 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
     const id = entry.model_info.id ?? `${entry.model_name}/${index}`;
     if (ids.has(id)) throw new ModelConfigError(`${where}.model_info.id "${id}" is used twice`);
     ids.add(id);
+    const upstreamModel = slash >= 0 ? params.model.slice(slash + 1) : params.model;
+    const price = resolvePrice(provider, upstreamModel, {
+      input_cost_per_token: entry.model_info.input_cost_per_token ?? params.input_cost_per_token,
+      output_cost_per_token: entry.model_info.output_cost_per_token ?? params.output_cost_per_token,
+      output_cost_per_image: entry.model_info.output_cost_per_image ?? params.output_cost_per_image,
+    });
+    if (price.source === "unknown")
+      unpriced.push(
+        `${where} (${entry.model_name}): no price for ${params.model} in the config or the price database; its calls are charged 0 (set model_info.input_cost_per_token / output_cost_per_token)`,
+      );
     const deployment: Deployment = {
       id,
       name: entry.model_name,
-      upstreamModel: slash >= 0 ? params.model.slice(slash + 1) : params.model,
+      upstreamModel,
       apiBase: apiBase.replace(/\/+$/, ""),
       apiKey,
       timeoutMs: (params.timeout ?? timeoutS) * 1000,
-      inputCostPerToken: entry.model_info.input_cost_per_token,
-      outputCostPerToken: entry.model_info.output_cost_per_token,
+      price,
       rpm: params.rpm,
       tpm: params.tpm,
       weight: params.weight ?? params.rpm ?? params.tpm ?? 1,
@@ -364,6 +393,7 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
     masterKey,
     masterKeyProblem,
     warnings,
+    unpriced,
   };
 }
 

@@ -36,8 +36,7 @@ describe("proxy config (LiteLLM's config.yaml)", () => {
         apiBase: "https://upstream.example.com/v1",
         apiKey: "sk-upstream-key-123",
         timeoutMs: 600_000,
-        inputCostPerToken: 0.00000015,
-        outputCostPerToken: 0.0000006,
+        price: { inputPerToken: 0.00000015, outputPerToken: 0.0000006, source: "config" },
         rpm: undefined,
         tpm: undefined,
         weight: 1,
@@ -45,7 +44,11 @@ describe("proxy config (LiteLLM's config.yaml)", () => {
       },
     ]);
     assert.equal(config.models.get("local")?.[0]?.upstreamModel, "llama3");
-    assert.equal(config.models.get("local")?.[0]?.inputCostPerToken, 0);
+    assert.deepEqual(config.models.get("local")?.[0]?.price, { inputPerToken: 0, outputPerToken: 0, source: "unknown" });
+    assert.ok(
+      config.unpriced.some((w) => /model_list\[1\] \(local\): no price for llama3/.test(w)),
+      "an unpriced model is named in a startup warning",
+    );
     assert.equal(scrub("key sk-upstream-key-123"), "key [REDACTED]", "the resolved upstream key is a registered secret");
   });
 

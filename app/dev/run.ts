@@ -25,11 +25,10 @@ if (upstream) {
       "model_list:",
       "  - model_name: demo-echo",
       "    litellm_params:",
-      "      model: openai/echo",
+      // The echo upstream answers any model name; gpt-4o's list price comes from the price database,
+      // so the demo's spend is real money-shaped numbers without a price in the config.
+      "      model: openai/gpt-4o",
       `      api_base: ${upstream.url}`,
-      "    model_info:",
-      "      input_cost_per_token: 0.00000015",
-      "      output_cost_per_token: 0.0000006",
       "",
     ].join("\n"),
   );

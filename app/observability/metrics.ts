@@ -92,6 +92,12 @@ export function createMetrics() {
       labelNames: ["what"] as const,
       registers: [registry],
     }),
+    unpricedDeployments: new Gauge({
+      name: "tandem_model_unpriced",
+      help: "1 for each deployment with no price from the config or the price database: its calls are charged 0",
+      labelNames: ["model_group", "deployment"] as const,
+      registers: [registry],
+    }),
     cacheHits: new Counter({
       name: "tandem_cache_hits_total",
       help: "Requests answered from the response cache (litellm_settings.cache), by model group",

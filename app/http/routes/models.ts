@@ -37,8 +37,12 @@ export function modelRoutes(ctx: AppContext): Router {
         model_info: {
           id: d.id,
           mode: d.mode,
-          input_cost_per_token: d.inputCostPerToken,
-          output_cost_per_token: d.outputCostPerToken,
+          input_cost_per_token: d.price.inputPerToken,
+          output_cost_per_token: d.price.outputPerToken,
+          ...(d.price.perImage !== undefined ? { output_cost_per_image: d.price.perImage } : {}),
+          // Where the price in use came from: config, genai-prices (and the model it matched) or unknown (charged 0).
+          price_source: d.price.source,
+          ...(d.price.matched ? { price_model: d.price.matched } : {}),
           db_model: false,
           cooling_down: cooling.has(d.id),
         },

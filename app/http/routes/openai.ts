@@ -287,7 +287,7 @@ async function relay(
     ctx.log.warn({ requestId, model: deployment.name }, "upstream reported no usage; spend not recorded");
     return 0;
   }
-  const cost = costOf(usage, deployment);
+  const cost = costOf(usage, deployment.price);
   ctx.costEstimates.observe(costKey, cost);
   record(ctx, op, caller, { model: deployment.name, usage, cost, responseId, startTime, estimated });
   return usage.total_tokens ?? 0;

@@ -1,6 +1,7 @@
 import type { RoutedClient } from "../../db/routing-client.js";
 import type { SpendLog } from "../../generated/prisma/client.js";
 import { toToken } from "../access/key-hash.js";
+import type { Price } from "../../config/prices.js";
 
 export interface Usage {
   prompt_tokens: number;
@@ -33,8 +34,11 @@ export interface SpendRecord {
   cacheKey?: string;
 }
 
-export function costOf(usage: Usage, prices: { inputCostPerToken: number; outputCostPerToken: number }): number {
-  return usage.prompt_tokens * prices.inputCostPerToken + usage.completion_tokens * prices.outputCostPerToken;
+/** A call's cost at a deployment's price; past its long-context threshold the whole call is billed at the long-context rates. */
+export function costOf(usage: Usage, price: Price, images = 0): number {
+  if (price.perImage !== undefined && images > 0) return images * price.perImage;
+  const rates = price.longContext && usage.prompt_tokens >= price.longContext.fromPromptTokens ? price.longContext : price;
+  return usage.prompt_tokens * rates.inputPerToken + usage.completion_tokens * rates.outputPerToken;
 }
 
 /**

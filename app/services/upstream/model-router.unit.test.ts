@@ -11,8 +11,7 @@ const deployment = (name: string, id: string, weight = 1): Deployment => ({
   upstreamModel: id,
   apiBase: `http://${id}/v1`,
   timeoutMs: 1000,
-  inputCostPerToken: 0,
-  outputCostPerToken: 0,
+  price: { inputPerToken: 0, outputPerToken: 0, source: "config" },
   weight,
   mode: "chat",
 });

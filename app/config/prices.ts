@@ -1,0 +1,69 @@
+import { calcPrice } from "@pydantic/genai-prices";
+
+/**
+ * What one deployment's calls cost, resolved once at startup (looking a model
+ * up in the price database costs ~0.1 ms: too much per request).
+ */
+export interface Price {
+  inputPerToken: number;
+  outputPerToken: number;
+  /** Per generated image, for image models priced per image (LiteLLM's output_cost_per_image). */
+  perImage?: number;
+  /** Long-context pricing: from this many prompt tokens, the whole call is billed at these rates. */
+  longContext?: { fromPromptTokens: number; inputPerToken: number; outputPerToken: number };
+  /** Where the price came from: the config, the price database (its model id), or nowhere. */
+  source: "config" | "genai-prices" | "unknown";
+  /** The price database's model id, when it priced the model. */
+  matched?: string;
+}
+
+/** The prices a model_list entry sets itself (LiteLLM's model_info / litellm_params names). */
+export interface ConfiguredPrice {
+  input_cost_per_token?: number;
+  output_cost_per_token?: number;
+  output_cost_per_image?: number;
+}
+
+// LiteLLM's provider prefixes → the price database's provider ids. Self-hosted
+// OpenAI-compatible servers (hosted_vllm/, ollama/, openai_like/) have no list price.
+const PRICED_PROVIDERS: Record<string, string> = { "": "openai", openai: "openai", azure: "azure", anthropic: "anthropic", bedrock: "aws" };
+
+type Tiered = number | { base: number; tiers: Array<{ start: number; price: number }> } | undefined;
+
+const perToken = (mtok: Tiered, tier?: number): number => {
+  if (mtok === undefined) return 0;
+  if (typeof mtok === "number") return mtok / 1e6;
+  const chosen = tier === undefined ? mtok.base : (mtok.tiers.find((t) => t.start === tier)?.price ?? mtok.base);
+  return chosen / 1e6;
+};
+
+/**
+ * Config prices win (as in LiteLLM); otherwise the model is looked up in
+ * @pydantic/genai-prices under its provider; otherwise it is free, and the
+ * caller is told (`source: "unknown"`) so it can say so once at startup.
+ */
+export function resolvePrice(provider: string, model: string, configured: ConfiguredPrice): Price {
+  const { input_cost_per_token: input, output_cost_per_token: output, output_cost_per_image: perImage } = configured;
+  if (input !== undefined || output !== undefined || perImage !== undefined)
+    return { inputPerToken: input ?? 0, outputPerToken: output ?? 0, ...(perImage !== undefined ? { perImage } : {}), source: "config" };
+  const providerId = PRICED_PROVIDERS[provider];
+  const found = providerId ? calcPrice({ input_tokens: 1, output_tokens: 1 }, model, { providerId }) : null;
+  if (!found) return { inputPerToken: 0, outputPerToken: 0, source: "unknown" };
+  const prices = found.model_price as { input_mtok?: Tiered; output_mtok?: Tiered };
+  const tierStart = [prices.input_mtok, prices.output_mtok].flatMap((p) => (typeof p === "object" ? p.tiers.map((t) => t.start) : []))[0];
+  return {
+    inputPerToken: perToken(prices.input_mtok),
+    outputPerToken: perToken(prices.output_mtok),
+    ...(tierStart !== undefined
+      ? {
+          longContext: {
+            fromPromptTokens: tierStart,
+            inputPerToken: perToken(prices.input_mtok, tierStart),
+            outputPerToken: perToken(prices.output_mtok, tierStart),
+          },
+        }
+      : {}),
+    source: "genai-prices",
+    matched: found.model.id,
+  };
+}
