@@ -14,6 +14,8 @@ export interface Deployment {
   name: string;
   /** The model name the upstream expects (LiteLLM's `provider/model` without the provider). */
   upstreamModel: string;
+  /** LiteLLM's provider prefix (`openai` when there is none). */
+  provider: string;
   apiBase: string;
   apiKey?: string;
   timeoutMs: number;
@@ -288,6 +290,7 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
       id,
       name: entry.model_name,
       upstreamModel,
+      provider: provider || "openai",
       apiBase: apiBase.replace(/\/+$/, ""),
       apiKey,
       timeoutMs: (params.timeout ?? timeoutS) * 1000,

@@ -33,6 +33,7 @@ describe("proxy config (LiteLLM's config.yaml)", () => {
         id: "gpt-4o-mini/0",
         name: "gpt-4o-mini",
         upstreamModel: "gpt-4o-mini",
+        provider: "openai",
         apiBase: "https://upstream.example.com/v1",
         apiKey: "sk-upstream-key-123",
         timeoutMs: 600_000,

@@ -35,7 +35,7 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
   let openStreams = 0;
   const server = createServer(async (req, res) => {
     const path = req.url ?? "";
-    const operation = ["/chat/completions", "/completions", "/embeddings"].find((op) => path.endsWith(op));
+    const operation = ["/chat/completions", "/completions", "/embeddings", "/images/generations"].find((op) => path.endsWith(op));
     if (req.method !== "POST" || !operation) {
       res
         .writeHead(404, { "content-type": "application/json" })
@@ -47,6 +47,7 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
       messages: Array<{ content?: unknown }>;
       prompt?: unknown;
       input?: unknown;
+      n?: number;
       stream?: boolean;
       stream_options?: { include_usage?: boolean };
     };
@@ -71,6 +72,23 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
           model,
           data: inputs.map((_, index) => ({ object: "embedding", index, embedding: [0.1, 0.2, 0.3] })),
           usage: { prompt_tokens: tokens, total_tokens: tokens },
+        }),
+      );
+      return;
+    }
+    if (operation === "/images/generations") {
+      // OpenAI's shape: a gpt-image model reports token usage, dall-e models none (priced per image).
+      const images = Array.from({ length: body.n ?? 1 }, () => ({
+        b64_json: Buffer.from(`image of ${String(body.prompt)}`).toString("base64"),
+      }));
+      const tokens = String(body.prompt).split(/\s+/).length;
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          created: Math.floor(Date.now() / 1000),
+          data: images,
+          ...(model.startsWith("gpt-image")
+            ? { usage: { input_tokens: tokens, output_tokens: 1056 * images.length, total_tokens: tokens + 1056 * images.length } }
+            : {}),
         }),
       );
       return;

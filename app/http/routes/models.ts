@@ -1,8 +1,11 @@
 import { Router, type Request, type Response } from "express";
+import { z } from "zod";
 import type { AppContext } from "../context.js";
 import { callerOf } from "../auth.js";
 import { allowedModels } from "../../services/access/access.js";
 import { ApiError } from "../../services/errors.js";
+import { validate } from "../validate.js";
+import type { Deployment } from "../../config/model-config.js";
 
 /** OpenAI's model list and LiteLLM's /model/info: only what the caller may use; never an upstream key. */
 export function modelRoutes(ctx: AppContext): Router {
@@ -51,8 +54,72 @@ export function modelRoutes(ctx: AppContext): Router {
     res.json({ data });
   };
 
+  // LiteLLM's /model_group/info: per model group the caller may use, its providers, limits, prices and mode.
+  const groupInfo = async (req: Request, res: Response) => {
+    const caller = await callerOf(ctx, req.headers);
+    const { model_group } = validate(z.object({ model_group: z.string().min(1).optional() }), req.query, "query");
+    const groups = allowedModels(caller, ctx.router).filter((name) => !model_group || name === model_group);
+    res.json({ data: groups.map((name) => modelGroupView(name, ctx.router.deployments(name))) });
+  };
+
   router.get(["/v1/models", "/models"], list);
+  router.get(["/model_group/info", "/v1/model_group/info"], groupInfo);
   router.get(["/v1/models/:model", "/models/:model"], one);
   router.get(["/v1/model/info", "/model/info"], info);
   return router;
 }
+
+const sumOf = (values: Array<number | undefined>) => (values.every((v) => v !== undefined) ? values.reduce((a, b) => a! + b!, 0) : null);
+
+function modelGroupView(name: string, deployments: readonly Deployment[]) {
+  const first = deployments[0]!;
+  return {
+    model_group: name,
+    providers: [...new Set(deployments.map((d) => d.provider))],
+    mode: first.mode,
+    // A group's capacity is its deployments' together; unknown if any deployment is unlimited.
+    tpm: sumOf(deployments.map((d) => d.tpm)),
+    rpm: sumOf(deployments.map((d) => d.rpm)),
+    // The dearest deployment's price: what a call may cost.
+    input_cost_per_token: Math.max(...deployments.map((d) => d.price.inputPerToken)),
+    output_cost_per_token: Math.max(...deployments.map((d) => d.price.outputPerToken)),
+    ...(deployments.some((d) => d.price.perImage !== undefined)
+      ? { output_cost_per_image: Math.max(...deployments.map((d) => d.price.perImage ?? 0)) }
+      : {}),
+    max_input_tokens: null,
+    max_output_tokens: null,
+    supports_function_calling: first.mode === "chat",
+    supports_parallel_function_calling: first.mode === "chat",
+    supports_vision: false,
+    supported_openai_params: SUPPORTED_PARAMS[first.mode],
+    configurable_clientside_auth_params: null,
+  };
+}
+
+// What a client may send per mode; tandem passes every parameter through, these are the ones LiteLLM lists.
+const SUPPORTED_PARAMS: Record<Deployment["mode"], string[]> = {
+  chat: [
+    "frequency_penalty",
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "max_tokens",
+    "max_completion_tokens",
+    "n",
+    "presence_penalty",
+    "seed",
+    "stop",
+    "stream",
+    "stream_options",
+    "temperature",
+    "top_p",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "response_format",
+    "user",
+  ],
+  completion: ["max_tokens", "n", "stop", "stream", "stream_options", "temperature", "top_p", "user"],
+  embedding: ["dimensions", "encoding_format", "user"],
+  image_generation: ["n", "quality", "response_format", "size", "style", "user"],
+};

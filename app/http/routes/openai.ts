@@ -14,7 +14,7 @@ import { estimateUsage } from "../../services/billing/token-estimate.js";
 import { ApiError } from "../../services/errors.js";
 import { hashKey } from "../../services/access/key-hash.js";
 import { SseRelay } from "../../services/upstream/sse-relay.js";
-import { idOf, safeJson, usageOf } from "../../services/upstream/upstream-response.js";
+import { idOf, imagesOf, safeJson, usageOf } from "../../services/upstream/upstream-response.js";
 import type { UpstreamResponse } from "../../services/upstream/upstream-client.js";
 import { NoDeploymentAvailable, type Attempt, type Busy } from "../../services/upstream/model-router.js";
 import type { Admission } from "../../services/access/rate-limits.js";
@@ -38,6 +38,8 @@ interface Operation {
   /** The prompt, as chat messages, for estimating a stream cut short. */
   prompt(body: Record<string, unknown>): unknown;
   streams: boolean;
+  /** Answers images (charged per image where the deployment has a per-image price). */
+  images?: true;
 }
 
 const OPERATIONS: Operation[] = [
@@ -64,6 +66,15 @@ const OPERATIONS: Operation[] = [
     schema: z.object({ ...base, input: z.union([z.string(), z.array(z.unknown()).min(1)]) }).loose(),
     prompt: () => [],
     streams: false,
+  },
+  {
+    paths: ["/v1/images/generations", "/images/generations"],
+    upstreamPath: "/images/generations",
+    callType: "aimage_generation",
+    schema: z.object({ ...base, prompt: z.string().min(1), n: z.number().int().min(1).max(10).optional() }).loose(),
+    prompt: () => [],
+    streams: false,
+    images: true,
   },
 ];
 
@@ -239,6 +250,7 @@ async function relay(
   let usage: Usage | undefined;
   let responseId: string | undefined;
   let estimated = false;
+  let images = 0;
   if (stream) {
     res.statusCode = response.status;
     res.setHeader("content-type", response.contentType ?? "text/event-stream");
@@ -275,6 +287,11 @@ async function relay(
     const parsed = safeJson(text);
     usage = usageOf(parsed);
     responseId = idOf(parsed);
+    if (op.images) {
+      images = imagesOf(parsed);
+      // dall-e models report no usage: the images themselves are what is billed.
+      if (!usage && images > 0) usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+    }
     // Stored before the client has the answer, so its next request (on any pod) finds it.
     if (caching && !caching.controls.noStore && usage) ctx.responseCache!.cache.set(caching.key, text, caching.ttlSeconds * 1000);
     // The upstream's bytes as they came.
@@ -287,7 +304,7 @@ async function relay(
     ctx.log.warn({ requestId, model: deployment.name }, "upstream reported no usage; spend not recorded");
     return 0;
   }
-  const cost = costOf(usage, deployment.price);
+  const cost = costOf(usage, deployment.price, images);
   ctx.costEstimates.observe(costKey, cost);
   record(ctx, op, caller, { model: deployment.name, usage, cost, responseId, startTime, estimated });
   return usage.total_tokens ?? 0;

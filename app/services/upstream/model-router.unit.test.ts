@@ -9,6 +9,7 @@ const deployment = (name: string, id: string, weight = 1): Deployment => ({
   id,
   name,
   upstreamModel: id,
+  provider: "openai",
   apiBase: `http://${id}/v1`,
   timeoutMs: 1000,
   price: { inputPerToken: 0, outputPerToken: 0, source: "config" },

@@ -1,15 +1,28 @@
 import type { Usage } from "../billing/spend.js";
 
-/** `usage` of a completion or an embedding response (embeddings report no completion tokens). */
+type ReportedUsage = Partial<Usage> & { input_tokens?: number; output_tokens?: number };
+
+/**
+ * `usage` of a completion, an embedding (no completion tokens) or an image
+ * generation (OpenAI's images API names them input_tokens/output_tokens).
+ */
 export function usageOf(value: unknown): Usage | undefined {
-  const usage = (value as { usage?: Partial<Usage> } | undefined)?.usage;
-  if (!usage || typeof usage.prompt_tokens !== "number") return undefined;
-  const completion = typeof usage.completion_tokens === "number" ? usage.completion_tokens : 0;
+  const usage = (value as { usage?: ReportedUsage } | undefined)?.usage;
+  const prompt = usage?.prompt_tokens ?? usage?.input_tokens;
+  if (!usage || typeof prompt !== "number") return undefined;
+  const reported = usage.completion_tokens ?? usage.output_tokens;
+  const completion = typeof reported === "number" ? reported : 0;
   return {
-    prompt_tokens: usage.prompt_tokens,
+    prompt_tokens: prompt,
     completion_tokens: completion,
-    total_tokens: typeof usage.total_tokens === "number" ? usage.total_tokens : usage.prompt_tokens + completion,
+    total_tokens: typeof usage.total_tokens === "number" ? usage.total_tokens : prompt + completion,
   };
+}
+
+/** How many images an images-API answer holds. */
+export function imagesOf(value: unknown): number {
+  const data = (value as { data?: unknown } | undefined)?.data;
+  return Array.isArray(data) ? data.length : 0;
 }
 
 /** The upstream's response id (`chatcmpl-…`), when it sent a usable one. */
