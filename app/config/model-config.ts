@@ -4,6 +4,7 @@ import { z } from "zod";
 import { redisConfig, RedisConfigError, type RedisConfig } from "./redis.js";
 import { parseDuration } from "../services/admin/durations.js";
 import { resolvePrice, type Price } from "./prices.js";
+import { AZURE_DEFAULT_API_VERSION, chatOnly, defaultApiBase, PROVIDERS } from "./providers.js";
 import { registerSecret } from "../observability/secrets.js";
 
 /** One `model_list` entry: a deployment of the model group clients name as `model`. */
@@ -16,6 +17,10 @@ export interface Deployment {
   upstreamModel: string;
   /** LiteLLM's provider prefix (`openai` when there is none). */
   provider: string;
+  /** Azure's api-version (litellm_params.api_version, else AZURE_API_VERSION, else a GA default). */
+  apiVersion?: string;
+  /** Bedrock's region (litellm_params.aws_region_name, else AWS_REGION). */
+  awsRegion?: string;
   apiBase: string;
   apiKey?: string;
   timeoutMs: number;
@@ -87,7 +92,6 @@ export class ModelConfigError extends Error {
 }
 
 const OS_ENVIRON = /^os\.environ\/(.+)$/;
-const OPENAI_API_BASE = "https://api.openai.com/v1";
 
 const seconds = z.number().positive();
 const Fallbacks = z.array(z.record(z.string(), z.array(z.string().min(1))));
@@ -104,6 +108,8 @@ const ModelEntry = z.object({
       rpm: z.number().int().positive().optional(),
       tpm: z.number().int().positive().optional(),
       weight: z.number().positive().optional(),
+      api_version: z.string().min(1).optional(),
+      aws_region_name: z.string().min(1).optional(),
       // LiteLLM takes a deployment's prices here as well as in model_info.
       input_cost_per_token: z.number().nonnegative().optional(),
       output_cost_per_token: z.number().nonnegative().optional(),
@@ -210,6 +216,8 @@ const IMPLEMENTED: Record<string, string[]> = {
     "rpm",
     "tpm",
     "weight",
+    "api_version",
+    "aws_region_name",
     "input_cost_per_token",
     "output_cost_per_token",
     "output_cost_per_image",
@@ -265,12 +273,27 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
     warnings.push(...unimplemented("litellm_params", params, source, `model_list[${index}].litellm_params`));
     warnings.push(...unimplemented("model_info", entry.model_info, source, `model_list[${index}].model_info`));
     const slash = params.model.indexOf("/");
-    const provider = slash >= 0 ? params.model.slice(0, slash) : "";
-    const apiBase =
-      resolveEnv(params.api_base, `${where}.litellm_params.api_base`, env) ?? (provider === "openai" ? OPENAI_API_BASE : undefined);
+    const provider = slash >= 0 ? params.model.slice(0, slash) : "openai";
+    if (!(PROVIDERS as readonly string[]).includes(provider))
+      throw new ModelConfigError(
+        `${where}.litellm_params.model ${JSON.stringify(params.model)}: provider ${JSON.stringify(provider)} is not served by tandem (it serves ${PROVIDERS.join("/, ")}/)`,
+      );
+    if (chatOnly(provider) && entry.model_info.mode !== "chat")
+      throw new ModelConfigError(`${where}.model_info.mode ${entry.model_info.mode}: tandem serves ${provider}/ models for chat only`);
+    const awsRegion =
+      provider === "bedrock"
+        ? (resolveEnv(params.aws_region_name, `${where}.litellm_params.aws_region_name`, env) ?? env.AWS_REGION)
+        : undefined;
+    if (provider === "bedrock" && !awsRegion)
+      throw new ModelConfigError(`${where}.litellm_params.aws_region_name is required for ${params.model} (or set AWS_REGION)`);
+    const apiBase = resolveEnv(params.api_base, `${where}.litellm_params.api_base`, env) ?? defaultApiBase(provider, awsRegion);
     if (!apiBase) throw new ModelConfigError(`${where}.litellm_params.api_base is required for ${params.model}`);
     if (!/^https?:\/\/[^\s/]+/.test(apiBase) || !URL.canParse(apiBase))
       throw new ModelConfigError(`${where}.litellm_params.api_base must be an http(s) URL`);
+    const apiVersion =
+      provider === "azure"
+        ? (resolveEnv(params.api_version, `${where}.litellm_params.api_version`, env) ?? env.AZURE_API_VERSION ?? AZURE_DEFAULT_API_VERSION)
+        : undefined;
     const apiKey = resolveEnv(params.api_key, `${where}.litellm_params.api_key`, env);
     registerSecret(apiKey);
     const id = entry.model_info.id ?? `${entry.model_name}/${index}`;
@@ -290,7 +313,9 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
       id,
       name: entry.model_name,
       upstreamModel,
-      provider: provider || "openai",
+      provider,
+      ...(apiVersion ? { apiVersion } : {}),
+      ...(awsRegion ? { awsRegion } : {}),
       apiBase: apiBase.replace(/\/+$/, ""),
       apiKey,
       timeoutMs: (params.timeout ?? timeoutS) * 1000,

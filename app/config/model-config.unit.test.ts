@@ -173,10 +173,22 @@ environment_variables: {A: b}
       /model_list\[0\]\.model_info\.input_cost_per_token/,
     ],
     [
-      "a non-OpenAI model without api_base",
-      "model_list:\n  - {model_name: a, litellm_params: {model: anthropic/claude}}\n",
+      "an Azure deployment without api_base",
+      "model_list:\n  - {model_name: a, litellm_params: {model: azure/my-gpt4}}\n",
       {},
-      /model_list\[0\]\.litellm_params\.api_base is required for anthropic\/claude/,
+      /model_list\[0\]\.litellm_params\.api_base is required for azure\/my-gpt4/,
+    ],
+    [
+      "a provider tandem does not serve",
+      "model_list:\n  - {model_name: a, litellm_params: {model: vertex_ai/gemini-pro}}\n",
+      {},
+      /model_list\[0\]\.litellm_params\.model "vertex_ai\/gemini-pro": provider "vertex_ai" is not served by tandem/,
+    ],
+    [
+      "an Anthropic model for embeddings",
+      "model_list:\n  - {model_name: a, litellm_params: {model: anthropic/claude-3-haiku}, model_info: {mode: embedding}}\n",
+      {},
+      /model_list\[0\]\.model_info\.mode embedding: tandem serves anthropic\/ models for chat only/,
     ],
     [
       "a deployment id used twice",

@@ -7,14 +7,15 @@
 //   fail-500  answers 500 with an OpenAI error body (a deployment that is down)
 //   hang      never answers (timeout tests)
 //   reset     streams three words, then drops the connection (a provider failing mid-stream)
-// It serves /chat/completions, /completions (the prompt echoed) and /embeddings (a vector per input).
+// It serves /chat/completions, /completions (the prompt echoed), /embeddings (a vector per input) and
+// /images/generations, under any prefix (Azure's /openai/deployments/<name>/… too).
 import { createServer, type IncomingMessage, type Server } from "node:http";
 
 export interface FakeUpstream {
   url: string;
   server: Server;
   /** Requests received, newest last (bodies parsed). */
-  requests: Array<{ path: string; body: Record<string, unknown>; authorization?: string }>;
+  requests: Array<{ path: string; url: string; body: Record<string, unknown>; authorization?: string; apiKey?: string }>;
   /** Streams the upstream is still writing (an event, not a clock, for "not buffered" tests). */
   openStreams(): number;
   close(): Promise<void>;
@@ -34,7 +35,7 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
   const requests: FakeUpstream["requests"] = [];
   let openStreams = 0;
   const server = createServer(async (req, res) => {
-    const path = req.url ?? "";
+    const path = (req.url ?? "").split("?")[0]!;
     const operation = ["/chat/completions", "/completions", "/embeddings", "/images/generations"].find((op) => path.endsWith(op));
     if (req.method !== "POST" || !operation) {
       res
@@ -51,7 +52,14 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
       stream?: boolean;
       stream_options?: { include_usage?: boolean };
     };
-    requests.push({ path: operation, body, authorization: req.headers.authorization });
+    const apiKey = req.headers["api-key"];
+    requests.push({
+      path: operation,
+      url: req.url ?? "",
+      body,
+      authorization: req.headers.authorization,
+      apiKey: typeof apiKey === "string" ? apiKey : undefined,
+    });
     const model = body.model;
     if (model === "hang") return;
     if (model === "fail-429" || model === "fail-500") {

@@ -16,6 +16,8 @@ import { hashKey } from "../../services/access/key-hash.js";
 import { SseRelay } from "../../services/upstream/sse-relay.js";
 import { idOf, imagesOf, safeJson, usageOf } from "../../services/upstream/upstream-response.js";
 import type { UpstreamResponse } from "../../services/upstream/upstream-client.js";
+import { adapterFor } from "../../services/upstream/providers/index.js";
+import type { OperationPath } from "../../services/upstream/providers/provider.js";
 import { NoDeploymentAvailable, type Attempt, type Busy } from "../../services/upstream/model-router.js";
 import type { Admission } from "../../services/access/rate-limits.js";
 import type { Caller } from "../../services/access/auth.js";
@@ -32,7 +34,7 @@ const base = {
 /** One OpenAI operation tandem proxies: its routes, the upstream path and LiteLLM's call_type for the spend row. */
 interface Operation {
   paths: string[];
-  upstreamPath: string;
+  upstreamPath: OperationPath;
   callType: string;
   schema: z.ZodType<z.infer<z.ZodObject<typeof base>>>;
   /** The prompt, as chat messages, for estimating a stream cut short. */
@@ -251,17 +253,24 @@ async function relay(
   let responseId: string | undefined;
   let estimated = false;
   let images = 0;
+  const adapter = adapterFor(deployment);
   if (stream) {
+    // A provider with its own stream format is translated to OpenAI's chunks before the relay reads them.
+    const translator = adapter.stream?.(deployment);
     res.statusCode = response.status;
-    res.setHeader("content-type", response.contentType ?? "text/event-stream");
+    res.setHeader("content-type", translator ? "text/event-stream" : (response.contentType ?? "text/event-stream"));
     res.setHeader("cache-control", "no-cache");
     res.setHeader("x-accel-buffering", "no");
     res.flushHeaders();
     const relay = new SseRelay(body.stream_options?.include_usage === true);
     try {
       for await (const chunk of response.body) {
-        const out = relay.feed(chunk);
+        const out = relay.feed(translator ? Buffer.from(translator.feed(chunk)) : chunk);
         if (out.length > 0) res.write(out);
+      }
+      if (translator) {
+        const last = relay.feed(Buffer.from(translator.end()));
+        if (last.length > 0) res.write(last);
       }
       const rest = relay.end();
       if (rest) res.write(rest);
@@ -283,7 +292,8 @@ async function relay(
       estimated = true;
     }
   } else {
-    const text = await response.body.text();
+    const received = await response.body.text();
+    const text = adapter.answer ? translated(adapter.answer, received, deployment) : received;
     const parsed = safeJson(text);
     usage = usageOf(parsed);
     responseId = idOf(parsed);
@@ -296,7 +306,7 @@ async function relay(
     if (caching && !caching.controls.noStore && usage) ctx.responseCache!.cache.set(caching.key, text, caching.ttlSeconds * 1000);
     // The upstream's bytes as they came.
     res.statusCode = response.status;
-    res.setHeader("content-type", response.contentType ?? "application/json");
+    res.setHeader("content-type", adapter.answer ? "application/json" : (response.contentType ?? "application/json"));
     res.setHeader("content-length", Buffer.byteLength(text));
     res.end(text);
   }
@@ -308,6 +318,19 @@ async function relay(
   ctx.costEstimates.observe(costKey, cost);
   record(ctx, op, caller, { model: deployment.name, usage, cost, responseId, startTime, estimated });
   return usage.total_tokens ?? 0;
+}
+
+/** A provider's answer in OpenAI's shape; one it cannot read is the upstream's fault (502), never a 500. */
+function translated(answer: (text: string, deployment: Deployment) => string, received: string, deployment: Deployment): string {
+  try {
+    return answer(received, deployment);
+  } catch {
+    throw new ApiError(
+      502,
+      `upstream for ${deployment.name} answered something that is not a ${deployment.provider} response: ${received.slice(0, 200)}`,
+      "upstream_error",
+    );
+  }
 }
 
 /** How this request uses the response cache (undefined: not at all — off, a stream, or a call type not cached). */
@@ -365,10 +388,23 @@ async function tryDeployment(
   signal: AbortSignal,
   stream: boolean,
 ): Promise<Attempt<Sent>> {
+  const adapter = adapterFor(deployment);
+  if (!adapter.operations.includes(op.upstreamPath))
+    // Another deployment of the group (or a fallback) may serve it.
+    return {
+      ok: false,
+      retryable: true,
+      error: ApiError.badRequest(
+        `model: ${deployment.name} is a ${deployment.provider}/ deployment, which serves chat completions only`,
+        "model",
+      ),
+    };
   try {
-    const response = await ctx.upstream.post(deployment, op.upstreamPath, payload, signal, stream);
+    const wire = await adapter.request(deployment, op.upstreamPath, payload, stream);
+    const response = await ctx.upstream.post(deployment, wire, signal, stream);
     if (response.status < 400) return { ok: true, value: { response } };
-    const failureText = await response.body.text();
+    const text = await response.body.text();
+    const failureText = adapter.failure ? adapter.failure(response.status, text) : text;
     return { ok: false, retryable: RETRYABLE(response.status), value: { response, failureText } };
   } catch (error) {
     // Unreachable or timed out: another deployment may do. The client hanging up (499) ends it.

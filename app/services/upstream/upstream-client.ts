@@ -1,6 +1,7 @@
 import { Agent, errors } from "undici";
 import type { Deployment } from "../../config/model-config.js";
 import { ApiError } from "../errors.js";
+import type { WireRequest } from "./providers/provider.js";
 
 export interface UpstreamResponse {
   status: number;
@@ -30,19 +31,20 @@ export class UpstreamClient {
     return target;
   }
 
-  async post(deployment: Deployment, path: string, payload: unknown, signal: AbortSignal, stream: boolean): Promise<UpstreamResponse> {
+  /** Sends one provider request (path, headers and body made by the deployment's adapter). */
+  async post(deployment: Deployment, wire: WireRequest, signal: AbortSignal, stream: boolean): Promise<UpstreamResponse> {
     try {
       const { origin, basePath } = this.target(deployment);
       const response = await this.agent.request({
         origin,
-        path: `${basePath}${path}`,
+        path: `${basePath}${wire.path}`,
         method: "POST",
         headers: {
           "content-type": "application/json",
           accept: stream ? "text/event-stream" : "application/json",
-          ...(deployment.apiKey ? { authorization: `Bearer ${deployment.apiKey}` } : {}),
+          ...wire.headers,
         },
-        body: JSON.stringify(payload),
+        body: wire.body,
         signal,
         headersTimeout: deployment.timeoutMs,
         bodyTimeout: deployment.timeoutMs,

@@ -1,0 +1,221 @@
+// A LiteLLM config naming azure/ and anthropic/ deployments works with the
+// official OpenAI client: each request is sent in the provider's own wire
+// format (local fakes of it), the answer comes back in OpenAI's, and spend
+// is exact from the provider's own usage fields.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import OpenAI from "openai";
+import { eventually, MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
+import { startFakeAnthropic, type FakeAnthropic } from "../test-support/fake-anthropic.js";
+
+describe("providers: azure/ and anthropic/ deployments behind OpenAI's API", () => {
+  let proxy: Proxy;
+  let anthropic: FakeAnthropic;
+  const client = new OpenAI({ apiKey: MASTER_KEY, baseURL: "http://unset", maxRetries: 0 });
+  const openai = () => client.withOptions({ baseURL: `${proxy.base}/v1` });
+  const weatherTool = {
+    type: "function" as const,
+    function: {
+      name: "get_weather",
+      description: "Weather in a city",
+      parameters: { type: "object", properties: { city: { type: "string" } } },
+    },
+  };
+  const spendOf = async (requestId: string) =>
+    (
+      await eventually(
+        async () => (await proxy.admin(`/spend/logs?request_id=${requestId}`)).json as unknown as Array<Record<string, unknown>>,
+        (rows) => rows.length === 1,
+        30_000,
+      )
+    )[0]!;
+
+  before(async () => {
+    anthropic = await startFakeAnthropic("sk-ant-test");
+    proxy = await startProxy(
+      {},
+      {
+        extraConfig: (url) => ({
+          models: [
+            "  - model_name: claude",
+            "    litellm_params:",
+            "      model: anthropic/claude-3-5-sonnet-20241022",
+            `      api_base: ${anthropic.url}`,
+            "      api_key: sk-ant-test",
+            "  - model_name: claude-overloaded",
+            "    litellm_params:",
+            "      model: anthropic/overloaded",
+            `      api_base: ${anthropic.url}`,
+            "      api_key: sk-ant-test",
+            "  - model_name: azure-gpt",
+            "    litellm_params:",
+            "      model: azure/my-gpt-deployment",
+            `      api_base: ${url.replace(/\/v1$/, "")}`,
+            "      api_version: 2024-06-01",
+            "      api_key: azure-key-123",
+            "  - model_name: azure-embed",
+            "    litellm_params:",
+            "      model: azure/my-embedding-deployment",
+            `      api_base: ${url.replace(/\/v1$/, "")}`,
+            "      api_key: azure-key-123",
+            "    model_info: {mode: embedding}",
+          ],
+        }),
+      },
+    );
+  });
+  after(async () => {
+    await proxy?.stop();
+    await anthropic?.close();
+  });
+
+  describe("anthropic/", () => {
+    it("a chat completion is sent as a Messages request and answered in OpenAI's shape", async () => {
+      const answer = await openai().chat.completions.create({
+        model: "claude",
+        messages: [
+          { role: "system", content: "Be brief." },
+          { role: "user", content: "hello there" },
+        ],
+        temperature: 0.2,
+        stop: "END",
+      });
+      assert.equal(answer.choices[0]?.message.content, "echo: hello there");
+      assert.equal(answer.choices[0]?.finish_reason, "stop");
+      assert.equal(answer.object, "chat.completion");
+      const sent = anthropic.requests.at(-1)!;
+      assert.equal(sent.headers["x-api-key"], "sk-ant-test");
+      assert.equal(sent.headers["anthropic-version"], "2023-06-01");
+      assert.equal(sent.headers.authorization, undefined, "Anthropic's key header, not OpenAI's");
+      assert.deepEqual(
+        [sent.body.model, sent.body.system, sent.body.max_tokens, sent.body.temperature, sent.body.stop_sequences],
+        ["claude-3-5-sonnet-20241022", "Be brief.", 4096, 0.2, ["END"]],
+      );
+      assert.deepEqual(sent.body.messages, [{ role: "user", content: [{ type: "text", text: "hello there" }] }]);
+      // Spend from Anthropic's own usage, at the price database's $3 / $15 per million.
+      const row = await spendOf(answer.id);
+      assert.deepEqual([row.prompt_tokens, row.completion_tokens], [answer.usage?.prompt_tokens, answer.usage?.completion_tokens]);
+      const expected = answer.usage!.prompt_tokens * 3e-6 + answer.usage!.completion_tokens * 15e-6;
+      assert.ok(Math.abs(Number(row.spend) - expected) < 1e-12, `spend ${String(row.spend)} expected ${expected}`);
+    });
+
+    it("a stream arrives as OpenAI chunks, with usage when asked, and is charged exactly", async () => {
+      const stream = await openai().chat.completions.create({
+        model: "claude",
+        messages: [{ role: "user", content: "stream me some words" }],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      let text = "";
+      let id = "";
+      let usage: OpenAI.CompletionUsage | undefined;
+      let finish: string | null | undefined;
+      for await (const chunk of stream) {
+        id = chunk.id;
+        text += chunk.choices[0]?.delta.content ?? "";
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+        usage = chunk.usage ?? usage;
+      }
+      assert.equal(text, "echo: stream me some words");
+      assert.equal(finish, "stop");
+      assert.ok(usage && usage.completion_tokens === 5, JSON.stringify(usage));
+      const row = await spendOf(id);
+      assert.equal(row.completion_tokens, 5);
+      assert.equal((row.metadata as { usage_estimated?: boolean }).usage_estimated, undefined, "usage as Anthropic reported it");
+    });
+
+    it("tool calls go out as tools and come back as tool_calls, plain and streamed; a tool result goes back as tool_result", async () => {
+      const asked = await openai().chat.completions.create({
+        model: "claude",
+        messages: [{ role: "user", content: "what is the weather in Paris?" }],
+        tools: [weatherTool],
+        tool_choice: "auto",
+      });
+      const call = asked.choices[0]?.message.tool_calls?.[0];
+      assert.equal(asked.choices[0]?.finish_reason, "tool_calls");
+      assert.equal(call?.type === "function" && call.function.name, "get_weather");
+      assert.deepEqual(JSON.parse(call?.type === "function" ? call.function.arguments : "null"), { city: "Paris" });
+      const sentTools = anthropic.requests.at(-1)!.body;
+      assert.deepEqual(sentTools.tools, [
+        { name: "get_weather", description: "Weather in a city", input_schema: weatherTool.function.parameters },
+      ]);
+      assert.deepEqual(sentTools.tool_choice, { type: "auto" });
+
+      const stream = await openai().chat.completions.create({
+        model: "claude",
+        messages: [{ role: "user", content: "weather please" }],
+        tools: [weatherTool],
+        stream: true,
+      });
+      let name = "";
+      let args = "";
+      let finish: string | null | undefined;
+      for await (const chunk of stream) {
+        const delta = chunk.choices[0]?.delta.tool_calls?.[0];
+        name += delta?.function?.name ?? "";
+        args += delta?.function?.arguments ?? "";
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+      }
+      assert.deepEqual([name, JSON.parse(args), finish], ["get_weather", { city: "Paris" }, "tool_calls"]);
+
+      await openai().chat.completions.create({
+        model: "claude",
+        messages: [
+          { role: "user", content: "what is the weather in Paris?" },
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }],
+          },
+          { role: "tool", tool_call_id: "call_1", content: "sunny, 21°C" },
+        ],
+        tools: [weatherTool],
+      });
+      assert.deepEqual(anthropic.requests.at(-1)!.body.messages, [
+        { role: "user", content: [{ type: "text", text: "what is the weather in Paris?" }] },
+        { role: "assistant", content: [{ type: "tool_use", id: "call_1", name: "get_weather", input: { city: "Paris" } }] },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: "call_1", content: "sunny, 21°C" }] },
+      ]);
+    });
+
+    it("a provider error reaches the client in LiteLLM's shape with the provider's status", async () => {
+      const res = await fetch(`${proxy.base}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "claude-overloaded", messages: [{ role: "user", content: "hi" }] }),
+      });
+      assert.equal(res.status, 529);
+      const body = (await res.json()) as { error: { message: string; type: string; code: string } };
+      assert.deepEqual(
+        [body.error.message, body.error.type, body.error.code],
+        ["AnthropicException - Overloaded", "overloaded_error", "529"],
+      );
+    });
+
+    it("embeddings on an anthropic/ model are a 400 naming the model", async () => {
+      const res = await fetch(`${proxy.base}/v1/embeddings`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "claude", input: "hi" }),
+      });
+      assert.equal(res.status, 400);
+      assert.match(((await res.json()) as { error: { message: string } }).error.message, /^model: claude is a anthropic\/ deployment/);
+    });
+  });
+
+  describe("azure/", () => {
+    it("chat goes to Azure's deployment URL with api-version and the api-key header", async () => {
+      const answer = await openai().chat.completions.create({ model: "azure-gpt", messages: [{ role: "user", content: "hi azure" }] });
+      assert.equal(answer.choices[0]?.message.content, "echo: hi azure");
+      const sent = proxy.upstream.requests.at(-1)!;
+      assert.equal(sent.url, "/openai/deployments/my-gpt-deployment/chat/completions?api-version=2024-06-01");
+      assert.deepEqual([sent.apiKey, sent.authorization], ["azure-key-123", undefined]);
+    });
+
+    it("embeddings too, with the default api-version when the entry names none", async () => {
+      const answer = await openai().embeddings.create({ model: "azure-embed", input: "hello" });
+      assert.equal(answer.data.length, 1);
+      assert.equal(proxy.upstream.requests.at(-1)!.url, "/openai/deployments/my-embedding-deployment/embeddings?api-version=2024-10-21");
+    });
+  });
+});
