@@ -65,20 +65,18 @@ export async function startFakeAnthropic(apiKey: string): Promise<FakeAnthropic>
     const stopReason = tool ? "tool_use" : "end_turn";
 
     if (!body.stream) {
-      res
-        .writeHead(200, { "content-type": "application/json" })
-        .end(
-          JSON.stringify({
-            id,
-            type: "message",
-            role: "assistant",
-            model: body.model,
-            content,
-            stop_reason: stopReason,
-            stop_sequence: null,
-            usage,
-          }),
-        );
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          id,
+          type: "message",
+          role: "assistant",
+          model: body.model,
+          content,
+          stop_reason: stopReason,
+          stop_sequence: null,
+          usage,
+        }),
+      );
       return;
     }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
