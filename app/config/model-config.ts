@@ -30,7 +30,7 @@ export interface Deployment {
   tpm?: number;
   /** Share of the group's traffic (litellm_params.weight, else rpm, else tpm, else 1). */
   weight: number;
-  mode: "chat" | "completion" | "embedding" | "image_generation";
+  mode: "chat" | "completion" | "embedding" | "image_generation" | "moderation";
 }
 
 /** litellm_settings.max_budget / budget_duration: LiteLLM's global proxy budget. */
@@ -119,7 +119,7 @@ const ModelEntry = z.object({
   model_info: z
     .object({
       id: z.string().min(1).optional(),
-      mode: z.enum(["chat", "completion", "embedding", "image_generation"]).default("chat"),
+      mode: z.enum(["chat", "completion", "embedding", "image_generation", "moderation"]).default("chat"),
       input_cost_per_token: z.number().nonnegative().optional(),
       output_cost_per_token: z.number().nonnegative().optional(),
       output_cost_per_image: z.number().nonnegative().optional(),

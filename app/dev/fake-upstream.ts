@@ -36,7 +36,9 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
   let openStreams = 0;
   const server = createServer(async (req, res) => {
     const path = (req.url ?? "").split("?")[0]!;
-    const operation = ["/chat/completions", "/completions", "/embeddings", "/images/generations"].find((op) => path.endsWith(op));
+    const operation = ["/chat/completions", "/completions", "/embeddings", "/images/generations", "/moderations"].find((op) =>
+      path.endsWith(op),
+    );
     if (req.method !== "POST" || !operation) {
       res
         .writeHead(404, { "content-type": "application/json" })
@@ -80,6 +82,18 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
           model,
           data: inputs.map((_, index) => ({ object: "embedding", index, embedding: [0.1, 0.2, 0.3] })),
           usage: { prompt_tokens: tokens, total_tokens: tokens },
+        }),
+      );
+      return;
+    }
+    if (operation === "/moderations") {
+      // OpenAI's shape; a moderation reports no usage (and is not charged).
+      const inputs = Array.isArray(body.input) ? body.input : [body.input];
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          id: `modr-${Math.random().toString(36).slice(2)}`,
+          model,
+          results: inputs.map(() => ({ flagged: false, categories: { violence: false }, category_scores: { violence: 0.01 } })),
         }),
       );
       return;

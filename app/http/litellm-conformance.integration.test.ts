@@ -17,11 +17,11 @@ describe("LiteLLM conformance of the management API", () => {
     const res = await fetch(`${proxy.base}${path}`, { headers: { authorization: `Bearer ${key}` } });
     return { status: res.status, json: (await res.json()) as { error?: { message: string; type: string; code: string } } };
   };
-  const chat = async (key: string) => {
+  const chat = async (key: string, model = "gpt-4o-mini") => {
     const res = await fetch(`${proxy.base}/v1/chat/completions`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
+      body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
     });
     return { status: res.status, json: (await res.json()) as { error?: { message: string; type: string } } };
   };
@@ -39,6 +39,39 @@ describe("LiteLLM conformance of the management API", () => {
       assert.equal(new Set(created.map((t) => t.team_id)).size, 10);
       const listed = (await admin("/team/list?team_alias=shared-alias")) as unknown as Array<{ team_id: string }>;
       assert.deepEqual(listed.map((t) => t.team_id).sort(), created.map((t) => String(t.team_id)).sort());
+    });
+
+    it("team members are LiteLLM's Member objects; the admin who made the team is one of them", async () => {
+      const team = await admin("/team/new", { members_with_roles: [{ role: "user", user_email: "m@example.com" }] });
+      assert.deepEqual(team.members_with_roles, [
+        { role: "user", user_id: null, user_email: "m@example.com" },
+        { role: "admin", user_id: "default_user_id", user_email: null },
+      ]);
+    });
+
+    it("member_add by user_email reaches the user with that email; /user/new with team_id makes a member", async () => {
+      const user = await admin("/user/new", { user_email: "by-email@example.com", auto_create_key: false });
+      const team = String((await admin("/team/new", {})).team_id);
+      await admin("/team/member_add", { team_id: team, member: [{ role: "user", user_email: "by-email@example.com" }] });
+      assert.ok(((await admin(`/user/info?user_id=${String(user.user_id)}`)).user_info as { teams: string[] }).teams.includes(team));
+      const joined = await admin("/user/new", { team_id: team, auto_create_key: false });
+      const info = await admin(`/team/info?team_id=${team}`);
+      assert.ok(
+        (info.team_info as { members_with_roles: Array<{ user_id: string }> }).members_with_roles.some((m) => m.user_id === joined.user_id),
+      );
+    });
+
+    it("a team's model_aliases let its keys ask for the alias", async () => {
+      const team = String((await admin("/team/new", { model_aliases: { "cheap-model": "gpt-4o-mini" } })).team_id);
+      const key = String((await admin("/key/generate", { team_id: team, models: ["gpt-4o-mini"] })).key);
+      assert.equal((await chat(key, "cheap-model")).status, 200);
+    });
+
+    it("/team/update answers LiteLLM's {team_id, data}", async () => {
+      const team = String((await admin("/team/new", {})).team_id);
+      const updated = await admin("/team/update", { team_id: team, team_alias: "renamed" });
+      assert.equal(updated.team_id, team);
+      assert.equal((updated.data as { team_alias: string }).team_alias, "renamed");
     });
 
     it("a team id used twice is still refused with a 400 naming team_id", async () => {
@@ -82,8 +115,23 @@ describe("LiteLLM conformance of the management API", () => {
       assert.equal((await asKey(key, `/team/info?team_id=${team}`)).status, 200);
     });
 
+    it("a key asking about a key that does not exist gets 404, as in LiteLLM", async () => {
+      const mine = String((await admin("/key/generate", {})).key);
+      assert.equal((await asKey(mine, "/key/info?key=sk-does-not-exist-anywhere")).status, 404);
+    });
+
     it("an unknown key is still 401", async () => {
       assert.equal((await asKey("sk-nobody-at-all", "/key/info")).status, 401);
+    });
+  });
+
+  describe("LiteLLM clients' request bodies", () => {
+    it("null models and metadata mean none; max_parallel_requests 0 is a key that may run nothing", async () => {
+      const created = await admin("/key/generate", { models: null, metadata: null, max_parallel_requests: 0 });
+      assert.deepEqual([created.models, created.metadata, created.max_parallel_requests], [[], {}, 0]);
+      assert.equal(created.token_id, created.token, "LiteLLM's token_id is the key's hash");
+      assert.equal((await chat(String(created.key))).status, 429);
+      assert.equal((await proxy.admin("/team/new", { body: { models: null } })).status, 200);
     });
   });
 

@@ -188,12 +188,14 @@ describe("LiteLLM's management API and rate limits", () => {
       assert.equal(listed.find((t) => t.team_id === teamId)?.team_alias, "renamed");
 
       const added = await admin("/team/member_add", { team_id: teamId, member: { role: "user", user_id: "dave" } });
-      assert.deepEqual(added.members_with_roles, [{ role: "user", user_id: "dave" }]);
+      // LiteLLM's creator of the team (the proxy admin) is its first admin.
+      const admin0 = { role: "admin", user_id: "default_user_id", user_email: null };
+      assert.deepEqual(added.members_with_roles, [admin0, { role: "user", user_id: "dave", user_email: null }]);
       assert.deepEqual((await admin("/user/info?user_id=dave")).teams, [
         { team_id: teamId, team_alias: "renamed", models: ["slow-model"], max_budget: null, spend: 0 },
       ]);
       const removed = await admin("/team/member_delete", { team_id: teamId, user_id: "dave" });
-      assert.deepEqual(removed.members_with_roles, []);
+      assert.deepEqual(removed.members_with_roles, [admin0]);
     });
 
     it("team/block refuses the team's keys; team/delete deletes the team and its keys", async () => {

@@ -44,6 +44,11 @@ describe("prices without config, /model_group/info and the images route", () => 
             `      api_base: ${url}`,
             "      rpm: 1000",
             "    model_info: {mode: image_generation}",
+            "  - model_name: moderator",
+            "    litellm_params:",
+            "      model: openai/omni-moderation-latest",
+            `      api_base: ${url}`,
+            "    model_info: {mode: moderation}",
           ],
         }),
       },
@@ -103,6 +108,35 @@ describe("prices without config, /model_group/info and the images route", () => 
       assert.deepEqual(
         (res.json.data as Array<{ model_group: string }>).map((g) => g.model_group),
         ["dalle"],
+      );
+    });
+  });
+
+  describe("/moderations and Azure OpenAI's paths", () => {
+    it("/moderations without a model goes to the model_list's moderation model, recorded at 0", async () => {
+      const key = await newKey({});
+      const res = await fetch(`${proxy.base}/moderations`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ input: "I want to kill the cat." }),
+      });
+      assert.equal(res.status, 200);
+      assert.equal(((await res.json()) as { results: unknown[] }).results.length, 1);
+      assert.equal(proxy.upstream.requests.at(-1)?.body.model, "omni-moderation-latest");
+      const [row] = await spendRow(key);
+      assert.deepEqual([row!.spend, (row!.metadata as { call_type: string }).call_type], [0, "amoderation"]);
+    });
+
+    it("an AzureOpenAI client's path names the model group: /openai/deployments/{model}/chat/completions", async () => {
+      const res = await fetch(`${proxy.base}/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21`, {
+        method: "POST",
+        headers: { "api-key": MASTER_KEY, "content-type": "application/json" },
+        body: JSON.stringify({ messages: [{ role: "user", content: "via azure path" }] }),
+      });
+      assert.equal(res.status, 200);
+      assert.equal(
+        ((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content,
+        "echo: via azure path",
       );
     });
   });

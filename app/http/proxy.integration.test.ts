@@ -382,7 +382,7 @@ describe("the proxy: keys, teams, spend and chat completions", () => {
         "over budget",
         chat(broke, hello),
         400,
-        /^ExceededTokenBudget: Current spend for token: 0; Max Budget for Token: 0$/,
+        /^Budget has been exceeded! ExceededTokenBudget: Current spend for token: 0; Max Budget for Token: 0$/,
         "budget_exceeded",
       );
     });

@@ -75,8 +75,11 @@ export function keyRoutes(ctx: AppContext): Router {
     const { key } = validate(z.object({ key: z.string().min(1).optional() }), req.query, "query");
     if (caller.kind === "key") {
       const own = caller.key.token;
-      if (key && toToken(key) !== own)
+      if (key && toToken(key) !== own) {
+        // LiteLLM answers 404 for a key that does not exist, and 403 for one that is not the caller's.
+        await keyInfo(db, key);
         throw ApiError.forbidden("You are not allowed to access this key's info: a key may only look up itself", "key");
+      }
       res.json(await keyInfo(db, key ?? own));
       return;
     }

@@ -122,4 +122,5 @@ const SUPPORTED_PARAMS: Record<Deployment["mode"], string[]> = {
   completion: ["max_tokens", "n", "stop", "stream", "stream_options", "temperature", "top_p", "user"],
   embedding: ["dimensions", "encoding_format", "user"],
   image_generation: ["n", "quality", "response_format", "size", "style", "user"],
+  moderation: ["input"],
 };

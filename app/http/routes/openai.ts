@@ -42,6 +42,10 @@ interface Operation {
   streams: boolean;
   /** Answers images (charged per image where the deployment has a per-image price). */
   images?: true;
+  /** Providers report no usage for it (moderations): recorded at 0 instead of warned about. */
+  unmetered?: true;
+  /** A request without `model` goes to the first model group of this mode (OpenAI's moderations default their model). */
+  defaultMode?: Deployment["mode"];
 }
 
 const OPERATIONS: Operation[] = [
@@ -78,6 +82,16 @@ const OPERATIONS: Operation[] = [
     streams: false,
     images: true,
   },
+  {
+    paths: ["/v1/moderations", "/moderations"],
+    upstreamPath: "/moderations",
+    callType: "amoderation",
+    schema: z.object({ ...base, input: z.union([z.string(), z.array(z.unknown()).min(1)]) }).loose(),
+    prompt: () => [],
+    streams: false,
+    defaultMode: "moderation",
+    unmetered: true,
+  },
 ];
 
 // Worth another deployment: the upstream is overloaded, failing or timed out; a 4xx is the request's own fault.
@@ -110,12 +124,20 @@ export function openaiRoutes(handlers: Map<string, ProxyHandler>): Router {
   for (const [path, handler] of handlers) {
     router.post(path, (req, res) => handler({ body: req.body, headers: req.headers, requestId: String(res.locals.requestId) }, res));
   }
+  // Azure OpenAI's paths, which LiteLLM serves too: clients built with AzureOpenAI name the model group in the path.
+  for (const operation of ["/chat/completions", "/completions", "/embeddings", "/images/generations"]) {
+    const handler = handlers.get(`/v1${operation}`)!;
+    router.post(`/openai/deployments/:model${operation}`, (req, res) => {
+      const body = typeof req.body === "object" && req.body !== null ? { model: req.params.model, ...(req.body as object) } : req.body;
+      return handler({ body, headers: req.headers, requestId: String(res.locals.requestId) }, res);
+    });
+  }
   return router;
 }
 
 async function handle(ctx: AppContext, op: Operation, call: ProxyCall, res: ServerResponse): Promise<void> {
   const caller = await callerOf(ctx, call.headers);
-  const body = validate(op.schema, call.body) as z.infer<z.ZodObject<typeof base>> & Record<string, unknown>;
+  const body = validate(op.schema, withDefaultModel(ctx, op, call.body)) as z.infer<z.ZodObject<typeof base>> & Record<string, unknown>;
   const model = resolveModel(caller, body.model);
   checkAccess(caller, model, ctx.router);
   // LiteLLM checks the global budget for virtual keys; the master key is the admin's.
@@ -138,6 +160,14 @@ async function handle(ctx: AppContext, op: Operation, call: ProxyCall, res: Serv
   } finally {
     limits.done(tokens);
   }
+}
+
+function withDefaultModel(ctx: AppContext, op: Operation, body: unknown): unknown {
+  if (!op.defaultMode || typeof body !== "object" || body === null || "model" in body) return body;
+  const model = ctx.router.modelNames().find((name) => ctx.router.deployments(name)[0]?.mode === op.defaultMode);
+  if (!model)
+    throw ApiError.badRequest(`model: required (no model_list entry has model_info.mode ${op.defaultMode} to default to)`, "model");
+  return { ...body, model };
 }
 
 /** Sends the request to a deployment (retrying and falling back as configured), relays the answer, queues its spend; returns the tokens used. */
@@ -302,6 +332,7 @@ async function relay(
       // dall-e models report no usage: the images themselves are what is billed.
       if (!usage && images > 0) usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
     }
+    if (!usage && op.unmetered && response.status < 300) usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
     // Stored before the client has the answer, so its next request (on any pod) finds it.
     if (caching && !caching.controls.noStore && usage) ctx.responseCache!.cache.set(caching.key, text, caching.ttlSeconds * 1000);
     // The upstream's bytes as they came.

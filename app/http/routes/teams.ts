@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { AppContext } from "../context.js";
 import { callerOf, masterOnly } from "../auth.js";
 import { ApiError } from "../../services/errors.js";
+import { PROXY_ADMIN_USER } from "../../services/admin/users.js";
 import { validate } from "../validate.js";
 import { addMembers, deleteTeams, listTeams, newTeam, removeMember, teamInfo, updateTeam } from "../../services/admin/teams.js";
 import { LimitFields, Member } from "./fields.js";
@@ -12,6 +13,11 @@ const TeamFields = {
   team_alias: z.string().min(1).max(255).nullable().optional(),
   members_with_roles: z.array(Member).optional(),
   blocked: z.boolean().optional(),
+  model_aliases: z
+    .record(z.string(), z.string().min(1))
+    .nullable()
+    .optional()
+    .transform((v) => (v === null ? {} : v)),
 };
 const NewTeam = z.object({ ...TeamFields, team_id: z.string().min(1).max(255).optional() });
 const UpdateTeam = z.object({ ...TeamFields, team_id: z.string().min(1) });
@@ -28,7 +34,8 @@ export function teamRoutes(ctx: AppContext): Router {
 
   router.post("/team/new", async (req, res) => {
     await masterOnly(ctx, req);
-    res.json(await newTeam(db, validate(NewTeam, req.body)));
+    // LiteLLM makes its admin (user id "default_user_id" for the master key) an admin member of every team it creates.
+    res.json(await newTeam(db, validate(NewTeam, req.body), PROXY_ADMIN_USER));
   });
 
   // The master key may read any team; a key its own team, or a team its user is a member of.
@@ -50,7 +57,8 @@ export function teamRoutes(ctx: AppContext): Router {
   router.post("/team/update", async (req, res) => {
     await masterOnly(ctx, req);
     const { team_id, ...fields } = validate(UpdateTeam, req.body);
-    res.json(await updateTeam(db, team_id, fields));
+    // LiteLLM's shape: the updated team under `data`.
+    res.json({ team_id, data: await updateTeam(db, team_id, fields) });
   });
 
   for (const [path, blocked] of [

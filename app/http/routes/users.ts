@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { AppContext } from "../context.js";
 import { callerOf, masterOnly } from "../auth.js";
 import { validate } from "../validate.js";
+import { addMembers } from "../../services/admin/teams.js";
 import { deleteUsers, listUsers, newUser, updateUser, userInfo } from "../../services/admin/users.js";
 import { ApiError } from "../../services/errors.js";
 import { pageOf } from "../../services/admin/paging.js";
@@ -17,6 +18,7 @@ const NewUser = z.object({
   ...UserFields,
   user_id: z.string().min(1).max(255).optional(),
   teams: z.array(z.string().min(1)).optional(),
+  team_id: z.string().min(1).nullable().optional(),
   auto_create_key: z.boolean().optional(),
   key_alias: z.string().min(1).max(255).nullable().optional(),
   duration: z.string().nullable().optional(),
@@ -36,7 +38,11 @@ export function userRoutes(ctx: AppContext): Router {
 
   router.post("/user/new", async (req, res) => {
     await masterOnly(ctx, req);
-    res.json(await newUser(db, validate(NewUser, req.body)));
+    const { team_id, ...input } = validate(NewUser, req.body);
+    const user = await newUser(db, input);
+    // LiteLLM's /user/new with team_id makes the new user a member of that team.
+    if (team_id) await addMembers(db, team_id, [{ role: "user", user_id: user.user_id }]);
+    res.json(team_id ? { ...user, teams: [...new Set([...user.teams, team_id])] } : user);
   });
 
   router.get("/user/info", async (req, res) => {

@@ -10,12 +10,17 @@ export interface ModelCatalog {
   modelNames(): string[];
 }
 
-/** A key's `aliases` let it ask for a name that stands for a configured model ({"gpt-4": "gpt-4o-mini"}). */
+/**
+ * A key's `aliases`, then its team's `model_aliases`, let it ask for a name
+ * that stands for a configured model ({"gpt-4": "gpt-4o-mini"}).
+ */
 export function resolveModel(caller: Caller, requested: string): string {
   if (caller.kind === "master") return requested;
-  const aliases = caller.key.aliases as Record<string, unknown> | null;
-  const target = aliases?.[requested];
-  return typeof target === "string" ? target : requested;
+  for (const aliases of [caller.key.aliases, caller.key.team?.model_aliases]) {
+    const target = (aliases as Record<string, unknown> | null | undefined)?.[requested];
+    if (typeof target === "string") return target;
+  }
+  return requested;
 }
 
 /** Models a caller may use: the key's, its team's and its user's lists all apply (an empty list allows all, as in LiteLLM). */

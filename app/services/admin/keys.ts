@@ -140,7 +140,8 @@ export async function generateKey(db: RoutedClient, input: GenerateKeyInput) {
       return tx.virtualKey.create({ data: { token: hashKey(key), key_name: maskKey(key), ...keyData(input) } });
     });
     await db.$consistency.wrote(keyScopes(row));
-    return { key, ...keyView(row) };
+    // LiteLLM names the key's hash token_id too.
+    return { key, ...keyView(row), token_id: row.token };
   } catch (error) {
     return uniqueViolation(error, input);
   }

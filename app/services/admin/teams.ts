@@ -12,6 +12,7 @@ export interface TeamMember {
 export interface TeamFields extends LimitFields {
   team_alias?: string | null;
   blocked?: boolean;
+  model_aliases?: Record<string, string>;
   members_with_roles?: TeamMember[];
 }
 
@@ -24,8 +25,14 @@ export function teamView(team: Team) {
     team_id: team.team_id,
     team_alias: team.team_alias,
     ...limitView(team),
-    members_with_roles: team.members_with_roles as unknown as TeamMember[],
+    // LiteLLM's Member: every field present, null where unknown.
+    members_with_roles: (team.members_with_roles as unknown as TeamMember[]).map((m) => ({
+      role: m.role,
+      user_id: m.user_id ?? null,
+      user_email: m.user_email ?? null,
+    })),
     blocked: team.blocked,
+    model_aliases: team.model_aliases,
   };
 }
 
@@ -34,6 +41,7 @@ function teamData(input: TeamFields) {
     ...limitData(input),
     ...(input.team_alias !== undefined ? { team_alias: input.team_alias } : {}),
     ...(input.blocked !== undefined ? { blocked: input.blocked } : {}),
+    ...(input.model_aliases !== undefined ? { model_aliases: input.model_aliases } : {}),
     ...(input.members_with_roles !== undefined ? { members_with_roles: input.members_with_roles as unknown as Prisma.InputJsonValue } : {}),
   };
 }
@@ -51,6 +59,18 @@ async function lockedTeam(tx: Tx, teamId: string): Promise<Team> {
   return team;
 }
 
+/**
+ * Members named only by email are matched to the user with that email, as
+ * LiteLLM does, so the user's /user/info lists the team.
+ */
+async function withUserIds(tx: Tx, members: readonly TeamMember[]): Promise<TeamMember[]> {
+  const emails = members.flatMap((m) => (!m.user_id && m.user_email ? [m.user_email] : []));
+  if (emails.length === 0) return [...members];
+  const users = await tx.user.findMany({ where: { user_email: { in: emails } }, select: { user_id: true, user_email: true } });
+  const byEmail = new Map(users.map((u) => [u.user_email, u.user_id]));
+  return members.map((m) => (!m.user_id && m.user_email && byEmail.has(m.user_email) ? { ...m, user_id: byEmail.get(m.user_email) } : m));
+}
+
 async function addTeamToUsers(tx: Tx, teamId: string, members: readonly TeamMember[]): Promise<string[]> {
   const userIds = members.flatMap((m) => (m.user_id ? [m.user_id] : []));
   if (userIds.length === 0) return [];
@@ -59,17 +79,20 @@ async function addTeamToUsers(tx: Tx, teamId: string, members: readonly TeamMemb
   return userIds;
 }
 
-export async function newTeam(db: RoutedClient, input: NewTeamInput) {
+/** LiteLLM's /team/new: the caller (`creator`, LiteLLM's user id for it) joins as an admin unless listed already. */
+export async function newTeam(db: RoutedClient, input: NewTeamInput, creator?: string) {
   try {
-    const team = await db.$transaction(async (tx) => {
-      const created = await tx.team.create({ data: { ...(input.team_id ? { team_id: input.team_id } : {}), ...teamData(input) } });
-      await addTeamToUsers(tx, created.team_id, input.members_with_roles ?? []);
-      return created;
+    const { team, members } = await db.$transaction(async (tx) => {
+      const given = await withUserIds(tx, input.members_with_roles ?? []);
+      const members: TeamMember[] =
+        creator && !given.some((m) => m.user_id === creator) ? [...given, { role: "admin", user_id: creator }] : given;
+      const created = await tx.team.create({
+        data: { ...(input.team_id ? { team_id: input.team_id } : {}), ...teamData({ ...input, members_with_roles: members }) },
+      });
+      await addTeamToUsers(tx, created.team_id, members);
+      return { team: created, members };
     });
-    await db.$consistency.wrote([
-      `team:${team.team_id}`,
-      ...(input.members_with_roles ?? []).flatMap((m) => (m.user_id ? [`user:${m.user_id}`] : [])),
-    ]);
+    await db.$consistency.wrote([`team:${team.team_id}`, ...members.flatMap((m) => (m.user_id ? [`user:${m.user_id}`] : []))]);
     return teamView(team);
   } catch (error) {
     return idTaken(error);
@@ -127,8 +150,10 @@ export async function deleteTeams(db: RoutedClient, teamIds: string[]) {
 const sameMember = (a: TeamMember, b: TeamMember) =>
   (!!a.user_id && a.user_id === b.user_id) || (!a.user_id && !b.user_id && !!a.user_email && a.user_email === b.user_email);
 
-export async function addMembers(db: RoutedClient, teamId: string, members: TeamMember[]) {
+export async function addMembers(db: RoutedClient, teamId: string, given: TeamMember[]) {
+  let members = given;
   const team = await db.$transaction(async (tx) => {
+    members = await withUserIds(tx, given);
     const current = (await lockedTeam(tx, teamId)).members_with_roles as unknown as TeamMember[];
     const kept = current.filter((m) => !members.some((n) => sameMember(m, n)));
     const updated = await tx.team.update({

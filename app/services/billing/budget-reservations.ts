@@ -36,7 +36,9 @@ export interface Budgets {
 /** LiteLLM's words for each spent budget: clients, tests and dashboards match on them. */
 export function budgetSpent(scope: BudgetScope, spent: number): ApiError {
   const messages: Record<BudgetScope["kind"], string> = {
-    key: `ExceededTokenBudget: Current spend for token: ${spent}; Max Budget for Token: ${scope.maxBudget}`,
+    // LiteLLM's current words first (its tests match "Budget has been exceeded!"), then its
+    // long-standing ExceededTokenBudget text that dashboards and older clients match.
+    key: `Budget has been exceeded! ExceededTokenBudget: Current spend for token: ${spent}; Max Budget for Token: ${scope.maxBudget}`,
     user: `ExceededBudget: User=${scope.id} over budget. Spend=${spent}, Budget=${scope.maxBudget}`,
     team: `Budget has been exceeded! Team=${scope.id} Current cost: ${spent}, Max budget: ${scope.maxBudget}`,
   };

@@ -1,7 +1,7 @@
 import type { Deployment } from "../../../config/model-config.js";
 
 /** The OpenAI operations a deployment may be asked for (the upstream path tandem would use on an OpenAI server). */
-export type OperationPath = "/chat/completions" | "/completions" | "/embeddings" | "/images/generations";
+export type OperationPath = "/chat/completions" | "/completions" | "/embeddings" | "/images/generations" | "/moderations";
 
 /** One HTTP request to a provider, ready to send. */
 export interface WireRequest {
