@@ -51,6 +51,7 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
       prompt?: unknown;
       input?: unknown;
       n?: number;
+      tools?: Array<{ function?: { name?: string } }>;
       stream?: boolean;
       stream_options?: { include_usage?: boolean };
     };
@@ -123,6 +124,41 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
     const usage = { prompt_tokens: promptTokens, completion_tokens: words.length, total_tokens: promptTokens + words.length };
     const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
     const created = Math.floor(Date.now() / 1000);
+
+    const tool = body.tools?.[0]?.function?.name;
+    if (operation === "/chat/completions" && tool && /weather/i.test(typeof last === "string" ? last : JSON.stringify(last))) {
+      // Given tools and a question about the weather, it calls the first tool, as OpenAI's API does.
+      const call = {
+        id: `call_${Math.random().toString(36).slice(2)}`,
+        type: "function",
+        function: { name: tool, arguments: '{"city":"Paris"}' },
+      };
+      const toolUsage = { prompt_tokens: promptTokens, completion_tokens: 12, total_tokens: promptTokens + 12 };
+      if (!body.stream) {
+        res.writeHead(200, { "content-type": "application/json" }).end(
+          JSON.stringify({
+            id,
+            object: "chat.completion",
+            created,
+            model,
+            choices: [{ index: 0, message: { role: "assistant", content: null, tool_calls: [call] }, finish_reason: "tool_calls" }],
+            usage: toolUsage,
+          }),
+        );
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      const send = (choices: unknown[], extra = {}) =>
+        res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices, ...extra })}\n\n`);
+      send([{ index: 0, delta: { role: "assistant", content: null }, finish_reason: null }]);
+      send([{ index: 0, delta: { tool_calls: [{ index: 0, ...call, function: { name: tool, arguments: "" } }] }, finish_reason: null }]);
+      for (const piece of ['{"city"', ':"Paris"}'])
+        send([{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: piece } }] }, finish_reason: null }]);
+      send([{ index: 0, delta: {}, finish_reason: "tool_calls" }]);
+      if (body.stream_options?.include_usage) send([], { usage: toolUsage });
+      res.end("data: [DONE]\n\n");
+      return;
+    }
 
     if (operation === "/completions" && !body.stream) {
       res.writeHead(200, { "content-type": "application/json" }).end(

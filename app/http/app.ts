@@ -7,6 +7,7 @@ import { keyRoutes } from "./routes/keys.js";
 import { teamRoutes } from "./routes/teams.js";
 import { spendRoutes } from "./routes/spend.js";
 import { openaiHandlers, openaiRoutes, type ProxyHandler } from "./routes/openai.js";
+import { messagesRoutes } from "./routes/messages.js";
 import { createListener } from "./listener.js";
 import { observeRequest } from "./observe.js";
 import { modelRoutes } from "./routes/models.js";
@@ -55,6 +56,7 @@ function createApp(ctx: AppContext, handlers: Map<string, ProxyHandler>, options
   app.use(consistencyContext());
   // Only the request shapes the lean listener leaves to Express reach these.
   app.use(openaiRoutes(handlers));
+  app.use(messagesRoutes(ctx));
   app.use(modelRoutes(ctx));
   app.use(keyRoutes(ctx));
   app.use(userRoutes(ctx));

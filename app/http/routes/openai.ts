@@ -13,10 +13,12 @@ import { cacheControls, cacheKey, type CacheControls } from "../../services/upst
 import { estimateUsage } from "../../services/billing/token-estimate.js";
 import { ApiError } from "../../services/errors.js";
 import { hashKey } from "../../services/access/key-hash.js";
-import { SseRelay } from "../../services/upstream/sse-relay.js";
 import { idOf, imagesOf, safeJson, usageOf } from "../../services/upstream/upstream-response.js";
 import type { UpstreamResponse } from "../../services/upstream/upstream-client.js";
 import { adapterFor } from "../../services/upstream/providers/index.js";
+import { StreamPipeline } from "../../services/upstream/stream-pipeline.js";
+import type { ClientFormat } from "../../services/upstream/formats/client-format.js";
+import { MessagesRequest, messagesFormat } from "./messages.js";
 import type { OperationPath } from "../../services/upstream/providers/provider.js";
 import { NoDeploymentAvailable, type Attempt, type Busy } from "../../services/upstream/model-router.js";
 import type { Admission } from "../../services/access/rate-limits.js";
@@ -42,6 +44,8 @@ interface Operation {
   streams: boolean;
   /** Answers images (charged per image where the deployment has a per-image price). */
   images?: true;
+  /** A client format other than OpenAI's (Anthropic's Messages): its body is converted to a chat body and back. */
+  client?: ClientFormat<Record<string, unknown>>;
   /** Providers report no usage for it (moderations): recorded at 0 instead of warned about. */
   unmetered?: true;
   /** A request without `model` goes to the first model group of this mode (OpenAI's moderations default their model). */
@@ -81,6 +85,15 @@ const OPERATIONS: Operation[] = [
     prompt: () => [],
     streams: false,
     images: true,
+  },
+  {
+    paths: ["/v1/messages"],
+    upstreamPath: "/chat/completions",
+    callType: "anthropic_messages",
+    schema: MessagesRequest,
+    prompt: (body) => body.messages,
+    streams: true,
+    client: messagesFormat,
   },
   {
     paths: ["/v1/moderations", "/moderations"],
@@ -137,7 +150,10 @@ export function openaiRoutes(handlers: Map<string, ProxyHandler>): Router {
 
 async function handle(ctx: AppContext, op: Operation, call: ProxyCall, res: ServerResponse): Promise<void> {
   const caller = await callerOf(ctx, call.headers);
-  const body = validate(op.schema, withDefaultModel(ctx, op, call.body)) as z.infer<z.ZodObject<typeof base>> & Record<string, unknown>;
+  const valid = validate(op.schema, withDefaultModel(ctx, op, call.body)) as z.infer<z.ZodObject<typeof base>> & Record<string, unknown>;
+  // The pipeline speaks OpenAI chat; another client format is converted (and kept for deployments that speak it).
+  const body = (op.client ? op.client.toChat(valid) : valid) as typeof valid;
+  const original = op.client ? valid : undefined;
   const model = resolveModel(caller, body.model);
   checkAccess(caller, model, ctx.router);
   // LiteLLM checks the global budget for virtual keys; the master key is the admin's.
@@ -153,7 +169,7 @@ async function handle(ctx: AppContext, op: Operation, call: ProxyCall, res: Serv
       costKey,
     );
     try {
-      tokens = await forward(ctx, op, caller, model, body, res, costKey, call.requestId, caching);
+      tokens = await forward(ctx, op, caller, model, body, res, costKey, call.requestId, caching, original);
     } finally {
       release();
     }
@@ -181,6 +197,7 @@ async function forward(
   costKey: string,
   requestId: string,
   caching: Caching | undefined,
+  original: Record<string, unknown> | undefined,
 ): Promise<number> {
   const startTime = new Date();
   if (caching && !caching.controls.noCache) {
@@ -203,7 +220,9 @@ async function forward(
       if ("busy" in admitted) return admitted;
       let attempt: Attempt<Sent>;
       try {
-        attempt = await tryDeployment(ctx, op, deployment, payloadFor(body, deployment, stream), abort.signal, stream);
+        // A deployment that speaks the client's own format gets the client's body, with its own model name.
+        const native = op.client?.native === deployment.provider && original ? { ...original, model: deployment.upstreamModel } : undefined;
+        attempt = await tryDeployment(ctx, op, deployment, payloadFor(body, deployment, stream), abort.signal, stream, native);
       } catch (error) {
         admitted.done(0);
         throw error;
@@ -284,41 +303,47 @@ async function relay(
   let estimated = false;
   let images = 0;
   const adapter = adapterFor(deployment);
+  // A deployment speaking the client's own format (an Anthropic client, an anthropic/ model) is passed through.
+  const native = op.client?.native === deployment.provider;
+  const client = op.client && !native ? op.client : undefined;
   if (stream) {
-    // A provider with its own stream format is translated to OpenAI's chunks before the relay reads them.
-    const translator = adapter.stream?.(deployment);
+    const pipeline = new StreamPipeline(
+      body.stream_options?.include_usage === true,
+      adapter.stream?.(deployment),
+      client?.stream(body.model),
+      native,
+    );
     res.statusCode = response.status;
-    res.setHeader("content-type", translator ? "text/event-stream" : (response.contentType ?? "text/event-stream"));
+    res.setHeader("content-type", pipeline.translated ? "text/event-stream" : (response.contentType ?? "text/event-stream"));
     res.setHeader("cache-control", "no-cache");
     res.setHeader("x-accel-buffering", "no");
     res.flushHeaders();
-    const relay = new SseRelay(body.stream_options?.include_usage === true);
     try {
       for await (const chunk of response.body) {
-        const out = relay.feed(translator ? Buffer.from(translator.feed(chunk)) : chunk);
+        const out = pipeline.feed(chunk);
         if (out.length > 0) res.write(out);
       }
-      if (translator) {
-        const last = relay.feed(Buffer.from(translator.end()));
-        if (last.length > 0) res.write(last);
-      }
-      const rest = relay.end();
+      const rest = pipeline.end();
       if (rest) res.write(rest);
     } catch (error) {
       if (!abort.signal.aborted) {
         ctx.log.warn({ err: error, requestId }, "upstream stream broke off");
         // The client learns the stream is incomplete (an error event, no [DONE]) instead of a clean end.
         const message = `upstream for ${deployment.name} broke off the stream: ${error instanceof Error ? error.message : String(error)}`;
-        res.write(`data: ${JSON.stringify({ error: { message, type: "upstream_error", param: null, code: "502" } })}\n\n`);
+        res.write(
+          op.client
+            ? op.client.streamError(message)
+            : `data: ${JSON.stringify({ error: { message, type: "upstream_error", param: null, code: "502" } })}\n\n`,
+        );
       }
     }
     res.end();
-    responseId = relay.id;
-    usage = relay.usage;
+    responseId = pipeline.relay.id;
+    usage = pipeline.relay.usage;
     if (!usage) {
       // Cut short (by the client or the upstream) before usage arrived: the provider still bills
       // what it generated, so the prompt and the text streamed so far are charged, estimated.
-      usage = estimateUsage(deployment.upstreamModel, op.prompt(body), relay.text);
+      usage = estimateUsage(deployment.upstreamModel, op.prompt(body), pipeline.relay.text);
       estimated = true;
     }
   } else {
@@ -335,11 +360,12 @@ async function relay(
     if (!usage && op.unmetered && response.status < 300) usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
     // Stored before the client has the answer, so its next request (on any pod) finds it.
     if (caching && !caching.controls.noStore && usage) ctx.responseCache!.cache.set(caching.key, text, caching.ttlSeconds * 1000);
-    // The upstream's bytes as they came.
+    // The upstream's bytes as they came, unless a provider or client format translates them.
+    const out = native ? received : client ? client.answer(text, body.model) : text;
     res.statusCode = response.status;
-    res.setHeader("content-type", adapter.answer ? "application/json" : (response.contentType ?? "application/json"));
-    res.setHeader("content-length", Buffer.byteLength(text));
-    res.end(text);
+    res.setHeader("content-type", out === received ? (response.contentType ?? "application/json") : "application/json");
+    res.setHeader("content-length", Buffer.byteLength(out));
+    res.end(out);
   }
   if (!usage) {
     ctx.log.warn({ requestId, model: deployment.name }, "upstream reported no usage; spend not recorded");
@@ -373,7 +399,8 @@ interface Caching {
 
 function cachingFor(ctx: AppContext, op: Operation, model: string, body: Record<string, unknown>): Caching | undefined {
   const settings = ctx.responseCache?.settings;
-  if (!settings || body.stream === true || !settings.callTypes.includes(op.callType)) return undefined;
+  // Cached answers are OpenAI's; a client format's are not cached.
+  if (!settings || op.client || body.stream === true || !settings.callTypes.includes(op.callType)) return undefined;
   const controls = cacheControls(body);
   if (settings.optIn && !controls.useCache) return undefined;
   return { key: cacheKey(settings.namespace, op.callType, model, body), controls, ttlSeconds: controls.ttlSeconds ?? settings.ttlSeconds };
@@ -418,6 +445,7 @@ async function tryDeployment(
   payload: Record<string, unknown>,
   signal: AbortSignal,
   stream: boolean,
+  native: Record<string, unknown> | undefined,
 ): Promise<Attempt<Sent>> {
   const adapter = adapterFor(deployment);
   if (!adapter.operations.includes(op.upstreamPath))
@@ -431,7 +459,7 @@ async function tryDeployment(
       ),
     };
   try {
-    const wire = await adapter.request(deployment, op.upstreamPath, payload, stream);
+    const wire = await adapter.request(deployment, op.upstreamPath, payload, stream, native);
     const response = await ctx.upstream.post(deployment, wire, signal, stream);
     if (response.status < 400) return { ok: true, value: { response } };
     const text = await response.body.text();

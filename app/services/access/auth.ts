@@ -21,10 +21,12 @@ export interface CredentialHeaders {
   authorization?: string;
   "x-litellm-api-key"?: string;
   "api-key"?: string;
+  /** Anthropic's header, which its SDK and Claude Code send. */
+  "x-api-key"?: string;
 }
 
 export function credentialOf(headers: CredentialHeaders): string | undefined {
-  for (const value of [headers.authorization, headers["x-litellm-api-key"], headers["api-key"]]) {
+  for (const value of [headers.authorization, headers["x-litellm-api-key"], headers["api-key"], headers["x-api-key"]]) {
     const secret = value?.replace(/^Bearer\s+/i, "").trim();
     if (secret) return secret;
   }

@@ -276,11 +276,11 @@ export function anthropicFailure(status: number, text: string): string {
 /** Anthropic's Messages API, for OpenAI chat clients. */
 export const anthropic: ProviderAdapter = {
   operations: ["/chat/completions"],
-  request(deployment: Deployment, _operation, payload, stream) {
+  request(deployment: Deployment, _operation, payload, stream, native) {
     return {
       path: "/v1/messages",
       headers: { "anthropic-version": ANTHROPIC_VERSION, ...(deployment.apiKey ? { "x-api-key": deployment.apiKey } : {}) },
-      body: JSON.stringify(toAnthropicRequest(payload, deployment.upstreamModel, stream)),
+      body: JSON.stringify(native ?? toAnthropicRequest(payload, deployment.upstreamModel, stream)),
     };
   },
   answer: (text) => JSON.stringify(fromAnthropicMessage(JSON.parse(text) as Json)),

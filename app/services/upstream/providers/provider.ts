@@ -24,11 +24,13 @@ export interface StreamTranslator {
 export interface ProviderAdapter {
   /** The operations this provider serves; another is refused with a 400 naming the model. */
   readonly operations: readonly OperationPath[];
+  /** `native`: the client's own body, when the client speaks this provider's format (sent instead of a translation). */
   request(
     deployment: Deployment,
     operation: OperationPath,
     payload: Record<string, unknown>,
     stream: boolean,
+    native?: Record<string, unknown>,
   ): Promise<WireRequest> | WireRequest;
   /** A successful non-streamed answer, in OpenAI's shape (absent: it already is). */
   answer?(text: string, deployment: Deployment): string;
