@@ -13,7 +13,7 @@ export const OPENAI_COMPATIBLE = [
   "custom_openai",
   "litellm_proxy",
 ];
-export const PROVIDERS = [...OPENAI_COMPATIBLE, "azure", "anthropic"] as const;
+export const PROVIDERS = [...OPENAI_COMPATIBLE, "azure", "anthropic", "bedrock"] as const;
 
 /** Where a provider is reached when the entry gives no api_base (none: api_base is required). */
 export function defaultApiBase(provider: string, awsRegion: string | undefined): string | undefined {

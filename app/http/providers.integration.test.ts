@@ -6,11 +6,14 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { eventually, MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
+import Anthropic from "@anthropic-ai/sdk";
 import { startFakeAnthropic, type FakeAnthropic } from "../test-support/fake-anthropic.js";
+import { startFakeBedrock, TEST_AWS, type FakeBedrock } from "../test-support/fake-bedrock.js";
 
-describe("providers: azure/ and anthropic/ deployments behind OpenAI's API", () => {
+describe("providers: azure/, anthropic/ and bedrock/ deployments behind OpenAI's API", () => {
   let proxy: Proxy;
   let anthropic: FakeAnthropic;
+  let bedrock: FakeBedrock;
   const client = new OpenAI({ apiKey: MASTER_KEY, baseURL: "http://unset", maxRetries: 0 });
   const openai = () => client.withOptions({ baseURL: `${proxy.base}/v1` });
   const weatherTool = {
@@ -32,6 +35,10 @@ describe("providers: azure/ and anthropic/ deployments behind OpenAI's API", () 
 
   before(async () => {
     anthropic = await startFakeAnthropic("sk-ant-test");
+    bedrock = await startFakeBedrock();
+    // The AWS SDK's default credential chain reads these first (on EKS it would find the IRSA role instead).
+    process.env.AWS_ACCESS_KEY_ID = TEST_AWS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = TEST_AWS.secretAccessKey;
     proxy = await startProxy(
       {},
       {
@@ -59,6 +66,16 @@ describe("providers: azure/ and anthropic/ deployments behind OpenAI's API", () 
             `      api_base: ${url.replace(/\/v1$/, "")}`,
             "      api_key: azure-key-123",
             "    model_info: {mode: embedding}",
+            "  - model_name: bedrock-claude",
+            "    litellm_params:",
+            "      model: bedrock/anthropic.claude-3-haiku-20240307-v1:0",
+            `      aws_region_name: ${TEST_AWS.region}`,
+            `      api_base: ${bedrock.url}`,
+            "  - model_name: bedrock-throttled",
+            "    litellm_params:",
+            "      model: bedrock/throttled",
+            `      aws_region_name: ${TEST_AWS.region}`,
+            `      api_base: ${bedrock.url}`,
           ],
         }),
       },
@@ -67,6 +84,7 @@ describe("providers: azure/ and anthropic/ deployments behind OpenAI's API", () 
   after(async () => {
     await proxy?.stop();
     await anthropic?.close();
+    await bedrock?.close();
   });
 
   describe("anthropic/", () => {
@@ -200,6 +218,116 @@ describe("providers: azure/ and anthropic/ deployments behind OpenAI's API", () 
       });
       assert.equal(res.status, 400);
       assert.match(((await res.json()) as { error: { message: string } }).error.message, /^model: claude is a anthropic\/ deployment/);
+    });
+  });
+
+  describe("bedrock/", () => {
+    it("a chat completion is a SigV4-signed Converse request, answered in OpenAI's shape and charged from Bedrock's usage", async () => {
+      const answer = await openai().chat.completions.create({
+        model: "bedrock-claude",
+        messages: [
+          { role: "system", content: "Be brief." },
+          { role: "user", content: "hello bedrock" },
+        ],
+        max_tokens: 50,
+      });
+      assert.equal(answer.choices[0]?.message.content, "echo: hello bedrock");
+      const sent = bedrock.requests.at(-1)!;
+      assert.equal(sent.signatureValid, true, "the fake recomputed the SigV4 signature with the test credentials");
+      assert.equal(sent.path, "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse");
+      assert.deepEqual([sent.body.system, sent.body.inferenceConfig], [[{ text: "Be brief." }], { maxTokens: 50 }]);
+      const row = await spendOf(answer.id);
+      // Claude 3 Haiku on Bedrock: $0.25 / $1.25 per million tokens, from the price database.
+      const expected = answer.usage!.prompt_tokens * 0.25e-6 + answer.usage!.completion_tokens * 1.25e-6;
+      assert.ok(Math.abs(Number(row.spend) - expected) < 1e-12, `spend ${String(row.spend)} expected ${expected}`);
+    });
+
+    it("the fake's signature check is real: a request signed with another secret is refused", async () => {
+      const valid = bedrock.requests.at(-1)!;
+      const forged = String(valid.headers.authorization).replace(/Signature=[0-9a-f]+/, `Signature=${"0".repeat(64)}`);
+      const res = await fetch(`${bedrock.url}${valid.path}`, {
+        method: "POST",
+        headers: { authorization: forged, "x-amz-date": String(valid.headers["x-amz-date"]), "content-type": "application/json" },
+        body: JSON.stringify(valid.body),
+      });
+      assert.equal(res.status, 403);
+      assert.equal(bedrock.requests.at(-1)?.signatureValid, false);
+    });
+
+    it("a stream is ConverseStream's event stream, relayed as OpenAI chunks with usage", async () => {
+      const stream = await openai().chat.completions.create({
+        model: "bedrock-claude",
+        messages: [{ role: "user", content: "stream from bedrock" }],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      let text = "";
+      let usage: OpenAI.CompletionUsage | undefined;
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta.content ?? "";
+        usage = chunk.usage ?? usage;
+      }
+      assert.equal(text, "echo: stream from bedrock");
+      assert.equal(usage?.completion_tokens, 4);
+      assert.equal(bedrock.requests.at(-1)?.path, "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream");
+    });
+
+    it("tool calls come back as tool_calls, plain and streamed", async () => {
+      const asked = await openai().chat.completions.create({
+        model: "bedrock-claude",
+        messages: [{ role: "user", content: "weather in Paris?" }],
+        tools: [weatherTool],
+      });
+      const call = asked.choices[0]?.message.tool_calls?.[0];
+      assert.equal(asked.choices[0]?.finish_reason, "tool_calls");
+      assert.deepEqual(call?.type === "function" ? [call.function.name, JSON.parse(call.function.arguments)] : [], [
+        "get_weather",
+        { city: "Paris" },
+      ]);
+      assert.deepEqual(bedrock.requests.at(-1)?.body.toolConfig, {
+        tools: [
+          { toolSpec: { name: "get_weather", description: "Weather in a city", inputSchema: { json: weatherTool.function.parameters } } },
+        ],
+      });
+      const stream = await openai().chat.completions.create({
+        model: "bedrock-claude",
+        messages: [{ role: "user", content: "weather please" }],
+        tools: [weatherTool],
+        stream: true,
+      });
+      let args = "";
+      let finish: string | null | undefined;
+      for await (const chunk of stream) {
+        args += chunk.choices[0]?.delta.tool_calls?.[0]?.function?.arguments ?? "";
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+      }
+      assert.deepEqual([JSON.parse(args), finish], [{ city: "Paris" }, "tool_calls"]);
+    });
+
+    it("a Bedrock throttle is a 429 with retry-after, in LiteLLM's shape", async () => {
+      const res = await fetch(`${proxy.base}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "bedrock-throttled", messages: [{ role: "user", content: "hi" }] }),
+      });
+      assert.equal(res.status, 429);
+      assert.ok(Number(res.headers.get("retry-after")) >= 1);
+      const body = (await res.json()) as { error: { message: string; type: string; code: string } };
+      assert.deepEqual(
+        [body.error.message, body.error.type, body.error.code],
+        ["BedrockException - Too many requests, please wait before trying again.", "throttling_error", "429"],
+      );
+    });
+
+    it("Anthropic clients reach a Bedrock deployment through /v1/messages", async () => {
+      const client = new Anthropic({ apiKey: MASTER_KEY, baseURL: proxy.base, maxRetries: 0 });
+      const message = await client.messages.create({
+        model: "bedrock-claude",
+        max_tokens: 64,
+        messages: [{ role: "user", content: "via messages" }],
+      });
+      assert.deepEqual(message.content, [{ type: "text", text: "echo: via messages" }]);
+      assert.equal(bedrock.requests.at(-1)?.signatureValid, true);
     });
   });
 

@@ -286,6 +286,8 @@ async function relay(
     if (!attempt.value) throw attempt.error;
     const { response, failureText = "" } = attempt.value;
     const parsed = safeJson(failureText) as { error?: unknown } | undefined;
+    // A provider's throttle tells the client when to come back, as a 429 from tandem itself does.
+    if (response.status === 429) res.setHeader("retry-after", response.retryAfter ?? "1");
     if (parsed?.error) {
       sendJson(res, response.status, parsed);
       return 0;

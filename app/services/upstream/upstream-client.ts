@@ -6,6 +6,8 @@ import type { WireRequest } from "./providers/provider.js";
 export interface UpstreamResponse {
   status: number;
   contentType: string | undefined;
+  /** The upstream's retry-after, when it sent one (a 429). */
+  retryAfter?: string;
   body: AsyncIterable<Uint8Array> & { text(): Promise<string>; dump(): Promise<void> };
 }
 
@@ -50,7 +52,13 @@ export class UpstreamClient {
         bodyTimeout: deployment.timeoutMs,
       });
       const type = response.headers["content-type"];
-      return { status: response.statusCode, contentType: Array.isArray(type) ? type[0] : type, body: response.body };
+      const retryAfter = response.headers["retry-after"];
+      return {
+        status: response.statusCode,
+        contentType: Array.isArray(type) ? type[0] : type,
+        ...(typeof retryAfter === "string" ? { retryAfter } : {}),
+        body: response.body,
+      };
     } catch (error) {
       throw upstreamFailure(deployment, error, signal);
     }
