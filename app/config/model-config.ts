@@ -305,7 +305,8 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
       output_cost_per_token: entry.model_info.output_cost_per_token ?? params.output_cost_per_token,
       output_cost_per_image: entry.model_info.output_cost_per_image ?? params.output_cost_per_image,
     });
-    if (price.source === "unknown")
+    // A wildcard entry is priced per concrete model when a request names one.
+    if (price.source === "unknown" && !upstreamModel.includes("*"))
       unpriced.push(
         `${where} (${entry.model_name}): no price for ${params.model} in the config or the price database; its calls are charged 0 (set model_info.input_cost_per_token / output_cost_per_token)`,
       );

@@ -27,7 +27,16 @@ describe("LiteLLM conformance of the management API", () => {
   };
 
   before(async () => {
-    proxy = await startProxy({}, { extraConfig: () => ({ sections: "litellm_settings:\n  max_budget: 100\n  budget_duration: 30d\n" }) });
+    proxy = await startProxy(
+      {},
+      {
+        extraConfig: (url) => ({
+          // LiteLLM's wildcard route: any other model name goes to the upstream under that name.
+          models: ['  - model_name: "*"', "    litellm_params:", "      model: openai/*", `      api_base: ${url}`],
+          sections: "litellm_settings:\n  max_budget: 100\n  budget_duration: 30d\n",
+        }),
+      },
+    );
   });
   after(async () => {
     await proxy?.stop();
@@ -132,6 +141,21 @@ describe("LiteLLM conformance of the management API", () => {
       assert.equal(created.token_id, created.token, "LiteLLM's token_id is the key's hash");
       assert.equal((await chat(String(created.key))).status, 429);
       assert.equal((await proxy.admin("/team/new", { body: { models: null } })).status, 200);
+    });
+  });
+
+  describe("wildcards", () => {
+    it("a model_list entry named * serves any model name; a key with models [*] may use it", async () => {
+      const key = String((await admin("/key/generate", { models: ["*"] })).key);
+      const res = await chat(key, "gpt-3.5-turbo-0125");
+      assert.equal(res.status, 200, JSON.stringify(res.json));
+      assert.equal(proxy.upstream.requests.at(-1)?.body.model, "gpt-3.5-turbo-0125");
+    });
+
+    it("a key's provider/* entry allows the names under it, and only those", async () => {
+      const key = String((await admin("/key/generate", { models: ["anthropic/*"] })).key);
+      assert.equal((await chat(key, "anthropic/claude-x")).status, 200);
+      assert.equal((await chat(key, "gpt-4o-mini")).status, 401);
     });
   });
 

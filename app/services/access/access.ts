@@ -1,4 +1,5 @@
 import type { Caller } from "./auth.js";
+import { globRegExp } from "../glob.js";
 import type { BudgetScope } from "../billing/budget-reservations.js";
 import { ApiError } from "../errors.js";
 import type { LimitScope } from "./rate-limits.js";
@@ -27,8 +28,8 @@ export function resolveModel(caller: Caller, requested: string): string {
 export function allowedModels(caller: Caller, catalog: ModelCatalog): string[] {
   const all = catalog.modelNames();
   if (caller.kind === "master") return all;
-  const lists = [caller.key.models, caller.key.team?.models ?? [], caller.user?.models ?? []].filter((l) => l.length > 0);
-  return all.filter((m) => lists.every((l) => l.includes(m)));
+  const lists = [caller.key.models, caller.key.team?.models ?? [], caller.user?.models ?? []];
+  return all.filter((m) => lists.every((l) => allows(l, m)));
 }
 
 /** May this caller use this model? Configured, and on every list that applies. Budgets and rate limits come next. */
@@ -44,9 +45,18 @@ export function checkAccess(caller: Caller, model: string, catalog: ModelCatalog
       entity,
       `${entity} not allowed to access model. This ${entity} can only access models=${JSON.stringify(models)}. Tried to access ${model}`,
     );
-  if (key.models.length > 0 && !key.models.includes(model)) throw denied("key", key.models);
-  if (key.team && key.team.models.length > 0 && !key.team.models.includes(model)) throw denied("team", key.team.models);
-  if (user && user.models.length > 0 && !user.models.includes(model)) throw denied("user", user.models);
+  if (!allows(key.models, model)) throw denied("key", key.models);
+  if (key.team && !allows(key.team.models, model)) throw denied("team", key.team.models);
+  if (user && !allows(user.models, model)) throw denied("user", user.models);
+}
+
+// LiteLLM's names for "any model": on a key, all-team-models defers to the team's list.
+const ANY_MODEL = new Set(["*", "all-proxy-models", "all-team-models"]);
+
+/** Whether a key's, team's or user's model list lets it use `model`: empty allows all; entries may be LiteLLM's wildcards (`anthropic/*`). */
+export function allows(list: readonly string[], model: string): boolean {
+  if (list.length === 0) return true;
+  return list.some((entry) => entry === model || ANY_MODEL.has(entry) || (entry.includes("*") && globRegExp(entry).test(model)));
 }
 
 /**

@@ -26,6 +26,13 @@ describe("access: models", () => {
     ["the key's list", caller({ key: { models: ["a", "b"] } }), ["a", "b"]],
     ["key and team lists both apply", caller({ key: { models: ["a", "b"] }, team: { models: ["b", "c"] } }), ["b"]],
     ["the user's list applies too", caller({ user: { models: ["c"] } }), ["c"]],
+    ["* on a key allows every model (LiteLLM's wildcard)", caller({ key: { models: ["*"] } }), ["a", "b", "c"]],
+    [
+      "all-team-models on a key defers to the team's list",
+      caller({ key: { models: ["all-team-models"] }, team: { models: ["b"] } }),
+      ["b"],
+    ],
+    ["a prefix wildcard allows the names under it", caller({ key: { models: ["c", "a*"] } }), ["a", "c"]],
   ];
   for (const [what, who, allowed] of cases) {
     it(`${what} → ${allowed.join(", ")}`, () => {

@@ -1,5 +1,6 @@
 import type { Deployment, ProxyConfig } from "../../config/model-config.js";
 import { LocalCooldowns, type Cooldowns } from "./cooldowns.js";
+import { WildcardGroups } from "./wildcard-groups.js";
 
 /**
  * What one try on one deployment came to. A retryable failure is worth another deployment; the
@@ -40,6 +41,7 @@ export class ModelRouter {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly cooldowns: Cooldowns;
+  private readonly wildcards: WildcardGroups;
 
   constructor(
     private readonly config: Pick<ProxyConfig, "models" | "router">,
@@ -48,18 +50,22 @@ export class ModelRouter {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.cooldowns = options.cooldowns ?? new LocalCooldowns(config.router, this.now);
+    this.wildcards = new WildcardGroups(config.models);
   }
 
+  /** Configured by name, or matched by a wildcard group (`*`, `anthropic/*`). */
   has(model: string): boolean {
-    return this.config.models.has(model);
+    return this.deployments(model).length > 0;
   }
 
+  /** The configured model group names, wildcard patterns included. */
   modelNames(): string[] {
     return [...this.config.models.keys()];
   }
 
+  /** The group's deployments; a name only a wildcard group matches gets that group's, made concrete for it. */
   deployments(model: string): Deployment[] {
-    return this.config.models.get(model) ?? [];
+    return this.config.models.get(model) ?? this.wildcards.deploymentsFor(model);
   }
 
   coolingDown(): Array<{ id: string; untilMs: number }> {

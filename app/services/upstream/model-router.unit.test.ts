@@ -163,3 +163,46 @@ describe("model router", () => {
     );
   });
 });
+
+describe('wildcard model groups (LiteLLM\'s model_name: "*" / "anthropic/*")', () => {
+  const wild = (name: string, id: string, upstreamModel: string, provider = "openai"): Deployment => ({
+    ...deployment(name, id),
+    upstreamModel,
+    provider,
+    price: { inputPerToken: 0, outputPerToken: 0, source: "unknown" },
+  });
+  const { router } = routerWith({
+    "gpt-4o-mini": [deployment("gpt-4o-mini", "exact")],
+    "*": [wild("*", "any", "*")],
+    "anthropic/*": [wild("anthropic/*", "claude-any", "*", "anthropic")],
+  });
+
+  it("a configured name wins over every pattern", () => {
+    assert.deepEqual(
+      router.deployments("gpt-4o-mini").map((d) => d.id),
+      ["exact"],
+    );
+  });
+
+  it("the most specific pattern wins, and its * is replaced by what it matched", () => {
+    const [claude] = router.deployments("anthropic/claude-3-5-sonnet-20241022");
+    assert.deepEqual(
+      [claude?.id, claude?.name, claude?.upstreamModel, claude?.provider],
+      ["claude-any", "anthropic/claude-3-5-sonnet-20241022", "claude-3-5-sonnet-20241022", "anthropic"],
+    );
+    assert.deepEqual(
+      router.deployments("gpt-4.1").map((d) => [d.id, d.upstreamModel]),
+      [["any", "gpt-4.1"]],
+    );
+  });
+
+  it("a concrete model is priced from the price database", () => {
+    const [claude] = router.deployments("anthropic/claude-3-5-sonnet-20241022");
+    assert.deepEqual([claude?.price.source, claude?.price.inputPerToken], ["genai-prices", 3e-6]);
+  });
+
+  it("has() knows the names a pattern matches", () => {
+    assert.equal(router.has("anything-at-all"), true);
+    assert.equal(routerWith({ a: [deployment("a", "a")] }).router.has("b"), false);
+  });
+});

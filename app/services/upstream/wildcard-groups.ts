@@ -1,0 +1,53 @@
+import type { Deployment } from "../../config/model-config.js";
+import { resolvePrice } from "../../config/prices.js";
+import { globRegExp } from "../glob.js";
+
+/** How many concrete names are remembered (clients choose the names: the memory must not grow with them). */
+const REMEMBERED = 1000;
+
+/**
+ * LiteLLM's wildcard model groups: `model_name: "*"` with `model: openai/*`
+ * serves any model name, `anthropic/*` any name under that prefix. The part
+ * the `*` matched replaces the `*` in the upstream model; the most specific
+ * pattern wins, a configured name always does. A concrete deployment keeps
+ * its wildcard's id (cooldowns and limits are the deployment's), and is
+ * priced for the concrete model unless the config priced the wildcard.
+ */
+export class WildcardGroups {
+  private readonly patterns: Array<{ regex: RegExp; deployments: Deployment[]; specificity: number }>;
+  private readonly concrete = new Map<string, Deployment[]>();
+
+  constructor(models: ReadonlyMap<string, Deployment[]>) {
+    this.patterns = [...models]
+      .filter(([name]) => name.includes("*"))
+      .map(([name, deployments]) => ({
+        regex: globRegExp(name),
+        deployments,
+        specificity: name.replaceAll("*", "").length,
+      }))
+      .sort((a, b) => b.specificity - a.specificity);
+  }
+
+  deploymentsFor(model: string): Deployment[] {
+    const known = this.concrete.get(model);
+    if (known) return known;
+    for (const pattern of this.patterns) {
+      const match = pattern.regex.exec(model);
+      if (!match) continue;
+      const matched = match[1] ?? "";
+      const deployments = pattern.deployments.map((d) => {
+        const upstreamModel = d.upstreamModel.includes("*") ? d.upstreamModel.replace("*", matched) : d.upstreamModel;
+        return {
+          ...d,
+          name: model,
+          upstreamModel,
+          price: d.price.source === "config" ? d.price : resolvePrice(d.provider, upstreamModel, {}),
+        };
+      });
+      if (this.concrete.size >= REMEMBERED) this.concrete.delete(this.concrete.keys().next().value!);
+      this.concrete.set(model, deployments);
+      return deployments;
+    }
+    return [];
+  }
+}
