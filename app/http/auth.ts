@@ -1,7 +1,9 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Request } from "express";
 import { setCallerScope } from "../db/consistency.js";
-import { authenticate, credentialOf, requireMaster, type Caller } from "../services/access/auth.js";
+import { authenticate, credentialOf, type Caller } from "../services/access/auth.js";
+import { isAdmin } from "../services/access/key-ownership.js";
+import { ApiError } from "../services/errors.js";
 import type { AppContext } from "./context.js";
 
 export async function callerOf(ctx: AppContext, headers: IncomingHttpHeaders): Promise<Caller> {
@@ -11,6 +13,9 @@ export async function callerOf(ctx: AppContext, headers: IncomingHttpHeaders): P
   return caller;
 }
 
-export async function masterOnly(ctx: AppContext, req: Request): Promise<void> {
-  requireMaster(await callerOf(ctx, req.headers), `${req.method} ${req.path}`);
+/** The proxy admin's routes: the master key, or a key of a proxy_admin user (LiteLLM's roles). */
+export async function adminOnly(ctx: AppContext, req: Request): Promise<Caller> {
+  const caller = await callerOf(ctx, req.headers);
+  if (!isAdmin(caller)) throw ApiError.adminOnly(`${req.method} ${req.path}`);
+  return caller;
 }

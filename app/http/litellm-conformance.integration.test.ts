@@ -144,6 +144,42 @@ describe("LiteLLM conformance of the management API", () => {
     });
   });
 
+  describe("roles: a user's key manages that user's keys; a proxy_admin's key administers", () => {
+    it("an internal_user's key makes keys for its user, and may not touch another user's keys (403)", async () => {
+      const alice = await admin("/user/new", { user_role: "internal_user" });
+      const bob = await admin("/user/new", { user_role: "internal_user" });
+      const as = (key: unknown) => ({ authorization: `Bearer ${String(key)}`, "content-type": "application/json" });
+      const post = (key: unknown, path: string, body: unknown) =>
+        fetch(`${proxy.base}${path}`, { method: "POST", headers: as(key), body: JSON.stringify(body) });
+
+      const made = await post(alice.key, "/key/generate", { user_id: alice.user_id, key_alias: `alice-${Date.now()}` });
+      assert.equal(made.status, 200);
+      const extra = (await made.json()) as { key: string; user_id: string };
+      assert.equal(extra.user_id, alice.user_id);
+      assert.equal((await post(alice.key, "/key/generate", { user_id: bob.user_id })).status, 403, "not for another user");
+      assert.equal(
+        (await post(alice.key, "/key/update", { key: extra.key, user_id: bob.user_id })).status,
+        403,
+        "not handed to another user",
+      );
+      assert.equal((await post(bob.key, "/key/update", { key: extra.key, max_budget: 1 })).status, 403, "not bob's to change");
+      assert.equal((await post(bob.key, "/key/delete", { keys: [extra.key] })).status, 403, "not bob's to delete");
+      assert.equal((await post(bob.key, "/team/new", {})).status, 401, "admin routes stay the admin's");
+      assert.equal((await post(alice.key, "/key/delete", { keys: [extra.key] })).status, 200);
+    });
+
+    it("a proxy_admin user's key administers: any key, admin routes", async () => {
+      const boss = await admin("/user/new", { user_role: "proxy_admin" });
+      const someone = String((await admin("/key/generate", { user_id: "someone-else" })).key);
+      const res = await fetch(`${proxy.base}/key/delete`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${String(boss.key)}`, "content-type": "application/json" },
+        body: JSON.stringify({ keys: [someone] }),
+      });
+      assert.equal(res.status, 200);
+    });
+  });
+
   describe("wildcards", () => {
     it("a model_list entry named * serves any model name; a key with models [*] may use it", async () => {
       const key = String((await admin("/key/generate", { models: ["*"] })).key);

@@ -1,10 +1,11 @@
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { AppContext } from "../context.js";
-import { callerOf, masterOnly } from "../auth.js";
+import { callerOf, adminOnly } from "../auth.js";
 import { validate } from "../validate.js";
 import { deleteKeys, generateKey, keyInfo, listKeys, regenerateKey, updateKey } from "../../services/admin/keys.js";
 import { ApiError } from "../../services/errors.js";
+import { isAdmin, ownFields, requireOwnKeys, selfServiceUser } from "../../services/access/key-ownership.js";
 import { toToken } from "../../services/access/key-hash.js";
 import { pageOf } from "../../services/admin/paging.js";
 import { KeyFields, KeyValue, PageNumber, PageSize } from "./fields.js";
@@ -30,22 +31,37 @@ export function keyRoutes(ctx: AppContext): Router {
   const router = Router();
   const db = ctx.database.db;
 
+  // The admin manages every key; a user's key (LiteLLM's internal_user) that user's own keys.
   router.post("/key/generate", async (req, res) => {
-    await masterOnly(ctx, req);
-    res.json(await generateKey(db, validate(GenerateKey, req.body)));
+    const caller = await callerOf(ctx, req.headers);
+    const input = validate(GenerateKey, req.body);
+    if (isAdmin(caller)) {
+      res.json(await generateKey(db, input));
+      return;
+    }
+    ownFields(caller, input);
+    res.json(await generateKey(db, { ...input, user_id: selfServiceUser(caller) }));
   });
 
   router.post("/key/update", async (req, res) => {
-    await masterOnly(ctx, req);
+    const caller = await callerOf(ctx, req.headers);
     const { key, ...fields } = validate(UpdateKey, req.body);
+    if (!isAdmin(caller)) {
+      ownFields(caller, fields);
+      await requireOwnKeys(db, caller, [key]);
+    }
     res.json(await updateKey(db, key, fields));
   });
 
   const regenerate = async (req: Request, res: Response) => {
-    await masterOnly(ctx, req);
+    const caller = await callerOf(ctx, req.headers);
     const { key: bodyKey, ...fields } = validate(RegenerateKey, req.body);
     const key = (req.params.key as string | undefined) ?? bodyKey;
     if (!key) throw ApiError.badRequest("key: Required (in the body, or as /key/{key}/regenerate)", "key");
+    if (!isAdmin(caller)) {
+      ownFields(caller, fields);
+      await requireOwnKeys(db, caller, [key]);
+    }
     res.json(await regenerateKey(db, key, fields));
   };
   router.post("/key/regenerate", regenerate);
@@ -56,7 +72,7 @@ export function keyRoutes(ctx: AppContext): Router {
     ["/key/unblock", false],
   ] as const) {
     router.post(path, async (req, res) => {
-      await masterOnly(ctx, req);
+      await adminOnly(ctx, req);
       const { key } = validate(KeyOnly, req.body);
       const { key: _key, ...view } = await updateKey(db, key, { blocked });
       res.json(view);
@@ -64,7 +80,7 @@ export function keyRoutes(ctx: AppContext): Router {
   }
 
   router.get("/key/list", async (req, res) => {
-    await masterOnly(ctx, req);
+    await adminOnly(ctx, req);
     const { page, size, return_full_object, ...filter } = validate(ListKeys, req.query, "query");
     res.json(await listKeys(db, { ...filter, return_full_object: return_full_object === "true" }, pageOf(page, size)));
   });
@@ -88,8 +104,9 @@ export function keyRoutes(ctx: AppContext): Router {
   });
 
   router.post("/key/delete", async (req, res) => {
-    await masterOnly(ctx, req);
+    const caller = await callerOf(ctx, req.headers);
     const { keys, key_aliases } = validate(DeleteKeys, req.body);
+    if (!isAdmin(caller)) await requireOwnKeys(db, caller, keys ?? [], key_aliases ?? []);
     res.json(await deleteKeys(db, keys ?? [], key_aliases ?? []));
   });
 

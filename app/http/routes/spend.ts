@@ -1,7 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
 import type { AppContext } from "../context.js";
-import { masterOnly } from "../auth.js";
+import { adminOnly } from "../auth.js";
 import { validate } from "../validate.js";
 import { spendLogs } from "../../services/billing/spend.js";
 
@@ -16,7 +16,7 @@ const SpendQuery = z.object({
 export function spendRoutes(ctx: AppContext): Router {
   const router = Router();
   router.get("/spend/logs", async (req, res) => {
-    await masterOnly(ctx, req);
+    await adminOnly(ctx, req);
     res.json(await spendLogs(ctx.database.db, validate(SpendQuery, req.query, "query")));
   });
   return router;

@@ -1,7 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
 import type { AppContext } from "../context.js";
-import { callerOf, masterOnly } from "../auth.js";
+import { callerOf, adminOnly } from "../auth.js";
 import { ApiError } from "../../services/errors.js";
 import { PROXY_ADMIN_USER } from "../../services/admin/users.js";
 import { validate } from "../validate.js";
@@ -33,7 +33,7 @@ export function teamRoutes(ctx: AppContext): Router {
   const db = ctx.database.db;
 
   router.post("/team/new", async (req, res) => {
-    await masterOnly(ctx, req);
+    await adminOnly(ctx, req);
     // LiteLLM makes its admin (user id "default_user_id" for the master key) an admin member of every team it creates.
     res.json(await newTeam(db, validate(NewTeam, req.body), PROXY_ADMIN_USER));
   });
@@ -55,7 +55,7 @@ export function teamRoutes(ctx: AppContext): Router {
   });
 
   router.post("/team/update", async (req, res) => {
-    await masterOnly(ctx, req);
+    await adminOnly(ctx, req);
     const { team_id, ...fields } = validate(UpdateTeam, req.body);
     // LiteLLM's shape: the updated team under `data`.
     res.json({ team_id, data: await updateTeam(db, team_id, fields) });
@@ -66,13 +66,13 @@ export function teamRoutes(ctx: AppContext): Router {
     ["/team/unblock", false],
   ] as const) {
     router.post(path, async (req, res) => {
-      await masterOnly(ctx, req);
+      await adminOnly(ctx, req);
       res.json(await updateTeam(db, validate(TeamId, req.body).team_id, { blocked }));
     });
   }
 
   router.get("/team/list", async (req, res) => {
-    await masterOnly(ctx, req);
+    await adminOnly(ctx, req);
     res.json(
       await listTeams(
         db,
@@ -82,19 +82,19 @@ export function teamRoutes(ctx: AppContext): Router {
   });
 
   router.post("/team/delete", async (req, res) => {
-    await masterOnly(ctx, req);
+    await adminOnly(ctx, req);
     const { team_ids } = validate(z.object({ team_ids: z.array(z.string().min(1)).min(1) }), req.body);
     res.json(await deleteTeams(db, team_ids));
   });
 
   router.post("/team/member_add", async (req, res) => {
-    await masterOnly(ctx, req);
+    await adminOnly(ctx, req);
     const { team_id, member } = validate(MemberAdd, req.body);
     res.json(await addMembers(db, team_id, Array.isArray(member) ? member : [member]));
   });
 
   router.post("/team/member_delete", async (req, res) => {
-    await masterOnly(ctx, req);
+    await adminOnly(ctx, req);
     const { team_id, ...member } = validate(MemberDelete, req.body);
     res.json(await removeMember(db, team_id, member));
   });

@@ -1,7 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
 import type { AppContext } from "../context.js";
-import { callerOf, masterOnly } from "../auth.js";
+import { callerOf, adminOnly } from "../auth.js";
 import { validate } from "../validate.js";
 import { addMembers } from "../../services/admin/teams.js";
 import { deleteUsers, listUsers, newUser, updateUser, userInfo } from "../../services/admin/users.js";
@@ -37,7 +37,7 @@ export function userRoutes(ctx: AppContext): Router {
   const db = ctx.database.db;
 
   router.post("/user/new", async (req, res) => {
-    await masterOnly(ctx, req);
+    await adminOnly(ctx, req);
     const { team_id, ...input } = validate(NewUser, req.body);
     const user = await newUser(db, input);
     // LiteLLM's /user/new with team_id makes the new user a member of that team.
@@ -60,19 +60,19 @@ export function userRoutes(ctx: AppContext): Router {
   });
 
   router.post("/user/update", async (req, res) => {
-    await masterOnly(ctx, req);
+    await adminOnly(ctx, req);
     const { user_id, ...fields } = validate(UpdateUser, req.body);
     res.json(await updateUser(db, user_id, fields));
   });
 
   router.get("/user/list", async (req, res) => {
-    await masterOnly(ctx, req);
+    await adminOnly(ctx, req);
     const { page, page_size, ...filter } = validate(ListUsers, req.query, "query");
     res.json(await listUsers(db, filter, pageOf(page, page_size)));
   });
 
   router.post("/user/delete", async (req, res) => {
-    await masterOnly(ctx, req);
+    await adminOnly(ctx, req);
     const { user_ids } = validate(z.object({ user_ids: z.array(z.string().min(1)).min(1) }), req.body);
     res.json(await deleteUsers(db, user_ids));
   });

@@ -87,7 +87,3 @@ async function lookUp(db: RoutedClient, token: string): Promise<KeyCaller | null
   const user = key.user_id ? await db.user.findUnique({ where: { user_id: key.user_id } }) : null;
   return { kind: "key", key, user, snapshot };
 }
-
-export function requireMaster(caller: Caller, route: string): void {
-  if (caller.kind !== "master") throw ApiError.adminOnly(route);
-}

@@ -1,0 +1,51 @@
+import type { RoutedClient } from "../../db/routing-client.js";
+import { ApiError } from "../errors.js";
+import { toToken } from "./key-hash.js";
+import type { Caller } from "./auth.js";
+
+/**
+ * LiteLLM's roles on the management API: the master key and the keys of a
+ * `proxy_admin` user administer everything; an `internal_user`'s key manages
+ * that user's own keys (generate, update, regenerate, delete) and nothing
+ * else — another user's key is 403, "not yours". Viewer roles change nothing.
+ */
+export function isAdmin(caller: Caller): boolean {
+  return caller.kind === "master" || caller.user?.user_role === "proxy_admin";
+}
+
+/** The user whose keys this caller may manage, or a 403 saying why it may not. */
+export function selfServiceUser(caller: Caller): string {
+  if (caller.kind === "master") throw new Error("the master key is the admin, not a user");
+  const userId = caller.key.user_id;
+  if (!userId || !caller.user)
+    // Not a user at all: only the admin manages keys (LiteLLM's 401 for admin routes).
+    throw ApiError.unauthorized("Only the master key (proxy admin) or a user's own key can manage keys", "auth_error");
+  if (caller.user.user_role !== "internal_user")
+    throw ApiError.forbidden(`user role ${caller.user.user_role} may not manage keys`, "user_id");
+  return userId;
+}
+
+/** Refuses (403) a key field that would hand a key to another user or a team the caller's key is not in. */
+export function ownFields(caller: Caller, fields: { user_id?: string | null; team_id?: string | null }): void {
+  const userId = selfServiceUser(caller);
+  if (fields.user_id !== undefined && fields.user_id !== userId)
+    throw ApiError.forbidden("user_id: a user may only make or move keys for themselves", "user_id");
+  const ownTeam = caller.kind === "key" ? caller.key.team_id : null;
+  if (fields.team_id !== undefined && fields.team_id !== null && fields.team_id !== ownTeam)
+    throw ApiError.forbidden("team_id: a user may only make keys for their own key's team", "team_id");
+}
+
+/** Refuses (403) unless every named key belongs to the caller's user (a missing key is the route's own 404). */
+export async function requireOwnKeys(
+  db: RoutedClient,
+  caller: Caller,
+  keys: readonly string[],
+  aliases: readonly string[] = [],
+): Promise<void> {
+  const userId = selfServiceUser(caller);
+  const rows = await db.$primary().virtualKey.findMany({
+    where: { OR: [{ token: { in: keys.map(toToken) } }, { key_alias: { in: [...aliases] } }] },
+    select: { user_id: true },
+  });
+  if (rows.some((row) => row.user_id !== userId)) throw ApiError.forbidden("key: not one of this user's keys", "key");
+}
