@@ -76,6 +76,41 @@ describe("LiteLLM conformance of the management API", () => {
       assert.equal((await chat(key, "cheap-model")).status, 200);
     });
 
+    it("a member's budget within the team (/team/member_update max_budget_in_team) refuses their keys once spent", async () => {
+      const team = String((await admin("/team/new", {})).team_id);
+      const user = await admin("/user/new", { team_id: team, max_budget: 10 });
+      assert.equal(
+        ((await admin(`/key/info?key=${String(user.key)}`)).info as { team_id: string }).team_id,
+        team,
+        "the user's key is the team's",
+      );
+      const updated = await admin("/team/member_update", { team_id: team, user_id: user.user_id, max_budget_in_team: 1e-7 });
+      assert.deepEqual([updated.user_id, updated.max_budget_in_team], [user.user_id, 1e-7]);
+      assert.equal((await chat(String(user.key))).status, 200, "nothing spent yet");
+      const refused = await eventually(
+        () => chat(String(user.key)),
+        (res) => res.status !== 200,
+        15_000,
+      );
+      assert.equal(refused.status, 400);
+      assert.match(
+        refused.json.error?.message ?? "",
+        new RegExp(`^Budget has been exceeded! User=${String(user.user_id)} in Team=${team} Current cost: `),
+      );
+      const info = await admin(`/user/info?user_id=${String(user.user_id)}`);
+      const membership = (
+        info.teams as Array<{ team_id: string; team_memberships: Array<{ spend: number; litellm_budget_table: { max_budget: number } }> }>
+      ).find((t) => t.team_id === team)!.team_memberships[0]!;
+      assert.equal(membership.litellm_budget_table.max_budget, 1e-7);
+      await eventually(
+        async () =>
+          ((await admin(`/user/info?user_id=${String(user.user_id)}`)).teams as Array<{ team_memberships: Array<{ spend: number }> }>)[0]!
+            .team_memberships[0]!.spend,
+        (spend) => spend > 0,
+        15_000,
+      );
+    });
+
     it("/team/update answers LiteLLM's {team_id, data}", async () => {
       const team = String((await admin("/team/new", {})).team_id);
       const updated = await admin("/team/update", { team_id: team, team_alias: "renamed" });

@@ -192,7 +192,7 @@ describe("LiteLLM's management API and rate limits", () => {
       const admin0 = { role: "admin", user_id: "default_user_id", user_email: null };
       assert.deepEqual(added.members_with_roles, [admin0, { role: "user", user_id: "dave", user_email: null }]);
       assert.deepEqual((await admin("/user/info?user_id=dave")).teams, [
-        { team_id: teamId, team_alias: "renamed", models: ["slow-model"], max_budget: null, spend: 0 },
+        { team_id: teamId, team_alias: "renamed", models: ["slow-model"], max_budget: null, spend: 0, team_memberships: [] },
       ]);
       const removed = await admin("/team/member_delete", { team_id: teamId, user_id: "dave" });
       assert.deepEqual(removed.members_with_roles, [admin0]);

@@ -5,7 +5,16 @@ import { callerOf, adminOnly } from "../auth.js";
 import { ApiError } from "../../services/errors.js";
 import { PROXY_ADMIN_USER } from "../../services/admin/users.js";
 import { validate } from "../validate.js";
-import { addMembers, deleteTeams, listTeams, newTeam, removeMember, teamInfo, updateTeam } from "../../services/admin/teams.js";
+import {
+  addMembers,
+  updateMember,
+  deleteTeams,
+  listTeams,
+  newTeam,
+  removeMember,
+  teamInfo,
+  updateTeam,
+} from "../../services/admin/teams.js";
 import { LimitFields, Member } from "./fields.js";
 
 const TeamFields = {
@@ -23,6 +32,15 @@ const NewTeam = z.object({ ...TeamFields, team_id: z.string().min(1).max(255).op
 const UpdateTeam = z.object({ ...TeamFields, team_id: z.string().min(1) });
 const TeamId = z.object({ team_id: z.string().min(1) });
 const MemberAdd = z.object({ team_id: z.string().min(1), member: z.union([Member, z.array(Member).min(1)]) });
+const MemberUpdate = z
+  .object({
+    team_id: z.string().min(1),
+    user_id: z.string().min(1).optional(),
+    user_email: z.string().min(1).optional(),
+    role: z.enum(["admin", "user"]).optional(),
+    max_budget_in_team: z.number().nonnegative().nullable().optional(),
+  })
+  .refine((b) => b.user_id || b.user_email, { message: "give user_id or user_email", path: ["user_id"] });
 const MemberDelete = z
   .object({ team_id: z.string().min(1), user_id: z.string().min(1).optional(), user_email: z.string().min(1).optional() })
   .refine((b) => b.user_id || b.user_email, { message: "give user_id or user_email", path: ["user_id"] });
@@ -91,6 +109,12 @@ export function teamRoutes(ctx: AppContext): Router {
     await adminOnly(ctx, req);
     const { team_id, member } = validate(MemberAdd, req.body);
     res.json(await addMembers(db, team_id, Array.isArray(member) ? member : [member]));
+  });
+
+  router.post("/team/member_update", async (req, res) => {
+    await adminOnly(ctx, req);
+    const { team_id, ...update } = validate(MemberUpdate, req.body);
+    res.json(await updateMember(db, team_id, update));
   });
 
   router.post("/team/member_delete", async (req, res) => {

@@ -38,7 +38,8 @@ export function userRoutes(ctx: AppContext): Router {
 
   router.post("/user/new", async (req, res) => {
     await adminOnly(ctx, req);
-    const { team_id, ...input } = validate(NewUser, req.body);
+    const input = validate(NewUser, req.body);
+    const team_id = input.team_id;
     const user = await newUser(db, input);
     // LiteLLM's /user/new with team_id makes the new user a member of that team.
     if (team_id) await addMembers(db, team_id, [{ role: "user", user_id: user.user_id }]);

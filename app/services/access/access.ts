@@ -99,11 +99,19 @@ function scopeRows(caller: Caller & { kind: "key" }) {
 /** The budgets a key's request is checked against: its own, its team's and its user's, with what each has spent. */
 export function budgetScopes(caller: Caller, unwritten: Unwritten, now = Date.now()): BudgetScope[] {
   if (caller.kind === "master") return [];
-  return scopeRows(caller).flatMap(({ kind, id, row }) =>
+  const scopes: BudgetScope[] = scopeRows(caller).flatMap(({ kind, id, row }) =>
     row.max_budget === null
       ? []
       : [{ kind, id, maxBudget: row.max_budget, ...periodSpend(row, `${kind}:${id}`, unwritten, caller.snapshot, now) }],
   );
+  // The user's budget within the key's team (LiteLLM's max_budget_in_team); it has no period of its own.
+  const member = caller.membership;
+  if (member?.max_budget !== null && member?.max_budget !== undefined) {
+    const id = `${member.team_id}:${member.user_id}`;
+    const row = { spend: member.spend, budget_reset_at: null };
+    scopes.push({ kind: "member", id, maxBudget: member.max_budget, ...periodSpend(row, `member:${id}`, unwritten, caller.snapshot, now) });
+  }
+  return scopes;
 }
 
 /** The rate limits a key's request counts against. */

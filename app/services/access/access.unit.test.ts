@@ -72,6 +72,11 @@ describe("access: models", () => {
     assert.equal(resolveModel(caller(), "gpt-4"), "gpt-4");
     assert.equal(resolveModel(master, "gpt-4"), "gpt-4");
   });
+
+  it("the team's model_aliases apply to its keys; the key's own aliases win", () => {
+    const who = caller({ key: { aliases: { x: "a" } }, team: { model_aliases: { x: "b", y: "c" } } });
+    assert.deepEqual([resolveModel(who, "x"), resolveModel(who, "y")], ["a", "c"]);
+  });
 });
 
 describe("access: budgets and limits", () => {
@@ -88,6 +93,14 @@ describe("access: budgets and limits", () => {
         ["key", 10, 5],
         ["team", 100, 51],
       ],
+    );
+  });
+
+  it("the user's budget within the key's team is a scope of its own (member:<team>:<user>)", () => {
+    const who = { ...caller({ team: {}, user: {} }), membership: { team_id: "t", user_id: "u", spend: 2, max_budget: 3 } } as KeyCaller;
+    assert.deepEqual(
+      budgetScopes(who, unwritten).map((s) => [s.kind, s.id, s.maxBudget, s.spent]),
+      [["member", "t:u", 3, 3]],
     );
   });
 

@@ -1,5 +1,5 @@
 import type { RoutedClient } from "../../db/routing-client.js";
-import type { Team, User, VirtualKey } from "../../generated/prisma/client.js";
+import type { Team, TeamMembership, User, VirtualKey } from "../../generated/prisma/client.js";
 import { ApiError } from "../errors.js";
 import { hashKey, isHashOf } from "./key-hash.js";
 import type { Snapshot } from "../billing/spend-queue.js";
@@ -11,6 +11,8 @@ export type KeyCaller = {
   kind: "key";
   key: KeyRecord;
   user: User | null;
+  /** The key's user's membership of the key's team (their budget and spend within it), when there is one. */
+  membership?: TeamMembership | null;
   /** For a cached key: when it was read (the replica's position before, and the time); its spend includes no write after that. */
   snapshot?: Snapshot;
 };
@@ -84,6 +86,10 @@ async function lookUp(db: RoutedClient, token: string): Promise<KeyCaller | null
     key = await db.virtualKey.findUnique(query);
   }
   if (!key) return null;
-  const user = key.user_id ? await db.user.findUnique({ where: { user_id: key.user_id } }) : null;
-  return { kind: "key", key, user, snapshot };
+  const { user_id: userId, team_id: teamId } = key;
+  const [user, membership] = await Promise.all([
+    userId ? db.user.findUnique({ where: { user_id: userId } }) : null,
+    userId && teamId ? db.teamMembership.findUnique({ where: { team_id_user_id: { team_id: teamId, user_id: userId } } }) : null,
+  ]);
+  return { kind: "key", key, user, membership, snapshot };
 }

@@ -178,10 +178,56 @@ export async function removeMember(db: RoutedClient, teamId: string, member: { u
       where: { team_id: teamId },
       data: { members_with_roles: kept as unknown as Prisma.InputJsonValue },
     });
-    if (member.user_id)
+    if (member.user_id) {
       await tx.$executeRaw`UPDATE "tandem_user" SET "teams" = array_remove("teams", ${teamId}) WHERE "user_id" = ${member.user_id}`;
+      await tx.teamMembership.deleteMany({ where: { team_id: teamId, user_id: member.user_id } });
+    }
     return updated;
   });
   await db.$consistency.wrote([`team:${teamId}`, ...(member.user_id ? [`user:${member.user_id}`] : [])]);
   return teamView(team);
+}
+
+export interface MemberUpdate {
+  user_id?: string;
+  user_email?: string;
+  role?: "admin" | "user";
+  /** The member's budget within the team (null: none). */
+  max_budget_in_team?: number | null;
+}
+
+/** LiteLLM's /team/member_update: a member's role, and their budget within the team. */
+export async function updateMember(db: RoutedClient, teamId: string, update: MemberUpdate) {
+  const { member, membership } = await db.$transaction(async (tx) => {
+    const team = await lockedTeam(tx, teamId);
+    const current = team.members_with_roles as unknown as TeamMember[];
+    const [wanted] = await withUserIds(tx, [{ role: "user", user_id: update.user_id, user_email: update.user_email }]);
+    const found = current.find((m) => sameMember(m, wanted!));
+    if (!found) throw ApiError.notFound("member: not a member of this team", update.user_id ? "user_id" : "user_email");
+    const member: TeamMember = { ...found, ...(update.role ? { role: update.role } : {}) };
+    if (update.role)
+      await tx.team.update({
+        where: { team_id: teamId },
+        data: { members_with_roles: current.map((m) => (m === found ? member : m)) as unknown as Prisma.InputJsonValue },
+      });
+    let membership = null;
+    if (update.max_budget_in_team !== undefined) {
+      const userId = member.user_id ?? wanted!.user_id;
+      if (!userId) throw ApiError.badRequest("user_id: a member known only by email has no user to hold a budget", "user_id");
+      membership = await tx.teamMembership.upsert({
+        where: { team_id_user_id: { team_id: teamId, user_id: userId } },
+        create: { team_id: teamId, user_id: userId, max_budget: update.max_budget_in_team },
+        update: { max_budget: update.max_budget_in_team },
+      });
+    }
+    return { member, membership };
+  });
+  await db.$consistency.wrote([`team:${teamId}`, ...(member.user_id ? [`user:${member.user_id}`] : [])]);
+  return {
+    team_id: teamId,
+    user_id: member.user_id ?? null,
+    user_email: member.user_email ?? null,
+    role: member.role,
+    max_budget_in_team: membership?.max_budget ?? null,
+  };
 }

@@ -20,6 +20,8 @@ export interface NewUserInput extends UserFields {
   auto_create_key?: boolean;
   key_alias?: string | null;
   duration?: string | null;
+  /** The team the user's first key belongs to (LiteLLM's /user/new team_id). */
+  team_id?: string | null;
 }
 
 export function userView(user: User) {
@@ -54,7 +56,7 @@ export async function newUser(db: RoutedClient, input: NewUserInput) {
   await db.$consistency.wrote([`user:${userId}`]);
   if (input.auto_create_key === false) return { ...userView(user), key: null };
   // The key carries the user's id; its own limits are left open: the user's apply through the user.
-  const key = await generateKey(db, { user_id: userId, key_alias: input.key_alias, duration: input.duration });
+  const key = await generateKey(db, { user_id: userId, key_alias: input.key_alias, duration: input.duration, team_id: input.team_id });
   return { ...userView(user), key: key.key, token: key.token, expires: key.expires };
 }
 
@@ -65,12 +67,33 @@ export async function userInfo(db: RoutedClient, userId: string) {
     db.virtualKey.findMany({ where: { user_id: userId }, orderBy: { created_at: "asc" } }),
   ]);
   if (!user) throw ApiError.notFound(`user_id: user ${userId} not found`, "user_id");
-  const teams = user.teams.length > 0 ? await db.team.findMany({ where: { team_id: { in: user.teams } } }) : [];
+  const [teams, memberships] =
+    user.teams.length > 0
+      ? await Promise.all([
+          db.team.findMany({ where: { team_id: { in: user.teams } } }),
+          db.teamMembership.findMany({ where: { user_id: userId } }),
+        ])
+      : [[], []];
   return {
     user_id: user.user_id,
     user_info: userView(user),
     keys: keys.map(keyView),
-    teams: teams.map((t) => ({ team_id: t.team_id, team_alias: t.team_alias, models: t.models, max_budget: t.max_budget, spend: t.spend })),
+    teams: teams.map((t) => ({
+      team_id: t.team_id,
+      team_alias: t.team_alias,
+      models: t.models,
+      max_budget: t.max_budget,
+      spend: t.spend,
+      // LiteLLM's membership rows: the user's spend in the team and their budget there.
+      team_memberships: memberships
+        .filter((m) => m.team_id === t.team_id)
+        .map((m) => ({
+          team_id: m.team_id,
+          user_id: m.user_id,
+          spend: m.spend,
+          litellm_budget_table: m.max_budget === null ? null : { max_budget: m.max_budget },
+        })),
+    })),
   };
 }
 

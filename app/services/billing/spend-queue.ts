@@ -216,6 +216,7 @@ export function spendScopes(entry: Pick<SpendRecord, "token" | "keyed" | "teamId
     ...(entry.keyed ? [`key:${entry.token}`] : []),
     ...(entry.teamId ? [`team:${entry.teamId}`] : []),
     ...(entry.userId ? [`user:${entry.userId}`] : []),
+    ...(entry.userId && entry.teamId ? [`member:${entry.teamId}:${entry.userId}`] : []),
     ...(entry.proxyBudgetUser && entry.proxyBudgetUser !== entry.userId ? [`user:${entry.proxyBudgetUser}`] : []),
   ];
 }

@@ -79,11 +79,18 @@ export async function writeSpendBatch(db: RoutedClient, batch: readonly SpendRec
       const byKey = new Map<string, number>();
       const byTeam = new Map<string, number>();
       const byUser = new Map<string, number>();
+      const byMember = new Map<string, { team_id: string; user_id: string; cost: number }>();
       for (const { request_id } of inserted) {
         const record = records.get(request_id);
         if (!record) continue;
         if (record.keyed) byKey.set(record.token, (byKey.get(record.token) ?? 0) + record.cost);
         if (record.teamId) byTeam.set(record.teamId, (byTeam.get(record.teamId) ?? 0) + record.cost);
+        if (record.teamId && record.userId) {
+          const name = `${record.teamId}:${record.userId}`;
+          const member = byMember.get(name) ?? { team_id: record.teamId, user_id: record.userId, cost: 0 };
+          member.cost += record.cost;
+          byMember.set(name, member);
+        }
         for (const user of new Set([record.userId, record.proxyBudgetUser]))
           if (user) byUser.set(user, (byUser.get(user) ?? 0) + record.cost);
       }
@@ -94,6 +101,21 @@ export async function writeSpendBatch(db: RoutedClient, batch: readonly SpendRec
         await tx.team.updateMany({ where: { team_id: teamId }, data: { spend: { increment: cost } } });
       for (const [userId, cost] of [...byUser].sort(([a], [b]) => a.localeCompare(b)))
         await tx.user.updateMany({ where: { user_id: userId }, data: { spend: { increment: cost } } });
+      // A user's spend within a team grows where they are a member (no row: nothing to count against).
+      // The rows are locked in one order first, as the updates above are, so pods cannot deadlock.
+      const members = [...byMember.values()];
+      if (members.length > 0) {
+        const teams = members.map((m) => m.team_id);
+        const users = members.map((m) => m.user_id);
+        await tx.$queryRaw`
+          SELECT 1 FROM "tandem_team_membership" AS m
+          JOIN unnest(${teams}::text[], ${users}::text[]) AS v(team_id, user_id) ON m."team_id" = v.team_id AND m."user_id" = v.user_id
+          ORDER BY m."team_id", m."user_id" FOR UPDATE OF m`;
+        await tx.$executeRaw`
+          UPDATE "tandem_team_membership" AS m SET "spend" = m."spend" + v.cost, "updated_at" = now()
+          FROM unnest(${teams}::text[], ${users}::text[], ${members.map((m) => m.cost)}::float8[]) AS v(team_id, user_id, cost)
+          WHERE m."team_id" = v.team_id AND m."user_id" = v.user_id`;
+      }
     },
     { maxWait: 10_000, timeout: 30_000 },
   );
