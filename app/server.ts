@@ -229,6 +229,7 @@ export async function startServer(
     budgets,
     costEstimates,
     proxyBudget,
+    selfBase: undefined as string | undefined,
     // LiteLLM's exact-match response cache: the fleet's when there is a Redis, else each pod's memory.
     responseCache: proxy.cache && {
       cache: redis ? new RedisResponseCache(redis, new MemoryResponseCache()) : new MemoryResponseCache(),
@@ -242,6 +243,7 @@ export async function startServer(
   server.requestTimeout = 0;
   server.keepAliveTimeout = 65_000;
   const port = portOf(server, config.port);
+  ctx.selfBase = `http://127.0.0.1:${port}`;
   const metricsPort = metricsServer ? portOf(metricsServer, options.metricsPort!) : undefined;
   log.info({ port, metricsPort, models: ctx.router.modelNames(), reader: database.reader.status }, `tandem listening on :${port}`);
 

@@ -50,4 +50,6 @@ export interface AppContext {
   responseCache?: { cache: ResponseCache; settings: CacheSettings };
   /** The fleet's Redis, when configured (readiness shows its state). */
   redis?: RedisLink;
+  /** This proxy's own address once it listens (for calls it makes to itself: batch completions). */
+  selfBase?: string;
 }

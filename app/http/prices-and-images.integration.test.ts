@@ -112,7 +112,36 @@ describe("prices without config, /model_group/info and the images route", () => 
     });
   });
 
-  describe("/moderations and Azure OpenAI's paths", () => {
+  describe("/moderations, Azure OpenAI's paths, batch completions", () => {
+    it("a comma-separated model asks each model and answers a list, each call charged on its own", async () => {
+      const key = await newKey({});
+      const res = await fetch(`${proxy.base}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-4o-mini,priced-by-database", messages: [{ role: "user", content: "both of you" }] }),
+      });
+      assert.equal(res.status, 200);
+      const answers = (await res.json()) as Array<{ choices: Array<{ message: { content: string } }> }>;
+      assert.deepEqual(
+        answers.map((a) => a.choices[0]?.message.content),
+        ["echo: both of you", "echo: both of you"],
+      );
+      const rows = await spendRow(key, 2);
+      assert.deepEqual(rows.map((r) => r.model).sort(), ["gpt-4o-mini", "priced-by-database"]);
+    });
+
+    it("a batch may not stream, nor name more than 10 models", async () => {
+      const send = (body: unknown) =>
+        fetch(`${proxy.base}/v1/chat/completions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+      const messages = [{ role: "user", content: "x" }];
+      assert.equal((await send({ model: "gpt-4o-mini,gpt-4o-mini", stream: true, messages })).status, 400);
+      assert.equal((await send({ model: Array.from({ length: 11 }, () => "gpt-4o-mini").join(","), messages })).status, 400);
+    });
+
     it("/moderations without a model goes to the model_list's moderation model, recorded at 0", async () => {
       const key = await newKey({});
       const res = await fetch(`${proxy.base}/moderations`, {

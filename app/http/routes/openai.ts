@@ -19,6 +19,7 @@ import { adapterFor } from "../../services/upstream/providers/index.js";
 import { StreamPipeline } from "../../services/upstream/stream-pipeline.js";
 import type { ClientFormat } from "../../services/upstream/formats/client-format.js";
 import { MessagesRequest, messagesFormat } from "./messages.js";
+import { batchCompletions } from "./batch-completions.js";
 import type { OperationPath } from "../../services/upstream/providers/provider.js";
 import { NoDeploymentAvailable, type Attempt, type Busy } from "../../services/upstream/model-router.js";
 import type { Admission } from "../../services/access/rate-limits.js";
@@ -44,6 +45,8 @@ interface Operation {
   streams: boolean;
   /** Answers images (charged per image where the deployment has a per-image price). */
   images?: true;
+  /** A comma-separated `model` asks each model (LiteLLM's batch completions). */
+  batches?: true;
   /** A client format other than OpenAI's (Anthropic's Messages): its body is converted to a chat body and back. */
   client?: ClientFormat<Record<string, unknown>>;
   /** Providers report no usage for it (moderations): recorded at 0 instead of warned about. */
@@ -60,6 +63,7 @@ const OPERATIONS: Operation[] = [
     schema: z.object({ ...base, messages: z.array(z.unknown()).min(1) }).loose(),
     prompt: (body) => body.messages,
     streams: true,
+    batches: true,
   },
   {
     paths: ["/v1/completions", "/completions"],
@@ -150,6 +154,8 @@ export function openaiRoutes(handlers: Map<string, ProxyHandler>): Router {
 
 async function handle(ctx: AppContext, op: Operation, call: ProxyCall, res: ServerResponse): Promise<void> {
   const caller = await callerOf(ctx, call.headers);
+  const named = (call.body as { model?: unknown } | null)?.model;
+  if (op.batches && typeof named === "string" && named.includes(",")) return batchCompletions(ctx, call, res, op.paths[0]!);
   const valid = validate(op.schema, withDefaultModel(ctx, op, call.body)) as z.infer<z.ZodObject<typeof base>> & Record<string, unknown>;
   // The pipeline speaks OpenAI chat; another client format is converted (and kept for deployments that speak it).
   const body = (op.client ? op.client.toChat(valid) : valid) as typeof valid;
