@@ -12,7 +12,7 @@ export interface Price {
   /** Long-context pricing: from this many prompt tokens, the whole call is billed at these rates. */
   longContext?: { fromPromptTokens: number; inputPerToken: number; outputPerToken: number };
   /** Where the price came from: the config, the price database (its model id), or nowhere. */
-  source: "config" | "genai-prices" | "unknown";
+  source: "config" | "genai-prices" | "openai-image-prices" | "unknown";
   /** The price database's model id, when it priced the model. */
   matched?: string;
 }
@@ -26,6 +26,10 @@ export interface ConfiguredPrice {
 
 // LiteLLM's provider prefixes → the price database's provider ids. Self-hosted
 // OpenAI-compatible servers (hosted_vllm/, ollama/, openai_like/) have no list price.
+// OpenAI's published per-image prices (standard quality, 1024×1024) for the image models the
+// price database does not carry; the config's output_cost_per_image wins.
+const IMAGE_PRICES: Record<string, number> = { "dall-e-2": 0.02, "dall-e-3": 0.04 };
+
 const PRICED_PROVIDERS: Record<string, string> = { "": "openai", openai: "openai", azure: "azure", anthropic: "anthropic", bedrock: "aws" };
 
 type Tiered = number | { base: number; tiers: Array<{ start: number; price: number }> } | undefined;
@@ -43,9 +47,14 @@ const perToken = (mtok: Tiered, tier?: number): number => {
  * caller is told (`source: "unknown"`) so it can say so once at startup.
  */
 export function resolvePrice(provider: string, model: string, configured: ConfiguredPrice): Price {
-  const { input_cost_per_token: input, output_cost_per_token: output, output_cost_per_image: perImage } = configured;
-  if (input !== undefined || output !== undefined || perImage !== undefined)
-    return { inputPerToken: input ?? 0, outputPerToken: output ?? 0, ...(perImage !== undefined ? { perImage } : {}), source: "config" };
+  const { input_cost_per_token: input, output_cost_per_token: output } = configured;
+  const listedImagePrice = provider === "openai" || provider === "azure" ? IMAGE_PRICES[model] : undefined;
+  // An image model's per-image price applies even where the config priced its tokens (as LiteLLM's price map does).
+  const perImage = configured.output_cost_per_image ?? listedImagePrice;
+  const image = perImage !== undefined ? { perImage } : {};
+  if (input !== undefined || output !== undefined || configured.output_cost_per_image !== undefined)
+    return { inputPerToken: input ?? 0, outputPerToken: output ?? 0, ...image, source: "config" };
+  if (listedImagePrice !== undefined) return { inputPerToken: 0, outputPerToken: 0, ...image, source: "openai-image-prices" };
   const providerId = PRICED_PROVIDERS[provider];
   const found = providerId ? calcPrice({ input_tokens: 1, output_tokens: 1 }, model, { providerId }) : null;
   if (!found) return { inputPerToken: 0, outputPerToken: 0, source: "unknown" };

@@ -54,6 +54,16 @@ describe("deployment prices", () => {
     assert.ok(Math.abs(costOf({ prompt_tokens: 250_000, completion_tokens: 1000 }, price) - 1.5225) < 1e-12);
   });
 
+  it("dall-e models are priced per image from OpenAI's list, even where the config priced their tokens", () => {
+    assert.deepEqual(resolvePrice("openai", "dall-e-3", {}), {
+      inputPerToken: 0,
+      outputPerToken: 0,
+      perImage: 0.04,
+      source: "openai-image-prices",
+    });
+    assert.equal(resolvePrice("openai", "dall-e-2", { input_cost_per_token: 1e-6 }).perImage, 0.02);
+  });
+
   it("an image model priced per image charges per image generated", () => {
     const price = resolvePrice("openai", "dall-e-3", { output_cost_per_image: 0.04 });
     assert.equal(costOf({ prompt_tokens: 0, completion_tokens: 0 }, price, 3), 0.12);

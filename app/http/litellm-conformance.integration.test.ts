@@ -63,6 +63,8 @@ describe("LiteLLM conformance of the management API", () => {
       const team = String((await admin("/team/new", {})).team_id);
       await admin("/team/member_add", { team_id: team, member: [{ role: "user", user_email: "by-email@example.com" }] });
       assert.ok(((await admin(`/user/info?user_id=${String(user.user_id)}`)).user_info as { teams: string[] }).teams.includes(team));
+      const removed = await admin("/team/member_delete", { team_id: team, user_email: "by-email@example.com" });
+      assert.ok(!(removed.members_with_roles as Array<{ user_email: string | null }>).some((m) => m.user_email === "by-email@example.com"));
       const joined = await admin("/user/new", { team_id: team, auto_create_key: false });
       const info = await admin(`/team/info?team_id=${team}`);
       assert.ok(

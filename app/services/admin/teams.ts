@@ -147,8 +147,9 @@ export async function deleteTeams(db: RoutedClient, teamIds: string[]) {
   return { deleted_teams: teams, deleted_keys: keys.length };
 }
 
+// The same member by user id when both have one, else by email (a member added by email may have been matched to a user).
 const sameMember = (a: TeamMember, b: TeamMember) =>
-  (!!a.user_id && a.user_id === b.user_id) || (!a.user_id && !b.user_id && !!a.user_email && a.user_email === b.user_email);
+  a.user_id && b.user_id ? a.user_id === b.user_id : !!a.user_email && a.user_email === b.user_email;
 
 export async function addMembers(db: RoutedClient, teamId: string, given: TeamMember[]) {
   let members = given;
