@@ -10,6 +10,7 @@
 // It serves /chat/completions, /completions (the prompt echoed), /embeddings (a vector per input) and
 // /images/generations, under any prefix (Azure's /openai/deployments/<name>/… too).
 import { createServer, type IncomingMessage, type Server } from "node:http";
+import { listenLocally } from "./local-server.js";
 
 export interface FakeUpstream {
   url: string;
@@ -209,18 +210,12 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
     if (body.stream_options?.include_usage) send({ id, object: "chat.completion.chunk", created, model, choices: [], usage });
     res.end("data: [DONE]\n\n");
   });
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  const address = server.address();
-  const actual = typeof address === "object" && address ? address.port : port;
+  const listening = await listenLocally(server, port);
   return {
-    url: `http://127.0.0.1:${actual}/v1`,
+    url: `http://127.0.0.1:${listening.port}/v1`,
     server,
     requests,
     openStreams: () => openStreams,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }

@@ -4,6 +4,7 @@
 // {"type":"error","error":{...}}, streams as named events. It echoes the last
 // user text; given tools and a prompt naming the weather it calls the first tool.
 import { createServer, type IncomingMessage, type Server } from "node:http";
+import { listenLocally } from "../dev/local-server.js";
 
 export interface FakeAnthropic {
   url: string;
@@ -108,17 +109,11 @@ export async function startFakeAnthropic(apiKey: string): Promise<FakeAnthropic>
     event("message_stop", {});
     res.end();
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
+  const listening = await listenLocally(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${listening.port}`,
     server,
     requests,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }

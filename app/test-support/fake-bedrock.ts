@@ -8,6 +8,7 @@ import { EventStreamCodec } from "@smithy/eventstream-codec";
 import { Hash } from "@smithy/hash-node";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { fromUtf8, toUtf8 } from "@smithy/util-utf8";
+import { listenLocally } from "../dev/local-server.js";
 
 export interface FakeBedrock {
   url: string;
@@ -124,17 +125,11 @@ export async function startFakeBedrock(): Promise<FakeBedrock> {
     event("metadata", { usage, metrics: { latencyMs: 12 } });
     res.end();
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
+  const listening = await listenLocally(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${listening.port}`,
     server,
     requests,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }

@@ -2,6 +2,7 @@ import type { Deployment } from "../../../config/model-config.js";
 import { ApiError } from "../../errors.js";
 import type { ProviderAdapter, StreamTranslator } from "./provider.js";
 import { SseLines } from "./sse-lines.js";
+import { ChunkWriter, chatCompletion } from "./openai-shapes.js";
 
 /** The Messages API version tandem speaks (Anthropic's stable one). */
 export const ANTHROPIC_VERSION = "2023-06-01";
@@ -148,21 +149,16 @@ export function fromAnthropicMessage(message: Json, created = Math.floor(Date.no
   const said = content.filter((b) => b.type === "text").map((b) => b.text ?? "");
   const calls = content
     .filter((b) => b.type === "tool_use")
-    .map((b) => ({ id: b.id, type: "function", function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) } }));
-  return {
-    id: message.id,
-    object: "chat.completion",
+    .map((b) => ({ id: b.id, name: b.name, arguments: JSON.stringify(b.input ?? {}) }));
+  return chatCompletion({
+    id: String(message.id),
     created,
     model: message.model,
-    choices: [
-      {
-        index: 0,
-        message: { role: "assistant", content: said.length > 0 ? said.join("") : null, ...(calls.length > 0 ? { tool_calls: calls } : {}) },
-        finish_reason: FINISH[String(message.stop_reason)] ?? "stop",
-      },
-    ],
+    text: said,
+    calls,
+    finish: FINISH[String(message.stop_reason)] ?? "stop",
     usage: usageFrom((message.usage ?? {}) as Json),
-  };
+  });
 }
 
 /**
@@ -173,9 +169,7 @@ export function fromAnthropicMessage(message: Json, created = Math.floor(Date.no
  */
 export class AnthropicStream implements StreamTranslator {
   private readonly lines = new SseLines();
-  private id = "";
-  private model = "";
-  private readonly created = Math.floor(Date.now() / 1000);
+  private readonly out = new ChunkWriter("", "");
   private usage: AnthropicUsage = { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
   /** Anthropic content block index → OpenAI tool_calls index. */
   private readonly tools = new Map<number, number>();
@@ -194,18 +188,6 @@ export class AnthropicStream implements StreamTranslator {
       .join("");
   }
 
-  private chunk(delta: Json, finish: string | null = null, extra: Json = {}): string {
-    const body = {
-      id: this.id,
-      object: "chat.completion.chunk",
-      created: this.created,
-      model: this.model,
-      choices: [{ index: 0, delta, finish_reason: finish }],
-      ...extra,
-    };
-    return `data: ${JSON.stringify(body)}\n\n`;
-  }
-
   private translate(data: string): string {
     let event: Json;
     try {
@@ -216,24 +198,26 @@ export class AnthropicStream implements StreamTranslator {
     switch (event.type) {
       case "message_start": {
         const message = event.message as { id: string; model: string; usage?: Partial<AnthropicUsage> };
-        this.id = message.id;
-        this.model = message.model;
+        this.out.id = message.id;
+        this.out.model = message.model;
         this.usage = { ...this.usage, ...message.usage };
-        return this.chunk({ role: "assistant", content: "" });
+        return this.out.delta({ role: "assistant", content: "" });
       }
       case "content_block_start": {
         const started = event.content_block as AnthropicBlock;
         if (started.type !== "tool_use") return "";
         const index = this.tools.size;
         this.tools.set(Number(event.index), index);
-        return this.chunk({ tool_calls: [{ index, id: started.id, type: "function", function: { name: started.name, arguments: "" } }] });
+        return this.out.delta({
+          tool_calls: [{ index, id: started.id, type: "function", function: { name: started.name, arguments: "" } }],
+        });
       }
       case "content_block_delta": {
         const delta = event.delta as { type: string; text?: string; partial_json?: string };
-        if (delta.type === "text_delta") return this.chunk({ content: delta.text ?? "" });
+        if (delta.type === "text_delta") return this.out.delta({ content: delta.text ?? "" });
         if (delta.type === "input_json_delta") {
           const index = this.tools.get(Number(event.index)) ?? 0;
-          return this.chunk({ tool_calls: [{ index, function: { arguments: delta.partial_json ?? "" } }] });
+          return this.out.delta({ tool_calls: [{ index, function: { arguments: delta.partial_json ?? "" } }] });
         }
         return "";
       }
@@ -241,10 +225,10 @@ export class AnthropicStream implements StreamTranslator {
         const usage = event.usage as Partial<AnthropicUsage> | undefined;
         if (usage) this.usage = { ...this.usage, ...Object.fromEntries(Object.entries(usage).filter(([, v]) => typeof v === "number")) };
         const stop = (event.delta as { stop_reason?: string } | undefined)?.stop_reason;
-        return stop ? this.chunk({}, FINISH[stop] ?? "stop") : "";
+        return stop ? this.out.delta({}, FINISH[stop] ?? "stop") : "";
       }
       case "message_stop":
-        return `data: ${JSON.stringify({ id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [], usage: usageFrom(this.usage) })}\n\ndata: [DONE]\n\n`;
+        return this.out.done(usageFrom(this.usage));
       case "error": {
         const error = event.error as { type?: string; message?: string } | undefined;
         return `data: ${JSON.stringify({ error: { message: error?.message ?? "error", type: error?.type ?? "api_error", param: null, code: "500" } })}\n\n`;

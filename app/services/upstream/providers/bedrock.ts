@@ -7,6 +7,7 @@ import { fromUtf8, toUtf8 } from "@smithy/util-utf8";
 import type { Deployment } from "../../../config/model-config.js";
 import { toAnthropicMessages } from "./anthropic.js";
 import type { ProviderAdapter, StreamTranslator } from "./provider.js";
+import { ChunkWriter, chatCompletion } from "./openai-shapes.js";
 
 type Json = Record<string, unknown>;
 
@@ -107,30 +108,17 @@ export function fromConverseResponse(answer: Json, model: string): Json {
   }>;
   const said = content.flatMap((b) => (b.text !== undefined ? [b.text] : []));
   const calls = content.flatMap((b) =>
-    b.toolUse
-      ? [
-          {
-            id: b.toolUse.toolUseId,
-            type: "function",
-            function: { name: b.toolUse.name, arguments: JSON.stringify(b.toolUse.input ?? {}) },
-          },
-        ]
-      : [],
+    b.toolUse ? [{ id: b.toolUse.toolUseId, name: b.toolUse.name, arguments: JSON.stringify(b.toolUse.input ?? {}) }] : [],
   );
-  return {
+  return chatCompletion({
     id: `chatcmpl-${randomUUID().replaceAll("-", "")}`,
-    object: "chat.completion",
     created: Math.floor(Date.now() / 1000),
     model,
-    choices: [
-      {
-        index: 0,
-        message: { role: "assistant", content: said.length > 0 ? said.join("") : null, ...(calls.length > 0 ? { tool_calls: calls } : {}) },
-        finish_reason: FINISH[String(answer.stopReason)] ?? "stop",
-      },
-    ],
+    text: said,
+    calls,
+    finish: FINISH[String(answer.stopReason)] ?? "stop",
     usage: usageFrom((answer.usage ?? {}) as Json),
-  };
+  });
 }
 
 /**
@@ -141,11 +129,13 @@ export function fromConverseResponse(answer: Json, model: string): Json {
 export class ConverseStream implements StreamTranslator {
   private readonly codec = new EventStreamCodec(toUtf8, fromUtf8);
   private buffer: Buffer = Buffer.alloc(0);
-  private readonly id = `chatcmpl-${randomUUID().replaceAll("-", "")}`;
-  private readonly created = Math.floor(Date.now() / 1000);
+  // Bedrock's stream has no id: one is made, as for its answers.
+  private readonly out: ChunkWriter;
   private readonly tools = new Map<number, number>();
 
-  constructor(private readonly model: string) {}
+  constructor(model: string) {
+    this.out = new ChunkWriter(`chatcmpl-${randomUUID().replaceAll("-", "")}`, model);
+  }
 
   feed(chunk: Uint8Array): string {
     this.buffer = Buffer.concat([this.buffer, chunk]);
@@ -169,18 +159,6 @@ export class ConverseStream implements StreamTranslator {
     return "";
   }
 
-  private chunk(delta: Json, finish: string | null = null, extra: Json = {}): string {
-    const body = {
-      id: this.id,
-      object: "chat.completion.chunk",
-      created: this.created,
-      model: this.model,
-      choices: [{ index: 0, delta, finish_reason: finish }],
-      ...extra,
-    };
-    return `data: ${JSON.stringify(body)}\n\n`;
-  }
-
   private error(type: string, body: Json): string {
     return `data: ${JSON.stringify({ error: { message: `BedrockException - ${String(body.message ?? type)}`, type, param: null, code: "500" } })}\n\n`;
   }
@@ -188,27 +166,29 @@ export class ConverseStream implements StreamTranslator {
   private translate(event: string, body: Json): string {
     switch (event) {
       case "messageStart":
-        return this.chunk({ role: "assistant", content: "" });
+        return this.out.delta({ role: "assistant", content: "" });
       case "contentBlockStart": {
         const use = (body.start as { toolUse?: { toolUseId: string; name: string } } | undefined)?.toolUse;
         if (!use) return "";
         const index = this.tools.size;
         this.tools.set(Number(body.contentBlockIndex), index);
-        return this.chunk({ tool_calls: [{ index, id: use.toolUseId, type: "function", function: { name: use.name, arguments: "" } }] });
+        return this.out.delta({
+          tool_calls: [{ index, id: use.toolUseId, type: "function", function: { name: use.name, arguments: "" } }],
+        });
       }
       case "contentBlockDelta": {
         const delta = body.delta as { text?: string; toolUse?: { input?: string } };
-        if (delta.text !== undefined) return this.chunk({ content: delta.text });
+        if (delta.text !== undefined) return this.out.delta({ content: delta.text });
         if (delta.toolUse) {
           const index = this.tools.get(Number(body.contentBlockIndex)) ?? 0;
-          return this.chunk({ tool_calls: [{ index, function: { arguments: delta.toolUse.input ?? "" } }] });
+          return this.out.delta({ tool_calls: [{ index, function: { arguments: delta.toolUse.input ?? "" } }] });
         }
         return "";
       }
       case "messageStop":
-        return this.chunk({}, FINISH[String(body.stopReason)] ?? "stop");
+        return this.out.delta({}, FINISH[String(body.stopReason)] ?? "stop");
       case "metadata":
-        return `data: ${JSON.stringify({ id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [], usage: usageFrom((body.usage ?? {}) as Json) })}\n\ndata: [DONE]\n\n`;
+        return this.out.done(usageFrom((body.usage ?? {}) as Json));
       default:
         return "";
     }
@@ -219,9 +199,8 @@ export class ConverseStream implements StreamTranslator {
 export function bedrockFailure(status: number, text: string): string {
   let message: string;
   try {
-    message = String(
-      (JSON.parse(text) as { message?: unknown; Message?: unknown }).message ?? (JSON.parse(text) as { Message?: unknown }).Message ?? text,
-    );
+    const body = JSON.parse(text) as { message?: unknown; Message?: unknown };
+    message = String(body.message ?? body.Message ?? text);
   } catch {
     message = text.slice(0, 500);
   }
