@@ -66,6 +66,12 @@ describe("providers: azure/, anthropic/ and bedrock/ deployments behind OpenAI's
             `      api_base: ${url.replace(/\/v1$/, "")}`,
             "      api_key: azure-key-123",
             "    model_info: {mode: embedding}",
+            "  - model_name: azure-dalle",
+            "    litellm_params:",
+            "      model: azure/my-dalle-deployment",
+            `      api_base: ${url.replace(/\/v1$/, "")}`,
+            "      api_key: azure-key-123",
+            "    model_info: {mode: image_generation, output_cost_per_image: 0.04}",
             "  - model_name: bedrock-claude",
             "    litellm_params:",
             "      model: bedrock/anthropic.claude-3-haiku-20240307-v1:0",
@@ -338,6 +344,22 @@ describe("providers: azure/, anthropic/ and bedrock/ deployments behind OpenAI's
       const sent = proxy.upstream.requests.at(-1)!;
       assert.equal(sent.url, "/openai/deployments/my-gpt-deployment/chat/completions?api-version=2024-06-01");
       assert.deepEqual([sent.apiKey, sent.authorization], ["azure-key-123", undefined]);
+    });
+
+    it("images too, charged per image", async () => {
+      const images = await openai().images.generate({ model: "azure-dalle", prompt: "a harbour", n: 2 });
+      assert.equal(images.data?.length, 2);
+      assert.equal(
+        proxy.upstream.requests.at(-1)!.url,
+        "/openai/deployments/my-dalle-deployment/images/generations?api-version=2024-10-21",
+      );
+      const row = await eventually(
+        async () =>
+          ((await proxy.admin("/spend/logs")).json as unknown as Array<Record<string, unknown>>).find((r) => r.model === "azure-dalle"),
+        (found) => found !== undefined,
+        30_000,
+      );
+      assert.ok(Math.abs(Number(row!.spend) - 0.08) < 1e-12, String(row!.spend));
     });
 
     it("embeddings too, with the default api-version when the entry names none", async () => {
