@@ -211,7 +211,8 @@ export async function startServer(
   const budgets: Budgets = redis ? new FleetBudgets(new RedisBudgets(redis, costEstimates), localBudgets, redis) : localBudgets;
   const proxyBudget =
     proxy.proxyBudget && new ProxyBudget(database.db, proxy.proxyBudget, (scope, snapshot) => spend.unwrittenParts(scope, snapshot));
-  if (proxyBudget) await proxyBudget.ensureRow();
+  // A writer that is away at start delays the row, never the start: retried until it is made.
+  const stopProxyBudget = proxyBudget?.keepEnsuring(log, 10_000);
   const ctx = {
     database,
     router: new ModelRouter(proxy, { cooldowns }),
@@ -272,6 +273,7 @@ export async function startServer(
       const remaining = () => Math.max(1000, deadline - Date.now());
       await Promise.race([lifecycle.settle(), new Promise((r) => setTimeout(r, remaining()).unref())]);
       stopBudgetResets();
+      stopProxyBudget?.();
       await spend.drain(remaining());
       await ledger?.close();
       await upstream.close();

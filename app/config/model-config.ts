@@ -13,6 +13,8 @@ export interface Deployment {
   id: string;
   /** The model group (model_name) clients ask for. */
   name: string;
+  /** For a name only a wildcard group matched: that group's pattern (metrics are labelled by it, not by names clients choose). */
+  pattern?: string;
   /** The model name the upstream expects (LiteLLM's `provider/model` without the provider). */
   upstreamModel: string;
   /** LiteLLM's provider prefix (`openai` when there is none). */

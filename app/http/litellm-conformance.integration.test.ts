@@ -243,8 +243,13 @@ describe("LiteLLM conformance of the management API", () => {
 
   describe("the global proxy budget (litellm_settings.max_budget)", () => {
     it("is LiteLLM's user litellm-proxy-budget, made at start with the budget and its period", async () => {
-      const info = await admin("/user/info?user_id=litellm-proxy-budget");
-      const user = info.user_info as { max_budget: number; budget_duration: string; budget_reset_at: string };
+      // Made as the proxy starts (without holding the start up if the writer is away).
+      const found = await eventually(
+        () => proxy.admin("/user/info?user_id=litellm-proxy-budget"),
+        (res) => res.status === 200,
+        15_000,
+      );
+      const user = found.json.user_info as { max_budget: number; budget_duration: string; budget_reset_at: string };
       assert.deepEqual([user.max_budget, user.budget_duration], [100, "30d"]);
       assert.ok(Date.parse(user.budget_reset_at) > Date.now() + 29 * 86_400_000);
     });

@@ -236,7 +236,7 @@ async function forward(
       if (attempt.ok) deploymentLimits = admitted;
       else admitted.done(0);
       const outcome = attempt.ok ? "ok" : attempt.retryable ? "retried" : "failed";
-      ctx.metrics.upstreamAttempts.inc({ model_group: deployment.name, deployment: deployment.id, outcome });
+      ctx.metrics.upstreamAttempts.inc({ model_group: deployment.pattern ?? deployment.name, deployment: deployment.id, outcome });
       return attempt;
     });
   } catch (error) {
@@ -440,7 +440,7 @@ function serveCached(
   res.setHeader("content-length", Buffer.byteLength(text));
   res.end(text);
   const usage = usageOf(answer) ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
-  ctx.metrics.cacheHits.inc({ model_group: model });
+  ctx.metrics.cacheHits.inc({ model_group: ctx.router.deployments(model)[0]?.pattern ?? model });
   record(ctx, op, caller, { model, usage, cost: 0, responseId, startTime, estimated: false, cacheKey: key });
   return 0;
 }

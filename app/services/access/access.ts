@@ -1,5 +1,5 @@
 import type { Caller } from "./auth.js";
-import { globRegExp } from "../glob.js";
+import { globMatch } from "../glob.js";
 import type { BudgetScope } from "../billing/budget-reservations.js";
 import { ApiError } from "../errors.js";
 import type { LimitScope } from "./rate-limits.js";
@@ -56,7 +56,7 @@ const ANY_MODEL = new Set(["*", "all-proxy-models", "all-team-models"]);
 /** Whether a key's, team's or user's model list lets it use `model`: empty allows all; entries may be LiteLLM's wildcards (`anthropic/*`). */
 export function allows(list: readonly string[], model: string): boolean {
   if (list.length === 0) return true;
-  return list.some((entry) => entry === model || ANY_MODEL.has(entry) || (entry.includes("*") && globRegExp(entry).test(model)));
+  return list.some((entry) => entry === model || ANY_MODEL.has(entry) || (entry.includes("*") && globMatch(entry, model) !== undefined));
 }
 
 /**

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { allowedModels, budgetScopes, checkAccess, limitScopes, resolveModel } from "./access.js";
 import type { Caller, KeyCaller } from "./auth.js";
 import { ApiError } from "../errors.js";
+import { globMatch } from "../glob.js";
 
 const catalog = { has: (m: string) => ["a", "b", "c"].includes(m), modelNames: () => ["a", "b", "c"] };
 const limits = { max_budget: null, spend: 0, budget_reset_at: null, rpm_limit: null, tpm_limit: null, max_parallel_requests: null };
@@ -133,5 +134,25 @@ describe("access: budgets and limits", () => {
         ["user", null, null, 2],
       ],
     );
+  });
+});
+
+describe("model-name wildcards", () => {
+  const cases: Array<[string, string, string | undefined]> = [
+    ["*", "anything", "anything"],
+    ["anthropic/*", "anthropic/claude-3", "claude-3"],
+    ["anthropic/*", "openai/gpt-4o", undefined],
+    ["gpt-*-mini", "gpt-4o-mini", "4o"],
+    ["gpt-*-mini", "gpt-4o", undefined],
+    ["a*b*c", "axxbyyc", "xx"],
+    ["a*b*c", "axxc", undefined],
+    ["exact", "exact", ""],
+  ];
+  for (const [pattern, text, matched] of cases)
+    it(`${pattern} ~ ${text} → ${String(matched)}`, () => assert.equal(globMatch(pattern, text), matched));
+
+  // A backtracking matcher would take about 10^11 steps here: this test would not end.
+  it("a pattern of many stars against a long name is decided without backtracking", { timeout: 60_000 }, () => {
+    assert.equal(globMatch(`${"*".repeat(40)}!`, "a".repeat(10_000)), undefined);
   });
 });

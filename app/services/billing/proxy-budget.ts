@@ -5,6 +5,7 @@ import { budgetResetAt } from "../admin/durations.js";
 import { periodSpend, type Unwritten } from "../access/access.js";
 import type { Snapshot } from "./spend-queue.js";
 import type { ProxyBudgetSettings } from "../../config/model-config.js";
+import type { Logger } from "../../observability/logger.js";
 
 /** LiteLLM's name for the user row that carries the whole proxy's budget and spend. */
 export const PROXY_BUDGET_USER = "litellm-proxy-budget";
@@ -45,6 +46,22 @@ export class ProxyBudget {
       await this.db.user.update({ where: { user_id: PROXY_BUDGET_USER }, data: { ...budget, budget_reset_at: resetAt } });
     }
     await this.db.$consistency.wrote([`user:${PROXY_BUDGET_USER}`]);
+  }
+
+  /** Makes the row now, or — the writer away — every `intervalMs` until it is made; returns a stop. */
+  keepEnsuring(log: Logger, intervalMs: number): () => void {
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const attempt = () =>
+      this.ensureRow().catch((error: unknown) => {
+        log.warn({ err: error }, `${PROXY_BUDGET_USER}: could not write the global budget row; retrying`);
+        if (!stopped) timer = setTimeout(() => void attempt(), intervalMs).unref();
+      });
+    void attempt();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
   }
 
   /** Throws LiteLLM's 400 budget_exceeded once the proxy's spend has reached its budget. */

@@ -1,6 +1,8 @@
 import type { Deployment } from "../../config/model-config.js";
 import { resolvePrice } from "../../config/prices.js";
-import { globRegExp } from "../glob.js";
+import { globMatch } from "../glob.js";
+
+const SAFE_NAME = /^[\w.:/@+-]{1,200}$/;
 
 /** How many concrete names are remembered (clients choose the names: the memory must not grow with them). */
 const REMEMBERED = 1000;
@@ -14,14 +16,14 @@ const REMEMBERED = 1000;
  * priced for the concrete model unless the config priced the wildcard.
  */
 export class WildcardGroups {
-  private readonly patterns: Array<{ regex: RegExp; deployments: Deployment[]; specificity: number }>;
+  private readonly patterns: Array<{ name: string; deployments: Deployment[]; specificity: number }>;
   private readonly concrete = new Map<string, Deployment[]>();
 
   constructor(models: ReadonlyMap<string, Deployment[]>) {
     this.patterns = [...models]
       .filter(([name]) => name.includes("*"))
       .map(([name, deployments]) => ({
-        regex: globRegExp(name),
+        name,
         deployments,
         specificity: name.replaceAll("*", "").length,
       }))
@@ -31,15 +33,17 @@ export class WildcardGroups {
   deploymentsFor(model: string): Deployment[] {
     const known = this.concrete.get(model);
     if (known) return known;
+    // The name goes into the upstream's URL (Azure, Bedrock) and response headers: plain names only.
+    if (!SAFE_NAME.test(model) || model.includes("..")) return [];
     for (const pattern of this.patterns) {
-      const match = pattern.regex.exec(model);
-      if (!match) continue;
-      const matched = match[1] ?? "";
+      const matched = globMatch(pattern.name, model);
+      if (matched === undefined) continue;
       const deployments = pattern.deployments.map((d) => {
         const upstreamModel = d.upstreamModel.includes("*") ? d.upstreamModel.replace("*", matched) : d.upstreamModel;
         return {
           ...d,
           name: model,
+          pattern: pattern.name,
           upstreamModel,
           price: d.price.source === "config" ? d.price : resolvePrice(d.provider, upstreamModel, {}),
         };
