@@ -116,6 +116,8 @@ const ModelEntry = z.object({
       input_cost_per_token: z.number().nonnegative().optional(),
       output_cost_per_token: z.number().nonnegative().optional(),
       output_cost_per_image: z.number().nonnegative().optional(),
+      cache_read_input_token_cost: z.number().nonnegative().optional(),
+      cache_creation_input_token_cost: z.number().nonnegative().optional(),
     })
     .loose(),
   model_info: z
@@ -125,6 +127,8 @@ const ModelEntry = z.object({
       input_cost_per_token: z.number().nonnegative().optional(),
       output_cost_per_token: z.number().nonnegative().optional(),
       output_cost_per_image: z.number().nonnegative().optional(),
+      cache_read_input_token_cost: z.number().nonnegative().optional(),
+      cache_creation_input_token_cost: z.number().nonnegative().optional(),
     })
     .loose()
     .default({ mode: "chat" }),
@@ -223,8 +227,18 @@ const IMPLEMENTED: Record<string, string[]> = {
     "input_cost_per_token",
     "output_cost_per_token",
     "output_cost_per_image",
+    "cache_read_input_token_cost",
+    "cache_creation_input_token_cost",
   ],
-  model_info: ["id", "mode", "input_cost_per_token", "output_cost_per_token", "output_cost_per_image"],
+  model_info: [
+    "id",
+    "mode",
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "output_cost_per_image",
+    "cache_read_input_token_cost",
+    "cache_creation_input_token_cost",
+  ],
 };
 
 function unimplemented(section: string, value: unknown, source: string, path = section): string[] {
@@ -306,6 +320,8 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
       input_cost_per_token: entry.model_info.input_cost_per_token ?? params.input_cost_per_token,
       output_cost_per_token: entry.model_info.output_cost_per_token ?? params.output_cost_per_token,
       output_cost_per_image: entry.model_info.output_cost_per_image ?? params.output_cost_per_image,
+      cache_read_input_token_cost: entry.model_info.cache_read_input_token_cost ?? params.cache_read_input_token_cost,
+      cache_creation_input_token_cost: entry.model_info.cache_creation_input_token_cost ?? params.cache_creation_input_token_cost,
     });
     // A wildcard entry is priced per concrete model when a request names one.
     if (price.source === "unknown" && !upstreamModel.includes("*"))

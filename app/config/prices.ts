@@ -7,10 +7,20 @@ import { calcPrice } from "@pydantic/genai-prices";
 export interface Price {
   inputPerToken: number;
   outputPerToken: number;
+  /** Prompt tokens read from the provider's cache (absent: the input price). */
+  cacheReadPerToken?: number;
+  /** Prompt tokens written to the provider's cache (absent: the input price). */
+  cacheWritePerToken?: number;
   /** Per generated image, for image models priced per image (LiteLLM's output_cost_per_image). */
   perImage?: number;
   /** Long-context pricing: from this many prompt tokens, the whole call is billed at these rates. */
-  longContext?: { fromPromptTokens: number; inputPerToken: number; outputPerToken: number };
+  longContext?: {
+    fromPromptTokens: number;
+    inputPerToken: number;
+    outputPerToken: number;
+    cacheReadPerToken?: number;
+    cacheWritePerToken?: number;
+  };
   /** Where the price came from: the config, the price database (its model id), or nowhere. */
   source: "config" | "genai-prices" | "openai-image-prices" | "unknown";
   /** The price database's model id, when it priced the model. */
@@ -21,6 +31,8 @@ export interface Price {
 export interface ConfiguredPrice {
   input_cost_per_token?: number;
   output_cost_per_token?: number;
+  cache_read_input_token_cost?: number;
+  cache_creation_input_token_cost?: number;
   output_cost_per_image?: number;
 }
 
@@ -53,22 +65,37 @@ export function resolvePrice(provider: string, model: string, configured: Config
   const perImage = configured.output_cost_per_image ?? listedImagePrice;
   const image = perImage !== undefined ? { perImage } : {};
   if (input !== undefined || output !== undefined || configured.output_cost_per_image !== undefined)
-    return { inputPerToken: input ?? 0, outputPerToken: output ?? 0, ...image, source: "config" };
+    return {
+      inputPerToken: input ?? 0,
+      outputPerToken: output ?? 0,
+      ...(configured.cache_read_input_token_cost !== undefined ? { cacheReadPerToken: configured.cache_read_input_token_cost } : {}),
+      ...(configured.cache_creation_input_token_cost !== undefined
+        ? { cacheWritePerToken: configured.cache_creation_input_token_cost }
+        : {}),
+      ...image,
+      source: "config",
+    };
   if (listedImagePrice !== undefined) return { inputPerToken: 0, outputPerToken: 0, ...image, source: "openai-image-prices" };
   const providerId = PRICED_PROVIDERS[provider];
   const found = providerId ? calcPrice({ input_tokens: 1, output_tokens: 1 }, model, { providerId }) : null;
   if (!found) return { inputPerToken: 0, outputPerToken: 0, source: "unknown" };
-  const prices = found.model_price as { input_mtok?: Tiered; output_mtok?: Tiered };
+  const prices = found.model_price as { input_mtok?: Tiered; output_mtok?: Tiered; cache_read_mtok?: Tiered; cache_write_mtok?: Tiered };
+  const cache = (tier?: number) => ({
+    ...(prices.cache_read_mtok !== undefined ? { cacheReadPerToken: perToken(prices.cache_read_mtok, tier) } : {}),
+    ...(prices.cache_write_mtok !== undefined ? { cacheWritePerToken: perToken(prices.cache_write_mtok, tier) } : {}),
+  });
   const tierStart = [prices.input_mtok, prices.output_mtok].flatMap((p) => (typeof p === "object" ? p.tiers.map((t) => t.start) : []))[0];
   return {
     inputPerToken: perToken(prices.input_mtok),
     outputPerToken: perToken(prices.output_mtok),
+    ...cache(),
     ...(tierStart !== undefined
       ? {
           longContext: {
             fromPromptTokens: tierStart,
             inputPerToken: perToken(prices.input_mtok, tierStart),
             outputPerToken: perToken(prices.output_mtok, tierStart),
+            ...cache(tierStart),
           },
         }
       : {}),

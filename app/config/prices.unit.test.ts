@@ -64,6 +64,16 @@ describe("deployment prices", () => {
     assert.equal(resolvePrice("openai", "dall-e-2", { input_cost_per_token: 1e-6 }).perImage, 0.02);
   });
 
+  it("prompt tokens read from or written to the provider's cache are billed at their own prices", () => {
+    const price = resolvePrice("anthropic", "claude-3-5-sonnet-20241022", {});
+    assert.deepEqual([price.cacheReadPerToken, price.cacheWritePerToken], [0.3e-6, 3.75e-6]);
+    // 1000 fresh, 10 000 read from the cache, 2000 written to it, 100 out.
+    const cost = costOf({ prompt_tokens: 13_000, completion_tokens: 100, cached_tokens: 10_000, cache_creation_tokens: 2000 }, price);
+    assert.ok(Math.abs(cost - (1000 * 3e-6 + 10_000 * 0.3e-6 + 2000 * 3.75e-6 + 100 * 15e-6)) < 1e-12, String(cost));
+    const configured = resolvePrice("openai", "x", { input_cost_per_token: 1e-6, cache_read_input_token_cost: 1e-7 });
+    assert.equal(costOf({ prompt_tokens: 10, completion_tokens: 0, cached_tokens: 10 }, configured), 1e-6);
+  });
+
   it("an image model priced per image charges per image generated", () => {
     const price = resolvePrice("openai", "dall-e-3", { output_cost_per_image: 0.04 });
     assert.equal(costOf({ prompt_tokens: 0, completion_tokens: 0 }, price, 3), 0.12);

@@ -65,6 +65,7 @@ describe("LiteLLM conformance of the management API", () => {
       assert.ok(((await admin(`/user/info?user_id=${String(user.user_id)}`)).user_info as { teams: string[] }).teams.includes(team));
       const removed = await admin("/team/member_delete", { team_id: team, user_email: "by-email@example.com" });
       assert.ok(!(removed.members_with_roles as Array<{ user_email: string | null }>).some((m) => m.user_email === "by-email@example.com"));
+      assert.ok(!((await admin(`/user/info?user_id=${String(user.user_id)}`)).user_info as { teams: string[] }).teams.includes(team));
       const joined = await admin("/user/new", { team_id: team, auto_create_key: false });
       const info = await admin(`/team/info?team_id=${team}`);
       assert.ok(
@@ -202,12 +203,28 @@ describe("LiteLLM conformance of the management API", () => {
       assert.equal((await post(bob.key, "/key/update", { key: extra.key, max_budget: 1 })).status, 403, "not bob's to change");
       assert.equal((await post(bob.key, "/key/delete", { keys: [extra.key] })).status, 403, "not bob's to delete");
       assert.equal((await post(bob.key, "/team/new", {})).status, 401, "admin routes stay the admin's");
+      const limited = await post(alice.key, "/key/update", { key: extra.key, max_budget: null, key_alias: "mine" });
+      assert.equal(limited.status, 403, "what the admin set on a key is the admin's to change");
+      assert.match(((await limited.json()) as { error: { message: string } }).error.message, /^max_budget: only the proxy admin/);
+      assert.equal((await post(alice.key, "/key/update", { key: extra.key, key_alias: `renamed-${Date.now()}` })).status, 200);
       assert.equal((await post(alice.key, "/key/delete", { keys: [extra.key] })).status, 200);
+    });
+
+    it("a user made only by naming it on a key is a viewer: its keys may not make keys", async () => {
+      const key = String((await admin("/key/generate", { user_id: `implicit-${Date.now()}` })).key);
+      const res = await fetch(`${proxy.base}/key/generate`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: "{}",
+      });
+      assert.equal(res.status, 403);
     });
 
     it("a proxy_admin user's key administers: any key, admin routes", async () => {
       const boss = await admin("/user/new", { user_role: "proxy_admin" });
       const someone = String((await admin("/key/generate", { user_id: "someone-else" })).key);
+      const read = await fetch(`${proxy.base}/key/info?key=${someone}`, { headers: { authorization: `Bearer ${String(boss.key)}` } });
+      assert.equal(read.status, 200, "an admin reads any key");
       const res = await fetch(`${proxy.base}/key/delete`, {
         method: "POST",
         headers: { authorization: `Bearer ${String(boss.key)}`, "content-type": "application/json" },

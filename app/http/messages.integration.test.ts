@@ -151,6 +151,35 @@ describe("POST /v1/messages (Anthropic's format) on any model group", () => {
     ]);
   });
 
+  it("content only Anthropic takes (a document, a server tool) goes to an Anthropic deployment, with the client's anthropic-beta; elsewhere it is a 400", async () => {
+    const body = {
+      model: "claude",
+      max_tokens: 64,
+      tools: [{ type: "web_search_20250305", name: "web_search" }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "document", source: { type: "text", media_type: "text/plain", data: "notes" } },
+            { type: "text", text: "summarise" },
+          ],
+        },
+      ],
+    };
+    const send = (model: string) =>
+      fetch(`${proxy.base}/v1/messages`, {
+        method: "POST",
+        headers: { "x-api-key": MASTER_KEY, "content-type": "application/json", "anthropic-beta": "some-beta-2025" },
+        body: JSON.stringify({ ...body, model }),
+      });
+    assert.equal((await send("claude")).status, 200);
+    const sent = anthropic.requests.at(-1)!;
+    assert.deepEqual([sent.body.tools, sent.headers["anthropic-beta"]], [body.tools, "some-beta-2025"]);
+    const refused = await send("gpt-4o-mini");
+    assert.equal(refused.status, 400);
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /^(tools|messages): /);
+  });
+
   it("takes the key in x-api-key, enforces its models, and charges its spend", async () => {
     const key = String((await proxy.admin("/key/generate", { body: { models: ["claude"] } })).json.key);
     const message = await client(key).messages.create({

@@ -31,14 +31,33 @@ export async function batchCompletions(ctx: AppContext, call: ProxyCall, res: Se
     const value = call.headers[name];
     if (typeof value === "string") headers[name] = value;
   }
-  const answers = await Promise.all(
+  // A client that hangs up stops every model's call.
+  const abort = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  const asked = Promise.all(
     models.map(async (model) => {
-      const answer = await fetch(`${ctx.selfBase}${path}`, { method: "POST", headers, body: JSON.stringify({ ...body, model }) });
-      return { status: answer.status, json: (await answer.json()) as unknown };
+      const answer = await fetch(`${ctx.selfBase}${path}`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ ...body, model }),
+        signal: abort.signal,
+      });
+      return { status: answer.status, retryAfter: answer.headers.get("retry-after"), json: (await answer.json()) as unknown };
     }),
   );
-  // One model's failure is the batch's: its status and error, as a call of its own would have had.
+  let answers: Awaited<typeof asked>;
+  try {
+    answers = await asked;
+  } catch (error) {
+    if (abort.signal.aborted) return; // nobody is left to answer
+    throw error;
+  }
+  // One model's failure is the batch's: its status, error and retry-after, as a call of its own would
+  // have had. The others were answered, and charged, as calls of their own (as in LiteLLM's batch).
   const failed = answers.find((a) => a.status >= 400);
+  if (failed?.retryAfter) res.setHeader("retry-after", failed.retryAfter);
   if (failed) sendJson(res, failed.status, failed.json);
   else
     sendJson(

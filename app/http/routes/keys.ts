@@ -5,7 +5,7 @@ import { callerOf, adminOnly } from "../auth.js";
 import { validate } from "../validate.js";
 import { deleteKeys, generateKey, keyInfo, listKeys, regenerateKey, updateKey } from "../../services/admin/keys.js";
 import { ApiError } from "../../services/errors.js";
-import { isAdmin, ownFields, requireOwnKeys, selfServiceUser } from "../../services/access/key-ownership.js";
+import { isAdmin, newKeyFields, requireOwnKeys, selfEditableFields } from "../../services/access/key-ownership.js";
 import { toToken } from "../../services/access/key-hash.js";
 import { pageOf } from "../../services/admin/paging.js";
 import { KeyFields, KeyValue, PageNumber, PageSize } from "./fields.js";
@@ -39,15 +39,14 @@ export function keyRoutes(ctx: AppContext): Router {
       res.json(await generateKey(db, input));
       return;
     }
-    ownFields(caller, input);
-    res.json(await generateKey(db, { ...input, user_id: selfServiceUser(caller) }));
+    res.json(await generateKey(db, newKeyFields(caller, input)));
   });
 
   router.post("/key/update", async (req, res) => {
     const caller = await callerOf(ctx, req.headers);
     const { key, ...fields } = validate(UpdateKey, req.body);
     if (!isAdmin(caller)) {
-      ownFields(caller, fields);
+      selfEditableFields(caller, fields);
       await requireOwnKeys(db, caller, [key]);
     }
     res.json(await updateKey(db, key, fields));
@@ -59,7 +58,7 @@ export function keyRoutes(ctx: AppContext): Router {
     const key = (req.params.key as string | undefined) ?? bodyKey;
     if (!key) throw ApiError.badRequest("key: Required (in the body, or as /key/{key}/regenerate)", "key");
     if (!isAdmin(caller)) {
-      ownFields(caller, fields);
+      selfEditableFields(caller, fields);
       await requireOwnKeys(db, caller, [key]);
     }
     res.json(await regenerateKey(db, key, fields));
@@ -91,7 +90,7 @@ export function keyRoutes(ctx: AppContext): Router {
     const { key } = validate(z.object({ key: z.string().min(1).optional() }), req.query, "query");
     if (caller.kind === "key") {
       const own = caller.key.token;
-      if (key && toToken(key) !== own) {
+      if (key && toToken(key) !== own && !isAdmin(caller)) {
         // LiteLLM answers 404 for a key that does not exist, and 403 for one that is not the caller's.
         await keyInfo(db, key);
         throw ApiError.forbidden("You are not allowed to access this key's info: a key may only look up itself", "key");

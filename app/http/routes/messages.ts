@@ -24,7 +24,10 @@ const fields = {
   stop_sequences: z.array(z.string()).optional(),
   tools: z
     .array(
-      z.object({ name: z.string().min(1), description: z.string().optional(), input_schema: z.record(z.string(), z.unknown()) }).loose(),
+      // Client tools carry an input_schema; Anthropic's server tools (web search, bash…) a type instead.
+      z
+        .object({ name: z.string().min(1), description: z.string().optional(), input_schema: z.record(z.string(), z.unknown()).optional() })
+        .loose(),
     )
     .optional(),
   tool_choice: z

@@ -20,7 +20,7 @@ import { StreamPipeline } from "../../services/upstream/stream-pipeline.js";
 import type { ClientFormat } from "../../services/upstream/formats/client-format.js";
 import { MessagesRequest, messagesFormat } from "./messages.js";
 import { batchCompletions } from "./batch-completions.js";
-import type { OperationPath } from "../../services/upstream/providers/provider.js";
+import type { NativeRequest, OperationPath } from "../../services/upstream/providers/provider.js";
 import { NoDeploymentAvailable, type Attempt, type Busy } from "../../services/upstream/model-router.js";
 import type { Admission } from "../../services/access/rate-limits.js";
 import type { Caller } from "../../services/access/auth.js";
@@ -158,8 +158,8 @@ async function handle(ctx: AppContext, op: Operation, call: ProxyCall, res: Serv
   if (op.batches && typeof named === "string" && named.includes(",")) return batchCompletions(ctx, call, res, op.paths[0]!);
   const valid = validate(op.schema, withDefaultModel(ctx, op, call.body)) as z.infer<z.ZodObject<typeof base>> & Record<string, unknown>;
   // The pipeline speaks OpenAI chat; another client format is converted (and kept for deployments that speak it).
-  const body = (op.client ? op.client.toChat(valid) : valid) as typeof valid;
-  const original = op.client ? valid : undefined;
+  const original = op.client ? clientRequest(op.client, valid, call.headers) : undefined;
+  const body = (original?.chat ?? valid) as typeof valid;
   const model = resolveModel(caller, body.model);
   checkAccess(caller, model, ctx.router);
   // LiteLLM checks the global budget for virtual keys; the master key is the admin's.
@@ -184,6 +184,32 @@ async function handle(ctx: AppContext, op: Operation, call: ProxyCall, res: Serv
   }
 }
 
+/** A request in a client format: as sent, as a chat request (or why it cannot be one), and the headers its own provider reads. */
+interface ClientRequest {
+  body: Record<string, unknown>;
+  chat: Record<string, unknown>;
+  untranslatable?: ApiError;
+  headers: Record<string, string>;
+}
+
+// Anthropic's beta features are switched on by header: a deployment that speaks the format gets it.
+const NATIVE_HEADERS = ["anthropic-beta"];
+
+function clientRequest(
+  format: ClientFormat<Record<string, unknown>>,
+  body: Record<string, unknown>,
+  headers: IncomingHttpHeaders,
+): ClientRequest {
+  const carried = Object.fromEntries(NATIVE_HEADERS.flatMap((name) => (typeof headers[name] === "string" ? [[name, headers[name]]] : [])));
+  try {
+    return { body, chat: format.toChat(body), headers: carried };
+  } catch (error) {
+    // Content only the format's own provider takes (documents, server tools): fine for its deployments.
+    if (!(error instanceof ApiError)) throw error;
+    return { body, chat: { model: body.model, stream: body.stream, messages: [] }, untranslatable: error, headers: carried };
+  }
+}
+
 function withDefaultModel(ctx: AppContext, op: Operation, body: unknown): unknown {
   if (!op.defaultMode || typeof body !== "object" || body === null || "model" in body) return body;
   const model = ctx.router.modelNames().find((name) => ctx.router.deployments(name)[0]?.mode === op.defaultMode);
@@ -203,7 +229,7 @@ async function forward(
   costKey: string,
   requestId: string,
   caching: Caching | undefined,
-  original: Record<string, unknown> | undefined,
+  original: ClientRequest | undefined,
 ): Promise<number> {
   const startTime = new Date();
   if (caching && !caching.controls.noCache) {
@@ -226,9 +252,16 @@ async function forward(
       if ("busy" in admitted) return admitted;
       let attempt: Attempt<Sent>;
       try {
-        // A deployment that speaks the client's own format gets the client's body, with its own model name.
-        const native = op.client?.native === deployment.provider && original ? { ...original, model: deployment.upstreamModel } : undefined;
-        attempt = await tryDeployment(ctx, op, deployment, payloadFor(body, deployment, stream), abort.signal, stream, native);
+        // A deployment that speaks the client's own format gets the client's body, with its own model name;
+        // one that does not gets the translation, or the reason there is none (the client's 400).
+        const native =
+          op.client?.native === deployment.provider && original
+            ? { body: { ...original.body, model: deployment.upstreamModel }, headers: original.headers }
+            : undefined;
+        attempt =
+          !native && original?.untranslatable
+            ? { ok: false, retryable: false, error: original.untranslatable }
+            : await tryDeployment(ctx, op, deployment, payloadFor(body, deployment, stream), abort.signal, stream, native);
       } catch (error) {
         admitted.done(0);
         throw error;
@@ -369,7 +402,7 @@ async function relay(
     // Stored before the client has the answer, so its next request (on any pod) finds it.
     if (caching && !caching.controls.noStore && usage) ctx.responseCache!.cache.set(caching.key, text, caching.ttlSeconds * 1000);
     // The upstream's bytes as they came, unless a provider or client format translates them.
-    const out = native ? received : client ? client.answer(text, body.model) : text;
+    const out = native ? received : client ? translated((answer) => client.answer(answer, body.model), text, deployment) : text;
     res.statusCode = response.status;
     res.setHeader("content-type", out === received ? (response.contentType ?? "application/json") : "application/json");
     res.setHeader("content-length", Buffer.byteLength(out));
@@ -453,14 +486,14 @@ async function tryDeployment(
   payload: Record<string, unknown>,
   signal: AbortSignal,
   stream: boolean,
-  native: Record<string, unknown> | undefined,
+  native: NativeRequest | undefined,
 ): Promise<Attempt<Sent>> {
   const adapter = adapterFor(deployment);
   if (!adapter.operations.includes(op.upstreamPath))
-    // Another deployment of the group (or a fallback) may serve it.
+    // The request's own fault, not the deployment's: not retried, never a cooldown.
     return {
       ok: false,
-      retryable: true,
+      retryable: false,
       error: ApiError.badRequest(
         `model: ${deployment.name} is a ${deployment.provider}/ deployment, which serves chat completions only`,
         "model",
@@ -475,7 +508,10 @@ async function tryDeployment(
     return { ok: false, retryable: RETRYABLE(response.status), value: { response, failureText } };
   } catch (error) {
     // Unreachable or timed out: another deployment may do. The client hanging up (499) ends it.
-    if (error instanceof ApiError && error.status !== 499) return { ok: false, retryable: true, error };
+    // Unreachable, timed out or its credentials unavailable: another deployment may do. A 4xx made
+    // from the request itself (a tool call's arguments, a content part the provider cannot take) is
+    // the client's, and the client hanging up (499) ends it.
+    if (error instanceof ApiError && error.status !== 499) return { ok: false, retryable: RETRYABLE(error.status), error };
     throw error;
   }
 }

@@ -4,6 +4,7 @@ import type { AppContext } from "../context.js";
 import { callerOf, adminOnly } from "../auth.js";
 import { ApiError } from "../../services/errors.js";
 import { PROXY_ADMIN_USER } from "../../services/admin/users.js";
+import { isAdmin } from "../../services/access/key-ownership.js";
 import { validate } from "../validate.js";
 import {
   addMembers,
@@ -56,11 +57,11 @@ export function teamRoutes(ctx: AppContext): Router {
     res.json(await newTeam(db, validate(NewTeam, req.body), PROXY_ADMIN_USER));
   });
 
-  // The master key may read any team; a key its own team, or a team its user is a member of.
+  // The admin may read any team; a key its own team, or a team its user is a member of.
   router.get("/team/info", async (req, res) => {
     const caller = await callerOf(ctx, req.headers);
     const { team_id } = validate(z.object({ team_id: z.string().min(1, "query parameter is required") }), req.query, "query");
-    if (caller.kind === "master" || caller.key.team_id === team_id) {
+    if (caller.kind === "master" || isAdmin(caller) || caller.key.team_id === team_id) {
       res.json(await teamInfo(db, team_id));
       return;
     }

@@ -4,6 +4,7 @@ import type { AppContext } from "../context.js";
 import { callerOf, adminOnly } from "../auth.js";
 import { validate } from "../validate.js";
 import { addMembers } from "../../services/admin/teams.js";
+import { isAdmin } from "../../services/access/key-ownership.js";
 import { deleteUsers, listUsers, newUser, updateUser, userInfo } from "../../services/admin/users.js";
 import { ApiError } from "../../services/errors.js";
 import { pageOf } from "../../services/admin/paging.js";
@@ -49,11 +50,15 @@ export function userRoutes(ctx: AppContext): Router {
   router.get("/user/info", async (req, res) => {
     const caller = await callerOf(ctx, req.headers);
     const { user_id } = validate(z.object({ user_id: z.string().min(1).optional() }), req.query, "query");
-    if (caller.kind === "key") {
+    if (caller.kind === "key" && !isAdmin(caller)) {
       const own = caller.key.user_id;
       if (!own || (user_id && user_id !== own))
         throw ApiError.forbidden("You are not allowed to access this user's info: a key may only look up its own user", "user_id");
       res.json(await userInfo(db, own));
+      return;
+    }
+    if (!user_id && caller.kind === "key" && caller.key.user_id) {
+      res.json(await userInfo(db, caller.key.user_id));
       return;
     }
     if (!user_id) throw ApiError.badRequest("user_id: query parameter is required with the master key", "user_id");

@@ -25,14 +25,28 @@ export function selfServiceUser(caller: Caller): string {
   return userId;
 }
 
-/** Refuses (403) a key field that would hand a key to another user or a team the caller's key is not in. */
-export function ownFields(caller: Caller, fields: { user_id?: string | null; team_id?: string | null }): void {
+/**
+ * What a user's key may set on a new key of that user: the key stays the user's and in the caller's
+ * team (so the user's and the team's budgets, models and limits keep applying to it).
+ */
+export function newKeyFields<T extends { user_id?: string | null; team_id?: string | null }>(caller: Caller, fields: T): T {
   const userId = selfServiceUser(caller);
   if (fields.user_id !== undefined && fields.user_id !== userId)
-    throw ApiError.forbidden("user_id: a user may only make or move keys for themselves", "user_id");
+    throw ApiError.forbidden("user_id: a user may only make keys for themselves", "user_id");
   const ownTeam = caller.kind === "key" ? caller.key.team_id : null;
-  if (fields.team_id !== undefined && fields.team_id !== null && fields.team_id !== ownTeam)
-    throw ApiError.forbidden("team_id: a user may only make keys for their own key's team", "team_id");
+  if (fields.team_id !== undefined && fields.team_id !== ownTeam)
+    throw ApiError.forbidden("team_id: a user's new keys belong to the team of the key that makes them", "team_id");
+  return { ...fields, user_id: userId, team_id: ownTeam };
+}
+
+// What the admin set on a key (its budget, models, limits, expiry, team, blocking) is the admin's to change.
+const SELF_EDITABLE = new Set(["key_alias", "metadata", "new_key"]);
+
+/** Refuses (403, naming the field) a change a user's key may not make to one of the user's keys. */
+export function selfEditableFields(caller: Caller, fields: Record<string, unknown>): void {
+  selfServiceUser(caller);
+  const refused = Object.keys(fields).find((name) => fields[name] !== undefined && !SELF_EDITABLE.has(name));
+  if (refused) throw ApiError.forbidden(`${refused}: only the proxy admin may change this on a key`, refused);
 }
 
 /** Refuses (403) unless every named key belongs to the caller's user (a missing key is the route's own 404). */

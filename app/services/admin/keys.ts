@@ -117,9 +117,15 @@ async function requireTeam(tx: Tx, teamId: string | null | undefined): Promise<v
 }
 
 /** A key may name a user before the user has a row (as in LiteLLM); the row is made so the user's spend has a home. */
+/**
+ * The user row a key names, made if missing. A user made this way (not by /user/new) is a viewer:
+ * their keys may not manage keys until an admin gives them a role.
+ */
 async function ensureUser(tx: Tx, userId: string | null | undefined): Promise<void> {
-  if (userId) await tx.user.createMany({ data: [{ user_id: userId }], skipDuplicates: true });
+  if (userId) await tx.user.createMany({ data: [{ user_id: userId, user_role: IMPLICIT_USER_ROLE }], skipDuplicates: true });
 }
+
+export const IMPLICIT_USER_ROLE = "internal_user_viewer";
 
 function uniqueViolation(error: unknown, input: { key_alias?: string | null; key?: string }): never {
   const target = String((error as { meta?: { target?: unknown } }).meta?.target ?? "");

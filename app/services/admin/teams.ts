@@ -1,7 +1,7 @@
 import type { RoutedClient, WriterTransaction as Tx } from "../../db/routing-client.js";
 import type { Prisma, Team } from "../../generated/prisma/client.js";
 import { ApiError } from "../errors.js";
-import { keyScopes, keyView, limitData, limitView, type LimitFields } from "./keys.js";
+import { IMPLICIT_USER_ROLE, keyScopes, keyView, limitData, limitView, type LimitFields } from "./keys.js";
 
 export interface TeamMember {
   role: "admin" | "user";
@@ -74,7 +74,7 @@ async function withUserIds(tx: Tx, members: readonly TeamMember[]): Promise<Team
 async function addTeamToUsers(tx: Tx, teamId: string, members: readonly TeamMember[]): Promise<string[]> {
   const userIds = members.flatMap((m) => (m.user_id ? [m.user_id] : []));
   if (userIds.length === 0) return [];
-  await tx.user.createMany({ data: userIds.map((user_id) => ({ user_id })), skipDuplicates: true });
+  await tx.user.createMany({ data: userIds.map((user_id) => ({ user_id, user_role: IMPLICIT_USER_ROLE })), skipDuplicates: true });
   await tx.$executeRaw`UPDATE "tandem_user" SET "teams" = array_append("teams", ${teamId}) WHERE "user_id" = ANY(${userIds}) AND NOT (${teamId} = ANY("teams"))`;
   return userIds;
 }
@@ -169,7 +169,7 @@ export async function addMembers(db: RoutedClient, teamId: string, given: TeamMe
 }
 
 export async function removeMember(db: RoutedClient, teamId: string, member: { user_id?: string; user_email?: string }) {
-  const team = await db.$transaction(async (tx) => {
+  const { team, userIds } = await db.$transaction(async (tx) => {
     const current = (await lockedTeam(tx, teamId)).members_with_roles as unknown as TeamMember[];
     const target: TeamMember = { role: "user", ...member };
     const kept = current.filter((m) => !sameMember(m, target));
@@ -179,13 +179,15 @@ export async function removeMember(db: RoutedClient, teamId: string, member: { u
       where: { team_id: teamId },
       data: { members_with_roles: kept as unknown as Prisma.InputJsonValue },
     });
-    if (member.user_id) {
-      await tx.$executeRaw`UPDATE "tandem_user" SET "teams" = array_remove("teams", ${teamId}) WHERE "user_id" = ${member.user_id}`;
-      await tx.teamMembership.deleteMany({ where: { team_id: teamId, user_id: member.user_id } });
+    // The removed entries' users (one named by email may have been matched to its user) leave the team.
+    const userIds = current.filter((m) => sameMember(m, target)).flatMap((m) => (m.user_id ? [m.user_id] : []));
+    for (const userId of userIds) {
+      await tx.$executeRaw`UPDATE "tandem_user" SET "teams" = array_remove("teams", ${teamId}) WHERE "user_id" = ${userId}`;
+      await tx.teamMembership.deleteMany({ where: { team_id: teamId, user_id: userId } });
     }
-    return updated;
+    return { team: updated, userIds };
   });
-  await db.$consistency.wrote([`team:${teamId}`, ...(member.user_id ? [`user:${member.user_id}`] : [])]);
+  await db.$consistency.wrote([`team:${teamId}`, ...userIds.map((id) => `user:${id}`)]);
   return teamView(team);
 }
 

@@ -21,7 +21,9 @@ export const PROXY_BUDGET_USER = "litellm-proxy-budget";
  * spend written since that read is added to it.
  */
 export class ProxyBudget {
-  private read: Promise<{ row: User | null; snapshot: Snapshot }> | undefined;
+  /** The last row read (and when): checks use it while a newer read is on its way, or failed. */
+  private last: { row: User | null; snapshot: Snapshot } | undefined;
+  private reading: Promise<void> | undefined;
   private readAt = 0;
 
   constructor(
@@ -64,16 +66,24 @@ export class ProxyBudget {
     };
   }
 
-  /** Throws LiteLLM's 400 budget_exceeded once the proxy's spend has reached its budget. */
+  /**
+   * Throws LiteLLM's 400 budget_exceeded once the proxy's spend has reached its budget. Only the
+   * first check waits for a read; later ones use the last row read while the next is fetched, and
+   * a failed read keeps the last row (a database away never refuses requests for this budget).
+   */
   async check(now = Date.now()): Promise<void> {
-    if (!this.read || now - this.readAt >= this.refreshMs) {
+    if (!this.reading && now - this.readAt >= this.refreshMs) {
       this.readAt = now;
       const snapshot: Snapshot = { lsn: this.db.$consistency.replayedPosition(), at: now };
-      this.read = this.db.user.findUnique({ where: { user_id: PROXY_BUDGET_USER } }).then((row) => ({ row, snapshot }));
-      // A failed read is tried again by the next request, not remembered.
-      this.read.catch(() => (this.readAt = 0));
+      this.reading = this.db.user
+        .findUnique({ where: { user_id: PROXY_BUDGET_USER } })
+        .then((row) => void (this.last = { row, snapshot }))
+        .catch(() => undefined)
+        .finally(() => (this.reading = undefined));
     }
-    const { row, snapshot } = await this.read;
+    if (!this.last) await this.reading;
+    if (!this.last) return;
+    const { row, snapshot } = this.last;
     const spent = row
       ? periodSpend(row, `user:${PROXY_BUDGET_USER}`, this.unwritten, snapshot, now).spent
       : this.unwritten(`user:${PROXY_BUDGET_USER}`).all;

@@ -7,6 +7,10 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens?: number;
+  /** Of prompt_tokens, those read from the provider's prompt cache (billed at its cache-read price). */
+  cached_tokens?: number;
+  /** Of prompt_tokens, those written to the provider's prompt cache (Anthropic's, Bedrock's: billed at the cache-write price). */
+  cache_creation_tokens?: number;
 }
 
 export interface SpendRecord {
@@ -38,7 +42,15 @@ export interface SpendRecord {
 export function costOf(usage: Usage, price: Price, images = 0): number {
   if (price.perImage !== undefined && images > 0) return images * price.perImage;
   const rates = price.longContext && usage.prompt_tokens >= price.longContext.fromPromptTokens ? price.longContext : price;
-  return usage.prompt_tokens * rates.inputPerToken + usage.completion_tokens * rates.outputPerToken;
+  const read = usage.cached_tokens ?? 0;
+  const written = usage.cache_creation_tokens ?? 0;
+  const fresh = Math.max(0, usage.prompt_tokens - read - written);
+  return (
+    fresh * rates.inputPerToken +
+    read * (rates.cacheReadPerToken ?? rates.inputPerToken) +
+    written * (rates.cacheWritePerToken ?? rates.inputPerToken) +
+    usage.completion_tokens * rates.outputPerToken
+  );
 }
 
 /**

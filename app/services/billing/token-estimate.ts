@@ -14,8 +14,12 @@ export function encodingFor(model: string): "o200k_base" | "cl100k_base" {
   return CL100K.test(model.replace(/^[\w-]+\//, "")) ? "cl100k_base" : "o200k_base";
 }
 
+// Text that spells a special token (`<|endoftext|>`) is counted as the text it is; the tokenizer's
+// default refuses it, which would leave such a prompt uncounted (and a cut stream uncharged).
+const AS_TEXT = { disallowedSpecial: new Set<string>() };
+
 export function countTextTokens(model: string, text: string): number {
-  return encodingFor(model) === "cl100k_base" ? countCl100k(text) : countO200k(text);
+  return encodingFor(model) === "cl100k_base" ? countCl100k(text, AS_TEXT) : countO200k(text, AS_TEXT);
 }
 
 // OpenAI's documented chat overhead: about 3 tokens per message plus 3 to prime the reply.

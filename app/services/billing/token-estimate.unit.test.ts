@@ -14,6 +14,11 @@ describe("token estimates for usage the upstream never reported", () => {
   ];
   for (const [model, encoding] of encodings) it(`${model} → ${encoding}`, () => assert.equal(encodingFor(model), encoding));
 
+  it("text spelling a special token is counted as text, never refused", () => {
+    assert.ok(countTextTokens("gpt-4o", "a <|endoftext|> b") > 3);
+    assert.ok(countTextTokens("gpt-4", "<|endoftext|>") > 1);
+  });
+
   it("counts with the real BPE (not words): 'hello world' is 2 tokens, 'antidisestablishmentarianism' several", () => {
     assert.equal(countTextTokens("gpt-4o", "hello world"), 2);
     assert.ok(countTextTokens("gpt-4o", "antidisestablishmentarianism") > 1);

@@ -1,6 +1,12 @@
 import type { Usage } from "../billing/spend.js";
 
-type ReportedUsage = Partial<Usage> & { input_tokens?: number; output_tokens?: number };
+type ReportedUsage = Partial<Usage> & {
+  input_tokens?: number;
+  output_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number };
+  /** LiteLLM's name for the prompt tokens written to a provider's cache. */
+  cache_creation_input_tokens?: number;
+};
 
 /**
  * `usage` of a completion, an embedding (no completion tokens) or an image
@@ -12,10 +18,14 @@ export function usageOf(value: unknown): Usage | undefined {
   if (!usage || typeof prompt !== "number") return undefined;
   const reported = usage.completion_tokens ?? usage.output_tokens;
   const completion = typeof reported === "number" ? reported : 0;
+  const cached = usage.prompt_tokens_details?.cached_tokens;
+  const created = usage.cache_creation_input_tokens;
   return {
     prompt_tokens: prompt,
     completion_tokens: completion,
     total_tokens: typeof usage.total_tokens === "number" ? usage.total_tokens : prompt + completion,
+    ...(typeof cached === "number" && cached > 0 ? { cached_tokens: cached } : {}),
+    ...(typeof created === "number" && created > 0 ? { cache_creation_tokens: created } : {}),
   };
 }
 

@@ -28,9 +28,28 @@ export interface AnthropicRequest {
   temperature?: number;
   top_p?: number;
   stop_sequences?: string[];
-  tools?: Array<{ name: string; description?: string; input_schema?: unknown }>;
+  tools?: Array<{ name: string; type?: string; description?: string; input_schema?: unknown }>;
   tool_choice?: { type: string; name?: string };
   metadata?: { user_id?: string };
+}
+
+type ChatUsage = {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number };
+  cache_creation_input_tokens?: number;
+};
+
+/** OpenAI's usage as Anthropic counts it: input_tokens without the cached ones, which it names apart. */
+function messagesUsage(usage: ChatUsage): Json {
+  const read = usage.prompt_tokens_details?.cached_tokens ?? 0;
+  const written = usage.cache_creation_input_tokens ?? 0;
+  return {
+    input_tokens: Math.max(0, (usage.prompt_tokens ?? 0) - read - written),
+    output_tokens: usage.completion_tokens ?? 0,
+    ...(read > 0 ? { cache_read_input_tokens: read } : {}),
+    ...(written > 0 ? { cache_creation_input_tokens: written } : {}),
+  };
 }
 
 const STOP_REASON: Record<string, string> = { stop: "end_turn", length: "max_tokens", tool_calls: "tool_use", content_filter: "refusal" };
@@ -78,6 +97,12 @@ export function messagesToChat(request: AnthropicRequest): Json {
     if (rest.length > 0) messages.push({ role: "user", content: rest.every((b) => b.type === "text") ? textOf(rest) : rest.map(part) });
   }
   const choice = request.tool_choice;
+  const serverTool = request.tools?.find((t) => t.input_schema === undefined && t.type !== undefined && t.type !== "custom");
+  if (serverTool)
+    throw ApiError.badRequest(
+      `tools: ${serverTool.name} (${String(serverTool.type)}) is one of Anthropic's server tools: only anthropic/ deployments run it`,
+      "tools",
+    );
   return {
     model: request.model,
     messages,
@@ -127,7 +152,7 @@ export function chatToMessage(completion: Json, model: string): Json {
     content?: string | null;
     tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>;
   };
-  const usage = (completion.usage ?? {}) as { prompt_tokens?: number; completion_tokens?: number };
+  const usage = (completion.usage ?? {}) as ChatUsage;
   const content = [
     ...(message.content ? [{ type: "text", text: message.content }] : []),
     ...(message.tool_calls ?? []).map((c) => ({
@@ -145,7 +170,7 @@ export function chatToMessage(completion: Json, model: string): Json {
     content,
     stop_reason: STOP_REASON[choice?.finish_reason ?? "stop"] ?? "end_turn",
     stop_sequence: null,
-    usage: { input_tokens: usage.prompt_tokens ?? 0, output_tokens: usage.completion_tokens ?? 0 },
+    usage: messagesUsage(usage),
   };
 }
 
@@ -162,7 +187,7 @@ export class ChatToMessagesStream implements StreamTranslator {
   private open: "text" | "tool" | undefined;
   private readonly tools = new Map<number, number>();
   private stopReason = "end_turn";
-  private usage = { input_tokens: 0, output_tokens: 0 };
+  private usage: Json = { input_tokens: 0, output_tokens: 0 };
 
   constructor(private readonly model: string) {}
 
@@ -226,8 +251,8 @@ export class ChatToMessagesStream implements StreamTranslator {
       return this.event("error", { error: { type: error.type ?? "api_error", message: error.message ?? "error" } });
     }
     let out = this.start(String(chunk.id ?? ""));
-    const usage = chunk.usage as { prompt_tokens?: number; completion_tokens?: number } | undefined;
-    if (usage) this.usage = { input_tokens: usage.prompt_tokens ?? 0, output_tokens: usage.completion_tokens ?? 0 };
+    const usage = chunk.usage as ChatUsage | undefined;
+    if (usage) this.usage = messagesUsage(usage);
     const choice = (chunk.choices as Array<{ delta?: Json; finish_reason?: string | null }> | undefined)?.[0];
     if (!choice) return out;
     const delta = (choice.delta ?? {}) as {

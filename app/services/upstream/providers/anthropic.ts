@@ -2,7 +2,7 @@ import type { Deployment } from "../../../config/model-config.js";
 import { ApiError } from "../../errors.js";
 import type { ProviderAdapter, StreamTranslator } from "./provider.js";
 import { SseLines } from "./sse-lines.js";
-import { ChunkWriter, chatCompletion } from "./openai-shapes.js";
+import { ChunkWriter, chatCompletion, openaiUsage } from "./openai-shapes.js";
 
 /** The Messages API version tandem speaks (Anthropic's stable one). */
 export const ANTHROPIC_VERSION = "2023-06-01";
@@ -136,12 +136,14 @@ export function toAnthropicRequest(payload: Json, model: string, stream: boolean
   };
 }
 
-const usageFrom = (usage: Partial<AnthropicUsage>) => {
-  // Anthropic counts cached prompt tokens apart from input_tokens; OpenAI's prompt_tokens include them.
-  const prompt = (usage.input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0);
-  const completion = usage.output_tokens ?? 0;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
-};
+// Anthropic counts cached prompt tokens apart from input_tokens.
+const usageFrom = (usage: Partial<AnthropicUsage>) =>
+  openaiUsage(
+    usage.input_tokens ?? 0,
+    usage.cache_read_input_tokens ?? 0,
+    usage.cache_creation_input_tokens ?? 0,
+    usage.output_tokens ?? 0,
+  );
 
 /** An Anthropic message as an OpenAI chat completion. */
 export function fromAnthropicMessage(message: Json, created = Math.floor(Date.now() / 1000)): Json {
@@ -263,8 +265,12 @@ export const anthropic: ProviderAdapter = {
   request(deployment: Deployment, _operation, payload, stream, native) {
     return {
       path: "/v1/messages",
-      headers: { "anthropic-version": ANTHROPIC_VERSION, ...(deployment.apiKey ? { "x-api-key": deployment.apiKey } : {}) },
-      body: JSON.stringify(native ?? toAnthropicRequest(payload, deployment.upstreamModel, stream)),
+      headers: {
+        "anthropic-version": ANTHROPIC_VERSION,
+        ...native?.headers,
+        ...(deployment.apiKey ? { "x-api-key": deployment.apiKey } : {}),
+      },
+      body: JSON.stringify(native?.body ?? toAnthropicRequest(payload, deployment.upstreamModel, stream)),
     };
   },
   answer: (text) => JSON.stringify(fromAnthropicMessage(JSON.parse(text) as Json)),

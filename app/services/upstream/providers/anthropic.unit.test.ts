@@ -98,7 +98,13 @@ describe("OpenAI chat ↔ Anthropic Messages", () => {
       stop_reason: "max_tokens",
       usage: { input_tokens: 5, cache_read_input_tokens: 100, cache_creation_input_tokens: 10, output_tokens: 7 },
     });
-    assert.deepEqual(answer.usage, { prompt_tokens: 115, completion_tokens: 7, total_tokens: 122 });
+    assert.deepEqual(answer.usage, {
+      prompt_tokens: 115,
+      completion_tokens: 7,
+      total_tokens: 122,
+      prompt_tokens_details: { cached_tokens: 100 },
+      cache_creation_input_tokens: 10,
+    });
     assert.equal((answer.choices as Array<{ finish_reason: string }>)[0]?.finish_reason, "length");
   });
 

@@ -5,9 +5,10 @@ import { Hash } from "@smithy/hash-node";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { fromUtf8, toUtf8 } from "@smithy/util-utf8";
 import type { Deployment } from "../../../config/model-config.js";
+import { ApiError } from "../../errors.js";
 import { toAnthropicMessages } from "./anthropic.js";
 import type { ProviderAdapter, StreamTranslator } from "./provider.js";
-import { ChunkWriter, chatCompletion } from "./openai-shapes.js";
+import { ChunkWriter, chatCompletion, openaiUsage } from "./openai-shapes.js";
 
 type Json = Record<string, unknown>;
 
@@ -32,6 +33,27 @@ const FINISH: Record<string, string> = {
   guardrail_intervened: "content_filter",
   content_filtered: "content_filter",
 };
+
+/**
+ * Signs with the credential chain's current credentials. No credentials (no IRSA role, no
+ * instance profile) is the deployment's failure (502, another deployment may do), never a 500;
+ * the chain's message names no secret.
+ */
+async function signRequest(
+  region: string,
+  request: Parameters<SignatureV4["sign"]>[0] & { headers: Record<string, string> },
+  deployment: Deployment,
+) {
+  try {
+    return await signerFor(region).sign(request);
+  } catch (error) {
+    throw new ApiError(
+      502,
+      `bedrock deployment ${deployment.name}: AWS credentials unavailable (${error instanceof Error ? error.message : String(error)})`,
+      "upstream_error",
+    );
+  }
+}
 
 /** Anthropic-shaped content blocks (what toAnthropicMessages makes) as Converse blocks. */
 function converseBlock(block: Json): Json {
@@ -89,16 +111,8 @@ export function toConverseRequest(payload: Json): Json {
   };
 }
 
-const usageFrom = (usage: {
-  inputTokens?: number;
-  outputTokens?: number;
-  cacheReadInputTokens?: number;
-  cacheWriteInputTokens?: number;
-}) => {
-  const prompt = (usage.inputTokens ?? 0) + (usage.cacheReadInputTokens ?? 0) + (usage.cacheWriteInputTokens ?? 0);
-  const completion = usage.outputTokens ?? 0;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
-};
+const usageFrom = (usage: { inputTokens?: number; outputTokens?: number; cacheReadInputTokens?: number; cacheWriteInputTokens?: number }) =>
+  openaiUsage(usage.inputTokens ?? 0, usage.cacheReadInputTokens ?? 0, usage.cacheWriteInputTokens ?? 0, usage.outputTokens ?? 0);
 
 /** A Converse answer as an OpenAI chat completion (Bedrock gives no id: one is made). */
 export function fromConverseResponse(answer: Json, model: string): Json {
@@ -148,8 +162,8 @@ export class ConverseStream implements StreamTranslator {
       const header = (name: string) => message.headers[name]?.value as string | undefined;
       const body = JSON.parse(toUtf8(message.body) || "{}") as Json;
       out +=
-        header(":message-type") === "exception"
-          ? this.error(header(":exception-type") ?? "exception", body)
+        header(":message-type") === "exception" || header(":message-type") === "error"
+          ? this.error(header(":exception-type") ?? header(":error-code") ?? "exception", body)
           : this.translate(header(":event-type") ?? "", body);
     }
     return out;
@@ -216,16 +230,20 @@ export const bedrock: ProviderAdapter = {
     const path = `/model/${encodeURIComponent(deployment.upstreamModel)}/${stream ? "converse-stream" : "converse"}`;
     const url = new URL(`${deployment.apiBase}${path}`);
     const body = JSON.stringify(toConverseRequest(payload));
-    const signed = await signerFor(region).sign({
-      method: "POST",
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: url.port ? Number(url.port) : undefined,
-      path: url.pathname,
-      query: {},
-      headers: { host: url.host, "content-type": "application/json" },
-      body,
-    });
+    const signed = await signRequest(
+      region,
+      {
+        method: "POST",
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: url.port ? Number(url.port) : undefined,
+        path: url.pathname,
+        query: {},
+        headers: { host: url.host, "content-type": "application/json" },
+        body,
+      },
+      deployment,
+    );
     const { host: _host, ...headers } = signed.headers;
     return { path, headers, body };
   },

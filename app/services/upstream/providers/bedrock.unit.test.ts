@@ -52,7 +52,12 @@ describe("OpenAI chat ↔ Bedrock Converse", () => {
       },
       "m",
     );
-    assert.deepEqual(answer.usage, { prompt_tokens: 13, completion_tokens: 2, total_tokens: 15 });
+    assert.deepEqual(answer.usage, {
+      prompt_tokens: 13,
+      completion_tokens: 2,
+      total_tokens: 15,
+      prompt_tokens_details: { cached_tokens: 10 },
+    });
     assert.equal((answer.choices as Array<{ finish_reason: string }>)[0]?.finish_reason, "length");
   });
 

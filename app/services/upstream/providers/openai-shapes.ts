@@ -12,6 +12,25 @@ export interface OpenAIUsage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  prompt_tokens_details?: { cached_tokens: number };
+  /** LiteLLM's field for the prompt tokens written to the provider's cache. */
+  cache_creation_input_tokens?: number;
+}
+
+/**
+ * OpenAI's usage from a provider's counts: OpenAI's prompt_tokens include the cached ones, which
+ * it details; those written to the cache (Anthropic, Bedrock) go in LiteLLM's own field. Each is
+ * billed at its own price.
+ */
+export function openaiUsage(fresh: number, cacheRead: number, cacheWrite: number, completion: number): OpenAIUsage {
+  const prompt = fresh + cacheRead + cacheWrite;
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    ...(cacheRead > 0 ? { prompt_tokens_details: { cached_tokens: cacheRead } } : {}),
+    ...(cacheWrite > 0 ? { cache_creation_input_tokens: cacheWrite } : {}),
+  };
 }
 
 /** A chat.completion: the text (null when there is none), the tool calls, why it stopped, the usage. */

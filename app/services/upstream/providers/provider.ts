@@ -10,6 +10,12 @@ export interface WireRequest {
   body: string;
 }
 
+/** A client's request in the provider's own format: its body (with the deployment's model) and the headers that format reads. */
+export interface NativeRequest {
+  body: Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
 /** Turns a provider's stream into OpenAI's chat.completion.chunk SSE, piece by piece. */
 export interface StreamTranslator {
   feed(chunk: Uint8Array): string;
@@ -24,13 +30,13 @@ export interface StreamTranslator {
 export interface ProviderAdapter {
   /** The operations this provider serves; another is refused with a 400 naming the model. */
   readonly operations: readonly OperationPath[];
-  /** `native`: the client's own body, when the client speaks this provider's format (sent instead of a translation). */
+  /** `native`: the client's own body and headers, when the client speaks this provider's format (sent instead of a translation). */
   request(
     deployment: Deployment,
     operation: OperationPath,
     payload: Record<string, unknown>,
     stream: boolean,
-    native?: Record<string, unknown>,
+    native?: NativeRequest,
   ): Promise<WireRequest> | WireRequest;
   /** A successful non-streamed answer, in OpenAI's shape (absent: it already is). */
   answer?(text: string, deployment: Deployment): string;
