@@ -179,6 +179,12 @@ environment_variables: {A: b}
       /model_list\[0\]\.litellm_params\.api_base is required for azure\/my-gpt4/,
     ],
     [
+      "a self-hosted OpenAI-compatible server without api_base",
+      "model_list:\n  - {model_name: a, litellm_params: {model: hosted_vllm/llama}}\n",
+      {},
+      /model_list\[0\]\.litellm_params\.api_base is required for hosted_vllm\/llama/,
+    ],
+    [
       "a provider tandem does not serve",
       "model_list:\n  - {model_name: a, litellm_params: {model: vertex_ai/gemini-pro}}\n",
       {},
@@ -263,6 +269,31 @@ environment_variables: {A: b}
     assert.throws(
       () => parseProxyConfig("router_settings: {redis_password: x}\n", "config.yaml", {}),
       /config\.yaml: router_settings\.redis_password is set but config\.yaml: router_settings\.redis_host is not/,
+    );
+  });
+});
+
+describe("providers tandem serves", () => {
+  const base = (model: string, extra = "") =>
+    parseProxyConfig(`model_list:\n  - {model_name: a, litellm_params: {model: ${model}${extra}}}\n`, "config.yaml", {}).models.get(
+      "a",
+    )?.[0];
+  it("a hosted OpenAI-compatible service is reached at its own address unless api_base says otherwise", () => {
+    assert.deepEqual(
+      ["groq/llama-3.1-8b-instant", "deepseek/deepseek-chat", "openai/gpt-4o", "anthropic/claude-3-5-haiku"].map((m) => base(m)?.apiBase),
+      ["https://api.groq.com/openai/v1", "https://api.deepseek.com/v1", "https://api.openai.com/v1", "https://api.anthropic.com"],
+    );
+    assert.equal(base("groq/llama-3.1-8b-instant", ", api_base: 'http://proxy.local/v1'")?.apiBase, "http://proxy.local/v1");
+  });
+  it("bedrock takes its region from aws_region_name (or AWS_REGION) and its address from the region", () => {
+    const d = base("bedrock/anthropic.claude-3-haiku-20240307-v1:0", ", aws_region_name: eu-central-1");
+    assert.deepEqual([d?.awsRegion, d?.apiBase], ["eu-central-1", "https://bedrock-runtime.eu-central-1.amazonaws.com"]);
+  });
+  it("azure takes api_version, else the GA default", () => {
+    assert.equal(base("azure/dep", ", api_base: 'https://x.openai.azure.com'")?.apiVersion, "2024-10-21");
+    assert.equal(
+      base("azure/dep", ", api_base: 'https://x.openai.azure.com', api_version: 2025-01-01-preview")?.apiVersion,
+      "2025-01-01-preview",
     );
   });
 });

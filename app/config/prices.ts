@@ -42,7 +42,22 @@ export interface ConfiguredPrice {
 // price database does not carry; the config's output_cost_per_image wins.
 const IMAGE_PRICES: Record<string, number> = { "dall-e-2": 0.02, "dall-e-3": 0.04 };
 
-const PRICED_PROVIDERS: Record<string, string> = { "": "openai", openai: "openai", azure: "azure", anthropic: "anthropic", bedrock: "aws" };
+const PRICED_PROVIDERS: Record<string, string> = {
+  openai: "openai",
+  "text-completion-openai": "openai",
+  azure: "azure",
+  anthropic: "anthropic",
+  bedrock: "aws",
+  groq: "groq",
+  together_ai: "together",
+  deepseek: "deepseek",
+  mistral: "mistral",
+  openrouter: "openrouter",
+  fireworks_ai: "fireworks",
+  perplexity: "perplexity",
+  xai: "x-ai",
+  cerebras: "cerebras",
+};
 
 type Tiered = number | { base: number; tiers: Array<{ start: number; price: number }> } | undefined;
 

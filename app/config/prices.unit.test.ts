@@ -19,7 +19,13 @@ describe("deployment prices", () => {
       {},
       { source: "genai-prices", input: 0.15e-6, output: 0.6e-6 },
     ],
-    ["a bare model name is OpenAI's, as in LiteLLM", "", "gpt-4o-mini", {}, { source: "genai-prices", input: 0.15e-6, output: 0.6e-6 }],
+    [
+      "a hosted OpenAI-compatible service's models are priced under it",
+      "groq",
+      "llama-3.1-8b-instant",
+      {},
+      { source: "genai-prices", input: 0.05e-6, output: 0.08e-6 },
+    ],
     [
       "Anthropic models under anthropic/",
       "anthropic",

@@ -3,13 +3,32 @@
  * refused at start, naming the entry: a config that starts and then fails
  * every call is worse than one that does not start.
  */
+// Hosted services that speak OpenAI's API, where they are reached by default (LiteLLM's prefixes).
+const HOSTED_OPENAI_COMPATIBLE: Record<string, string> = {
+  openai: "https://api.openai.com/v1",
+  groq: "https://api.groq.com/openai/v1",
+  together_ai: "https://api.together.xyz/v1",
+  deepseek: "https://api.deepseek.com/v1",
+  mistral: "https://api.mistral.ai/v1",
+  openrouter: "https://openrouter.ai/api/v1",
+  fireworks_ai: "https://api.fireworks.ai/inference/v1",
+  perplexity: "https://api.perplexity.ai",
+  xai: "https://api.x.ai/v1",
+  cerebras: "https://api.cerebras.ai/v1",
+  deepinfra: "https://api.deepinfra.com/v1/openai",
+};
+
+/** Servers that speak OpenAI's API: the hosted ones above, and self-hosted ones (api_base required). */
 export const OPENAI_COMPATIBLE = [
-  "openai",
+  ...Object.keys(HOSTED_OPENAI_COMPATIBLE),
+  "text-completion-openai",
   "hosted_vllm",
+  "vllm",
   "openai_like",
   "ollama",
   "ollama_chat",
   "lm_studio",
+  "llamafile",
   "custom_openai",
   "litellm_proxy",
 ];
@@ -17,7 +36,8 @@ export const PROVIDERS = [...OPENAI_COMPATIBLE, "azure", "anthropic", "bedrock"]
 
 /** Where a provider is reached when the entry gives no api_base (none: api_base is required). */
 export function defaultApiBase(provider: string, awsRegion: string | undefined): string | undefined {
-  if (provider === "openai") return "https://api.openai.com/v1";
+  if (HOSTED_OPENAI_COMPATIBLE[provider]) return HOSTED_OPENAI_COMPATIBLE[provider];
+  if (provider === "text-completion-openai") return HOSTED_OPENAI_COMPATIBLE.openai;
   if (provider === "anthropic") return "https://api.anthropic.com";
   if (provider === "bedrock" && awsRegion) return `https://bedrock-runtime.${awsRegion}.amazonaws.com`;
   return undefined;
