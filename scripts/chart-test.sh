@@ -7,6 +7,7 @@
 #      combination (and must not echo a credential in the error)
 #   5. leak checks: for every ci values set, `helm template` must render no database URL,
 #      password or master key outside a Secret (pods only ever use secretKeyRef)
+#   6. promtool check rules on tandem's alert rules, as a file and as the chart renders them
 # Exits non-zero if any check fails; ends with "chart-test: N passed, M failed".
 #
 # Environment: HELM_UNITTEST_JUNIT=path  also write the unit-test results as JUnit XML.
@@ -183,6 +184,36 @@ leak_check "useExisting + plain readReplicaUrl" "${EXISTING[@]}" --set db.endpoi
   --set-string "db.readReplicaUrl=$R"
 leak_check "iamAuth with plain urls" "${BASE[@]}" --set-string "db.readReplicaUrl=$R" --set db.iamAuth=true \
   --set db.awsRegion=eu-west-1
+
+# ---------------------------------------------------------------------------- 6. alert rules
+# promtool checks the rule file and the PrometheusRule as the chart renders it (the same groups).
+echo "== promtool check rules"
+if "$ROOT/scripts/ensure-promtool.sh"; then
+  PROMTOOL_BIN=${PROMTOOL:-$(command -v promtool)}
+  if "$PROMTOOL_BIN" check rules "$CHART/files/tandem-alerts.yaml" >"$WORK/promtool.out" 2>&1; then
+    echo "ok   promtool check rules files/tandem-alerts.yaml"
+    pass
+  else
+    cat "$WORK/promtool.out" >&2
+    fail "promtool check rules files/tandem-alerts.yaml"
+  fi
+  if "$HELM" template rules "$CHART" "${BASE[@]}" --set prometheusRule.enabled=true \
+    --show-only templates/prometheusrule.yaml >"$WORK/rule.yaml" 2>"$WORK/rule.err" &&
+    node -e '
+      const { parse, stringify } = require(process.argv[1]);
+      const rule = parse(require("fs").readFileSync(process.argv[2], "utf8"));
+      process.stdout.write(stringify({ groups: rule.spec.groups }));
+    ' "$ROOT/node_modules/yaml" "$WORK/rule.yaml" >"$WORK/rendered-rules.yaml" &&
+    "$PROMTOOL_BIN" check rules "$WORK/rendered-rules.yaml" >"$WORK/promtool.out" 2>&1; then
+    echo "ok   promtool check rules (the rendered PrometheusRule)"
+    pass
+  else
+    cat "$WORK/rule.err" "$WORK/promtool.out" >&2 2>/dev/null || true
+    fail "promtool check rules (the rendered PrometheusRule)"
+  fi
+else
+  fail "promtool is not available"
+fi
 
 # ---------------------------------------------------------------------------- summary
 echo
