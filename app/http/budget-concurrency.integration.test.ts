@@ -58,6 +58,29 @@ describe("budgets under concurrency", () => {
     throw new Error(`the budget never ran out: ${served} served`);
   }
 
+  it("a key's first requests at once, before any cost is known: the later ones wait for the first, none is refused", async () => {
+    const res = await fetch(`${proxy.base}/key/generate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ models: ["slow-model"], max_budget: 1000 }),
+    });
+    const { key } = (await res.json()) as { key: string };
+    // slow-model streams a word every 100 ms: the first request holds the whole budget for about a second.
+    const statuses = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        fetch(`${proxy.base}/v1/chat/completions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          body: JSON.stringify({ model: "slow-model", stream: true, messages: [{ role: "user", content: "one two three four five" }] }),
+        }).then(async (r) => {
+          await r.arrayBuffer();
+          return r.status;
+        }),
+      ),
+    );
+    assert.deepEqual(statuses, [200, 200, 200]);
+  });
+
   it("waves of 50 concurrent requests at a budget worth 5 serve at most 6, and the budget is usable (at least 5)", async () => {
     await proxy.caughtUp();
     const key = await budgetKey();

@@ -170,10 +170,7 @@ async function handle(ctx: AppContext, op: Operation, call: ProxyCall, res: Serv
   try {
     // Budgets hold under concurrency: the request reserves its expected cost until its spend is recorded.
     const costKey = `${caller.kind === "key" ? caller.key.token : "master"}|${model}`;
-    const release = await ctx.budgets.admit(
-      budgetScopes(caller, (scope, snapshot) => ctx.spend.unwrittenParts(scope, snapshot)),
-      costKey,
-    );
+    const release = await admitBudgets(ctx, caller, costKey);
     try {
       tokens = await forward(ctx, op, caller, model, body, res, costKey, call.requestId, caching, original);
     } finally {
@@ -181,6 +178,30 @@ async function handle(ctx: AppContext, op: Operation, call: ProxyCall, res: Serv
     }
   } finally {
     limits.done(tokens);
+  }
+}
+
+/** How long a request waits for requests in flight to release a budget they hold before it is refused (429). */
+const BUDGET_WAIT_MS = 5000;
+
+/**
+ * Reserves the request's expected cost in its budgets. While requests in flight hold the rest of a
+ * budget (a key's first requests, before any cost is known, each hold all of it), the request waits
+ * for them — briefly, with backoff — instead of being refused at once: a client's second request
+ * then runs once the first is charged, rather than failing.
+ */
+async function admitBudgets(ctx: AppContext, caller: Caller, costKey: string) {
+  const deadline = Date.now() + BUDGET_WAIT_MS;
+  for (let pause = 10; ; pause = Math.min(pause * 2, 250)) {
+    try {
+      return await ctx.budgets.admit(
+        budgetScopes(caller, (scope, snapshot) => ctx.spend.unwrittenParts(scope, snapshot)),
+        costKey,
+      );
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.type !== "budget_reserved" || Date.now() + pause > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
   }
 }
 
