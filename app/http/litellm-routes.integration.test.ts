@@ -5,7 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { eventually, MASTER_KEY, modelEntry, startProxy, type Proxy } from "../test-support/proxy.js";
+import { MASTER_KEY, modelEntry, startProxy, type Proxy } from "../test-support/proxy.js";
 
 describe("LiteLLM's OpenAI routes and router", () => {
   let proxy: Proxy;
@@ -20,14 +20,8 @@ describe("LiteLLM's OpenAI routes and router", () => {
   /** Upstream requests for this upstream model since `from`. */
   const upstreamCalls = (model: string, from = 0) => proxy.upstream.requests.slice(from).filter((r) => r.body.model === model).length;
   /** The key's spend row that matches, once written and replayed (spend is written in batches, after the response). */
-  const spendRow = async (apiKey: string, match: (row: Record<string, unknown>) => boolean) => {
-    const rows = await eventually(
-      async () => (await proxy.admin(`/spend/logs?api_key=${apiKey}`)).json as unknown as Array<Record<string, unknown>>,
-      (rows) => rows.some(match),
-      30_000,
-    );
-    return rows.find(match)!;
-  };
+  const spendRow = async (apiKey: string, match: (row: Record<string, unknown>) => boolean) =>
+    (await proxy.spendRows(`api_key=${apiKey}`, (rows) => rows.some(match))).find(match)!;
 
   before(async () => {
     proxy = await startProxy(

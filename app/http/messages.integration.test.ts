@@ -5,7 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
-import { eventually, MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
+import { MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
 import { startFakeAnthropic, type FakeAnthropic } from "../test-support/fake-anthropic.js";
 
 describe("POST /v1/messages (Anthropic's format) on any model group", () => {
@@ -17,12 +17,7 @@ describe("POST /v1/messages (Anthropic's format) on any model group", () => {
     description: "Weather in a city",
     input_schema: { type: "object" as const, properties: { city: { type: "string" } } },
   };
-  const spendRows = (apiKey: string, count: number) =>
-    eventually(
-      async () => (await proxy.admin(`/spend/logs?api_key=${apiKey}`)).json as unknown as Array<Record<string, unknown>>,
-      (rows) => rows.length >= count,
-      30_000,
-    );
+  const spendRows = (apiKey: string, count: number) => proxy.spendRows(`api_key=${apiKey}`, (rows) => rows.length >= count);
 
   before(async () => {
     anthropic = await startFakeAnthropic("sk-ant-test");

@@ -4,19 +4,14 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { eventually, MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
+import { MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
 
 describe("prices without config, /model_group/info and the images route", () => {
   let proxy: Proxy;
   const newKey = async (body: Record<string, unknown>) => String((await proxy.admin("/key/generate", { body })).json.key);
   const client = (apiKey: string) => new OpenAI({ apiKey, baseURL: `${proxy.base}/v1`, maxRetries: 0 });
   /** The spend row of one answer, once written. */
-  const spendRow = async (apiKey: string, count = 1) =>
-    eventually(
-      async () => (await proxy.admin(`/spend/logs?api_key=${apiKey}`)).json as unknown as Array<Record<string, unknown>>,
-      (rows) => rows.length >= count,
-      30_000,
-    );
+  const spendRow = (apiKey: string, count = 1) => proxy.spendRows(`api_key=${apiKey}`, (rows) => rows.length >= count);
 
   before(async () => {
     proxy = await startProxy(

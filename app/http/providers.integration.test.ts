@@ -5,7 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { eventually, MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
+import { MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
 import Anthropic from "@anthropic-ai/sdk";
 import { startFakeAnthropic, type FakeAnthropic } from "../test-support/fake-anthropic.js";
 import { startFakeBedrock, TEST_AWS, type FakeBedrock } from "../test-support/fake-bedrock.js";
@@ -24,14 +24,7 @@ describe("providers: azure/, anthropic/ and bedrock/ deployments behind OpenAI's
       parameters: { type: "object", properties: { city: { type: "string" } } },
     },
   };
-  const spendOf = async (requestId: string) =>
-    (
-      await eventually(
-        async () => (await proxy.admin(`/spend/logs?request_id=${requestId}`)).json as unknown as Array<Record<string, unknown>>,
-        (rows) => rows.length === 1,
-        30_000,
-      )
-    )[0]!;
+  const spendOf = async (requestId: string) => (await proxy.spendRows(`request_id=${requestId}`, (rows) => rows.length === 1))[0]!;
 
   before(async () => {
     anthropic = await startFakeAnthropic("sk-ant-test");
@@ -353,12 +346,8 @@ describe("providers: azure/, anthropic/ and bedrock/ deployments behind OpenAI's
         proxy.upstream.requests.at(-1)!.url,
         "/openai/deployments/my-dalle-deployment/images/generations?api-version=2024-10-21",
       );
-      const row = await eventually(
-        async () =>
-          ((await proxy.admin("/spend/logs")).json as unknown as Array<Record<string, unknown>>).find((r) => r.model === "azure-dalle"),
-        (found) => found !== undefined,
-        30_000,
-      );
+      const isDalle = (r: Record<string, unknown>) => r.model === "azure-dalle";
+      const row = (await proxy.spendRows("", (rows) => rows.some(isDalle))).find(isDalle);
       assert.ok(Math.abs(Number(row!.spend) - 0.08) < 1e-12, String(row!.spend));
     });
 

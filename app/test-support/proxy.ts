@@ -16,6 +16,8 @@ export interface Proxy {
   logs: CapturedLogs;
   base: string;
   admin(path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; json: Record<string, unknown> }>;
+  /** The rows of `/spend/logs?<query>` once `until` holds (spend is written in batches, after the response; 30 s at most). */
+  spendRows(query: string, until: (rows: Array<Record<string, unknown>>) => boolean): Promise<Array<Record<string, unknown>>>;
   /**
    * The replica has replayed everything and tandem's health cycle has seen
    * it: reads that depend on this pod's earlier writes go to the replica again
@@ -82,7 +84,7 @@ export async function startProxy(
   });
   const tandem = await startServer(config, proxy, logs.logger);
   const base = `http://127.0.0.1:${tandem.port}`;
-  return {
+  const running: Proxy = {
     pair,
     upstream,
     tandem,
@@ -95,6 +97,13 @@ export async function startProxy(
         body: init.body ? JSON.stringify(init.body) : undefined,
       });
       return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    },
+    async spendRows(query, until) {
+      return eventually(
+        async () => (await running.admin(`/spend/logs${query ? `?${query}` : ""}`)).json as unknown as Array<Record<string, unknown>>,
+        until,
+        30_000,
+      );
     },
     async caughtUp() {
       await pair.waitForReplay();
@@ -110,6 +119,7 @@ export async function startProxy(
       if (!options.pair) pair.stop();
     },
   };
+  return running;
 }
 
 export async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 5000): Promise<T> {

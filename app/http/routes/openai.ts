@@ -111,6 +111,12 @@ const OPERATIONS: Operation[] = [
   },
 ];
 
+/** The usage of an answer that used no tokens (an image priced per image, a moderation, a cache hit). */
+const NO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+
+/** Whether the deployment speaks the request's own client format (an Anthropic client, an anthropic/ model): then it is passed through. */
+const speaksClientFormat = (op: Operation, deployment: Deployment) => op.client?.native === deployment.provider;
+
 // Worth another deployment: the upstream is overloaded, failing or timed out; a 4xx is the request's own fault.
 const RETRYABLE = (status: number) => status === 408 || status === 429 || status >= 500;
 
@@ -276,7 +282,7 @@ async function forward(
         // A deployment that speaks the client's own format gets the client's body, with its own model name;
         // one that does not gets the translation, or the reason there is none (the client's 400).
         const native =
-          op.client?.native === deployment.provider && original
+          speaksClientFormat(op, deployment) && original
             ? { body: { ...original.body, model: deployment.upstreamModel }, headers: original.headers }
             : undefined;
         attempt =
@@ -366,7 +372,7 @@ async function relay(
   let images = 0;
   const adapter = adapterFor(deployment);
   // A deployment speaking the client's own format (an Anthropic client, an anthropic/ model) is passed through.
-  const native = op.client?.native === deployment.provider;
+  const native = speaksClientFormat(op, deployment);
   const client = op.client && !native ? op.client : undefined;
   if (stream) {
     const pipeline = new StreamPipeline(
@@ -417,9 +423,9 @@ async function relay(
     if (op.images) {
       images = imagesOf(parsed);
       // dall-e models report no usage: the images themselves are what is billed.
-      if (!usage && images > 0) usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+      if (!usage && images > 0) usage = NO_USAGE;
     }
-    if (!usage && op.unmetered && response.status < 300) usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+    if (!usage && op.unmetered && response.status < 300) usage = NO_USAGE;
     // Stored before the client has the answer, so its next request (on any pod) finds it.
     if (caching && !caching.controls.noStore && usage) ctx.responseCache!.cache.set(caching.key, text, caching.ttlSeconds * 1000);
     // The upstream's bytes as they came, unless a provider or client format translates them.
@@ -493,7 +499,7 @@ function serveCached(
   res.setHeader("x-litellm-model-group", model);
   res.setHeader("content-length", Buffer.byteLength(text));
   res.end(text);
-  const usage = usageOf(answer) ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  const usage = usageOf(answer) ?? NO_USAGE;
   ctx.metrics.cacheHits.inc({ model_group: ctx.router.deployments(model)[0]?.pattern ?? model });
   record(ctx, op, caller, { model, usage, cost: 0, responseId, startTime, estimated: false, cacheKey: key });
   return 0;
