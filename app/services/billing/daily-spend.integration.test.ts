@@ -1,0 +1,115 @@
+// The daily aggregates are the spend rows summed, exactly: whatever the
+// batches, a retried batch counts once, and an estimated (cut) stream counts.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { openDatabase, type Database } from "../../db/database.js";
+import { configFor, startMigratedPair, type LocalPair } from "../../test-support/pair.js";
+import { captureLogs } from "../../test-support/logs.js";
+import { writeSpendBatch, type SpendRecord } from "./spend.js";
+
+describe("daily spend aggregates", () => {
+  const logs = captureLogs();
+  let pair: LocalPair;
+  let database: Database;
+  let counter = 0;
+
+  before(async () => {
+    pair = await startMigratedPair();
+    database = await openDatabase(configFor(pair), logs.logger);
+  });
+  after(async () => {
+    await database?.close();
+    pair?.stop();
+  });
+
+  const record = (over: Partial<SpendRecord> = {}): SpendRecord => ({
+    requestId: `r-${++counter}`,
+    token: "k1",
+    keyed: true,
+    teamId: null,
+    userId: null,
+    model: "m",
+    usage: { prompt_tokens: 3, completion_tokens: 4 },
+    cost: 0.5,
+    startTime: new Date("2026-12-01T10:00:00Z"),
+    endTime: new Date("2026-12-01T10:00:01Z"),
+    ...over,
+  });
+
+  /** Σ of the spend rows and of the aggregates, grouped alike, for what a test wrote (its keys start with `prefix`). */
+  async function totals(prefix: string) {
+    const [rows, days] = await Promise.all([
+      database.db.$primary().$queryRaw<Array<{ g: string; spend: number; n: bigint; p: bigint; c: bigint }>>`
+        SELECT concat_ws('|', (start_time AT TIME ZONE 'UTC')::date, api_key, coalesce(team_id, ''), coalesce("user", ''), model) AS g,
+               sum(spend) AS spend, count(*) AS n, sum(prompt_tokens) AS p, sum(completion_tokens) AS c
+        FROM tandem_spend_logs WHERE api_key LIKE ${`${prefix}%`} GROUP BY 1 ORDER BY 1`,
+      database.db.$primary().$queryRaw<Array<{ g: string; spend: number; n: bigint; p: bigint; c: bigint }>>`
+        SELECT concat_ws('|', day, api_key, team_id, user_id, model) AS g, spend, requests AS n, prompt_tokens AS p, completion_tokens AS c
+        FROM tandem_daily_spend WHERE api_key LIKE ${`${prefix}%`} ORDER BY 1`,
+    ]);
+    const round = (xs: typeof rows) =>
+      xs.map((x) => ({ g: x.g, spend: Math.round(x.spend * 1e9), n: Number(x.n), p: Number(x.p), c: Number(x.c) }));
+    return { rows: round(rows), days: round(days) };
+  }
+
+  it("for random batches over days, keys, teams, users and models, the aggregates equal the rows summed", async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.array(
+            fc.record({
+              day: fc.integer({ min: 1, max: 3 }),
+              key: fc.constantFrom("a", "b"),
+              team: fc.constantFrom(null, "t1", "t2"),
+              user: fc.constantFrom(null, "u1"),
+              model: fc.constantFrom("m1", "m2"),
+              cost: fc.double({ min: 0, max: 1, noNaN: true }),
+              prompt: fc.nat(1000),
+              completion: fc.nat(1000),
+            }),
+            { minLength: 1, maxLength: 20 },
+          ),
+          { minLength: 1, maxLength: 4 },
+        ),
+        async (batches) => {
+          const prefix = `prop${++run}-`;
+          for (const batch of batches)
+            await writeSpendBatch(
+              database.db,
+              batch.map((r) =>
+                record({
+                  token: `${prefix}${r.key}`,
+                  teamId: r.team,
+                  userId: r.user,
+                  model: r.model,
+                  cost: r.cost,
+                  usage: { prompt_tokens: r.prompt, completion_tokens: r.completion },
+                  startTime: new Date(`2026-11-0${r.day}T23:59:59Z`),
+                }),
+              ),
+            );
+          const { rows, days } = await totals(prefix);
+          assert.deepEqual(days, rows);
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it("a batch written again (its commit's outcome unknown) counts once", async () => {
+    const batch = [record({ token: "retry-k" }), record({ token: "retry-k", cost: 0.25 })];
+    await writeSpendBatch(database.db, batch);
+    await writeSpendBatch(database.db, batch);
+    const { rows, days } = await totals("retry-");
+    assert.deepEqual(days, rows);
+    assert.equal(days[0]?.n, 2);
+  });
+
+  it("an estimated (cut) stream's spend is in its day", async () => {
+    await writeSpendBatch(database.db, [record({ token: "cut-k", estimated: true, cost: 0.125 })]);
+    const { days } = await totals("cut-");
+    assert.equal(days[0]?.spend, 0.125 * 1e9);
+  });
+});
