@@ -6,6 +6,7 @@ import { healthRoutes } from "./routes/health.js";
 import { keyRoutes } from "./routes/keys.js";
 import { teamRoutes } from "./routes/teams.js";
 import { spendRoutes } from "./routes/spend.js";
+import { spendAnalyticsRoutes } from "./routes/spend-analytics.js";
 import { openaiHandlers, openaiRoutes, type ProxyHandler } from "./routes/openai.js";
 import { messagesRoutes } from "./routes/messages.js";
 import { createListener } from "./listener.js";
@@ -62,6 +63,7 @@ function createApp(ctx: AppContext, handlers: Map<string, ProxyHandler>, options
   app.use(userRoutes(ctx));
   app.use(teamRoutes(ctx));
   app.use(spendRoutes(ctx));
+  app.use(spendAnalyticsRoutes(ctx));
   app.use(notFound);
   app.use(errorHandler(ctx.log));
   return app;

@@ -261,7 +261,7 @@ async function forward(
   const startTime = new Date();
   if (caching && !caching.controls.noCache) {
     const cached = await ctx.responseCache!.cache.get(caching.key);
-    if (cached !== undefined) return serveCached(ctx, op, caller, model, caching.key, cached, res, startTime);
+    if (cached !== undefined) return serveCached(ctx, op, caller, model, caching.key, cached, res, startTime, endUserOf(body));
   }
   // A client that goes away mid-request stops the upstream call too.
   const abort = new AbortController();
@@ -441,7 +441,7 @@ async function relay(
   }
   const cost = costOf(usage, deployment.price, images);
   ctx.costEstimates.observe(costKey, cost);
-  record(ctx, op, caller, { model: deployment.name, usage, cost, responseId, startTime, estimated });
+  record(ctx, op, caller, { model: deployment.name, usage, cost, responseId, startTime, estimated, endUser: endUserOf(body) });
   return usage.total_tokens ?? 0;
 }
 
@@ -488,6 +488,7 @@ function serveCached(
   cached: string,
   res: ServerResponse,
   startTime: Date,
+  endUser: string | undefined,
 ): number {
   const answer = JSON.parse(cached) as Record<string, unknown>;
   const responseId = typeof answer.id === "string" ? `${answer.id.split("-")[0]}-${randomUUID().replaceAll("-", "")}` : undefined;
@@ -501,7 +502,7 @@ function serveCached(
   res.end(text);
   const usage = usageOf(answer) ?? NO_USAGE;
   ctx.metrics.cacheHits.inc({ model_group: ctx.router.deployments(model)[0]?.pattern ?? model });
-  record(ctx, op, caller, { model, usage, cost: 0, responseId, startTime, estimated: false, cacheKey: key });
+  record(ctx, op, caller, { model, usage, cost: 0, responseId, startTime, estimated: false, cacheKey: key, endUser });
   return 0;
 }
 
@@ -555,6 +556,12 @@ function payloadFor(body: Record<string, unknown>, deployment: Deployment, strea
   return payload;
 }
 
+/** The end user a request names — OpenAI's `user`, Anthropic's `metadata.user_id` — LiteLLM's "customer". */
+function endUserOf(body: Record<string, unknown>): string | undefined {
+  const named = body.user ?? (body.metadata as { user_id?: unknown } | undefined)?.user_id;
+  return typeof named === "string" && named.length > 0 ? named.slice(0, 256) : undefined;
+}
+
 // After the response, spend joins the pod's queue (written in batches,
 // retried through writer outages): it never turns a completed request into an
 // error. The row's identity is the upstream's response id — what the client
@@ -573,6 +580,7 @@ function record(
     startTime: Date;
     estimated: boolean;
     cacheKey?: string;
+    endUser: string | undefined;
   },
 ): void {
   ctx.spend.enqueue({
@@ -581,6 +589,7 @@ function record(
     keyed: caller.kind === "key",
     teamId: caller.kind === "key" ? caller.key.team_id : null,
     userId: caller.kind === "key" ? caller.key.user_id : null,
+    endUser: call.endUser,
     proxyBudgetUser: ctx.proxyBudget && PROXY_BUDGET_USER,
     callType: op.callType,
     model: call.model,

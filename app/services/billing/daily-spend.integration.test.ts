@@ -41,11 +41,11 @@ describe("daily spend aggregates", () => {
   async function totals(prefix: string) {
     const [rows, days] = await Promise.all([
       database.db.$primary().$queryRaw<Array<{ g: string; spend: number; n: bigint; p: bigint; c: bigint }>>`
-        SELECT concat_ws('|', (start_time AT TIME ZONE 'UTC')::date, api_key, coalesce(team_id, ''), coalesce("user", ''), model) AS g,
+        SELECT concat_ws('|', (start_time AT TIME ZONE 'UTC')::date, api_key, coalesce(team_id, ''), coalesce("user", ''), coalesce(end_user, ''), model) AS g,
                sum(spend) AS spend, count(*) AS n, sum(prompt_tokens) AS p, sum(completion_tokens) AS c
         FROM tandem_spend_logs WHERE api_key LIKE ${`${prefix}%`} GROUP BY 1 ORDER BY 1`,
       database.db.$primary().$queryRaw<Array<{ g: string; spend: number; n: bigint; p: bigint; c: bigint }>>`
-        SELECT concat_ws('|', day, api_key, team_id, user_id, model) AS g, spend, requests AS n, prompt_tokens AS p, completion_tokens AS c
+        SELECT concat_ws('|', day, api_key, team_id, user_id, end_user, model) AS g, spend, requests AS n, prompt_tokens AS p, completion_tokens AS c
         FROM tandem_daily_spend WHERE api_key LIKE ${`${prefix}%`} ORDER BY 1`,
     ]);
     const round = (xs: typeof rows) =>
@@ -53,7 +53,7 @@ describe("daily spend aggregates", () => {
     return { rows: round(rows), days: round(days) };
   }
 
-  it("for random batches over days, keys, teams, users and models, the aggregates equal the rows summed", async () => {
+  it("for random batches over days, keys, teams, users, end users and models, the aggregates equal the rows summed", async () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(
@@ -64,6 +64,7 @@ describe("daily spend aggregates", () => {
               key: fc.constantFrom("a", "b"),
               team: fc.constantFrom(null, "t1", "t2"),
               user: fc.constantFrom(null, "u1"),
+              endUser: fc.constantFrom(undefined, "customer-1", "customer-2"),
               model: fc.constantFrom("m1", "m2"),
               cost: fc.double({ min: 0, max: 1, noNaN: true }),
               prompt: fc.nat(1000),
@@ -83,6 +84,7 @@ describe("daily spend aggregates", () => {
                   token: `${prefix}${r.key}`,
                   teamId: r.team,
                   userId: r.user,
+                  endUser: r.endUser,
                   model: r.model,
                   cost: r.cost,
                   usage: { prompt_tokens: r.prompt, completion_tokens: r.completion },

@@ -25,6 +25,8 @@ export interface SpendRecord {
   userId?: string | null;
   /** LiteLLM's global proxy budget user (litellm_settings.max_budget): every request's spend grows it too. */
   proxyBudgetUser?: string;
+  /** The end user the request named (OpenAI's `user`): LiteLLM's "customer". */
+  endUser?: string | null;
   /** LiteLLM's call_type: acompletion, atext_completion, aembedding. */
   callType?: string;
   model: string;
@@ -68,11 +70,12 @@ export async function writeSpendBatch(db: RoutedClient, batch: readonly SpendRec
       // query builder a thousand-row insert cost more CPU than the thousand requests it bills.
       const inserted = await tx.$queryRaw<Array<{ request_id: string }>>`
         INSERT INTO "tandem_spend_logs"
-          ("request_id", "api_key", "team_id", "user", "model", "prompt_tokens", "completion_tokens", "total_tokens",
+          ("request_id", "api_key", "team_id", "user", "end_user", "model", "prompt_tokens", "completion_tokens", "total_tokens",
            "spend", "start_time", "end_time", "metadata")
         SELECT * FROM unnest(
           ${batch.map((r) => r.requestId)}::text[], ${batch.map((r) => r.token)}::text[],
           ${batch.map((r) => r.teamId)}::text[], ${batch.map((r) => r.userId ?? null)}::text[],
+          ${batch.map((r) => r.endUser ?? null)}::text[],
           ${batch.map((r) => r.model)}::text[], ${batch.map((r) => r.usage.prompt_tokens)}::int[],
           ${batch.map((r) => r.usage.completion_tokens)}::int[],
           ${batch.map((r) => r.usage.total_tokens ?? r.usage.prompt_tokens + r.usage.completion_tokens)}::int[],
@@ -151,6 +154,7 @@ async function addToDailySpend(tx: WriterTransaction, rows: readonly SpendRecord
       key: string;
       team: string;
       user: string;
+      endUser: string;
       model: string;
       spend: number;
       requests: number;
@@ -161,12 +165,13 @@ async function addToDailySpend(tx: WriterTransaction, rows: readonly SpendRecord
   >();
   for (const r of rows) {
     const day = r.startTime.toISOString().slice(0, 10);
-    const id = [day, r.token, r.teamId ?? "", r.userId ?? "", r.model].join("\u0000");
+    const id = [day, r.token, r.teamId ?? "", r.userId ?? "", r.endUser ?? "", r.model].join("\u0000");
     const sum = days.get(id) ?? {
       day,
       key: r.token,
       team: r.teamId ?? "",
       user: r.userId ?? "",
+      endUser: r.endUser ?? "",
       model: r.model,
       spend: 0,
       requests: 0,
@@ -184,12 +189,12 @@ async function addToDailySpend(tx: WriterTransaction, rows: readonly SpendRecord
   if (days.size === 0) return;
   const sums = [...days].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
   await tx.$executeRaw`
-    INSERT INTO "tandem_daily_spend" AS d ("day", "api_key", "team_id", "user_id", "model", "spend", "requests", "prompt_tokens", "completion_tokens", "cache_hits")
+    INSERT INTO "tandem_daily_spend" AS d ("day", "api_key", "team_id", "user_id", "end_user", "model", "spend", "requests", "prompt_tokens", "completion_tokens", "cache_hits")
     SELECT * FROM unnest(${sums.map((s) => s.day)}::date[], ${sums.map((s) => s.key)}::text[], ${sums.map((s) => s.team)}::text[],
-      ${sums.map((s) => s.user)}::text[], ${sums.map((s) => s.model)}::text[], ${sums.map((s) => s.spend)}::float8[],
+      ${sums.map((s) => s.user)}::text[], ${sums.map((s) => s.endUser)}::text[], ${sums.map((s) => s.model)}::text[], ${sums.map((s) => s.spend)}::float8[],
       ${sums.map((s) => s.requests)}::int8[], ${sums.map((s) => s.prompt)}::int8[], ${sums.map((s) => s.completion)}::int8[],
       ${sums.map((s) => s.hits)}::int8[])
-    ON CONFLICT ("day", "api_key", "team_id", "user_id", "model") DO UPDATE SET
+    ON CONFLICT ("day", "api_key", "team_id", "user_id", "end_user", "model") DO UPDATE SET
       "spend" = d."spend" + excluded."spend", "requests" = d."requests" + excluded."requests",
       "prompt_tokens" = d."prompt_tokens" + excluded."prompt_tokens",
       "completion_tokens" = d."completion_tokens" + excluded."completion_tokens", "cache_hits" = d."cache_hits" + excluded."cache_hits"`;
@@ -209,6 +214,7 @@ function spendView(row: SpendLog) {
     endTime: row.end_time.toISOString(),
     model: row.model,
     user: row.user,
+    end_user: row.end_user ?? "",
     team_id: row.team_id,
     metadata: row.metadata,
     // LiteLLM's SpendLogs columns, strings as there.
