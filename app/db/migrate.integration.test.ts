@@ -64,7 +64,15 @@ describe("migrations", () => {
     );
     assert.deepEqual(
       tables.map((t) => t.tablename),
-      ["_prisma_migrations", "tandem_daily_spend", "tandem_spend_logs", "tandem_team", "tandem_team_membership", "tandem_user", "tandem_verification_token"],
+      [
+        "_prisma_migrations",
+        "tandem_daily_spend",
+        "tandem_spend_logs",
+        "tandem_team",
+        "tandem_team_membership",
+        "tandem_user",
+        "tandem_verification_token",
+      ],
     );
   });
 
