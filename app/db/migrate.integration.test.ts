@@ -66,6 +66,7 @@ describe("migrations", () => {
       tables.map((t) => t.tablename),
       [
         "_prisma_migrations",
+        "tandem_daily_end_user_spend",
         "tandem_daily_spend",
         "tandem_spend_logs",
         "tandem_team",

@@ -73,7 +73,21 @@ export const SpendReportQuery = rangeChecked(
     team_id: filter,
     customer_id: filter,
   }),
-);
+).superRefine((value, issues) => {
+  // Customers (end users) are summed apart from keys, teams and users: the filters do not cross.
+  const crossing =
+    value.group_by === "customer"
+      ? (["api_key", "internal_user_id", "team_id"] as const).find((name) => value[name] !== undefined)
+      : value.customer_id !== undefined
+        ? "customer_id"
+        : undefined;
+  if (crossing)
+    issues.addIssue({
+      code: "custom",
+      path: [crossing],
+      message: value.group_by === "customer" ? "does not combine with group_by=customer" : "needs group_by=customer",
+    });
+});
 
 /** Top keys or models; without dates, over all the spend on record. */
 export const TopSpendQuery = z.object({ limit, start_date: day.optional(), end_date: day.optional() }).superRefine((value, issues) => {

@@ -37,19 +37,34 @@ describe("daily spend aggregates", () => {
     ...over,
   });
 
+  type Sum = { g: string; spend: number; n: bigint; p: bigint; c: bigint };
+  const round = (xs: Sum[]) => xs.map((x) => ({ g: x.g, spend: Math.round(x.spend * 1e9), n: Number(x.n), p: Number(x.p), c: Number(x.c) }));
+
   /** Σ of the spend rows and of the aggregates, grouped alike, for what a test wrote (its keys start with `prefix`). */
   async function totals(prefix: string) {
     const [rows, days] = await Promise.all([
-      database.db.$primary().$queryRaw<Array<{ g: string; spend: number; n: bigint; p: bigint; c: bigint }>>`
-        SELECT concat_ws('|', (start_time AT TIME ZONE 'UTC')::date, api_key, coalesce(team_id, ''), coalesce("user", ''), coalesce(end_user, ''), model) AS g,
+      database.db.$primary().$queryRaw<Sum[]>`
+        SELECT concat_ws('|', (start_time AT TIME ZONE 'UTC')::date, api_key, coalesce(team_id, ''), coalesce("user", ''), model) AS g,
                sum(spend) AS spend, count(*) AS n, sum(prompt_tokens) AS p, sum(completion_tokens) AS c
         FROM tandem_spend_logs WHERE api_key LIKE ${`${prefix}%`} GROUP BY 1 ORDER BY 1`,
-      database.db.$primary().$queryRaw<Array<{ g: string; spend: number; n: bigint; p: bigint; c: bigint }>>`
-        SELECT concat_ws('|', day, api_key, team_id, user_id, end_user, model) AS g, spend, requests AS n, prompt_tokens AS p, completion_tokens AS c
+      database.db.$primary().$queryRaw<Sum[]>`
+        SELECT concat_ws('|', day, api_key, team_id, user_id, model) AS g, spend, requests AS n, prompt_tokens AS p, completion_tokens AS c
         FROM tandem_daily_spend WHERE api_key LIKE ${`${prefix}%`} ORDER BY 1`,
     ]);
-    const round = (xs: typeof rows) =>
-      xs.map((x) => ({ g: x.g, spend: Math.round(x.spend * 1e9), n: Number(x.n), p: Number(x.p), c: Number(x.c) }));
+    return { rows: round(rows), days: round(days) };
+  }
+
+  /** The same per day × end user × model, for end users whose names start with `prefix`. */
+  async function customerTotals(prefix: string) {
+    const [rows, days] = await Promise.all([
+      database.db.$primary().$queryRaw<Sum[]>`
+        SELECT concat_ws('|', (start_time AT TIME ZONE 'UTC')::date, end_user, model) AS g,
+               sum(spend) AS spend, count(*) AS n, sum(prompt_tokens) AS p, sum(completion_tokens) AS c
+        FROM tandem_spend_logs WHERE end_user LIKE ${`${prefix}%`} GROUP BY 1 ORDER BY 1`,
+      database.db.$primary().$queryRaw<Sum[]>`
+        SELECT concat_ws('|', day, end_user, model) AS g, spend, requests AS n, prompt_tokens AS p, completion_tokens AS c
+        FROM tandem_daily_end_user_spend WHERE end_user LIKE ${`${prefix}%`} ORDER BY 1`,
+    ]);
     return { rows: round(rows), days: round(days) };
   }
 
@@ -64,7 +79,7 @@ describe("daily spend aggregates", () => {
               key: fc.constantFrom("a", "b"),
               team: fc.constantFrom(null, "t1", "t2"),
               user: fc.constantFrom(null, "u1"),
-              endUser: fc.constantFrom(undefined, "customer-1", "customer-2"),
+              endUser: fc.constantFrom(undefined, "c1", "c2"),
               model: fc.constantFrom("m1", "m2"),
               cost: fc.double({ min: 0, max: 1, noNaN: true }),
               prompt: fc.nat(1000),
@@ -84,7 +99,7 @@ describe("daily spend aggregates", () => {
                   token: `${prefix}${r.key}`,
                   teamId: r.team,
                   userId: r.user,
-                  endUser: r.endUser,
+                  endUser: r.endUser && `${prefix}${r.endUser}`,
                   model: r.model,
                   cost: r.cost,
                   usage: { prompt_tokens: r.prompt, completion_tokens: r.completion },
@@ -94,6 +109,8 @@ describe("daily spend aggregates", () => {
             );
           const { rows, days } = await totals(prefix);
           assert.deepEqual(days, rows);
+          const customers = await customerTotals(prefix);
+          assert.deepEqual(customers.days, customers.rows);
         },
       ),
       { numRuns: 15 },
@@ -101,12 +118,15 @@ describe("daily spend aggregates", () => {
   });
 
   it("a batch written again (its commit's outcome unknown) counts once", async () => {
-    const batch = [record({ token: "retry-k" }), record({ token: "retry-k", cost: 0.25 })];
+    const batch = [record({ token: "retry-k", endUser: "retry-c" }), record({ token: "retry-k", cost: 0.25, endUser: "retry-c" })];
     await writeSpendBatch(database.db, batch);
     await writeSpendBatch(database.db, batch);
     const { rows, days } = await totals("retry-");
     assert.deepEqual(days, rows);
     assert.equal(days[0]?.n, 2);
+    const customers = await customerTotals("retry-");
+    assert.deepEqual(customers.days, customers.rows);
+    assert.equal(customers.days[0]?.n, 2);
   });
 
   it("an estimated (cut) stream's spend is in its day", async () => {

@@ -40,6 +40,8 @@ export interface ActivityScope {
 const SUMS = Prisma.sql`sum("spend")::float8 AS spend, sum("requests")::float8 AS requests,
   sum("prompt_tokens")::float8 AS prompt_tokens, sum("completion_tokens")::float8 AS completion_tokens,
   sum("cache_hits")::float8 AS cache_hits`;
+const SUMS_WITHOUT_HITS = Prisma.sql`sum("spend")::float8 AS spend, sum("requests")::float8 AS requests,
+  sum("prompt_tokens")::float8 AS prompt_tokens, sum("completion_tokens")::float8 AS completion_tokens, 0::float8 AS cache_hits`;
 
 /** The WHERE clause of a scope; a raw key (sk-…) or its hash both name a key. */
 function whereOf(scope: ActivityScope): Prisma.Sql {
@@ -85,69 +87,89 @@ interface ActivityDay {
   };
 }
 
-type GroupRow = Sums & { day: string; model: string | null; api_key: string | null; team_id: string | null; grouping: number };
+type KeyDayRow = Sums & { day: string; api_key: string; team_id: string };
+type ModelDayRow = Sums & { day: string; model: string };
+
+function add(into: Sums, row: Sums): Sums {
+  into.spend += row.spend;
+  into.requests += row.requests;
+  into.prompt_tokens += row.prompt_tokens;
+  into.completion_tokens += row.completion_tokens;
+  into.cache_hits += row.cache_hits;
+  return into;
+}
+const zero = (): Sums => ({ spend: 0, requests: 0, prompt_tokens: 0, completion_tokens: 0, cache_hits: 0 });
 
 /**
  * LiteLLM's Usage page shape (`/user/daily/activity`, `/team/daily/activity`): per day, with the
- * day's spend by model, by key and by team, paged over the days that have any. One scan of the
- * aggregates (grouping sets), then the names of the page's keys and teams.
+ * day's spend by model, by key and by team, paged over the days that have any. Two scans of the
+ * aggregates at once — per day × key × team (the day's, key's and team's sums all follow) and per
+ * day × model — then the names of the page's keys and teams.
  */
 export async function dailyActivity(db: RoutedClient, scope: ActivityScope, page: { page: number; page_size: number }) {
-  const rows = await db.$queryRaw<GroupRow[]>`
-    SELECT "day"::text AS day, "model", "api_key", "team_id", GROUPING("model", "api_key", "team_id")::int AS grouping, ${SUMS}
-    FROM "tandem_daily_spend" WHERE ${whereOf(scope)}
-    GROUP BY GROUPING SETS (("day"), ("day", "model"), ("day", "api_key"), ("day", "team_id"))`;
-  const days = new Map<string, ActivityDay>();
-  const total: Sums = { spend: 0, requests: 0, prompt_tokens: 0, completion_tokens: 0, cache_hits: 0 };
-  // GROUPING's bits are the columns *not* grouped by: model, api_key, team_id from the highest.
-  for (const row of rows.filter((r) => r.grouping === 0b111)) {
-    days.set(row.day, {
-      date: row.day,
-      metrics: metricsOf(row),
-      breakdown: { models: {}, model_groups: {}, providers: {}, api_keys: {}, entities: {} },
-    });
-    for (const name of ["spend", "requests", "prompt_tokens", "completion_tokens", "cache_hits"] as const) total[name] += row[name];
-  }
-  const dates = [...days.keys()].sort();
+  const where = whereOf(scope);
+  const [byKey, byModel] = await Promise.all([
+    db.$queryRaw<KeyDayRow[]>`
+      SELECT "day"::text AS day, "api_key", "team_id", ${SUMS} FROM "tandem_daily_spend" WHERE ${where} GROUP BY "day", "api_key", "team_id"`,
+    db.$queryRaw<ModelDayRow[]>`
+      SELECT "day"::text AS day, "model", ${SUMS} FROM "tandem_daily_spend" WHERE ${where} GROUP BY "day", "model"`,
+  ]);
+  const totals = new Map<string, Sums>();
+  for (const row of byKey) totals.set(row.day, add(totals.get(row.day) ?? zero(), row));
+  const total = [...totals.values()].reduce(add, zero());
+  const dates = [...totals.keys()].sort();
   const totalPages = Math.max(1, Math.ceil(dates.length / page.page_size));
-  const shown = new Set(dates.slice((page.page - 1) * page.page_size, page.page * page.page_size));
-  const keys = new Set<string>();
-  const teams = new Set<string>();
-  for (const row of rows) {
-    const day = shown.has(row.day) ? days.get(row.day) : undefined;
+  const shown = dates.slice((page.page - 1) * page.page_size, page.page * page.page_size);
+  const days = new Map<string, ActivityDay>(
+    shown.map((date) => [
+      date,
+      {
+        date,
+        metrics: metricsOf(totals.get(date)!),
+        breakdown: { models: {}, model_groups: {}, providers: {}, api_keys: {}, entities: {} },
+      },
+    ]),
+  );
+  const keySums = new Map<string, Map<string, Sums>>();
+  const teamSums = new Map<string, Map<string, Sums>>();
+  for (const row of byKey) {
+    if (!days.has(row.day)) continue;
+    const keys = keySums.get(row.day) ?? new Map<string, Sums>();
+    keys.set(row.api_key, add(keys.get(row.api_key) ?? zero(), row));
+    keySums.set(row.day, keys);
+    const teams = teamSums.get(row.day) ?? new Map<string, Sums>();
+    teams.set(row.team_id, add(teams.get(row.team_id) ?? zero(), row));
+    teamSums.set(row.day, teams);
+  }
+  for (const row of byModel) {
+    const day = days.get(row.day);
     if (!day) continue;
-    if (row.grouping === 0b011 && row.model !== null) {
-      day.breakdown.models[row.model] = { metrics: metricsOf(row), metadata: {} };
-      day.breakdown.model_groups[row.model] = { metrics: metricsOf(row), metadata: {} };
-    } else if (row.grouping === 0b101 && row.api_key !== null) {
-      day.breakdown.api_keys[row.api_key] = { metrics: metricsOf(row), metadata: {} };
-      keys.add(row.api_key);
-    } else if (row.grouping === 0b110 && row.team_id !== null) {
-      day.breakdown.entities[row.team_id] = { metrics: metricsOf(row), metadata: {} };
-      if (row.team_id) teams.add(row.team_id);
-    }
+    day.breakdown.models[row.model] = { metrics: metricsOf(row), metadata: {} };
+    day.breakdown.model_groups[row.model] = { metrics: metricsOf(row), metadata: {} };
   }
+  const keys = new Set([...keySums.values()].flatMap((map) => [...map.keys()]));
+  const teams = new Set([...teamSums.values()].flatMap((map) => [...map.keys()]).filter(Boolean));
   const [keyNames, teamNames] = await Promise.all([keyNamesOf(db, keys), teamNamesOf(db, teams)]);
-  const results = dates.filter((date) => shown.has(date)).map((date) => days.get(date)!);
-  for (const day of results) {
-    for (const [token, entry] of Object.entries(day.breakdown.api_keys))
-      entry.metadata = keyNames.get(token) ?? { key_alias: null, team_id: null };
-    for (const [teamId, entry] of Object.entries(day.breakdown.entities)) entry.metadata = { team_alias: teamNames.get(teamId) ?? null };
+  for (const [date, day] of days) {
+    for (const [token, sums] of keySums.get(date) ?? [])
+      day.breakdown.api_keys[token] = { metrics: metricsOf(sums), metadata: keyNames.get(token) ?? { key_alias: null, team_id: null } };
+    for (const [teamId, sums] of teamSums.get(date) ?? [])
+      if (teamId) day.breakdown.entities[teamId] = { metrics: metricsOf(sums), metadata: { team_alias: teamNames.get(teamId) ?? null } };
   }
-  const totals = metricsOf(total);
+  const totalMetrics = metricsOf(total);
   return {
-    results,
+    results: [...days.values()],
     metadata: {
-      total_spend: totals.spend,
-      total_prompt_tokens: totals.prompt_tokens,
-      total_completion_tokens: totals.completion_tokens,
-      total_tokens: totals.total_tokens,
-      total_api_requests: totals.api_requests,
-      total_successful_requests: totals.successful_requests,
+      total_spend: totalMetrics.spend,
+      total_prompt_tokens: totalMetrics.prompt_tokens,
+      total_completion_tokens: totalMetrics.completion_tokens,
+      total_tokens: totalMetrics.total_tokens,
+      total_api_requests: totalMetrics.api_requests,
+      total_successful_requests: totalMetrics.successful_requests,
       total_failed_requests: 0,
       total_cache_read_input_tokens: 0,
       total_cache_creation_input_tokens: 0,
-      total_cache_hits: totals.cache_hits,
+      total_cache_hits: totalMetrics.cache_hits,
       page: page.page,
       total_pages: totalPages,
       has_more: page.page < totalPages,
@@ -187,19 +209,29 @@ type ReportRow = Sums & { day: string; entity: string; model: string; api_key: s
  * —, key, or tandem's internal user), with the spend by model (and key, for teams) inside.
  */
 export async function spendReport(db: RoutedClient, scope: ReportScope) {
-  const column = { team: "team_id", customer: "end_user", api_key: "api_key", user: "user_id" }[scope.group_by];
-  const filters = [Prisma.sql`"day" BETWEEN ${scope.start_date}::date AND ${scope.end_date}::date`];
-  if (scope.api_key !== undefined) filters.push(Prisma.sql`"api_key" = ${toToken(scope.api_key)}`);
-  if (scope.internal_user_id !== undefined) filters.push(Prisma.sql`"user_id" = ${scope.internal_user_id}`);
-  if (scope.team_id !== undefined) filters.push(Prisma.sql`"team_id" = ${scope.team_id}`);
-  if (scope.customer_id !== undefined) filters.push(Prisma.sql`"end_user" = ${scope.customer_id}`);
-  // Teams list their spend by key and model (LiteLLM's report); the others by model.
-  const byKey = scope.group_by === "team";
-  const rows = await db.$queryRaw<ReportRow[]>`
-    SELECT "day"::text AS day, ${Prisma.raw(`"${column}"`)} AS entity, "model",
-      ${byKey ? Prisma.sql`"api_key"` : Prisma.sql`''`} AS api_key, ${SUMS}
-    FROM "tandem_daily_spend" WHERE ${Prisma.join(filters, " AND ")}
-    GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`;
+  const range = Prisma.sql`"day" BETWEEN ${scope.start_date}::date AND ${scope.end_date}::date`;
+  let rows: ReportRow[];
+  if (scope.group_by === "customer") {
+    // End users are summed in their own table (the filters that do not cross are refused upstream).
+    const only = scope.customer_id !== undefined ? Prisma.sql`AND "end_user" = ${scope.customer_id}` : Prisma.empty;
+    rows = await db.$queryRaw<ReportRow[]>`
+      SELECT "day"::text AS day, "end_user" AS entity, "model", '' AS api_key, ${SUMS_WITHOUT_HITS}
+      FROM "tandem_daily_end_user_spend" WHERE ${range} ${only}
+      GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`;
+  } else {
+    const column = { team: "team_id", api_key: "api_key", user: "user_id" }[scope.group_by];
+    const filters = [range];
+    if (scope.api_key !== undefined) filters.push(Prisma.sql`"api_key" = ${toToken(scope.api_key)}`);
+    if (scope.internal_user_id !== undefined) filters.push(Prisma.sql`"user_id" = ${scope.internal_user_id}`);
+    if (scope.team_id !== undefined) filters.push(Prisma.sql`"team_id" = ${scope.team_id}`);
+    // Teams list their spend by key and model (LiteLLM's report); the others by model.
+    const byKey = scope.group_by === "team";
+    rows = await db.$queryRaw<ReportRow[]>`
+      SELECT "day"::text AS day, ${Prisma.raw(`"${column}"`)} AS entity, "model",
+        ${byKey ? Prisma.sql`"api_key"` : Prisma.sql`''`} AS api_key, ${SUMS}
+      FROM "tandem_daily_spend" WHERE ${Prisma.join(filters, " AND ")}
+      GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`;
+  }
   const days = new Map<string, Map<string, ReportRow[]>>();
   for (const row of rows) {
     const entities = days.get(row.day) ?? new Map<string, ReportRow[]>();

@@ -1,7 +1,8 @@
-import type { RoutedClient, WriterTransaction } from "../../db/routing-client.js";
+import type { RoutedClient } from "../../db/routing-client.js";
 import type { SpendLog } from "../../generated/prisma/client.js";
 import { toToken } from "../access/key-hash.js";
 import type { Price } from "../../config/prices.js";
+import { addToDailySpend } from "./daily-spend.js";
 
 export interface Usage {
   prompt_tokens: number;
@@ -140,64 +141,6 @@ export async function writeSpendBatch(db: RoutedClient, batch: readonly SpendRec
   );
   // Where the replica must have got to before budget checks reading it see this batch.
   return db.$consistency.writerPosition();
-}
-
-/**
- * Grows the daily aggregates by the rows this batch actually inserted: one statement, its rows in
- * key order (pods flushing the same days lock them alike).
- */
-async function addToDailySpend(tx: WriterTransaction, rows: readonly SpendRecord[]): Promise<void> {
-  const days = new Map<
-    string,
-    {
-      day: string;
-      key: string;
-      team: string;
-      user: string;
-      endUser: string;
-      model: string;
-      spend: number;
-      requests: number;
-      prompt: number;
-      completion: number;
-      hits: number;
-    }
-  >();
-  for (const r of rows) {
-    const day = r.startTime.toISOString().slice(0, 10);
-    const id = [day, r.token, r.teamId ?? "", r.userId ?? "", r.endUser ?? "", r.model].join("\u0000");
-    const sum = days.get(id) ?? {
-      day,
-      key: r.token,
-      team: r.teamId ?? "",
-      user: r.userId ?? "",
-      endUser: r.endUser ?? "",
-      model: r.model,
-      spend: 0,
-      requests: 0,
-      prompt: 0,
-      completion: 0,
-      hits: 0,
-    };
-    sum.spend += r.cost;
-    sum.requests += 1;
-    sum.prompt += r.usage.prompt_tokens;
-    sum.completion += r.usage.completion_tokens;
-    sum.hits += r.cacheKey ? 1 : 0;
-    days.set(id, sum);
-  }
-  if (days.size === 0) return;
-  const sums = [...days].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
-  await tx.$executeRaw`
-    INSERT INTO "tandem_daily_spend" AS d ("day", "api_key", "team_id", "user_id", "end_user", "model", "spend", "requests", "prompt_tokens", "completion_tokens", "cache_hits")
-    SELECT * FROM unnest(${sums.map((s) => s.day)}::date[], ${sums.map((s) => s.key)}::text[], ${sums.map((s) => s.team)}::text[],
-      ${sums.map((s) => s.user)}::text[], ${sums.map((s) => s.endUser)}::text[], ${sums.map((s) => s.model)}::text[], ${sums.map((s) => s.spend)}::float8[],
-      ${sums.map((s) => s.requests)}::int8[], ${sums.map((s) => s.prompt)}::int8[], ${sums.map((s) => s.completion)}::int8[],
-      ${sums.map((s) => s.hits)}::int8[])
-    ON CONFLICT ("day", "api_key", "team_id", "user_id", "end_user", "model") DO UPDATE SET
-      "spend" = d."spend" + excluded."spend", "requests" = d."requests" + excluded."requests",
-      "prompt_tokens" = d."prompt_tokens" + excluded."prompt_tokens",
-      "completion_tokens" = d."completion_tokens" + excluded."completion_tokens", "cache_hits" = d."cache_hits" + excluded."cache_hits"`;
 }
 
 /** A spend row under LiteLLM's SpendLogs names (startTime, endTime, user, call_type, …). */
