@@ -1,3 +1,5 @@
+import { LocalSessionRevocations } from "./services/ui/session-revocations.js";
+import { RedisSessionRevocations } from "./shared/redis-session-revocations.js";
 import { randomUUID } from "node:crypto";
 import { createServer, type RequestListener, type Server } from "node:http";
 import { hostname } from "node:os";
@@ -231,6 +233,8 @@ export async function startServer(
     costEstimates,
     proxyBudget,
     selfBase: undefined as string | undefined,
+    // The admin UI: its sign-in and the fleet's sign-outs (Redis when there is one).
+    ui: { ...config.ui, revocations: redis ? new RedisSessionRevocations(redis) : new LocalSessionRevocations() },
     // LiteLLM's exact-match response cache: the fleet's when there is a Redis, else each pod's memory.
     responseCache: proxy.cache && {
       cache: redis ? new RedisResponseCache(redis, new MemoryResponseCache()) : new MemoryResponseCache(),

@@ -133,10 +133,10 @@ try {
     {
       name: "/global/spend/models?limit=10 (90 days)",
       tandem: http(`/global/spend/models?limit=10&${range}`),
-      baseline: fromRows(
-        `SELECT "model", sum("spend") AS s FROM "tandem_spend_logs" WHERE ${window} GROUP BY 1 ORDER BY s DESC LIMIT 10`,
-        [start, end],
-      ),
+      baseline: fromRows(`SELECT "model", sum("spend") AS s FROM "tandem_spend_logs" WHERE ${window} GROUP BY 1 ORDER BY s DESC LIMIT 10`, [
+        start,
+        end,
+      ]),
     },
   ];
 

@@ -7,6 +7,8 @@ import { keyRoutes } from "./routes/keys.js";
 import { teamRoutes } from "./routes/teams.js";
 import { spendRoutes } from "./routes/spend.js";
 import { spendAnalyticsRoutes } from "./routes/spend-analytics.js";
+import { uiRoutes } from "./routes/ui.js";
+import { uiDatabaseRoutes } from "./routes/ui-database.js";
 import { openaiHandlers, openaiRoutes, type ProxyHandler } from "./routes/openai.js";
 import { messagesRoutes } from "./routes/messages.js";
 import { createListener } from "./listener.js";
@@ -49,6 +51,7 @@ function createApp(ctx: AppContext, handlers: Map<string, ProxyHandler>, options
   app.use(observe(ctx));
   app.use(healthRoutes(ctx));
   if (!options.separateMetrics) app.use(metricsRoutes(ctx));
+  app.use(uiRoutes(ctx));
   app.use(requireJsonBody);
   app.use(
     express.json({ limit: BODY_LIMIT_BYTES, strict: true, type: ["application/json", "application/*+json"], verify: verifyJsonDepth }),
@@ -64,6 +67,7 @@ function createApp(ctx: AppContext, handlers: Map<string, ProxyHandler>, options
   app.use(teamRoutes(ctx));
   app.use(spendRoutes(ctx));
   app.use(spendAnalyticsRoutes(ctx));
+  app.use(uiDatabaseRoutes(ctx));
   app.use(notFound);
   app.use(errorHandler(ctx.log));
   return app;

@@ -12,6 +12,7 @@ import type { CallerCache } from "../services/access/caller-cache.js";
 import type { RateLimiter } from "../services/access/rate-limits.js";
 import type { RedisLink } from "../shared/redis-link.js";
 import type { UpstreamClient } from "../services/upstream/upstream-client.js";
+import type { SessionRevocations } from "../services/ui/session-revocations.js";
 
 /** Work that must finish before the process exits (spend writes after a response). */
 export class Lifecycle {
@@ -50,6 +51,8 @@ export interface AppContext {
   responseCache?: { cache: ResponseCache; settings: CacheSettings };
   /** The fleet's Redis, when configured (readiness shows its state). */
   redis?: RedisLink;
+  /** The admin UI: whether it is served, its sign-in (UI_USERNAME / UI_PASSWORD), sign-outs. */
+  ui: { enabled: boolean; username: string; password?: string; revocations: SessionRevocations };
   /** This proxy's own address once it listens (for calls it makes to itself: batch completions). */
   selfBase?: string;
 }

@@ -47,3 +47,38 @@ export const Member = z.object({
 
 export const PageNumber = z.coerce.number().int().min(1).default(1);
 export const PageSize = (fallback: number) => z.coerce.number().int().min(1).max(100).default(fallback);
+
+// The management requests the admin UI sends too: its API client is typed from these.
+
+export const GenerateKey = z.object({ ...KeyFields, key: KeyValue.optional() });
+
+export const TeamFields = {
+  ...LimitFields,
+  team_alias: z.string().min(1).max(255).nullable().optional(),
+  members_with_roles: z.array(Member).optional(),
+  blocked: z.boolean().optional(),
+  model_aliases: z
+    .record(z.string(), z.string().min(1))
+    .nullable()
+    .optional()
+    .transform((v) => (v === null ? {} : v)),
+};
+
+export const NewTeam = z.object({ ...TeamFields, team_id: z.string().min(1).max(255).optional() });
+export const MemberAdd = z.object({ team_id: z.string().min(1), member: z.union([Member, z.array(Member).min(1)]) });
+
+export const UserFields = {
+  ...LimitFields,
+  user_email: z.string().min(3).max(320).nullable().optional(),
+  user_role: z.enum(["proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer"]).optional(),
+};
+
+export const NewUser = z.object({
+  ...UserFields,
+  user_id: z.string().min(1).max(255).optional(),
+  teams: z.array(z.string().min(1)).optional(),
+  team_id: z.string().min(1).nullable().optional(),
+  auto_create_key: z.boolean().optional(),
+  key_alias: z.string().min(1).max(255).nullable().optional(),
+  duration: z.string().nullable().optional(),
+});

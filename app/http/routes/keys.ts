@@ -8,9 +8,8 @@ import { ApiError } from "../../services/errors.js";
 import { isAdmin, newKeyFields, requireOwnKeys, selfEditableFields } from "../../services/access/key-ownership.js";
 import { toToken } from "../../services/access/key-hash.js";
 import { pageOf } from "../../services/admin/paging.js";
-import { KeyFields, KeyValue, PageNumber, PageSize } from "./fields.js";
+import { GenerateKey, KeyFields, KeyValue, PageNumber, PageSize } from "./fields.js";
 
-const GenerateKey = z.object({ ...KeyFields, key: KeyValue.optional() });
 const UpdateKey = z.object({ ...KeyFields, key: z.string().min(1) });
 const KeyOnly = z.object({ key: z.string().min(1) });
 const RegenerateKey = z.object({ ...KeyFields, key: z.string().min(1).optional(), new_key: KeyValue.optional() });
@@ -23,6 +22,7 @@ const ListKeys = z.object({
   user_id: z.string().min(1).optional(),
   team_id: z.string().min(1).optional(),
   key_alias: z.string().min(1).optional(),
+  search: z.string().min(1).max(256).optional(),
   return_full_object: z.enum(["true", "false"]).optional(),
 });
 

@@ -16,23 +16,10 @@ import {
   teamInfo,
   updateTeam,
 } from "../../services/admin/teams.js";
-import { LimitFields, Member } from "./fields.js";
+import { MemberAdd, NewTeam, TeamFields } from "./fields.js";
 
-const TeamFields = {
-  ...LimitFields,
-  team_alias: z.string().min(1).max(255).nullable().optional(),
-  members_with_roles: z.array(Member).optional(),
-  blocked: z.boolean().optional(),
-  model_aliases: z
-    .record(z.string(), z.string().min(1))
-    .nullable()
-    .optional()
-    .transform((v) => (v === null ? {} : v)),
-};
-const NewTeam = z.object({ ...TeamFields, team_id: z.string().min(1).max(255).optional() });
 const UpdateTeam = z.object({ ...TeamFields, team_id: z.string().min(1) });
 const TeamId = z.object({ team_id: z.string().min(1) });
-const MemberAdd = z.object({ team_id: z.string().min(1), member: z.union([Member, z.array(Member).min(1)]) });
 const MemberUpdate = z
   .object({
     team_id: z.string().min(1),

@@ -8,22 +8,8 @@ import { isAdmin } from "../../services/access/key-ownership.js";
 import { deleteUsers, listUsers, newUser, updateUser, userInfo } from "../../services/admin/users.js";
 import { ApiError } from "../../services/errors.js";
 import { pageOf } from "../../services/admin/paging.js";
-import { LimitFields, PageNumber, PageSize } from "./fields.js";
+import { NewUser, PageNumber, PageSize, UserFields } from "./fields.js";
 
-const UserFields = {
-  ...LimitFields,
-  user_email: z.string().min(3).max(320).nullable().optional(),
-  user_role: z.enum(["proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer"]).optional(),
-};
-const NewUser = z.object({
-  ...UserFields,
-  user_id: z.string().min(1).max(255).optional(),
-  teams: z.array(z.string().min(1)).optional(),
-  team_id: z.string().min(1).nullable().optional(),
-  auto_create_key: z.boolean().optional(),
-  key_alias: z.string().min(1).max(255).nullable().optional(),
-  duration: z.string().nullable().optional(),
-});
 const UpdateUser = z.object({ ...UserFields, user_id: z.string().min(1).max(255), spend: z.number().nonnegative().optional() });
 const ListUsers = z.object({
   page: PageNumber,

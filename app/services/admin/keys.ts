@@ -209,6 +209,8 @@ export interface KeyListFilter {
   user_id?: string;
   team_id?: string;
   key_alias?: string;
+  /** tandem's: part of a key's alias or user id, any case (the admin UI's search box). */
+  search?: string;
   return_full_object?: boolean;
 }
 
@@ -220,6 +222,14 @@ export async function listKeys(db: RoutedClient, filter: KeyListFilter, page: Pa
     ...(filter.user_id ? { user_id: filter.user_id } : {}),
     ...(filter.team_id ? { team_id: filter.team_id } : {}),
     ...(filter.key_alias ? { key_alias: filter.key_alias } : {}),
+    ...(filter.search
+      ? {
+          OR: [
+            { key_alias: { contains: filter.search, mode: "insensitive" as const } },
+            { user_id: { contains: filter.search, mode: "insensitive" as const } },
+          ],
+        }
+      : {}),
   };
   const [rows, total] = await Promise.all([
     db.virtualKey.findMany({ where, orderBy: [{ created_at: "desc" }, { token: "asc" }], skip: page.skip, take: page.size }),

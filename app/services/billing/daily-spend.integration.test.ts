@@ -38,7 +38,8 @@ describe("daily spend aggregates", () => {
   });
 
   type Sum = { g: string; spend: number; n: bigint; p: bigint; c: bigint };
-  const round = (xs: Sum[]) => xs.map((x) => ({ g: x.g, spend: Math.round(x.spend * 1e9), n: Number(x.n), p: Number(x.p), c: Number(x.c) }));
+  const round = (xs: Sum[]) =>
+    xs.map((x) => ({ g: x.g, spend: Math.round(x.spend * 1e9), n: Number(x.n), p: Number(x.p), c: Number(x.c) }));
 
   /** Σ of the spend rows and of the aggregates, grouped alike, for what a test wrote (its keys start with `prefix`). */
   async function totals(prefix: string) {

@@ -1,0 +1,31 @@
+import type { ReactNode } from "react";
+import { Alert } from "@mantine/core";
+
+/** An API error, shown where the thing it concerns would be: never a blank page. */
+export function ErrorNote({ error, title = "Something went wrong" }: { error: string | undefined; title?: string }) {
+  if (!error) return null;
+  return (
+    <Alert color="red" title={title} role="alert">
+      {error}
+    </Alert>
+  );
+}
+
+export const usd = (value: number | null | undefined) =>
+  value === null || value === undefined ? "—" : `$${value < 0.01 && value > 0 ? value.toPrecision(3) : value.toFixed(4)}`;
+
+export const stateClass = (state: string) => `state-${state}`;
+
+/** Names for the pager's arrow buttons (Mantine gives them none). */
+export const pageControlLabel = (control: "first" | "previous" | "last" | "next") => ({
+  "aria-label": { first: "First page", previous: "Previous page", next: "Next page", last: "Last page" }[control],
+});
+
+/** A wide table that scrolls sideways on a narrow screen, reachable by keyboard (a focusable, named region). */
+export function Scrollable({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-scroll" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}

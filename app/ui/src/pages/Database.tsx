@@ -1,0 +1,99 @@
+import { useEffect } from "react";
+import { Card, Group, Stack, Table, Text, Title } from "@mantine/core";
+import { api } from "../api.js";
+import { ErrorNote, stateClass } from "../components.js";
+import { useLoad } from "../use-load.js";
+
+/** The writer and the readers as this pod sees them, refreshed every 2 s: tandem's read routing made visible. */
+export function Database() {
+  const database = useLoad(() => api.database(), []);
+  useEffect(() => {
+    const timer = setInterval(database.reload, 2000);
+    return () => clearInterval(timer);
+  }, []);
+  const view = database.data;
+  const fallbacks = Object.entries(view?.read_fallbacks ?? {});
+
+  return (
+    <Stack>
+      <ErrorNote error={database.error} />
+      <div className="cards">
+        <Card withBorder>
+          <Text size="sm" c="dimmed">
+            Writer
+          </Text>
+          <Text size="xl" fw={700} className={stateClass(view?.writer.state ?? "")} data-testid="writer-state">
+            {view?.writer.state ?? "…"}
+          </Text>
+        </Card>
+        <Card withBorder>
+          <Text size="sm" c="dimmed">
+            Reader
+          </Text>
+          <Text size="xl" fw={700} className={stateClass(view?.reader.state ?? "")} data-testid="reader-state">
+            {view?.reader.state ?? "…"}
+          </Text>
+          <Text size="sm">
+            {view?.reader.lag_ms !== null && view?.reader.lag_ms !== undefined ? `${view.reader.lag_ms} ms behind` : "lag not measured"}
+          </Text>
+        </Card>
+        <Card withBorder>
+          <Text size="sm" c="dimmed">
+            Spend queue
+          </Text>
+          <Text size="xl" fw={700} data-testid="spend-queue">
+            {view ? `${view.spend_queue.length} waiting` : "…"}
+          </Text>
+          <Text size="sm">{view ? `oldest ${(view.spend_queue.oldest_age_ms / 1000).toFixed(1)} s` : ""}</Text>
+        </Card>
+      </div>
+      <Card withBorder>
+        <Title order={2} size="h4" mb="xs">
+          Readers
+        </Title>
+        <Table>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Reader</Table.Th>
+              <Table.Th>State</Table.Th>
+              <Table.Th>Lag</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {view?.readers.map((reader) => (
+              <Table.Tr key={reader.name}>
+                <Table.Td>{reader.name}</Table.Td>
+                <Table.Td className={stateClass(reader.state)}>{reader.state}</Table.Td>
+                <Table.Td>{reader.lag_ms === null ? "—" : `${reader.lag_ms} ms`}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Card>
+      <Card withBorder>
+        <Title order={2} size="h4" mb="xs">
+          Reads the writer answered instead, by reason
+        </Title>
+        {fallbacks.length === 0 ? (
+          <Text c="dimmed">None since this pod started.</Text>
+        ) : (
+          <Table>
+            <Table.Tbody>
+              {fallbacks.map(([reason, count]) => (
+                <Table.Tr key={reason}>
+                  <Table.Td>{reason}</Table.Td>
+                  <Table.Td ta="right">{count}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        )}
+      </Card>
+      <Group>
+        <Text size="sm" c="dimmed">
+          Redis: {view?.redis ?? "…"}
+        </Text>
+      </Group>
+    </Stack>
+  );
+}
