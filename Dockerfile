@@ -44,7 +44,7 @@ COPY prisma ./prisma
 COPY scripts/prisma-generate.mjs ./scripts/prisma-generate.mjs
 COPY app ./app
 RUN npm run build \
- && test -f dist/app/cli.js
+ && test -f dist/app/cli.js && test -f dist/ui/index.html
 
 # ---------------------------------------------------------------------------------------------
 # prod-deps: runtime dependencies only (the npm cache mount is shared with the deps stage).

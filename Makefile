@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 NPM_INSTALLED := node_modules/.package-lock.json
 
-.PHONY: help deps run test typecheck lint unit chart-test image container-test compose-test e2e e2e-offline bench bench-proxy clean
+.PHONY: help deps run test typecheck lint unit chart-test image container-test compose-test e2e e2e-offline bench bench-analytics bench-proxy clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -13,10 +13,12 @@ $(NPM_INSTALLED): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-deps: $(NPM_INSTALLED) ## install node dependencies and system packages (Postgres, Redis) if missing
+deps: $(NPM_INSTALLED) ## install node dependencies and system packages (Postgres, Redis, Chromium) if missing; build the admin UI
 	@scripts/ensure-postgres.sh
 	@scripts/ensure-redis.sh
+	@scripts/ensure-chromium.sh
 	npm run --silent generate
+	npm run --silent build:ui
 
 run: deps ## start a local primary + streaming replica, migrate, serve on :4000
 	npm run --silent dev
@@ -52,6 +54,9 @@ e2e-offline: ## the same suite on a kind cluster built entirely from local image
 
 bench: deps ## routing overhead and reader failover benchmarks against a local pair
 	npm run --silent bench
+
+bench-analytics: deps ## Usage page and spend reports over 5M spend rows (daily aggregates vs summing the rows)
+	npm run --silent bench:analytics
 
 bench-proxy: deps ## proxy throughput benchmark (tandem vs the upstream, and Portkey/LiteLLM when installable)
 	eval "$$(scripts/bench-peers.sh)" && npm run --silent bench:proxy

@@ -53,6 +53,7 @@ process.stderr.write(
     "tandem is running",
     `  proxy         ${base}  (OpenAI base URL: ${base}/v1)`,
     `  master key    ${masterKey}`,
+    `  admin UI      ${base}/ui  (sign in with the master key)`,
     `  writer DB     ${describeUrl(pair.primary.url)}`,
     `  reader DB     ${describeUrl(pair.replica.url)}  (streaming replica)`,
     upstream ? `  demo model    demo-echo (a local echo upstream at ${upstream.url})` : `  config        ${configFile}`,
