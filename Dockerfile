@@ -37,44 +37,40 @@ RUN --mount=type=secret,id=ca_bundle,target=/run/secrets/ca_bundle \
     npm ci --ignore-scripts --no-audit --no-fund
 
 # ---------------------------------------------------------------------------------------------
-# build: prisma generate (offline-safe) + tsc -> /src/dist
+# build: prisma generate (offline-safe) + tsc + the admin UI (Vite) -> /src/dist, then the server
+# bundled into one file (esbuild: the code it runs and nothing else, Prisma's PostgreSQL query
+# compiler included) -> /src/dist/tandem.mjs. The runtime needs no node_modules at all.
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json prisma.config.ts ./
 COPY prisma ./prisma
 COPY scripts/prisma-generate.mjs ./scripts/prisma-generate.mjs
 COPY app ./app
 RUN npm run build \
- && test -f dist/app/cli.js && test -f dist/ui/index.html
+ && npm run bundle \
+ && test -f dist/tandem.mjs && test -f dist/ui/index.html
 
 # ---------------------------------------------------------------------------------------------
-# prod-deps: runtime dependencies only (the npm cache mount is shared with the deps stage).
-#  --omit=optional as well: @prisma/client's optional peers `prisma` and `typescript` are marked
-#  devOptional in the lockfile, and npm keeps devOptional packages unless both dev and optional
-#  are omitted. That pair would bring the Prisma CLI, @prisma/engines and TypeScript (~250 MB).
-FROM ${NODE_IMAGE} AS prod-deps
-WORKDIR /src
-ENV CI=true npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
-COPY package.json package-lock.json ./
-RUN --mount=type=secret,id=ca_bundle,target=/run/secrets/ca_bundle \
-    --mount=type=cache,id=tandem-npm,target=/root/.npm,sharing=locked \
-    if [ -s /run/secrets/ca_bundle ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca_bundle; fi; \
-    npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund --prefer-offline \
- # The generated client (dist/app/generated/prisma) loads only the PostgreSQL query compiler;
- # @prisma/client ships one for every provider (~55 MB).
- && find node_modules/@prisma/client/runtime -maxdepth 1 -type f \
-      \( -name '*.sqlite.*' -o -name '*.mysql.*' -o -name '*.sqlserver.*' -o -name '*.cockroachdb.*' \) -delete \
- && rm -rf node_modules/.cache \
- # Guard: no Prisma CLI, engine binaries, TypeScript or other dev tooling in the runtime tree.
- && for p in prisma @prisma/engines @prisma/fetch-engine @prisma/dev typescript tsx esbuild eslint prettier; do \
-      if [ -e "node_modules/$p" ]; then echo "unexpected runtime dependency: $p" >&2; exit 1; fi; \
-    done \
- && if find node_modules \( -name '*query_engine*' -o -name '*schema-engine*' -o -name '*.so.node' \) | grep .; then \
-      echo "Prisma engine binaries found in the runtime tree" >&2; exit 1; \
-    fi
+# rootfs: the runtime's whole file system, taken from the Debian-based Node image: node, the shared
+# libraries it links (ldd), dash as /bin/sh for the entrypoint, the CA bundle, users. No package
+# manager, npm, corepack, docs or shell tools: what is not copied here is not in the image.
+FROM ${NODE_IMAGE} AS rootfs
+RUN set -eu; r=/rootfs; \
+    mkdir -p "$r/usr/local/bin" "$r/bin" "$r/etc/ssl/certs" "$r/tmp" "$r/app"; \
+    cp /usr/local/bin/node "$r/usr/local/bin/node"; \
+    for f in $(ldd /usr/local/bin/node /bin/dash | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }' | sort -u); do \
+      cp -L --parents "$f" "$r/"; \
+    done; \
+    cp -L /bin/dash "$r/bin/sh"; \
+    if [ -f /etc/ssl/certs/ca-certificates.crt ]; then cp -L /etc/ssl/certs/ca-certificates.crt "$r/etc/ssl/certs/"; fi; \
+    printf 'root:x:0:0:root:/root:/usr/sbin/nologin\ntandem:x:10001:10001:tandem:/nonexistent:/usr/sbin/nologin\n' >"$r/etc/passwd"; \
+    printf 'root:x:0:\ntandem:x:10001:\n' >"$r/etc/group"; \
+    printf 'hosts: files dns\n' >"$r/etc/nsswitch.conf"; \
+    chmod 1777 "$r/tmp"; \
+    chroot "$r" /usr/local/bin/node -e 'process.exit(0)'
 
 # ---------------------------------------------------------------------------------------------
 # runtime
-FROM ${NODE_IMAGE} AS runtime
+FROM scratch AS runtime
 ARG NODE_IMAGE
 ARG VERSION=0.0.0-dev
 ARG REVISION=unknown
@@ -87,18 +83,12 @@ LABEL org.opencontainers.image.title="tandem" \
       org.opencontainers.image.created="${CREATED}" \
       org.opencontainers.image.base.name="${NODE_IMAGE}"
 
-# A fixed non-root user (the Helm chart's securityContext uses the same ids). The package
-# managers that come with the Node base image are not needed at run time: remove them.
-RUN groupadd --gid 10001 tandem \
- && useradd --uid 10001 --gid 10001 --no-create-home --no-log-init --home-dir /nonexistent --shell /usr/sbin/nologin tandem \
- && rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx \
-           /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-* \
-           /tmp/* /root/.npm
-
+COPY --from=rootfs /rootfs/ /
 WORKDIR /app
-# Owned by root and not writable by the app user: the app never writes into its own tree.
-COPY --from=prod-deps /src/node_modules ./node_modules
-COPY --from=build /src/dist ./dist
+# Owned by root and not writable by the app user (10001, the Helm chart's securityContext): the app
+# never writes into its own tree.
+COPY --from=build /src/dist/tandem.mjs ./dist/tandem.mjs
+COPY --from=build /src/dist/ui ./dist/ui
 COPY package.json ./package.json
 COPY prisma/migrations ./prisma/migrations
 COPY docker/entrypoint /usr/local/bin/tandem
@@ -109,7 +99,8 @@ COPY docker/entrypoint /usr/local/bin/tandem
 # glibc's malloc: two arenas and a fixed trim threshold, so memory freed after
 # a burst goes back to the system (npm run bench:proxy: RSS 30 s after the
 # load ~180 MB instead of ~210 MB; same req/s).
-ENV NODE_ENV=production \
+ENV PATH=/usr/local/bin:/bin \
+    NODE_ENV=production \
     NODE_OPTIONS=--max-old-space-size=256 \
     MALLOC_ARENA_MAX=2 \
     MALLOC_TRIM_THRESHOLD_=131072 \

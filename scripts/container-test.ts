@@ -223,22 +223,36 @@ async function main(): Promise<void> {
       img.Healthcheck !== undefined,
     `user=${img.User} entrypoint=${JSON.stringify(img.Entrypoint)} cmd=${JSON.stringify(img.Cmd)} size=${Math.round(inspect[0].Size / 1e6)} MB`,
   );
+  // The image is at most 200 MB, and where its bytes are is printed layer by layer.
+  const layers = docker(["history", "--no-trunc", "--format", "{{.Size}}\t{{.CreatedBy}}", IMAGE]).out.trim().split("\n");
+  for (const layer of layers) {
+    const [size = "", createdBy = ""] = layer.split("\t");
+    if (size !== "0B") console.log(`#   layer ${size.padStart(8)}  ${createdBy.replace(/\s+/g, " ").slice(0, 110)}`);
+  }
+  check("image size at most 200 MB", inspect[0].Size <= 200_000_000, `${(inspect[0].Size / 1e6).toFixed(1)} MB`);
+
+  // The image has no shell tools to look with (by design): node walks its file system instead.
   const contents = docker(
     [
       "run",
       "--rm",
       "--entrypoint",
-      "sh",
+      "node",
       IMAGE,
-      "-c",
-      "cd /app && ls node_modules/prisma node_modules/@prisma/engines node_modules/typescript node_modules/tsx 2>/dev/null; " +
-        "find / -xdev \\( -name '*query_engine*' -o -name '*schema-engine*' -o -name 'libquery*' \\) 2>/dev/null; " +
-        "command -v npm npx tsc gcc make 2>/dev/null; true",
+      "-e",
+      [
+        "const fs = require('fs'), path = require('path'); const found = [];",
+        "const walk = (dir) => { for (const e of fs.readdirSync(dir, { withFileTypes: true })) {",
+        "  const p = path.join(dir, e.name);",
+        "  if (/query_engine|schema-engine|libquery|^(npm|npx|corepack|yarn|tsc|tsx|gcc|make|apt|apt-get|dpkg|bash)$/.test(e.name)) found.push(p);",
+        "  if (e.isDirectory() && !['/proc', '/sys', '/dev'].includes(p)) walk(p); } };",
+        "walk('/'); if (fs.existsSync('/app/node_modules')) found.push('/app/node_modules'); console.log(found.join(' '));",
+      ].join(" "),
     ],
     { allowFail: true },
   );
   check(
-    "image holds no Prisma CLI/engines, dev dependencies or build tools",
+    "image holds no Prisma CLI/engines, node_modules, package managers or build tools",
     contents.code === 0 && contents.out === "",
     contents.out || "none found",
   );
@@ -336,7 +350,7 @@ async function main(): Promise<void> {
   const hc = hardening[0];
   const writeProbe = docker(["exec", name, "node", "-e", "require('fs').writeFileSync('/app/probe', 'x')"], { allowFail: true });
   const tmpProbe = docker(["exec", name, "node", "-e", "require('fs').writeFileSync('/tmp/probe', 'x')"], { allowFail: true });
-  const whoami = docker(["exec", name, "id", "-u"], { allowFail: true });
+  const whoami = docker(["exec", name, "node", "-p", "process.getuid()"], { allowFail: true });
   check(
     "runs as uid 10001 with a read-only root filesystem (writes to /app fail, /tmp works) and no capabilities",
     hc.HostConfig.ReadonlyRootfs &&
@@ -349,7 +363,7 @@ async function main(): Promise<void> {
   const pid1 = docker(["exec", name, "node", "-p", "require('fs').readFileSync('/proc/1/cmdline', 'utf8').split('\\0').join(' ').trim()"], {
     allowFail: true,
   }).out;
-  check("node is PID 1 in the container (SIGTERM reaches the app)", /^node \/app\/dist\/app\/cli\.js serve$/.test(pid1), `PID 1: ${pid1}`);
+  check("node is PID 1 in the container (SIGTERM reaches the app)", /^node \/app\/dist\/tandem\.mjs serve$/.test(pid1), `PID 1: ${pid1}`);
 
   // --- keys ---------------------------------------------------------------------------------
   const alias = `ct-${randomBytes(4).toString("hex")}`;
