@@ -144,8 +144,14 @@ describe("a database password rotated in Postgres and in the mounted Secret file
     running = false;
     await Promise.all(loops);
 
-    const fresh = { writer: await tandemBackends(pair.primary), reader: await tandemBackends(pair.replica) };
     const oldPids = new Set([...old.writer, ...old.reader].map((b) => b.pid));
+    // Reads may all have come from the key cache since: the health cycle's next look opens a reader
+    // connection anyway (with the new password, or it could not).
+    const fresh = await eventually(
+      async () => ({ writer: await tandemBackends(pair.primary), reader: await tandemBackends(pair.replica) }),
+      (now) => now.reader.some((b) => !oldPids.has(b.pid)) && now.writer.some((b) => !oldPids.has(b.pid)),
+      30_000,
+    ).catch(async () => ({ writer: await tandemBackends(pair.primary), reader: await tandemBackends(pair.replica) }));
     assert.ok(
       fresh.writer.some((b) => !oldPids.has(b.pid)),
       "a new writer connection opened with the new password",

@@ -1,23 +1,10 @@
 import type { RoutedClient } from "../../db/routing-client.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import { toToken } from "../access/key-hash.js";
+import type { Metrics } from "./analytics-shapes.js";
 
 // Usage pages and spend reports, answered from the daily aggregates (never the spend rows) and
 // read on the replica: $queryRaw is a read in the routing client's table.
-
-export interface Metrics {
-  spend: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  api_requests: number;
-  successful_requests: number;
-  failed_requests: number;
-  cache_read_input_tokens: number;
-  cache_creation_input_tokens: number;
-  /** tandem's: requests answered from the response cache. */
-  cache_hits: number;
-}
 
 interface Sums {
   spend: number;

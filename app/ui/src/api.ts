@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { GenerateKey, MemberAdd, NewTeam, NewUser } from "../../http/routes/fields.js";
 import type { DailyActivityQuery, TopSpendQuery } from "../../http/routes/analytics-fields.js";
+import type { Metrics } from "../../services/billing/analytics-shapes.js";
 
 // The admin UI's API client. Requests are typed by the zod schemas the server validates them with;
 // every call carries the session's CSRF token (the session itself is an HttpOnly cookie the page
@@ -94,14 +95,6 @@ export interface UserView {
   spend: number;
   max_budget: number | null;
   teams: string[];
-}
-
-export interface Metrics {
-  spend: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  api_requests: number;
 }
 
 export interface DailyActivity {

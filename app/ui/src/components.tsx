@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import { Alert } from "@mantine/core";
+import { Alert, Card, Text } from "@mantine/core";
 
 /** An API error, shown where the thing it concerns would be: never a blank page. */
 export function ErrorNote({ error, title = "Something went wrong" }: { error: string | undefined; title?: string }) {
@@ -27,5 +27,32 @@ export function Scrollable({ label, children }: { label: string; children: React
     <div className="table-scroll" role="region" aria-label={label} tabIndex={0}>
       {children}
     </div>
+  );
+}
+
+/** One figure on a card: what it is, its value (large), and a line under it. */
+export function Figure({
+  label,
+  value,
+  testId,
+  className,
+  note,
+}: {
+  label: string;
+  value: ReactNode;
+  testId?: string;
+  className?: string;
+  note?: string;
+}) {
+  return (
+    <Card withBorder>
+      <Text size="sm" c="dimmed">
+        {label}
+      </Text>
+      <Text size="xl" fw={700} className={className} data-testid={testId}>
+        {value}
+      </Text>
+      {note !== undefined && <Text size="sm">{note}</Text>}
+    </Card>
   );
 }

@@ -1,7 +1,7 @@
 import { useEffect } from "react";
 import { Card, Group, Stack, Table, Text, Title } from "@mantine/core";
 import { api } from "../api.js";
-import { ErrorNote, stateClass } from "../components.js";
+import { ErrorNote, Figure, stateClass } from "../components.js";
 import { useLoad } from "../use-load.js";
 
 /** The writer and the readers as this pod sees them, refreshed every 2 s: tandem's read routing made visible. */
@@ -18,34 +18,20 @@ export function Database() {
     <Stack>
       <ErrorNote error={database.error} />
       <div className="cards">
-        <Card withBorder>
-          <Text size="sm" c="dimmed">
-            Writer
-          </Text>
-          <Text size="xl" fw={700} className={stateClass(view?.writer.state ?? "")} data-testid="writer-state">
-            {view?.writer.state ?? "…"}
-          </Text>
-        </Card>
-        <Card withBorder>
-          <Text size="sm" c="dimmed">
-            Reader
-          </Text>
-          <Text size="xl" fw={700} className={stateClass(view?.reader.state ?? "")} data-testid="reader-state">
-            {view?.reader.state ?? "…"}
-          </Text>
-          <Text size="sm">
-            {view?.reader.lag_ms !== null && view?.reader.lag_ms !== undefined ? `${view.reader.lag_ms} ms behind` : "lag not measured"}
-          </Text>
-        </Card>
-        <Card withBorder>
-          <Text size="sm" c="dimmed">
-            Spend queue
-          </Text>
-          <Text size="xl" fw={700} data-testid="spend-queue">
-            {view ? `${view.spend_queue.length} waiting` : "…"}
-          </Text>
-          <Text size="sm">{view ? `oldest ${(view.spend_queue.oldest_age_ms / 1000).toFixed(1)} s` : ""}</Text>
-        </Card>
+        <Figure label="Writer" value={view?.writer.state ?? "…"} className={stateClass(view?.writer.state ?? "")} testId="writer-state" />
+        <Figure
+          label="Reader"
+          value={view?.reader.state ?? "…"}
+          className={stateClass(view?.reader.state ?? "")}
+          testId="reader-state"
+          note={typeof view?.reader.lag_ms === "number" ? `${view.reader.lag_ms} ms behind` : "lag not measured"}
+        />
+        <Figure
+          label="Spend queue"
+          value={view ? `${view.spend_queue.length} waiting` : "…"}
+          testId="spend-queue"
+          note={view ? `oldest ${(view.spend_queue.oldest_age_ms / 1000).toFixed(1)} s` : ""}
+        />
       </div>
       <Card withBorder>
         <Title order={2} size="h4" mb="xs">

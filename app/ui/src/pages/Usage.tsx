@@ -2,10 +2,50 @@ import { useState } from "react";
 import { Card, Group, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { api } from "../api.js";
-import { ErrorNote, usd } from "../components.js";
+import { ErrorNote, Figure, usd } from "../components.js";
 import { useLoad } from "../use-load.js";
 
 const isoDay = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+
+interface Day {
+  date: string;
+  spend: number;
+  requests: number;
+}
+
+/** One bar per day of one figure. */
+function DailyBars({
+  title,
+  days,
+  field,
+  color,
+  format,
+}: {
+  title: string;
+  days: Day[];
+  field: "spend" | "requests";
+  color: string;
+  format: (value: number) => string;
+}) {
+  return (
+    <Card withBorder>
+      <Title order={2} size="h4" mb="xs">
+        {title}
+      </Title>
+      <div className="chart" role="img" aria-label={title.replace(/ \(.*\)$/, "")}>
+        <ResponsiveContainer>
+          <BarChart data={days}>
+            <CartesianGrid strokeDasharray="3 3" />
+            <XAxis dataKey="date" />
+            <YAxis width={90} allowDecimals={field === "spend"} tickFormatter={format} />
+            <Tooltip />
+            <Bar dataKey={field} fill={color} name={field} maxBarSize={48} />
+          </BarChart>
+        </ResponsiveContainer>
+      </div>
+    </Card>
+  );
+}
 
 function Top({ title, rows }: { title: string; rows: Array<{ name: string; spend: number }> | undefined }) {
   return (
@@ -49,63 +89,18 @@ export function Usage() {
       </Group>
       <ErrorNote error={activity.error ?? keys.error ?? models.error ?? teams.error} />
       <div className="cards">
-        <Card withBorder>
-          <Text size="sm" c="dimmed">
-            Total spend
-          </Text>
-          <Text size="xl" fw={700} data-testid="usage-total-spend">
-            {total ? `$${total.total_spend.toFixed(6)}` : "…"}
-          </Text>
-        </Card>
-        <Card withBorder>
-          <Text size="sm" c="dimmed">
-            Requests
-          </Text>
-          <Text size="xl" fw={700} data-testid="usage-total-requests">
-            {total?.total_api_requests ?? "…"}
-          </Text>
-        </Card>
-        <Card withBorder>
-          <Text size="sm" c="dimmed">
-            Tokens
-          </Text>
-          <Text size="xl" fw={700}>
-            {total?.total_tokens ?? "…"}
-          </Text>
-        </Card>
+        <Figure label="Total spend" value={total ? `$${total.total_spend.toFixed(6)}` : "…"} testId="usage-total-spend" />
+        <Figure label="Requests" value={total?.total_api_requests ?? "…"} testId="usage-total-requests" />
+        <Figure label="Tokens" value={total?.total_tokens ?? "…"} />
       </div>
-      <Card withBorder>
-        <Title order={2} size="h4" mb="xs">
-          Spend per day (USD)
-        </Title>
-        <div className="chart" role="img" aria-label="Spend per day">
-          <ResponsiveContainer>
-            <BarChart data={days}>
-              <CartesianGrid strokeDasharray="3 3" />
-              <XAxis dataKey="date" />
-              <YAxis width={90} tickFormatter={(value: number) => `$${Number(value.toPrecision(3))}`} />
-              <Tooltip />
-              <Bar dataKey="spend" fill="#4c6ef5" name="spend" maxBarSize={48} />
-            </BarChart>
-          </ResponsiveContainer>
-        </div>
-      </Card>
-      <Card withBorder>
-        <Title order={2} size="h4" mb="xs">
-          Requests per day
-        </Title>
-        <div className="chart" role="img" aria-label="Requests per day">
-          <ResponsiveContainer>
-            <BarChart data={days}>
-              <CartesianGrid strokeDasharray="3 3" />
-              <XAxis dataKey="date" />
-              <YAxis width={90} allowDecimals={false} />
-              <Tooltip />
-              <Bar dataKey="requests" fill="#12b886" name="requests" maxBarSize={48} />
-            </BarChart>
-          </ResponsiveContainer>
-        </div>
-      </Card>
+      <DailyBars
+        title="Spend per day (USD)"
+        days={days}
+        field="spend"
+        color="#4c6ef5"
+        format={(value) => `$${Number(value.toPrecision(3))}`}
+      />
+      <DailyBars title="Requests per day" days={days} field="requests" color="#12b886" format={(value) => String(value)} />
       <div className="cards">
         <Top
           title="Top keys"
