@@ -247,3 +247,49 @@ describe("migrations", () => {
     }
   });
 });
+
+describe("the daily spend migration on a database with spend history", () => {
+  let pair: LocalPair;
+  const logs = captureLogs();
+
+  before(async () => {
+    pair = await startLocalPair();
+  });
+  after(async () => {
+    pair?.stop();
+  });
+
+  it("sums the spend rows already there once, and the rows written after it (by any version) through its trigger", async () => {
+    const writer = loadConfig({ DATABASE_URL: pair.primary.url }, "migrate").writer;
+    const all = readMigrations(migrationsDir).map((m) => m.name);
+    const daily = all.findIndex((name) => name.endsWith("_daily_spend"));
+    const before = mkdtempSync(join(tmpdir(), "tandem-migrations-"));
+    for (const name of all.slice(0, daily)) cpSync(join(migrationsDir, name), join(before, name), { recursive: true });
+    await migrate(writer, { dir: before, log: logs.logger });
+
+    const client = new pg.Client({ connectionString: pair.primary.url });
+    await client.connect();
+    try {
+      const insert = (ids: string[]) =>
+        client.query(
+          `INSERT INTO "tandem_spend_logs" ("request_id", "api_key", "team_id", "model", "prompt_tokens", "completion_tokens", "total_tokens", "spend", "start_time", "end_time")
+           SELECT id, 'k-history', 't1', 'm', 10, 5, 15, 0.25, '2026-11-30T12:00:00Z', '2026-11-30T12:00:01Z' FROM unnest($1::text[]) AS id`,
+          [ids],
+        );
+      await insert(["h1", "h2", "h3"]);
+      await migrate(writer, { dir: migrationsDir, log: logs.logger });
+      // A pod of the previous version writes spend rows its own way: they count too.
+      await insert(["h4"]);
+      const { rows } = await client.query<{ requests: string; spend: number; prompt: string }>(
+        `SELECT requests, spend, prompt_tokens AS prompt FROM "tandem_daily_spend" WHERE "api_key" = 'k-history'`,
+      );
+      assert.deepEqual(
+        rows.map((r) => [Number(r.requests), r.spend, Number(r.prompt)]),
+        [[4, 1, 40]],
+      );
+    } finally {
+      await client.end();
+      rmSync(before, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,12 +1,25 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Caller } from "../services/access/auth.js";
 import { ApiError } from "../services/errors.js";
-import { CSRF_HEADER, SESSION_COOKIE, cookieOf, csrfMatches, verifySession, type Session } from "../services/ui/session-token.js";
+import {
+  CSRF_HEADER,
+  SESSION_COOKIE,
+  cookieOf,
+  csrfMatches,
+  signingSecret,
+  verifySession,
+  type Session,
+} from "../services/ui/session-token.js";
 import type { AppContext } from "./context.js";
+
+/** What this pod signs sessions with now (the master key may be re-read from its file). */
+export function sessionSecret(ctx: AppContext): string {
+  return signingSecret(ctx.masterKey, ctx.ui.password);
+}
 
 /** The admin UI's session on this request, if its cookie is valid and not signed out. */
 export async function sessionOf(ctx: AppContext, headers: IncomingHttpHeaders): Promise<Session | undefined> {
-  const session = verifySession(ctx.masterKey, cookieOf(headers.cookie, SESSION_COOKIE));
+  const session = verifySession(sessionSecret(ctx), cookieOf(headers.cookie, SESSION_COOKIE));
   if (!session || (await ctx.ui.revocations.isRevoked(session.id))) return undefined;
   return session;
 }
@@ -22,7 +35,7 @@ export async function sessionCaller(ctx: AppContext, headers: IncomingHttpHeader
   const session = await sessionOf(ctx, headers);
   if (!session) return undefined;
   const csrf = headers[CSRF_HEADER];
-  if (!csrfMatches(ctx.masterKey, session, typeof csrf === "string" ? csrf : undefined))
+  if (!csrfMatches(sessionSecret(ctx), session, typeof csrf === "string" ? csrf : undefined))
     throw ApiError.forbidden(`${CSRF_HEADER}: missing or not this session's (the admin UI sends it with every call)`, CSRF_HEADER);
   if (!sameOrigin(headers)) throw ApiError.forbidden("origin: a session's calls come from the admin UI's own origin", "origin");
   return { kind: "master" };

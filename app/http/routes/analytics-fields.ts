@@ -12,7 +12,8 @@ const day = z
   .regex(DAY, "must be a date such as 2026-11-24 (YYYY-MM-DD)")
   .refine((text) => {
     const parsed = new Date(`${text}T00:00:00Z`);
-    return !Number.isNaN(parsed.getTime()) && parsed.toISOString().startsWith(text);
+    // Year 0000 parses in JavaScript but is no date in PostgreSQL.
+    return !Number.isNaN(parsed.getTime()) && parsed.getUTCFullYear() >= 1 && parsed.toISOString().startsWith(text);
   }, "is not a calendar date");
 
 /** `start_date` .. `end_date`, both UTC days and both included. */

@@ -556,10 +556,13 @@ function payloadFor(body: Record<string, unknown>, deployment: Deployment, strea
   return payload;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /** The end user a request names — OpenAI's `user`, Anthropic's `metadata.user_id` — LiteLLM's "customer". */
 function endUserOf(body: Record<string, unknown>): string | undefined {
   const named = body.user ?? (body.metadata as { user_id?: unknown } | undefined)?.user_id;
-  return typeof named === "string" && named.length > 0 ? named.slice(0, 256) : undefined;
+  // Lone surrogates become U+FFFD here, as they would on their way to the database anyway.
+  return typeof named === "string" && named.length > 0 ? named.slice(0, 256).replace(LONE_SURROGATE, "\uFFFD") : undefined;
 }
 
 // After the response, spend joins the pod's queue (written in batches,

@@ -10,12 +10,13 @@ import {
   SESSION_TTL_MS,
   credentialsValid,
   csrfTokenOf,
+  isMasterKey,
   issueSession,
   type Session,
 } from "../../services/ui/session-token.js";
 import type { AppContext } from "../context.js";
 import { validate } from "../validate.js";
-import { sameOrigin, sessionCaller, sessionOf } from "../ui-session.js";
+import { sameOrigin, sessionCaller, sessionOf, sessionSecret } from "../ui-session.js";
 
 /** Where `npm run build:ui` (Vite) writes the admin UI. */
 export const UI_DIR = join(appRoot, "dist", "ui");
@@ -59,7 +60,7 @@ function setSessionCookie(res: Response, token: string, secure: boolean): void {
 const sessionView = (ctx: AppContext, session: Session) => ({
   user_id: "admin",
   user_role: "proxy_admin",
-  csrf_token: csrfTokenOf(ctx.masterKey, session),
+  csrf_token: csrfTokenOf(sessionSecret(ctx), session),
   expires: new Date(session.expiresAt).toISOString(),
 });
 
@@ -71,29 +72,34 @@ const sessionView = (ctx: AppContext, session: Session) => ({
  */
 export function uiRoutes(ctx: AppContext): Router {
   const router = Router();
-  // Ten wrong passwords per client address in five minutes, then a wait: no guessing at speed.
   const failures = new RateLimiterMemory({ points: 10, duration: 300 });
 
   router.post("/login", express.urlencoded({ extended: false, limit: "8kb" }), express.json({ limit: "8kb" }), async (req, res) => {
     if (!ctx.ui.enabled) throw ApiError.notFound("the admin UI is disabled (DISABLE_ADMIN_UI)");
     if (!sameOrigin(req.headers)) throw ApiError.forbidden("origin: sign in from the admin UI's own origin", "origin");
-    const address = req.socket.remoteAddress ?? "unknown";
-    const spent = await failures.get(address);
-    if (spent && spent.consumedPoints >= 10)
-      throw ApiError.rateLimited("Too many failed sign-ins from this address; try again later", spent.msBeforeNext);
     const { username, password } = validate(SignIn, req.body, "body");
-    if (!credentialsValid(ctx.ui, ctx.masterKey, username, password)) {
-      await failures.penalty(address, 1).catch(() => undefined);
-      throw ApiError.unauthorized(
-        "Invalid credentials used to access UI. Sign in with the master key, or UI_USERNAME and UI_PASSWORD.",
-        "auth_error",
-        "password",
-      );
+    // The master key (128 random bits or more) always signs in: a flood of wrong passwords from the
+    // load balancer's address must not lock the operator out. UI_PASSWORD may be weaker: ten wrong
+    // tries per client address (req.ip) in five minutes, then a wait.
+    const address = req.ip ?? "unknown";
+    if (!isMasterKey(ctx.masterKey, password)) {
+      const spent = await failures.get(address);
+      if (spent && spent.consumedPoints >= 10)
+        throw ApiError.rateLimited("Too many failed sign-ins from this address; try again later", spent.msBeforeNext);
+      if (!credentialsValid(ctx.ui, ctx.masterKey, username, password)) {
+        await failures.penalty(address, 1).catch(() => undefined);
+        throw ApiError.unauthorized(
+          "Invalid credentials used to access UI. Sign in with the master key, or UI_USERNAME and UI_PASSWORD.",
+          "auth_error",
+          "password",
+        );
+      }
     }
     await failures.delete(address).catch(() => undefined);
-    const { token, session } = issueSession(ctx.masterKey);
+    const { token, session } = issueSession(sessionSecret(ctx));
     setSessionCookie(res, token, req.secure || req.headers["x-forwarded-proto"] === "https");
-    ctx.log.info({ user: username || "admin" }, "admin UI sign-in");
+    // Which secret signed in, never what was typed (a password pasted into the user name field stays out of the log).
+    ctx.log.info({ with: isMasterKey(ctx.masterKey, password) ? "master key" : "UI_PASSWORD" }, "admin UI sign-in");
     // A form (LiteLLM's page, a browser without script) goes on to the UI; the app gets JSON.
     if (req.is("application/x-www-form-urlencoded")) res.redirect(303, "/ui/");
     else res.json(sessionView(ctx, session));
@@ -127,11 +133,12 @@ export function uiRoutes(ctx: AppContext): Router {
     }),
   );
   let page: string | undefined;
-  router.get(["/ui", "/ui/{*path}"], (req, res, next) => {
-    if (req.path.startsWith("/ui/api/")) return next();
+  // Mounted with use, not a path pattern: no path parameter to decode (a malformed %-escape is no error).
+  router.use("/ui", (req, res, next) => {
+    if ((req.method !== "GET" && req.method !== "HEAD") || req.path.startsWith("/api/")) return next();
     page ??= existsSync(join(UI_DIR, "index.html")) ? readFileSync(join(UI_DIR, "index.html"), "utf8") : undefined;
     if (!page) throw new ApiError(503, "The admin UI is not built in this installation (npm run build:ui)", "service_unavailable", null);
-    if (req.path === "/ui") return res.redirect(308, "/ui/");
+    if (req.originalUrl === "/ui" || req.originalUrl.startsWith("/ui?")) return res.redirect(308, "/ui/");
     pageHeaders(res);
     res.setHeader("cache-control", "no-cache");
     res.type("html").send(page);

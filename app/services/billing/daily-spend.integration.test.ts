@@ -135,4 +135,12 @@ describe("daily spend aggregates", () => {
     const { days } = await totals("cut-");
     assert.equal(days[0]?.spend, 0.125 * 1e9);
   });
+
+  it("end users that reach the database as the same text (lone surrogates become U+FFFD) are summed, never a failed batch", async () => {
+    const batch = [record({ token: "sur-k", endUser: "sur-\ud800" }), record({ token: "sur-k", endUser: "sur-\ud801" })];
+    await writeSpendBatch(database.db, batch);
+    const customers = await customerTotals("sur-");
+    assert.deepEqual(customers.days, customers.rows);
+    assert.equal(customers.days[0]?.n, 2);
+  });
 });

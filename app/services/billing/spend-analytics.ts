@@ -98,9 +98,9 @@ export async function dailyActivity(db: RoutedClient, scope: ActivityScope, page
   const where = whereOf(scope);
   const [byKey, byModel] = await Promise.all([
     db.$queryRaw<KeyDayRow[]>`
-      SELECT "day"::text AS day, "api_key", "team_id", ${SUMS} FROM "tandem_daily_spend" WHERE ${where} GROUP BY "day", "api_key", "team_id"`,
+      SELECT to_char("day", 'YYYY-MM-DD') AS day, "api_key", "team_id", ${SUMS} FROM "tandem_daily_spend" WHERE ${where} GROUP BY "day", "api_key", "team_id"`,
     db.$queryRaw<ModelDayRow[]>`
-      SELECT "day"::text AS day, "model", ${SUMS} FROM "tandem_daily_spend" WHERE ${where} GROUP BY "day", "model"`,
+      SELECT to_char("day", 'YYYY-MM-DD') AS day, "model", ${SUMS} FROM "tandem_daily_spend" WHERE ${where} GROUP BY "day", "model"`,
   ]);
   const totals = new Map<string, Sums>();
   for (const row of byKey) totals.set(row.day, add(totals.get(row.day) ?? zero(), row));
@@ -203,7 +203,7 @@ export async function spendReport(db: RoutedClient, scope: ReportScope) {
     // End users are summed in their own table (the filters that do not cross are refused upstream).
     const only = scope.customer_id !== undefined ? Prisma.sql`AND "end_user" = ${scope.customer_id}` : Prisma.empty;
     rows = await db.$queryRaw<ReportRow[]>`
-      SELECT "day"::text AS day, "end_user" AS entity, "model", '' AS api_key, ${SUMS_WITHOUT_HITS}
+      SELECT to_char("day", 'YYYY-MM-DD') AS day, "end_user" AS entity, "model", '' AS api_key, ${SUMS_WITHOUT_HITS}
       FROM "tandem_daily_end_user_spend" WHERE ${range} ${only}
       GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`;
   } else {
@@ -215,7 +215,7 @@ export async function spendReport(db: RoutedClient, scope: ReportScope) {
     // Teams list their spend by key and model (LiteLLM's report); the others by model.
     const byKey = scope.group_by === "team";
     rows = await db.$queryRaw<ReportRow[]>`
-      SELECT "day"::text AS day, ${Prisma.raw(`"${column}"`)} AS entity, "model",
+      SELECT to_char("day", 'YYYY-MM-DD') AS day, ${Prisma.raw(`"${column}"`)} AS entity, "model",
         ${byKey ? Prisma.sql`"api_key"` : Prisma.sql`''`} AS api_key, ${SUMS}
       FROM "tandem_daily_spend" WHERE ${Prisma.join(filters, " AND ")}
       GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`;
@@ -315,9 +315,15 @@ export async function topTeams(db: RoutedClient, scope: TopScope) {
     SELECT "team_id", sum("spend") AS total_spend FROM "tandem_daily_spend" ${rangeOf(scope)}
     GROUP BY "team_id" ORDER BY total_spend DESC, "team_id" LIMIT ${scope.limit}`;
   const names = await teamNamesOf(db, new Set(rows.map((row) => row.team_id).filter(Boolean)));
-  const nameOf = (teamId: string) => names.get(teamId) ?? (teamId || "Unassigned");
+  // LiteLLM's daily_spend has a field per team name: two teams with one alias (or one named "date")
+  // would overwrite each other, so such names get their id.
+  const aliases = rows.map((row) => names.get(row.team_id) ?? (row.team_id || "Unassigned"));
+  const nameOf = (teamId: string) => {
+    const name = names.get(teamId) ?? (teamId || "Unassigned");
+    return name === "date" || aliases.filter((alias) => alias === name).length > 1 ? `${name} (${teamId || "no team"})` : name;
+  };
   const perDay = await db.$queryRaw<Array<{ day: string; team_id: string; spend: number }>>`
-    SELECT "day"::text AS day, "team_id", sum("spend") AS spend FROM "tandem_daily_spend"
+    SELECT to_char("day", 'YYYY-MM-DD') AS day, "team_id", sum("spend") AS spend FROM "tandem_daily_spend"
     WHERE "team_id" = ANY(${rows.map((row) => row.team_id)}::text[])
       ${scope.start_date && scope.end_date ? Prisma.sql`AND "day" BETWEEN ${scope.start_date}::date AND ${scope.end_date}::date` : Prisma.empty}
     GROUP BY 1, 2 ORDER BY 1, 2`;

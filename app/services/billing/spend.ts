@@ -2,7 +2,6 @@ import type { RoutedClient } from "../../db/routing-client.js";
 import type { SpendLog } from "../../generated/prisma/client.js";
 import { toToken } from "../access/key-hash.js";
 import type { Price } from "../../config/prices.js";
-import { addToDailySpend } from "./daily-spend.js";
 
 export interface Usage {
   prompt_tokens: number;
@@ -110,10 +109,7 @@ export async function writeSpendBatch(db: RoutedClient, batch: readonly SpendRec
         for (const user of new Set([record.userId, record.proxyBudgetUser]))
           if (user) byUser.set(user, (byUser.get(user) ?? 0) + record.cost);
       }
-      await addToDailySpend(
-        tx,
-        inserted.flatMap(({ request_id }) => records.get(request_id) ?? []),
-      );
+      // The daily aggregates grow with the rows inserted, by the table's trigger (see its migration).
       // Sorted, so two pods flushing the same keys lock them in the same order (no deadlock).
       for (const [token, cost] of [...byKey].sort(([a], [b]) => a.localeCompare(b)))
         await tx.virtualKey.updateMany({ where: { token }, data: { spend: { increment: cost } } });

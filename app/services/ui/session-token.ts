@@ -1,8 +1,9 @@
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 // The admin UI's session: a signed token in an HttpOnly cookie, not a server-side record, so any
-// pod of the fleet accepts it without shared state. The signing key is derived from the master key:
-// rotating the master key signs every session out. Sign-out is a revocation (SessionRevocations).
+// pod of the fleet accepts it without shared state. The signing key is derived from the sign-in
+// secrets (the master key and UI_PASSWORD: see signingSecret): changing either signs every session
+// out. Sign-out is a revocation (SessionRevocations).
 
 export const SESSION_COOKIE = "tandem_session";
 export const CSRF_HEADER = "x-csrf-token";
@@ -16,44 +17,53 @@ export interface Session {
 
 const b64 = (bytes: Buffer) => bytes.toString("base64url");
 
-function signingKey(masterKey: string): Buffer {
-  return createHmac("sha256", masterKey).update("tandem admin UI session v1").digest();
+/** What sessions are signed with: every secret that signs in, so changing any of them ends them all. */
+export function signingSecret(masterKey: string, uiPassword: string | undefined): string {
+  return `${masterKey}\u0000${uiPassword ?? ""}`;
 }
 
-function mac(masterKey: string, text: string): string {
-  return b64(createHmac("sha256", signingKey(masterKey)).update(text).digest());
+function signingKey(secret: string): Buffer {
+  return createHmac("sha256", secret).update("tandem admin UI session v1").digest();
 }
 
+function mac(secret: string, text: string): string {
+  return b64(createHmac("sha256", signingKey(secret)).update(text).digest());
+}
+
+/** Equal, compared in constant time whatever the lengths (digests first: no length leaks out). */
 function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  return timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
 }
 
-export function issueSession(masterKey: string, now = Date.now()): { token: string; session: Session } {
+export function issueSession(secret: string, now = Date.now()): { token: string; session: Session } {
   const session = { id: b64(randomBytes(18)), expiresAt: now + SESSION_TTL_MS };
   const body = `v1.${session.id}.${session.expiresAt}`;
-  return { token: `${body}.${mac(masterKey, body)}`, session };
+  return { token: `${body}.${mac(secret, body)}`, session };
 }
 
 /** The session a cookie's token carries, or undefined when it is malformed, forged or expired. */
-export function verifySession(masterKey: string, token: string | undefined, now = Date.now()): Session | undefined {
+export function verifySession(secret: string, token: string | undefined, now = Date.now()): Session | undefined {
   const parts = token?.split(".");
   if (!parts || parts.length !== 4 || parts[0] !== "v1") return undefined;
   const [, id = "", expires = "", signature = ""] = parts;
   if (!/^[\w-]{16,64}$/.test(id) || !/^\d{1,16}$/.test(expires)) return undefined;
-  if (!same(signature, mac(masterKey, `v1.${id}.${expires}`))) return undefined;
+  if (!same(signature, mac(secret, `v1.${id}.${expires}`))) return undefined;
   const expiresAt = Number(expires);
   return expiresAt > now ? { id, expiresAt } : undefined;
 }
 
 /** The CSRF token the UI sends with every API call: bound to the session, unknowable to another site. */
-export function csrfTokenOf(masterKey: string, session: Session): string {
-  return mac(masterKey, `csrf.${session.id}`);
+export function csrfTokenOf(secret: string, session: Session): string {
+  return mac(secret, `csrf.${session.id}`);
 }
 
-export function csrfMatches(masterKey: string, session: Session, sent: string | undefined): boolean {
-  return sent !== undefined && same(sent, csrfTokenOf(masterKey, session));
+export function csrfMatches(secret: string, session: Session, sent: string | undefined): boolean {
+  return sent !== undefined && same(sent, csrfTokenOf(secret, session));
+}
+
+/** Whether a password is the master key. */
+export function isMasterKey(masterKey: string, password: string | undefined): boolean {
+  return password !== undefined && same(password, masterKey);
 }
 
 /** Whether a sign-in is the admin's: the master key (any user name), or UI_USERNAME with UI_PASSWORD. */

@@ -1,7 +1,16 @@
 // The admin UI's session token and sign-in rules, as a table.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { SESSION_TTL_MS, cookieOf, credentialsValid, csrfMatches, csrfTokenOf, issueSession, verifySession } from "./session-token.js";
+import {
+  SESSION_TTL_MS,
+  cookieOf,
+  credentialsValid,
+  csrfMatches,
+  csrfTokenOf,
+  issueSession,
+  signingSecret,
+  verifySession,
+} from "./session-token.js";
 import { LocalSessionRevocations } from "./session-revocations.js";
 
 const MASTER = "sk-master-unit";
@@ -16,6 +25,7 @@ describe("admin UI session token", () => {
     ["a moment before it expires", token, now + SESSION_TTL_MS - 1, MASTER, true],
     ["once expired", token, now + SESSION_TTL_MS, MASTER, false],
     ["after the master key rotated", token, now, "sk-rotated", false],
+    ["after UI_PASSWORD changed", token, now, signingSecret(MASTER, "new password"), false],
     ["with its expiry pushed back", `${v}.${id}.${Number(expires) + 1}.${signature}`, now, MASTER, false],
     ["with another id", `${v}.${"x".repeat(24)}.${expires}.${signature}`, now, MASTER, false],
     ["with its signature cut", `${v}.${id}.${expires}.${signature.slice(1)}`, now, MASTER, false],
