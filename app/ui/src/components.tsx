@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import { Alert, Card, Text } from "@mantine/core";
+import { Alert, Card, Table, Text } from "@mantine/core";
 
 /** An API error, shown where the thing it concerns would be: never a blank page. */
 export function ErrorNote({ error, title = "Something went wrong" }: { error: string | undefined; title?: string }) {
@@ -54,5 +54,23 @@ export function Figure({
       </Text>
       {note !== undefined && <Text size="sm">{note}</Text>}
     </Card>
+  );
+}
+
+/** A striped table under column headings, scrolling sideways on a narrow screen; its rows are the children. */
+export function DataTable({ label, columns, children }: { label: string; columns: readonly string[]; children: ReactNode }) {
+  return (
+    <Scrollable label={label}>
+      <Table striped>
+        <Table.Thead>
+          <Table.Tr>
+            {columns.map((column) => (
+              <Table.Th key={column}>{column}</Table.Th>
+            ))}
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>{children}</Table.Tbody>
+      </Table>
+    </Scrollable>
   );
 }

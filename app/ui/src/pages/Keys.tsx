@@ -15,7 +15,7 @@ import {
   TextInput,
 } from "@mantine/core";
 import { api, type KeyView } from "../api.js";
-import { ErrorNote, pageControlLabel, usd, Scrollable } from "../components.js";
+import { ErrorNote, pageControlLabel, usd, DataTable } from "../components.js";
 import { useLoad } from "../use-load.js";
 
 const PAGE_SIZE = 10;
@@ -143,61 +143,46 @@ export function Keys() {
         <Button onClick={() => setCreating(true)}>Create key</Button>
       </Group>
       <ErrorNote error={keys.error ?? error} />
-      <Scrollable label="Keys">
-        <Table striped highlightOnHover>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Key</Table.Th>
-              <Table.Th>User</Table.Th>
-              <Table.Th>Team</Table.Th>
-              <Table.Th>Spend</Table.Th>
-              <Table.Th>Budget</Table.Th>
-              <Table.Th>State</Table.Th>
-              <Table.Th>Actions</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {keys.data?.keys.map((key) => (
-              <Table.Tr key={key.token} data-testid={`key-row-${key.key_alias ?? key.token}`}>
-                <Table.Td>
-                  <Text fw={500}>{key.key_alias ?? "—"}</Text>
-                  <Text size="xs" c="dimmed">
-                    {key.key_name}
-                  </Text>
-                </Table.Td>
-                <Table.Td>{key.user_id ?? "—"}</Table.Td>
-                <Table.Td>{key.team_id ?? "—"}</Table.Td>
-                <Table.Td>{usd(key.spend)}</Table.Td>
-                <Table.Td>{usd(key.max_budget)}</Table.Td>
-                <Table.Td>{key.blocked ? <Badge color="red.9">blocked</Badge> : <Badge color="teal.9">active</Badge>}</Table.Td>
-                <Table.Td>
-                  <Group gap="xs" wrap="nowrap">
-                    <Button
-                      size="xs"
-                      variant="light"
-                      onClick={() => act(() => api.blockKey(key.token, !key.blocked))}
-                      aria-label={`${key.blocked ? "Unblock" : "Block"} ${name(key)}`}
-                    >
-                      {key.blocked ? "Unblock" : "Block"}
-                    </Button>
-                    <Button
-                      size="xs"
-                      variant="light"
-                      aria-label={`Regenerate ${name(key)}`}
-                      onClick={() => act(async () => setSecret((await api.regenerateKey(key.token)).key))}
-                    >
-                      Regenerate
-                    </Button>
-                    <Button size="xs" variant="light" color="red" aria-label={`Delete ${name(key)}`} onClick={() => setDeleting(key)}>
-                      Delete
-                    </Button>
-                  </Group>
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Scrollable>
+      <DataTable label="Keys" columns={["Key", "User", "Team", "Spend", "Budget", "State", "Actions"]}>
+        {keys.data?.keys.map((key) => (
+          <Table.Tr key={key.token} data-testid={`key-row-${key.key_alias ?? key.token}`}>
+            <Table.Td>
+              <Text fw={500}>{key.key_alias ?? "—"}</Text>
+              <Text size="xs" c="dimmed">
+                {key.key_name}
+              </Text>
+            </Table.Td>
+            <Table.Td>{key.user_id ?? "—"}</Table.Td>
+            <Table.Td>{key.team_id ?? "—"}</Table.Td>
+            <Table.Td>{usd(key.spend)}</Table.Td>
+            <Table.Td>{usd(key.max_budget)}</Table.Td>
+            <Table.Td>{key.blocked ? <Badge color="red.9">blocked</Badge> : <Badge color="teal.9">active</Badge>}</Table.Td>
+            <Table.Td>
+              <Group gap="xs" wrap="nowrap">
+                <Button
+                  size="xs"
+                  variant="light"
+                  onClick={() => act(() => api.blockKey(key.token, !key.blocked))}
+                  aria-label={`${key.blocked ? "Unblock" : "Block"} ${name(key)}`}
+                >
+                  {key.blocked ? "Unblock" : "Block"}
+                </Button>
+                <Button
+                  size="xs"
+                  variant="light"
+                  aria-label={`Regenerate ${name(key)}`}
+                  onClick={() => act(async () => setSecret((await api.regenerateKey(key.token)).key))}
+                >
+                  Regenerate
+                </Button>
+                <Button size="xs" variant="light" color="red" aria-label={`Delete ${name(key)}`} onClick={() => setDeleting(key)}>
+                  Delete
+                </Button>
+              </Group>
+            </Table.Td>
+          </Table.Tr>
+        ))}
+      </DataTable>
       {keys.data && keys.data.keys.length === 0 && <Text c="dimmed">No keys{search ? ` matching “${search}”` : ""}.</Text>}
       <Group justify="space-between">
         <Text size="sm" c="dimmed">

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { Button, Group, Modal, NumberInput, Select, Stack, Table, Text, TextInput } from "@mantine/core";
 import { api, type TeamView } from "../api.js";
-import { ErrorNote, usd, Scrollable } from "../components.js";
+import { ErrorNote, usd, DataTable } from "../components.js";
 import { Confirm, attempt } from "../confirm.js";
 import { useLoad } from "../use-load.js";
 
@@ -50,44 +50,31 @@ export function Teams() {
         <Button onClick={() => setCreating(true)}>Create team</Button>
       </Group>
       <ErrorNote error={teams.error ?? error} />
-      <Scrollable label="Teams">
-        <Table striped>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Team</Table.Th>
-              <Table.Th>Members</Table.Th>
-              <Table.Th>Spend</Table.Th>
-              <Table.Th>Budget</Table.Th>
-              <Table.Th>Actions</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {teams.data?.map((team) => (
-              <Table.Tr key={team.team_id} data-testid={`team-row-${label(team)}`}>
-                <Table.Td>
-                  <Text fw={500}>{label(team)}</Text>
-                  <Text size="xs" c="dimmed">
-                    {team.team_id}
-                  </Text>
-                </Table.Td>
-                <Table.Td>{team.members_with_roles.map((m) => `${m.user_id ?? m.user_email} (${m.role})`).join(", ") || "—"}</Table.Td>
-                <Table.Td>{usd(team.spend)}</Table.Td>
-                <Table.Td>{usd(team.max_budget)}</Table.Td>
-                <Table.Td>
-                  <Group gap="xs" wrap="nowrap">
-                    <Button size="xs" variant="light" aria-label={`Add member to ${label(team)}`} onClick={() => setAdding(team)}>
-                      Add member
-                    </Button>
-                    <Button size="xs" variant="light" color="red" aria-label={`Delete ${label(team)}`} onClick={() => setDeleting(team)}>
-                      Delete
-                    </Button>
-                  </Group>
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Scrollable>
+      <DataTable label="Teams" columns={["Team", "Members", "Spend", "Budget", "Actions"]}>
+        {teams.data?.map((team) => (
+          <Table.Tr key={team.team_id} data-testid={`team-row-${label(team)}`}>
+            <Table.Td>
+              <Text fw={500}>{label(team)}</Text>
+              <Text size="xs" c="dimmed">
+                {team.team_id}
+              </Text>
+            </Table.Td>
+            <Table.Td>{team.members_with_roles.map((m) => `${m.user_id ?? m.user_email} (${m.role})`).join(", ") || "—"}</Table.Td>
+            <Table.Td>{usd(team.spend)}</Table.Td>
+            <Table.Td>{usd(team.max_budget)}</Table.Td>
+            <Table.Td>
+              <Group gap="xs" wrap="nowrap">
+                <Button size="xs" variant="light" aria-label={`Add member to ${label(team)}`} onClick={() => setAdding(team)}>
+                  Add member
+                </Button>
+                <Button size="xs" variant="light" color="red" aria-label={`Delete ${label(team)}`} onClick={() => setDeleting(team)}>
+                  Delete
+                </Button>
+              </Group>
+            </Table.Td>
+          </Table.Tr>
+        ))}
+      </DataTable>
       {teams.data?.length === 0 && <Text c="dimmed">No teams yet.</Text>}
 
       <Modal lockScroll={false} opened={creating} onClose={() => setCreating(false)} title="Create a team">

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { Button, Group, Modal, NumberInput, Pagination, Select, Stack, Table, Text, TextInput } from "@mantine/core";
 import { api, type UserView } from "../api.js";
-import { ErrorNote, pageControlLabel, usd, Scrollable } from "../components.js";
+import { ErrorNote, pageControlLabel, usd, DataTable } from "../components.js";
 import { Confirm, attempt } from "../confirm.js";
 import { useLoad } from "../use-load.js";
 
@@ -45,41 +45,27 @@ export function Users() {
         <Button onClick={() => setCreating(true)}>Create user</Button>
       </Group>
       <ErrorNote error={users.error ?? error} />
-      <Scrollable label="Users">
-        <Table striped>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>User</Table.Th>
-              <Table.Th>Role</Table.Th>
-              <Table.Th>Teams</Table.Th>
-              <Table.Th>Spend</Table.Th>
-              <Table.Th>Budget</Table.Th>
-              <Table.Th>Actions</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {users.data?.users.map((user) => (
-              <Table.Tr key={user.user_id} data-testid={`user-row-${user.user_id}`}>
-                <Table.Td>
-                  <Text fw={500}>{user.user_id}</Text>
-                  <Text size="xs" c="dimmed">
-                    {user.user_email ?? ""}
-                  </Text>
-                </Table.Td>
-                <Table.Td>{user.user_role}</Table.Td>
-                <Table.Td>{user.teams.join(", ") || "—"}</Table.Td>
-                <Table.Td>{usd(user.spend)}</Table.Td>
-                <Table.Td>{usd(user.max_budget)}</Table.Td>
-                <Table.Td>
-                  <Button size="xs" variant="light" color="red" aria-label={`Delete ${user.user_id}`} onClick={() => setDeleting(user)}>
-                    Delete
-                  </Button>
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Scrollable>
+      <DataTable label="Users" columns={["User", "Role", "Teams", "Spend", "Budget", "Actions"]}>
+        {users.data?.users.map((user) => (
+          <Table.Tr key={user.user_id} data-testid={`user-row-${user.user_id}`}>
+            <Table.Td>
+              <Text fw={500}>{user.user_id}</Text>
+              <Text size="xs" c="dimmed">
+                {user.user_email ?? ""}
+              </Text>
+            </Table.Td>
+            <Table.Td>{user.user_role}</Table.Td>
+            <Table.Td>{user.teams.join(", ") || "—"}</Table.Td>
+            <Table.Td>{usd(user.spend)}</Table.Td>
+            <Table.Td>{usd(user.max_budget)}</Table.Td>
+            <Table.Td>
+              <Button size="xs" variant="light" color="red" aria-label={`Delete ${user.user_id}`} onClick={() => setDeleting(user)}>
+                Delete
+              </Button>
+            </Table.Td>
+          </Table.Tr>
+        ))}
+      </DataTable>
       <Group justify="flex-end">
         <Pagination
           total={users.data?.total_pages ?? 1}
