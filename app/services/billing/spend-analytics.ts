@@ -197,27 +197,29 @@ type ReportRow = Sums & { day: string; entity: string; model: string; api_key: s
  * —, key, or tandem's internal user), with the spend by model (and key, for teams) inside.
  */
 export async function spendReport(db: RoutedClient, scope: ReportScope) {
-  const range = Prisma.sql`"day" BETWEEN ${scope.start_date}::date AND ${scope.end_date}::date`;
   let rows: ReportRow[];
   if (scope.group_by === "customer") {
     // End users are summed in their own table (the filters that do not cross are refused upstream).
     const only = scope.customer_id !== undefined ? Prisma.sql`AND "end_user" = ${scope.customer_id}` : Prisma.empty;
     rows = await db.$queryRaw<ReportRow[]>`
       SELECT to_char("day", 'YYYY-MM-DD') AS day, "end_user" AS entity, "model", '' AS api_key, ${SUMS_WITHOUT_HITS}
-      FROM "tandem_daily_end_user_spend" WHERE ${range} ${only}
+      FROM "tandem_daily_end_user_spend" WHERE "day" BETWEEN ${scope.start_date}::date AND ${scope.end_date}::date ${only}
       GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`;
   } else {
     const column = { team: "team_id", api_key: "api_key", user: "user_id" }[scope.group_by];
-    const filters = [range];
-    if (scope.api_key !== undefined) filters.push(Prisma.sql`"api_key" = ${toToken(scope.api_key)}`);
-    if (scope.internal_user_id !== undefined) filters.push(Prisma.sql`"user_id" = ${scope.internal_user_id}`);
-    if (scope.team_id !== undefined) filters.push(Prisma.sql`"team_id" = ${scope.team_id}`);
+    const where = whereOf({
+      start_date: scope.start_date,
+      end_date: scope.end_date,
+      api_key: scope.api_key,
+      user_id: scope.internal_user_id,
+      team_ids: scope.team_id !== undefined ? [scope.team_id] : undefined,
+    });
     // Teams list their spend by key and model (LiteLLM's report); the others by model.
     const byKey = scope.group_by === "team";
     rows = await db.$queryRaw<ReportRow[]>`
       SELECT to_char("day", 'YYYY-MM-DD') AS day, ${Prisma.raw(`"${column}"`)} AS entity, "model",
         ${byKey ? Prisma.sql`"api_key"` : Prisma.sql`''`} AS api_key, ${SUMS}
-      FROM "tandem_daily_spend" WHERE ${Prisma.join(filters, " AND ")}
+      FROM "tandem_daily_spend" WHERE ${where}
       GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`;
   }
   const days = new Map<string, Map<string, ReportRow[]>>();

@@ -15,7 +15,7 @@ export function Confirm({
   onCancel: () => void;
 }) {
   return (
-    <Modal lockScroll={false} opened={what !== undefined} onClose={onCancel} title={`${action} ${what ?? ""}?`}>
+    <Modal opened={what !== undefined} onClose={onCancel} title={`${action} ${what ?? ""}?`}>
       <Stack>
         <Text>{detail}</Text>
         <Group justify="flex-end">

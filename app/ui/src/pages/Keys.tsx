@@ -16,6 +16,7 @@ import {
 } from "@mantine/core";
 import { api, type KeyView } from "../api.js";
 import { ErrorNote, pageControlLabel, usd, DataTable } from "../components.js";
+import { Confirm, attempt } from "../confirm.js";
 import { useLoad } from "../use-load.js";
 
 const PAGE_SIZE = 10;
@@ -23,7 +24,7 @@ const PAGE_SIZE = 10;
 /** A new or regenerated key's secret: shown once, with a copy button; tandem keeps only its hash. */
 function SecretOnce({ secret, onClose }: { secret: string | undefined; onClose: () => void }) {
   return (
-    <Modal lockScroll={false} opened={secret !== undefined} onClose={onClose} title="Save this key now">
+    <Modal opened={secret !== undefined} onClose={onClose} title="Save this key now">
       <Stack>
         <Text size="sm">This is the only time the key is shown. tandem stores only its hash.</Text>
         <Code block className="secret" data-testid="new-secret">
@@ -81,7 +82,7 @@ function CreateKey({ opened, onClose, onCreated }: { opened: boolean; onClose: (
   };
 
   return (
-    <Modal lockScroll={false} opened={opened} onClose={onClose} title="Create a key">
+    <Modal opened={opened} onClose={onClose} title="Create a key">
       <form onSubmit={submit}>
         <Stack>
           <TextInput label="Alias" value={alias} onChange={(e) => setAlias(e.currentTarget.value)} />
@@ -117,15 +118,7 @@ export function Keys() {
   const [deleting, setDeleting] = useState<KeyView>();
   const [error, setError] = useState<string>();
 
-  const act = async (work: () => Promise<unknown>) => {
-    setError(undefined);
-    try {
-      await work();
-      keys.reload();
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : String(failure));
-    }
-  };
+  const act = (work: () => Promise<unknown>) => attempt(work, keys.reload, setError);
   const name = (key: KeyView) => key.key_alias ?? key.key_name;
 
   return (
@@ -207,26 +200,17 @@ export function Keys() {
         }}
       />
       <SecretOnce secret={secret} onClose={() => setSecret(undefined)} />
-      <Modal lockScroll={false} opened={deleting !== undefined} onClose={() => setDeleting(undefined)} title="Delete this key?">
-        <Stack>
-          <Text>{deleting && name(deleting)} stops working at once. Its spend history stays.</Text>
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setDeleting(undefined)}>
-              Cancel
-            </Button>
-            <Button
-              color="red"
-              onClick={() => {
-                const key = deleting!;
-                setDeleting(undefined);
-                void act(() => api.deleteKeys([key.token]));
-              }}
-            >
-              Delete key
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <Confirm
+        what={deleting && name(deleting)}
+        action="Delete key"
+        detail="The key stops working at once. Its spend history stays."
+        onCancel={() => setDeleting(undefined)}
+        onConfirm={() => {
+          const key = deleting!;
+          setDeleting(undefined);
+          void act(() => api.deleteKeys([key.token]));
+        }}
+      />
     </Stack>
   );
 }

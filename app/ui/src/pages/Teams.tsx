@@ -77,7 +77,7 @@ export function Teams() {
       </DataTable>
       {teams.data?.length === 0 && <Text c="dimmed">No teams yet.</Text>}
 
-      <Modal lockScroll={false} opened={creating} onClose={() => setCreating(false)} title="Create a team">
+      <Modal opened={creating} onClose={() => setCreating(false)} title="Create a team">
         <form onSubmit={create}>
           <Stack>
             <TextInput label="Team alias" value={alias} onChange={(e) => setAlias(e.currentTarget.value)} />
@@ -86,12 +86,7 @@ export function Teams() {
           </Stack>
         </form>
       </Modal>
-      <Modal
-        lockScroll={false}
-        opened={adding !== undefined}
-        onClose={() => setAdding(undefined)}
-        title={`Add a member to ${adding ? label(adding) : ""}`}
-      >
+      <Modal opened={adding !== undefined} onClose={() => setAdding(undefined)} title={`Add a member to ${adding ? label(adding) : ""}`}>
         <form onSubmit={addMember}>
           <Stack>
             <TextInput label="User id" required value={member} onChange={(e) => setMember(e.currentTarget.value)} />

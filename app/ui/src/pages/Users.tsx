@@ -76,7 +76,7 @@ export function Users() {
         />
       </Group>
 
-      <Modal lockScroll={false} opened={creating} onClose={() => setCreating(false)} title="Create a user">
+      <Modal opened={creating} onClose={() => setCreating(false)} title="Create a user">
         <form onSubmit={create}>
           <Stack>
             <TextInput label="User id" value={userId} onChange={(e) => setUserId(e.currentTarget.value)} />
