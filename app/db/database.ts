@@ -16,6 +16,7 @@ import { HealthMonitor, type WriterStatus } from "./health.js";
 import type { TokenSigner } from "./iam-token.js";
 import { LSN_MAX, parseLsn, type Lsn } from "./lsn.js";
 import { readRouter, type FallbackReason } from "./read-router.js";
+import { ReaderAddress } from "./reader-address.js";
 import { ReaderSet, type ReaderMember } from "./reader-set.js";
 import type { ReaderStatus } from "./reader-state.js";
 import { withoutReplica, withReadReplica, type RoutedClient } from "./routing-client.js";
@@ -30,6 +31,8 @@ export interface DatabaseHooks {
   onReaderStatus?: (member: ReaderMember, overall: ReaderStatus) => void;
   /** A read answered by this reader. */
   onReaderRead?: (member: ReaderMember) => void;
+  /** An instance joined the reader set (found behind an address) or left it. */
+  onReaderMembership?: (member: ReaderMember, change: "joined" | "left") => void;
   /** A read this reader was picked for and failed, answered by the writer instead. */
   onReaderFallback?: (member: ReaderMember, reason: FallbackReason) => void;
   /** A new connection's credentials were refused and read again (a rotation in progress). */
@@ -77,7 +80,6 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
   });
   const writer = createEndpoint(config.writer, options("writer"));
   const readers = new ReaderSet(
-    config.readers.map((reader) => createEndpoint(reader, options("reader"))),
     log,
     {
       onChange: (member, status, previous) => {
@@ -86,8 +88,17 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
         if (status === "degraded" || previous === "degraded") member.endpoint.recycle();
         hooks.onReaderStatus?.(member, readers.status);
       },
+      onMembership: (member, change) => {
+        hooks.onReaderMembership?.(member, change);
+        hooks.onReaderStatus?.(member, readers.status);
+      },
     },
+    config.readers.length,
   );
+  // An instance no longer reached behind its address is let go after this long:
+  // a balancer picking at random may miss one for a few cycles.
+  const forgetAfterMs = Math.max(10_000, 10 * config.healthCheckIntervalMs);
+  const addresses = config.readers.map((reader, rank) => new ReaderAddress(reader, readers, { ...options("reader"), forgetAfterMs, rank }));
   const positions = new WritePositions();
   // Recycling the writer pool is cheap, but not free: a burst of refused
   // writes recycles it at most once a second; the health cycle keeps
@@ -98,7 +109,7 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
     recycledAt = Date.now();
     writer.recycle();
   };
-  const health = new HealthMonitor(writer, readers, {
+  const health = new HealthMonitor(writer, readers, addresses, {
     intervalMs: config.healthCheckIntervalMs,
     maxLagMs: config.readerMaxLagMs,
     // Not tied to the interval: a short interval must not turn a slow (busy) reader into a "dead" one.
@@ -117,7 +128,7 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
 
   // Token fetch failures are logged by the providers; the probes below then
   // report the endpoint as unreachable, which is the truth.
-  await Promise.all([writer, ...readers.members.map((m) => m.endpoint)].map((e) => e.tokens?.start().catch(() => undefined)));
+  await Promise.all([writer.tokens, ...addresses.map((a) => a.tokens)].map((tokens) => tokens?.start().catch(() => undefined)));
   const startStatus = await health.checkWriter();
   await health.checkReaders("start");
   if (startStatus === "disconnected")
@@ -230,6 +241,7 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
       await Promise.race([health.stop(), new Promise((r) => setTimeout(r, timeoutMs / 2).unref())]);
       timeoutMs = Math.max(100, deadline - Date.now());
       await Promise.all([writer.close(timeoutMs), ...readers.members.map((m) => m.endpoint.close(timeoutMs))]);
+      for (const address of addresses) address.close();
     },
   };
 }

@@ -8,6 +8,7 @@ import { IamTokenProvider, rdsSigner, type TokenSigner } from "./iam-token.js";
 import { isAuthFailure, isReadOnlyRefusal } from "./connection-errors.js";
 import { withDeadline } from "./deadline.js";
 import { describeUrl, urlParts } from "./url.js";
+import { verifyInstance, WrongInstanceError } from "./instance-identity.js";
 
 export type Role = EndpointConfig["role"];
 
@@ -28,6 +29,16 @@ export interface EndpointOptions {
   onReadOnly?: () => void;
   /** A new connection was refused its credentials (28P01); they are read again and the connection tried once more. */
   onAuthRetry?: (role: Role, name: string) => void;
+  /**
+   * One instance behind a shared address: every new connection is asked which
+   * server it reached and kept only if it is this one (tried again, up to
+   * `attempts()` times, when the address sent it elsewhere).
+   */
+  pin?: { instance: string; attempts: () => number };
+  /** How logs and metrics name it, when not the address's host:port (an instance behind the address). */
+  name?: string;
+  /** IAM tokens shared with the other instances behind the same address (not stopped by `close`). */
+  tokens?: IamTokenProvider;
 }
 
 /** One database endpoint: its pg pool, the Prisma client on top, and its IAM token source. */
@@ -110,11 +121,13 @@ export function iamTokensFor(config: EndpointConfig, log: Logger, signer?: Token
 
 export function createEndpoint(config: EndpointConfig, options: EndpointOptions): Endpoint {
   const { log, onQuery } = options;
-  const tokens = iamTokensFor(config, log, options.signer);
+  const tokens = options.tokens ?? iamTokensFor(config, log, options.signer);
+  const ownsTokens = options.tokens === undefined;
+  const name = options.name ?? config.name;
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   const queryTimeoutMs = options.queryTimeoutMs ?? 30_000;
   const lifetimeS = (options.maxLifetimeMs ?? 300_000) / 1000;
-  const fields = { endpoint: config.role, name: config.name };
+  const fields = { endpoint: config.role, name };
 
   const newPool = () => {
     const pool = new EndpointPool(
@@ -130,9 +143,10 @@ export function createEndpoint(config: EndpointConfig, options: EndpointOptions)
       },
       () => connectionConfig(config, tokens),
       () => {
-        log.warn(fields, `${config.role} DB ${config.name} refused the credentials; reading them again and retrying once`);
-        options.onAuthRetry?.(config.role, config.name);
+        log.warn(fields, `${config.role} DB ${name} refused the credentials; reading them again and retrying once`);
+        options.onAuthRetry?.(config.role, name);
       },
+      options.pin && { ...options.pin, fallback: config.name },
     );
     // pg-pool reads the lifetime for each new connection; a jittered value
     // keeps a pool from renewing every connection in the same second, and a
@@ -142,9 +156,7 @@ export function createEndpoint(config: EndpointConfig, options: EndpointOptions)
     // An idle client whose server went away emits 'error' on the pool; without
     // a listener that would crash the process. The failed client is discarded.
     pool.on("error", (error) => log.warn({ ...fields, err: error }, `idle ${config.role} connection failed`));
-    pool.on("connect", (client) =>
-      guardConnection(client, onQuery ? () => onQuery(config.role, config.name) : undefined, options.onReadOnly),
-    );
+    pool.on("connect", (client) => guardConnection(client, onQuery ? () => onQuery(config.role, name) : undefined, options.onReadOnly));
     return { pool, client: new PrismaClient({ adapter: new PrismaPg(pool) }) };
   };
   let current = newPool();
@@ -159,7 +171,7 @@ export function createEndpoint(config: EndpointConfig, options: EndpointOptions)
 
   return {
     role: config.role,
-    name: config.name,
+    name,
     description: describeUrl(config.url),
     get client() {
       return current.client;
@@ -199,7 +211,7 @@ export function createEndpoint(config: EndpointConfig, options: EndpointOptions)
     },
     async close(timeoutMs = 5000) {
       closed = true;
-      tokens?.stop();
+      if (ownsTokens) tokens?.stop();
       await endPool(current, timeoutMs);
     },
   };
@@ -215,7 +227,11 @@ export class ProbeSkipped extends Error {
 }
 
 /** Opens a connection of its own (not from the pool), runs `sql`, and closes it whatever the server does. */
-async function probeFresh<R extends pg.QueryResultRow>(settings: pg.ClientConfig, timeoutMs: number, sql: string): Promise<R | undefined> {
+export async function probeFresh<R extends pg.QueryResultRow>(
+  settings: pg.ClientConfig,
+  timeoutMs: number,
+  sql: string,
+): Promise<R | undefined> {
   const probeClient = new pg.Client(settings);
   probeClient.on("error", () => undefined);
   const deadline = setTimeout(() => destroyClient(probeClient), timeoutMs);
@@ -245,6 +261,7 @@ class EndpointPool extends pg.Pool {
     settings: pg.PoolConfig,
     connection: () => pg.ClientConfig,
     private readonly onAuthRetry: () => void,
+    private readonly pin?: { instance: string; attempts: () => number; fallback: string },
   ) {
     super({
       ...settings,
@@ -253,6 +270,28 @@ class EndpointPool extends pg.Pool {
         constructor(options?: pg.ClientConfig) {
           super({ ...options, ...connection() });
         }
+
+        // pg-pool hands out a client once its connect() succeeds: a pinned one first proves which server it reached.
+        override connect(): Promise<pg.Client>;
+        override connect(callback: (err: Error) => void): void;
+        override connect(callback?: (err: Error) => void): Promise<pg.Client> | void {
+          const connected = super.connect().then(async () => {
+            if (pin) {
+              try {
+                await verifyInstance(this, pin.instance, pin.fallback);
+              } catch (error) {
+                destroyClient(this);
+                throw error;
+              }
+            }
+            return this;
+          });
+          if (!callback) return connected;
+          connected.then(
+            () => callback(undefined as unknown as Error),
+            (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+          );
+        }
       },
     });
   }
@@ -260,11 +299,22 @@ class EndpointPool extends pg.Pool {
   override connect(): Promise<pg.PoolClient>;
   override connect(callback: ConnectCallback): void;
   override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
-    const once = () => super.connect();
-    const connected = once().catch((error: unknown) => {
+    const reached = async (): Promise<pg.PoolClient> => {
+      // Through an address in front of several instances, a new connection reaches the wanted
+      // one within a few tries (a balancer takes each in turn, or at random).
+      const attempts = Math.max(1, this.pin?.attempts() ?? 1);
+      for (let i = 1; ; i++) {
+        try {
+          return await super.connect();
+        } catch (error) {
+          if (!(error instanceof WrongInstanceError) || i >= attempts) throw error;
+        }
+      }
+    };
+    const connected = reached().catch((error: unknown) => {
       if (!isAuthFailure(error)) throw error;
       this.onAuthRetry();
-      return once();
+      return reached();
     });
     if (!callback) return connected;
     connected.then(

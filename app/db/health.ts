@@ -1,9 +1,11 @@
 import type { Logger } from "../observability/logger.js";
 import { scrub } from "../observability/secrets.js";
 import { ProbeSkipped, type Endpoint } from "./endpoint.js";
-import { parseLsn, type Lsn } from "./lsn.js";
+import { maxLsn, parseLsn, type Lsn } from "./lsn.js";
+import type { ReaderAddress } from "./reader-address.js";
 import { NEVER_BEHIND, type ReaderMember, type ReaderSet } from "./reader-set.js";
 import type { DegradedBy } from "./reader-state.js";
+import type { InstanceSample } from "./instance-identity.js";
 
 /**
  * connected: a primary that takes writes. read-only: the writer address
@@ -49,14 +51,14 @@ export interface HealthOptions {
 
 const WRITER_PROBE =
   "SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_insert_lsn()::text END AS lsn, pg_is_in_recovery() AS standby";
-const READER_PROBE = "SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replay";
 
 /**
  * The one place that knows how the endpoints are doing: every interval it
- * probes the writer and each reader on a fresh connection (reachability,
- * whether the writer is really a primary, its WAL position, each reader's
- * replay position and lag) and owns their states. Readiness, metrics and
- * the read router only read what it last saw.
+ * probes the writer and each reader address on fresh connections
+ * (reachability, whether the writer is really a primary, its WAL position,
+ * which instances answer behind each reader address, and each instance's
+ * replay position and lag) and owns their states. Readiness, metrics and the
+ * read router only read what it last saw.
  */
 export class HealthMonitor {
   private writer: WriterStatus = "disconnected";
@@ -70,6 +72,7 @@ export class HealthMonitor {
   constructor(
     private readonly writerEndpoint: Endpoint,
     readonly readers: ReaderSet,
+    private readonly addresses: readonly ReaderAddress[],
     private readonly options: HealthOptions,
   ) {
     this.now = options.now ?? Date.now;
@@ -144,7 +147,7 @@ export class HealthMonitor {
   }
 
   async checkReaders(where: Extract<DegradedBy, "start" | "health-check">): Promise<void> {
-    await Promise.all(this.readers.members.map((member) => this.checkReader(member, where)));
+    await Promise.all(this.addresses.map((address) => this.checkAddress(address, where)));
   }
 
   /** The readers' replay positions now, for reads that would otherwise wait for the next cycle; one measurement at a time. */
@@ -152,19 +155,46 @@ export class HealthMonitor {
     return (this.remeasuring ??= this.checkReaders("health-check").finally(() => (this.remeasuring = undefined)));
   }
 
-  private async checkReader(member: ReaderMember, where: Extract<DegradedBy, "start" | "health-check">): Promise<void> {
+  private async checkAddress(address: ReaderAddress, where: Extract<DegradedBy, "start" | "health-check">): Promise<void> {
+    let round;
     try {
-      const row = await member.endpoint.probe<{ standby: boolean; replay: string | null }>(this.options.probeTimeoutMs, READER_PROBE);
-      // A reader that is not a standby (promoted, or a primary named as a reader) has everything.
-      member.replay = row?.standby ? (parseLsn(row.replay ?? "") ?? 0n) : NEVER_BEHIND;
-      // Without a writer sample (writer down) the lag can't be known; keep the last figure.
-      if (this.samples.length > 0) member.lagMs = lagMs(this.samples, member.replay, this.now());
-      member.state.markReachable(member.lagMs ?? 0, this.options.maxLagMs);
+      round = await address.round(this.options.probeTimeoutMs);
     } catch (error) {
       if (error instanceof ProbeSkipped) return;
-      member.lagMs = undefined;
-      member.state.markDegraded(error, where);
+      throw error;
     }
+    const now = this.now();
+    if (round.failure !== undefined) {
+      address.state.markDegraded(round.failure, where);
+      for (const member of address.members) {
+        member.lagMs = undefined;
+        member.state.markDegraded(round.failure, where);
+      }
+    } else {
+      address.state.markReachable(0, Infinity);
+      for (const { member, sample } of round.seen) {
+        member.seenAt = now;
+        this.measure(member, sample);
+      }
+      // Not reached this cycle (every connection went to other instances): its last replay
+      // position still bounds its lag from below, so the lag is measured from it and can only
+      // grow; a hung or dead one is found by the reads sent to it.
+      for (const member of round.unseen) this.measure(member);
+    }
+    address.forgetGone(now);
+  }
+
+  private measure(member: ReaderMember, sample?: InstanceSample): void {
+    if (sample) {
+      // A server that is not a standby (promoted, or a primary named as a reader) has everything.
+      // A standby's position only grows; an on-demand check may have seen further than this probe.
+      const before = member.replay === NEVER_BEHIND ? undefined : member.replay;
+      member.replay = sample.standby ? (maxLsn(before, sample.replay ?? 0n) ?? 0n) : NEVER_BEHIND;
+    }
+    if (member.replay === undefined) return;
+    // Without a writer sample (writer down) the lag can't be known; keep the last figure.
+    if (this.samples.length > 0) member.lagMs = lagMs(this.samples, member.replay, this.now());
+    if (sample || member.state.status !== "degraded") member.state.markReachable(member.lagMs ?? 0, this.options.maxLagMs);
   }
 
   /** One cycle: the writer first, so "a reader has replayed the writer's sample" means caught up as of this cycle. */

@@ -87,7 +87,7 @@ describe("the writer position a reader has had an interval to replay", () => {
   const monitor = (lsns: bigint[]) => {
     let i = 0;
     const writer = { probe: async () => ({ lsn: formatLsn(lsns[i++] ?? 0n) }), description: "writer" } as unknown as Endpoint;
-    return new HealthMonitor(writer, new ReaderSet([], captureLogs().logger), {
+    return new HealthMonitor(writer, ReaderSet.of([], captureLogs().logger), [], {
       intervalMs: 1000,
       maxLagMs: 10_000,
       probeTimeoutMs: 1000,

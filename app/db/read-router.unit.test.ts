@@ -12,7 +12,7 @@ import { stubEndpoint } from "../test-support/stub-endpoint.js";
 const log = createLogger("silent");
 
 function setup(opts: { status?: ReaderStatus; position?: bigint; busy?: boolean; readTimeoutMs?: number } = {}) {
-  const readers = new ReaderSet([stubEndpoint("replica:5432", () => opts.busy ?? false)], log);
+  const readers = ReaderSet.of([stubEndpoint("replica:5432", () => opts.busy ?? false)], log);
   const member = readers.members[0]!;
   member.replay = opts.position;
   if (opts.status === "degraded") member.state.markDegraded(new Error("down"), "health-check");
@@ -152,7 +152,7 @@ describe("read router: where one read runs", () => {
   }
 
   it("a read needing a write the reader was not seen replaying, while the writer is away: the readers are measured again, and the reader answers", async () => {
-    const readers = new ReaderSet([stubEndpoint("replica:5432", () => false)], log);
+    const readers = ReaderSet.of([stubEndpoint("replica:5432", () => false)], log);
     const member = readers.members[0]!;
     member.replay = 10n;
     let measured = 0;
@@ -170,7 +170,7 @@ describe("read router: where one read runs", () => {
   });
 
   it("the writer found unreachable by that read (before the health cycle saw it): the readers are measured, and the reader answers", async () => {
-    const readers = new ReaderSet([stubEndpoint("replica:5432", () => false)], log);
+    const readers = ReaderSet.of([stubEndpoint("replica:5432", () => false)], log);
     const member = readers.members[0]!;
     member.replay = 10n;
     const router = readRouter({
@@ -184,7 +184,7 @@ describe("read router: where one read runs", () => {
   });
 
   it("the same when the reader has still not replayed the write: the writer's error stands", async () => {
-    const readers = new ReaderSet([stubEndpoint("replica:5432", () => false)], log);
+    const readers = ReaderSet.of([stubEndpoint("replica:5432", () => false)], log);
     readers.members[0]!.replay = 10n;
     const router = readRouter({ readers, readTimeoutMs: 1000, writerAway: () => false, remeasure: async () => undefined });
     const error = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
@@ -195,7 +195,7 @@ describe("read router: where one read runs", () => {
   });
 
   it("the same with the writer connected: the writer answers at once, nothing is measured", async () => {
-    const readers = new ReaderSet([stubEndpoint("replica:5432", () => false)], log);
+    const readers = ReaderSet.of([stubEndpoint("replica:5432", () => false)], log);
     readers.members[0]!.replay = 10n;
     let measured = 0;
     const router = readRouter({ readers, readTimeoutMs: 1000, writerAway: () => false, remeasure: async () => void measured++ });
@@ -220,7 +220,7 @@ describe("read router: where one read runs", () => {
 
   it("a pool timeout while the reader's pool is saturated sheds without degrading", async () => {
     let busy = false;
-    const readers = new ReaderSet([stubEndpoint("replica:5432", () => busy)], log);
+    const readers = ReaderSet.of([stubEndpoint("replica:5432", () => busy)], log);
     const router = readRouter({ readers, readTimeoutMs: 1000 });
     const answer = await router.read(() => {
       busy = true; // the pool filled up while this read waited for a connection
@@ -231,7 +231,7 @@ describe("read router: where one read runs", () => {
   });
 
   it("with two readers, a read the first fails is answered by the writer and the next ones go to the other reader", async () => {
-    const readers = new ReaderSet([stubEndpoint("a:5432"), stubEndpoint("b:5432")], log);
+    const readers = ReaderSet.of([stubEndpoint("a:5432"), stubEndpoint("b:5432")], log);
     const router = readRouter({ readers, readTimeoutMs: 1000 });
     const served: string[] = [];
     const onReader = (client: unknown) => {

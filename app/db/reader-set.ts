@@ -7,20 +7,38 @@ import { ReaderState, type ReaderStatus } from "./reader-state.js";
 /** A reader that is not a standby (a replica promoted, or a primary given as a reader) is never behind. */
 export const NEVER_BEHIND: Lsn = LSN_MAX;
 
-/** One read replica: its endpoint, its state, and what the health cycle last measured of it. */
+/**
+ * How an instance became a member: `address` — a connection through an
+ * address of DATABASE_URL_READ_REPLICA reached it (the only one behind a
+ * plain address; one of several behind a Service or a balancer); or the
+ * discovery source that named it.
+ */
+export type FoundBy = "address" | "dns";
+
+/**
+ * One read replica instance: its endpoint (a pool whose connections are
+ * verified to reach this instance), its state, and what the health cycle
+ * and on-demand checks last measured of it.
+ */
 export class ReaderMember {
-  /** Replay position at the last successful probe (NEVER_BEHIND for a primary); undefined until one succeeds. */
+  /** Replay position last seen (NEVER_BEHIND for a primary); undefined until a probe succeeds. Only grows, but for a restart. */
   replay: Lsn | undefined;
-  /** Lag at the last successful probe; undefined while unreachable. */
+  /** Lag at the last health cycle (from the last replay position seen); undefined while unreachable. */
   lagMs: number | undefined;
   /** Reads running on it now: the balancer sends the next read to the member with the fewest. */
   outstanding = 0;
+  /** When a probe through its address last reached it. */
+  seenAt = Date.now();
 
   constructor(
     readonly endpoint: Endpoint,
     readonly state: ReaderState,
+    /** The configured address it is reached through (host:port). */
+    readonly address: string = endpoint.name,
+    readonly foundBy: FoundBy = "address",
   ) {}
 
+  /** The instance (host:port as the server sees it, or Aurora's instance id). */
   get name(): string {
     return this.endpoint.name;
   }
@@ -31,6 +49,8 @@ export type ReaderChoice =
 
 export interface ReaderSetEvents {
   onChange?: (member: ReaderMember, status: ReaderStatus, previous: ReaderStatus) => void;
+  /** An instance joined (found behind an address) or left (gone from it). */
+  onMembership?: (member: ReaderMember, change: "joined" | "left") => void;
 }
 
 /**
@@ -41,33 +61,78 @@ export interface ReaderSetEvents {
  * reader at all, and what happens when it fails there, is the read router's.
  */
 export class ReaderSet {
-  readonly members: readonly ReaderMember[];
+  private list: ReaderMember[] = [];
+  private readonly ranks = new WeakMap<ReaderMember, number>();
   /** Write positions forgotten as replayed (see `forgetUpTo`): no member below this serves reads. */
   private floor: Lsn | undefined;
   private turn = 0;
 
-  constructor(endpoints: readonly Endpoint[], log: Logger, events: ReaderSetEvents = {}) {
-    this.members = endpoints.map((endpoint) => {
-      let member: ReaderMember | undefined = undefined;
-      const state = new ReaderState(
-        true,
-        log,
-        { onChange: (status, previous) => member && events.onChange?.(member, status, previous) },
-        endpoint.name,
-      );
-      member = new ReaderMember(endpoint, state);
-      return member;
-    });
+  /**
+   * `addresses`: how many reader addresses are configured. The members are
+   * the instances found behind them so far; an address with none found yet
+   * (unreachable since start) makes the set degraded, not disabled.
+   */
+  constructor(
+    private readonly log: Logger,
+    private readonly events: ReaderSetEvents = {},
+    private readonly addresses = 0,
+  ) {}
+
+  /** A set with one member per endpoint, each its own instance (unit tests; fixed lists). */
+  static of(endpoints: readonly Endpoint[], log: Logger, events: ReaderSetEvents = {}): ReaderSet {
+    const set = new ReaderSet(log, events, endpoints.length);
+    endpoints.forEach((endpoint, rank) => set.add(endpoint, endpoint.name, "address", rank));
+    return set;
+  }
+
+  /** The instances now, in the order they joined. */
+  get members(): readonly ReaderMember[] {
+    return this.list;
+  }
+
+  /**
+   * A new instance: usable (connected) until its first measurement says
+   * otherwise. Members are kept in the order of their addresses (`rank`),
+   * then of joining, so listings follow DATABASE_URL_READ_REPLICA.
+   */
+  add(endpoint: Endpoint, address?: string, foundBy: FoundBy = "address", rank = Infinity): ReaderMember {
+    let member: ReaderMember | undefined = undefined;
+    const state = new ReaderState(
+      true,
+      this.log,
+      { onChange: (status, previous) => member && this.events.onChange?.(member, status, previous) },
+      endpoint.name,
+    );
+    member = new ReaderMember(endpoint, state, address, foundBy);
+    this.ranks.set(member, rank);
+    this.list = [...this.list, member].sort((a, b) => (this.ranks.get(a) ?? 0) - (this.ranks.get(b) ?? 0));
+    this.log.info(
+      { reader: member.name, address: member.address, foundBy },
+      `read replica instance ${member.name} joined (behind ${member.address})`,
+    );
+    this.events.onMembership?.(member, "joined");
+    return member;
+  }
+
+  /** An instance gone from behind its address: no new read picks it; reads on it now finish. */
+  remove(member: ReaderMember): void {
+    if (!this.list.includes(member)) return;
+    this.list = this.list.filter((m) => m !== member);
+    this.log.info(
+      { reader: member.name, address: member.address },
+      `read replica instance ${member.name} left (no longer reached behind ${member.address}); its reads in flight finish`,
+    );
+    this.events.onMembership?.(member, "left");
   }
 
   get configured(): boolean {
-    return this.members.length > 0;
+    return this.addresses > 0 || this.list.length > 0;
   }
 
   /** Overall: connected while any member serves reads; else lagging if any is only behind; degraded when none answers. */
   get status(): ReaderStatus {
-    if (this.members.length === 0) return "disabled";
-    const statuses = this.members.map((m) => m.state.status);
+    if (!this.configured) return "disabled";
+    const statuses = this.list.map((m) => m.state.status);
     if (statuses.includes("connected")) return "connected";
     return statuses.includes("lagging") ? "lagging" : "degraded";
   }
@@ -111,13 +176,14 @@ export class ReaderSet {
 
   choose(needed: Lsn | undefined): ReaderChoice {
     const atLeast = maxLsn(needed, this.floor);
-    const count = this.members.length;
+    const members = this.list;
+    const count = members.length;
     const start = count === 0 ? 0 : this.turn++ % count;
     let best: ReaderMember | undefined;
     let usable = false;
     let caughtUp = false;
     for (let i = 0; i < count; i++) {
-      const member = this.members[(start + i) % count]!;
+      const member = members[(start + i) % count]!;
       if (!member.state.usable) continue;
       usable = true;
       if (atLeast !== undefined && !(member.replay !== undefined && member.replay >= atLeast)) continue;
@@ -126,7 +192,7 @@ export class ReaderSet {
       if (best === undefined || member.outstanding < best.outstanding) best = member;
     }
     if (best) return { member: best };
-    if (!usable) return { reason: this.members.some((m) => m.state.status === "lagging") ? "reader-lagging" : "reader-degraded" };
+    if (!usable) return { reason: members.some((m) => m.state.status === "lagging") ? "reader-lagging" : "reader-degraded" };
     return { reason: caughtUp ? "reader-busy" : "read-your-writes" };
   }
 }

@@ -16,7 +16,7 @@ interface MemberSpec {
 }
 
 function set(...specs: MemberSpec[]): ReaderSet {
-  const readers = new ReaderSet(
+  const readers = ReaderSet.of(
     specs.map((spec, i) => stubEndpoint(`r${i}:5432`, () => spec.busy ?? false)),
     log,
   );

@@ -1,0 +1,133 @@
+import type { EndpointConfig } from "../config/db-endpoints.js";
+import type { Logger } from "../observability/logger.js";
+import { connectionConfig, createEndpoint, iamTokensFor, probeFresh, ProbeSkipped, type EndpointOptions } from "./endpoint.js";
+import { isAuthFailure } from "./connection-errors.js";
+import type { IamTokenProvider } from "./iam-token.js";
+import { INSTANCE_PROBE_SQL, sampleOf, type InstanceRow, type InstanceSample } from "./instance-identity.js";
+import type { FoundBy, ReaderMember, ReaderSet } from "./reader-set.js";
+import { ReaderState } from "./reader-state.js";
+
+/** What one probe round through an address found. */
+export interface RoundResult {
+  /** Each instance that answered, with its member (made for it if it is new). */
+  seen: Array<{ member: ReaderMember; sample: InstanceSample }>;
+  /** Members behind this address that no connection of the round reached. */
+  unseen: ReaderMember[];
+  /** Set when no connection of the round got an answer: the address is unreachable. */
+  failure?: unknown;
+}
+
+/**
+ * One reader address as configured (a URL of DATABASE_URL_READ_REPLICA):
+ * possibly one server, possibly a name in front of several (a Service, a
+ * balancer, Aurora's reader endpoint). Each health cycle it opens a few
+ * fresh connections through the address and asks each which instance it
+ * reached; every instance found becomes a member of the reader set with a
+ * pool of its own, whose connections are verified to reach it. An instance
+ * no longer reached through the address leaves the set after `forgetAfterMs`.
+ */
+export class ReaderAddress {
+  /** The address as a whole: unreachable at start or later (the contract's warnings), or answering. */
+  readonly state: ReaderState;
+  readonly tokens: IamTokenProvider | undefined;
+
+  constructor(
+    readonly config: EndpointConfig,
+    private readonly readers: ReaderSet,
+    private readonly options: EndpointOptions & { forgetAfterMs: number; foundBy?: FoundBy; rank: number },
+  ) {
+    this.tokens = iamTokensFor(config, options.log, options.signer);
+    this.state = new ReaderState(true, options.log, {}, config.name);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** The instances found behind this address that are still members. */
+  get members(): ReaderMember[] {
+    return this.readers.members.filter((m) => m.address === this.name);
+  }
+
+  /**
+   * Connections through the address until every known instance has answered
+   * (and one more, to spot a newcomer), in parallel batches, at most
+   * 3 × known + 3 connections.
+   */
+  async round(probeTimeoutMs: number): Promise<RoundResult> {
+    const known = this.members;
+    const samples = new Map<string, InstanceSample>();
+    const limit = 3 * known.length + 3;
+    let opened = 0;
+    let failure: unknown;
+    let answered = false;
+    let authRefused = false;
+    while (opened < limit) {
+      const missing = known.filter((m) => !samples.has(m.name)).length;
+      const batch = Math.min(limit - opened, missing + 1);
+      opened += batch;
+      const results = await Promise.allSettled(Array.from({ length: batch }, () => this.probeOnce(probeTimeoutMs)));
+      let batchAnswered = false;
+      for (const result of results) {
+        if (result.status === "fulfilled") {
+          if (result.value) samples.set(result.value.identity.id, result.value);
+          batchAnswered = true;
+        } else {
+          failure = result.reason;
+          if (isAuthFailure(result.reason)) authRefused = true;
+        }
+      }
+      answered ||= batchAnswered;
+      // A batch without a single answer: more of the same would only wait as long again.
+      if (!batchAnswered || known.every((m) => samples.has(m.name))) break;
+    }
+    // Credentials refused while a rotation propagates: the server is up; keep what is known.
+    if (!answered && authRefused) throw new ProbeSkipped("credentials refused for new connections to the reader address");
+    const seen = [...samples.values()].map((sample) => ({ member: this.memberFor(sample), sample }));
+    const unseen = this.members.filter((m) => !samples.has(m.name));
+    return answered ? { seen, unseen } : { seen, unseen, failure };
+  }
+
+  /** Members unseen for longer than `forgetAfterMs` leave the set; their pools close once their reads finish. */
+  forgetGone(now: number): void {
+    for (const member of this.members) {
+      if (now - member.seenAt <= this.options.forgetAfterMs) continue;
+      this.readers.remove(member);
+      void drain(member, this.options.forgetAfterMs);
+    }
+  }
+
+  private async probeOnce(timeoutMs: number): Promise<InstanceSample | undefined> {
+    const row = await probeFresh<InstanceRow>(
+      { ...connectionConfig(this.config, this.tokens), connectionTimeoutMillis: timeoutMs },
+      timeoutMs,
+      INSTANCE_PROBE_SQL,
+    );
+    return row ? sampleOf(row, this.name) : undefined;
+  }
+
+  private memberFor(sample: InstanceSample): ReaderMember {
+    const id = sample.identity.id;
+    // An instance already found through another address keeps its member there.
+    const existing = this.readers.members.find((m) => m.name === id);
+    if (existing) return existing;
+    const endpoint = createEndpoint(this.config, {
+      ...this.options,
+      name: id,
+      tokens: this.tokens,
+      pin: { instance: id, attempts: () => 3 * this.members.length + 3 },
+    });
+    return this.readers.add(endpoint, this.name, this.options.foundBy ?? "address", this.options.rank);
+  }
+
+  close(): void {
+    this.tokens?.stop();
+  }
+}
+
+/** A departed member's reads finish (bounded), then its pool closes. */
+async function drain(member: ReaderMember, boundMs: number): Promise<void> {
+  const deadline = Date.now() + boundMs;
+  while (member.outstanding > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100).unref());
+  await member.endpoint.close(1000);
+}
