@@ -1,5 +1,4 @@
 import type { EndpointConfig } from "../config/db-endpoints.js";
-import type { Logger } from "../observability/logger.js";
 import { connectionConfig, createEndpoint, iamTokensFor, probeFresh, ProbeSkipped, type EndpointOptions } from "./endpoint.js";
 import { isAuthFailure } from "./connection-errors.js";
 import type { IamTokenProvider } from "./iam-token.js";
