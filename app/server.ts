@@ -143,6 +143,20 @@ export async function startServer(
       memberGauges(member);
       overallReaderGauges(overall);
     },
+    onReaderMembership: (member, change, overall) => {
+      overallReaderGauges(overall);
+      const info = { reader: member.name, address: member.address, found_by: member.foundBy };
+      if (change === "joined") {
+        memberGauges(member);
+        metrics.readerInstance.set(info, 1);
+        metrics.readerReads.inc({ reader: member.name }, 0);
+        return;
+      }
+      metrics.readerInstance.remove(info);
+      metrics.readerMemberLag.remove({ reader: member.name });
+      for (const state of ["connected", "lagging", "degraded"]) metrics.readerState.remove({ reader: member.name, state });
+    },
+    onReplayCheck: (_member, result) => metrics.replayChecks.inc({ result }),
     onReaderRead: (member) => metrics.readerReads.inc({ reader: member.name }),
     onReaderFallback: (member, reason) => metrics.readerFallbacks.inc({ reader: member.name, reason }),
     onAuthRetry: (role) => metrics.authRetries.inc({ endpoint: role }),
@@ -169,7 +183,6 @@ export async function startServer(
   overallReaderGauges(database.reader.status);
   for (const member of database.reader.members) {
     memberGauges(member);
-    metrics.readerReads.inc({ reader: member.name }, 0);
   }
   writerGauges();
   metrics.dbQueries.inc({ endpoint: "writer" }, 0);

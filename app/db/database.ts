@@ -17,6 +17,7 @@ import type { TokenSigner } from "./iam-token.js";
 import { LSN_MAX, parseLsn, type Lsn } from "./lsn.js";
 import { readRouter, type FallbackReason } from "./read-router.js";
 import { ReaderAddress } from "./reader-address.js";
+import { ReplayCheck, type ReplayCheckResult } from "./replay-check.js";
 import { ReaderSet, type ReaderMember } from "./reader-set.js";
 import type { ReaderStatus } from "./reader-state.js";
 import { withoutReplica, withReadReplica, type RoutedClient } from "./routing-client.js";
@@ -32,7 +33,9 @@ export interface DatabaseHooks {
   /** A read answered by this reader. */
   onReaderRead?: (member: ReaderMember) => void;
   /** An instance joined the reader set (found behind an address) or left it. */
-  onReaderMembership?: (member: ReaderMember, change: "joined" | "left") => void;
+  onReaderMembership?: (member: ReaderMember, change: "joined" | "left", overall: ReaderStatus) => void;
+  /** An instance was asked whether it has replayed what a read needs (read-your-writes on demand). */
+  onReplayCheck?: (member: ReaderMember, result: ReplayCheckResult) => void;
   /** A read this reader was picked for and failed, answered by the writer instead. */
   onReaderFallback?: (member: ReaderMember, reason: FallbackReason) => void;
   /** A new connection's credentials were refused and read again (a rotation in progress). */
@@ -88,10 +91,7 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
         if (status === "degraded" || previous === "degraded") member.endpoint.recycle();
         hooks.onReaderStatus?.(member, readers.status);
       },
-      onMembership: (member, change) => {
-        hooks.onReaderMembership?.(member, change);
-        hooks.onReaderStatus?.(member, readers.status);
-      },
+      onMembership: (member, change) => hooks.onReaderMembership?.(member, change, readers.status),
     },
     config.readers.length,
   );
@@ -100,6 +100,9 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
   const forgetAfterMs = Math.max(10_000, 10 * config.healthCheckIntervalMs);
   const addresses = config.readers.map((reader, rank) => new ReaderAddress(reader, readers, { ...options("reader"), forgetAfterMs, rank }));
   const positions = new WritePositions();
+  // Short: the writer answers such a read in a millisecond; an instance slower than this to say
+  // whether it has the write is no better a place for it.
+  const replayCheck = new ReplayCheck(Math.min(250, config.readTimeoutMs), hooks.onReplayCheck);
   // Recycling the writer pool is cheap, but not free: a burst of refused
   // writes recycles it at most once a second; the health cycle keeps
   // recycling every interval until the address reaches a primary.
@@ -222,6 +225,7 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
           onReaderFallback: hooks.onReaderFallback,
           writerAway: () => health.writerStatus !== "connected",
           remeasure: () => health.remeasureReaders(),
+          replayed: (member, lsn) => replayCheck.reached(member, lsn),
         }),
         consistency,
       )

@@ -1,7 +1,8 @@
 import { isAuthFailure, isConnectionError, isReadOnlyRefusal } from "./connection-errors.js";
 import { requiredLsn } from "./consistency.js";
 import { withDeadline } from "./deadline.js";
-import type { ReaderMember, ReaderSet } from "./reader-set.js";
+import type { Lsn } from "./lsn.js";
+import type { ReaderChoice, ReaderMember, ReaderSet } from "./reader-set.js";
 import type { ReadRouter } from "./routing-client.js";
 
 export type FallbackReason =
@@ -26,6 +27,8 @@ export interface ReadRouterOptions {
   writerAway?: () => boolean;
   /** Measures the readers' replay positions now (bounded), instead of at the next health cycle. */
   remeasure?: () => Promise<void>;
+  /** Asks one instance whether it has replayed a position by now (read-your-writes on demand). */
+  replayed?: (member: ReaderMember, lsn: Lsn) => Promise<boolean>;
 }
 
 export class ReadTimeoutError extends Error {
@@ -41,7 +44,8 @@ export class ReadTimeoutError extends Error {
  * no request and holds none for longer than the read timeout; the next reads
  * go to the other readers. Query errors are rethrown untouched: the writer
  * would fail them the same way. A read that needs a write the readers were
- * not yet seen replaying goes to the writer; while the writer is away (known,
+ * not yet seen replaying asks the likeliest instance whether it has it by
+ * now, and goes to the writer only if not; while the writer is away (known,
  * or found when that read fails to connect) the readers are measured again
  * instead: they have usually replayed the write since the last health cycle.
  */
@@ -50,6 +54,13 @@ export function readRouter(options: ReadRouterOptions): ReadRouter {
   const onWriterBecause = <T>(reason: FallbackReason, onWriter: () => PromiseLike<T>): PromiseLike<T> => {
     onFallback?.(reason);
     return onWriter();
+  };
+  // No instance known to have what the read needs: ask the likeliest one.
+  const confirmed = async (choice: ReaderChoice): Promise<ReaderChoice> => {
+    if (!("reason" in choice) || choice.reason !== "read-your-writes" || !options.replayed) return choice;
+    const candidate = readers.candidate(requiredLsn());
+    if (candidate && (await options.replayed(candidate.member, candidate.atLeast))) return { member: candidate.member };
+    return choice;
   };
   return {
     async read(onReader, onWriter) {
@@ -89,7 +100,7 @@ export function readRouter(options: ReadRouterOptions): ReadRouter {
         await options.remeasure?.();
         return readers.choose(requiredLsn());
       };
-      let choice = readers.choose(requiredLsn());
+      let choice = await confirmed(readers.choose(requiredLsn()));
       const forWrites = "reason" in choice && choice.reason === "read-your-writes" && options.remeasure !== undefined;
       if (forWrites && options.writerAway?.()) choice = await remeasured();
       if (!("reason" in choice)) return onMember(choice.member);

@@ -42,6 +42,12 @@ export class ReaderMember {
   get name(): string {
     return this.endpoint.name;
   }
+
+  /** What readiness and the admin UI show of it: never a URL or a credential. */
+  view(): { state: ReaderStatus; lag_ms?: number; address: string; found_by: FoundBy } {
+    const lag = this.lagMs === undefined ? {} : { lag_ms: this.lagMs };
+    return { state: this.state.status, ...lag, address: this.address, found_by: this.foundBy };
+  }
 }
 
 export type ReaderChoice =
@@ -172,6 +178,24 @@ export class ReaderSet {
     if (lsn >= NEVER_BEHIND) return false;
     this.floor = maxLsn(this.floor, lsn);
     return true;
+  }
+
+  /**
+   * The instance most likely to have replayed what a read needs, for asking it
+   * (when `choose` found none known to): usable, not saturated, furthest
+   * replayed, fewest reads in flight. `atLeast` is what it must have replayed.
+   */
+  candidate(needed: Lsn | undefined): { member: ReaderMember; atLeast: Lsn } | undefined {
+    const atLeast = maxLsn(needed, this.floor);
+    if (atLeast === undefined) return undefined;
+    let best: ReaderMember | undefined;
+    for (const member of this.list) {
+      if (!member.state.usable || member.endpoint.saturated()) continue;
+      const further = best === undefined || (member.replay ?? 0n) > (best.replay ?? 0n);
+      const same = best !== undefined && (member.replay ?? 0n) === (best.replay ?? 0n);
+      if (further || (same && member.outstanding < best!.outstanding)) best = member;
+    }
+    return best && { member: best, atLeast };
   }
 
   choose(needed: Lsn | undefined): ReaderChoice {

@@ -56,6 +56,18 @@ export function createMetrics() {
       labelNames: ["reader"] as const,
       registers: [registry],
     }),
+    readerInstance: new Gauge({
+      name: "tandem_db_reader_instance_info",
+      help: "1 for each read replica instance in the reader set: the instance (host:port as the server sees it, or Aurora's instance id), the configured address it is reached through, and how it was found",
+      labelNames: ["reader", "address", "found_by"] as const,
+      registers: [registry],
+    }),
+    replayChecks: new Counter({
+      name: "tandem_db_replay_checks_total",
+      help: "Instances asked whether they have replayed what a read needs (read-your-writes on demand), by result: replayed (the read ran there), behind or unanswered (the writer answered it)",
+      labelNames: ["result"] as const,
+      registers: [registry],
+    }),
     readerReads: new Counter({
       name: "tandem_db_reader_reads_total",
       help: "Reads answered by each read replica, by reader host:port",

@@ -25,16 +25,11 @@ export function healthRoutes(ctx: AppContext): Router {
     const db: Record<string, unknown> = { writer: health.writerStatus, reader: readers.status };
     const measured = readers.status === "connected" || readers.status === "lagging";
     if (measured && health.readerLagMs !== undefined) db.reader_lag_ms = health.readerLagMs;
-    // With several readers, each by host:port (never by URL: no credential in
-    // a probe's answer); one reader keeps the single-reader shape.
-    if (readers.members.length > 1) {
-      db.readers = Object.fromEntries(
-        readers.members.map((m) => [
-          m.name,
-          m.lagMs === undefined ? { state: m.state.status } : { state: m.state.status, lag_ms: m.lagMs },
-        ]),
-      );
-    }
+    // With several instances (listed, or found behind one address), each by
+    // host:port as the server sees it (never by URL: no credential in a
+    // probe's answer), with the address it is reached through; one instance
+    // keeps the single-reader shape.
+    if (readers.members.length > 1) db.readers = Object.fromEntries(readers.members.map((m) => [m.name, m.view()]));
     // Redis never makes the pod unready: without it each pod enforces its own limits.
     const redis = ctx.redis?.status ?? "disabled";
     if (ctx.lifecycle.draining) {

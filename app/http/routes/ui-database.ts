@@ -13,7 +13,8 @@ async function byLabel(counter: { get(): Promise<{ values: Array<{ value: number
 }
 
 /**
- * The admin UI's Database page: this pod's view of the writer and each reader (state, lag), the
+ * The admin UI's Database page: this pod's view of the writer and each reader instance (state, lag,
+ * the address it is reached through, how it was found, reads it answered), the
  * reads the writer answered instead and why, and the spend waiting to be written. From the health
  * cycle's last look and this pod's counters: no query per call.
  */
@@ -22,11 +23,12 @@ export function uiDatabaseRoutes(ctx: AppContext): Router {
   router.get("/ui/api/database", async (req, res) => {
     await adminOnly(ctx, req);
     const { health, reader } = ctx.database;
+    const reads = await byLabel(ctx.metrics.readerReads, "reader");
     res.setHeader("cache-control", "no-store");
     res.json({
       writer: { state: health.writerStatus },
       reader: { state: reader.status, lag_ms: health.readerLagMs ?? null },
-      readers: reader.members.map((member) => ({ name: member.name, state: member.state.status, lag_ms: member.lagMs ?? null })),
+      readers: reader.members.map((member) => ({ name: member.name, lag_ms: null, ...member.view(), reads: reads[member.name] ?? 0 })),
       read_fallbacks: await byLabel(ctx.metrics.readFallbacks, "reason"),
       spend_queue: { length: ctx.spend.length, oldest_age_ms: ctx.spend.oldestAgeMs() },
       redis: ctx.redis?.status ?? "disabled",

@@ -125,7 +125,8 @@ export interface ModelInfo {
 export interface DatabaseView {
   writer: { state: string };
   reader: { state: string; lag_ms: number | null };
-  readers: Array<{ name: string; state: string; lag_ms: number | null }>;
+  /** One per instance: listed, or found behind an address (a Service, a balancer). */
+  readers: Array<{ name: string; state: string; lag_ms: number | null; address: string; found_by: string; reads: number }>;
   read_fallbacks: Record<string, number>;
   spend_queue: { length: number; oldest_age_ms: number };
   redis: string;

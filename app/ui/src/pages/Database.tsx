@@ -1,7 +1,7 @@
 import { useEffect } from "react";
 import { Card, Group, Stack, Table, Text, Title } from "@mantine/core";
 import { api } from "../api.js";
-import { ErrorNote, Figure, stateClass } from "../components.js";
+import { DataTable, ErrorNote, Figure, stateClass } from "../components.js";
 import { useLoad } from "../use-load.js";
 
 /** The writer and the readers as this pod sees them, refreshed every 2 s: tandem's read routing made visible. */
@@ -37,24 +37,18 @@ export function Database() {
         <Title order={2} size="h4" mb="xs">
           Readers
         </Title>
-        <Table>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Reader</Table.Th>
-              <Table.Th>State</Table.Th>
-              <Table.Th>Lag</Table.Th>
+        <DataTable label="Readers" columns={["Instance", "State", "Lag", "Reached through", "Found by", "Reads"]}>
+          {view?.readers.map((reader) => (
+            <Table.Tr key={reader.name} data-testid={`reader-row-${reader.name}`}>
+              <Table.Td>{reader.name}</Table.Td>
+              <Table.Td className={stateClass(reader.state)}>{reader.state}</Table.Td>
+              <Table.Td>{reader.lag_ms === null ? "—" : `${reader.lag_ms} ms`}</Table.Td>
+              <Table.Td>{reader.address}</Table.Td>
+              <Table.Td>{reader.found_by}</Table.Td>
+              <Table.Td ta="right">{reader.reads}</Table.Td>
             </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {view?.readers.map((reader) => (
-              <Table.Tr key={reader.name}>
-                <Table.Td>{reader.name}</Table.Td>
-                <Table.Td className={stateClass(reader.state)}>{reader.state}</Table.Td>
-                <Table.Td>{reader.lag_ms === null ? "—" : `${reader.lag_ms} ms`}</Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
+          ))}
+        </DataTable>
       </Card>
       <Card withBorder>
         <Title order={2} size="h4" mb="xs">
