@@ -244,4 +244,41 @@ describe("read router: where one read runs", () => {
     assert.equal(served.filter((s) => s === "writer").length, 1, `only the read that hit the dead reader: ${served.join(",")}`);
     assert.equal(served.filter((s) => s === "b:5432").length, 3);
   });
+
+  describe("read-your-writes on demand", () => {
+    const asking = (answer: boolean) => {
+      const readers = ReaderSet.of([stubEndpoint("a:5432"), stubEndpoint("b:5432")], log);
+      readers.members[0]!.replay = 10n;
+      readers.members[1]!.replay = 12n;
+      const asked: Array<[string, bigint]> = [];
+      const reasons: FallbackReason[] = [];
+      const router = readRouter({
+        readers,
+        readTimeoutMs: 1000,
+        onFallback: (r) => reasons.push(r),
+        replayed: async (member, lsn) => (asked.push([member.name, lsn]), answer),
+      });
+      const onReader = (client: unknown) => Promise.resolve((client as { name: string }).name);
+      return { asked, reasons, read: (minLsn = 15n) => runWithConsistency({ minLsn }, () => router.read(onReader, fromWriter)) };
+    };
+
+    it("the furthest instance is asked; if it has replayed the write by now, the read runs there", async () => {
+      const { asked, reasons, read } = asking(true);
+      assert.equal(await read(), "b:5432");
+      assert.deepEqual(asked, [["b:5432", 15n]]);
+      assert.deepEqual(reasons, []);
+    });
+
+    it("if it has not, the writer answers, as read-your-writes", async () => {
+      const { reasons, read } = asking(false);
+      assert.equal(await read(), "writer");
+      assert.deepEqual(reasons, ["read-your-writes"]);
+    });
+
+    it("an instance already known to have it is used without asking", async () => {
+      const { asked, read } = asking(false);
+      assert.equal(await read(11n), "b:5432");
+      assert.deepEqual(asked, []);
+    });
+  });
 });

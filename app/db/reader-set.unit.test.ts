@@ -121,3 +121,60 @@ describe("reader set: overall state", () => {
     assert.equal(set({ status: "degraded" }).replayed, undefined);
   });
 });
+
+describe("reader set: a live set of instances", () => {
+  it("addresses configured but no instance found yet (unreachable since start): degraded, not disabled", () => {
+    const readers = new ReaderSet(log, {}, 1);
+    assert.equal(readers.configured, true);
+    assert.equal(readers.status, "degraded");
+    assert.equal(pick(readers), "reader-degraded");
+  });
+
+  it("instances join in their address's order and leave; a departed one gets no read", () => {
+    const changes: string[] = [];
+    const readers = new ReaderSet(log, { onMembership: (m, change) => changes.push(`${m.name} ${change}`) }, 2);
+    const late = readers.add(stubEndpoint("b:5432"), "second-address:5432", "address", 1);
+    readers.add(stubEndpoint("a:5432"), "first-address:5432", "address", 0);
+    assert.deepEqual(
+      readers.members.map((m) => m.name),
+      ["a:5432", "b:5432"],
+    );
+    readers.remove(late);
+    assert.deepEqual(changes, ["b:5432 joined", "a:5432 joined", "b:5432 left"]);
+    for (let i = 0; i < 4; i++) assert.equal(pick(readers), "a:5432");
+  });
+
+  it("each instance is shown with the address it is reached through, never a URL", () => {
+    const readers = new ReaderSet(log, {}, 1);
+    const member = readers.add(stubEndpoint("10.0.0.7:5432"), "db-ro:5432", "address", 0);
+    member.lagMs = 12;
+    assert.deepEqual(member.view(), { state: "connected", lag_ms: 12, address: "db-ro:5432", found_by: "address" });
+  });
+});
+
+describe("reader set: which instance to ask when none is known to have a write", () => {
+  const table: Array<{ name: string; members: MemberSpec[]; needed?: bigint; answer: string | undefined }> = [
+    { name: "the furthest replayed", members: [{ replay: 90n }, { replay: 95n }], needed: 100n, answer: "r1:5432" },
+    {
+      name: "a lagging one is never asked",
+      members: [{ replay: 99n, status: "lagging" }, { replay: 90n }],
+      needed: 100n,
+      answer: "r1:5432",
+    },
+    { name: "a saturated one is never asked", members: [{ replay: 99n, busy: true }, { replay: 90n }], needed: 100n, answer: "r1:5432" },
+    {
+      name: "equally far: the one with fewer reads in flight",
+      members: [
+        { replay: 90n, outstanding: 2 },
+        { replay: 90n, outstanding: 0 },
+      ],
+      needed: 100n,
+      answer: "r1:5432",
+    },
+    { name: "nothing needed: nobody to ask", members: [{ replay: 90n }], answer: undefined },
+    { name: "none usable: nobody to ask", members: [{ status: "degraded" }], needed: 100n, answer: undefined },
+  ];
+  for (const row of table) {
+    it(row.name, () => assert.equal(set(...row.members).candidate(row.needed)?.member.name, row.answer));
+  }
+});
