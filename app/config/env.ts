@@ -16,6 +16,13 @@ export interface Config {
   readTimeoutMs: number;
   /** Client-side bound on any one statement on either endpoint (a hung server can't hold a request). */
   queryTimeoutMs: number;
+  /**
+   * Read-your-writes on demand: how long a read that needs a write no reader
+   * was seen replaying waits for one instance to say whether it has it by now
+   * (else the writer answers). 0: no asking; such reads go to the writer until
+   * a health cycle sees a reader with the write.
+   */
+  replayCheckTimeoutMs: number;
   poolLimit: number;
   /** A pooled connection is closed after about this long (±20 %), so DNS names over several instances spread again. */
   connectionMaxLifetimeMs: number;
@@ -92,6 +99,7 @@ const EnvSchema = z.object({
   DATABASE_READ_REPLICA_MAX_LAG_MS: integer(0, 86_400_000),
   DATABASE_READ_TIMEOUT_MS: integer(50, 600_000),
   DATABASE_QUERY_TIMEOUT_MS: integer(100, 3_600_000),
+  DATABASE_READ_YOUR_WRITES_CHECK_MS: integer(0, 60_000),
   DATABASE_CONNECTION_MAX_LIFETIME_MS: integer(1000, 86_400_000),
   SPEND_FLUSH_INTERVAL_MS: integer(10, 600_000),
   KEY_CACHE_TTL_MS: integer(0, 3_600_000),
@@ -168,6 +176,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
     readerMaxLagMs: e.DATABASE_READ_REPLICA_MAX_LAG_MS ?? 5000,
     readTimeoutMs: e.DATABASE_READ_TIMEOUT_MS ?? 1500,
     queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS ?? 30_000,
+    // Short: the writer answers such a read in a millisecond; an instance slower than
+    // this to say whether it has the write is no better a place for it.
+    replayCheckTimeoutMs: Math.min(e.DATABASE_READ_YOUR_WRITES_CHECK_MS ?? 250, e.DATABASE_READ_TIMEOUT_MS ?? 1500),
     spendFlushIntervalMs: e.SPEND_FLUSH_INTERVAL_MS ?? 1000,
     // Never staler than the replica may be: the cache is one more reader under the same bound.
     keyCacheTtlMs: Math.min(e.KEY_CACHE_TTL_MS ?? 60_000, e.DATABASE_READ_REPLICA_MAX_LAG_MS ?? 5000),

@@ -100,9 +100,7 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
   const forgetAfterMs = Math.max(10_000, 10 * config.healthCheckIntervalMs);
   const addresses = config.readers.map((reader, rank) => new ReaderAddress(reader, readers, { ...options("reader"), forgetAfterMs, rank }));
   const positions = new WritePositions();
-  // Short: the writer answers such a read in a millisecond; an instance slower than this to say
-  // whether it has the write is no better a place for it.
-  const replayCheck = new ReplayCheck(Math.min(250, config.readTimeoutMs), hooks.onReplayCheck);
+  const replayCheck = config.replayCheckTimeoutMs > 0 ? new ReplayCheck(config.replayCheckTimeoutMs, hooks.onReplayCheck) : undefined;
   // Recycling the writer pool is cheap, but not free: a burst of refused
   // writes recycles it at most once a second; the health cycle keeps
   // recycling every interval until the address reaches a primary.
@@ -225,7 +223,7 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
           onReaderFallback: hooks.onReaderFallback,
           writerAway: () => health.writerStatus !== "connected",
           remeasure: () => health.remeasureReaders(),
-          replayed: (member, lsn) => replayCheck.reached(member, lsn),
+          replayed: replayCheck && ((member, lsn) => replayCheck.reached(member, lsn)),
         }),
         consistency,
       )
