@@ -19,8 +19,10 @@ const ADAPTER_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "Sock
 // or expired; either way it was rolled back, nothing was applied.
 const PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2028"]);
 
+// "connection reached instance …": through an address shared by several instances, no
+// connection reached the one wanted (it is down, or gone from behind the address).
 const MESSAGES =
-  /connection terminated|timeout exceeded when trying to connect|connection timeout|server closed the connection|terminating connection due to administrator command|the database system is (shutting down|starting up|in recovery)|Can't reach database server|Client has encountered a connection error|Connection ended unexpectedly|Query read timeout/i;
+  /connection reached instance|connection terminated|timeout exceeded when trying to connect|connection timeout|server closed the connection|terminating connection due to administrator command|the database system is (shutting down|starting up|in recovery)|Can't reach database server|Client has encountered a connection error|Connection ended unexpectedly|Query read timeout/i;
 
 export function isConnectionError(error: unknown): boolean {
   return layers(error).some((layer) => {

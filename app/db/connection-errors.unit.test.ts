@@ -3,6 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { isAuthFailure, isConnectionError, isReadOnlyRefusal } from "./connection-errors.js";
+import { WrongInstanceError } from "./instance-identity.js";
 
 const withCode = (code: string) => Object.assign(new Error("x"), { code });
 const wrapped = (inner: unknown) =>
@@ -21,6 +22,11 @@ describe("isConnectionError", () => {
     ["pg's query timeout", new Error("Query read timeout"), true],
     ["pool acquire timeout", new Error("timeout exceeded when trying to connect"), true],
     ["wrapped three layers deep", wrapped({ cause: withCode("ECONNRESET") }), true],
+    [
+      "no connection through a shared address reached the instance",
+      wrapped(new WrongInstanceError("10.0.0.1:5432", "10.0.0.2:5432")),
+      true,
+    ],
     ["undefined table 42P01", withCode("42P01"), false],
     ["unique violation P2002", withCode("P2002"), false],
     ["read-only refusal 25006", withCode("25006"), false],

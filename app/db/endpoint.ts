@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "../generated/prisma/client.js";
@@ -5,7 +6,7 @@ import type { EndpointConfig } from "../config/env.js";
 import type { Logger } from "../observability/logger.js";
 import { registerSecret } from "../observability/secrets.js";
 import { IamTokenProvider, rdsSigner, type TokenSigner } from "./iam-token.js";
-import { isAuthFailure, isReadOnlyRefusal } from "./connection-errors.js";
+import { isAuthFailure, isConnectionError, isReadOnlyRefusal } from "./connection-errors.js";
 import { withDeadline } from "./deadline.js";
 import { describeUrl, urlParts } from "./url.js";
 import { verifyInstance, WrongInstanceError } from "./instance-identity.js";
@@ -34,11 +35,20 @@ export interface EndpointOptions {
    * server it reached and kept only if it is this one (tried again, up to
    * `attempts()` times, when the address sent it elsewhere).
    */
-  pin?: { instance: string; attempts: () => number };
+  pin?: InstancePin;
   /** How logs and metrics name it, when not the address's host:port (an instance behind the address). */
   name?: string;
   /** IAM tokens shared with the other instances behind the same address (not stopped by `close`). */
   tokens?: IamTokenProvider;
+}
+
+/** An endpoint's connections must reach this one instance behind its address. */
+export interface InstancePin {
+  instance: string;
+  /** How many connections to open, at most, to reach it. */
+  attempts(): number;
+  /** Other instances are known behind the address: a failed connection may have been sent to one of them. */
+  shared(): boolean;
 }
 
 /** One database endpoint: its pg pool, the Prisma client on top, and its IAM token source. */
@@ -232,13 +242,23 @@ export async function probeFresh<R extends pg.QueryResultRow>(
   timeoutMs: number,
   sql: string,
 ): Promise<R | undefined> {
+  return (await probeTimed<R>(settings, timeoutMs, sql)).row;
+}
+
+/** `probeFresh`, also timing the statement's round trip alone (not the connection's set-up): the network distance to the server. */
+export async function probeTimed<R extends pg.QueryResultRow>(
+  settings: pg.ClientConfig,
+  timeoutMs: number,
+  sql: string,
+): Promise<{ row: R | undefined; roundTripMs: number }> {
   const probeClient = new pg.Client(settings);
   probeClient.on("error", () => undefined);
   const deadline = setTimeout(() => destroyClient(probeClient), timeoutMs);
   try {
     await probeClient.connect();
+    const sent = performance.now();
     const result = (await probeClient.query({ text: sql, query_timeout: timeoutMs } as pg.QueryConfig)) as pg.QueryResult<R>;
-    return result.rows[0];
+    return { row: result.rows[0], roundTripMs: performance.now() - sent };
   } finally {
     clearTimeout(deadline);
     // A clean goodbye when the server answers; no waiting when it doesn't.
@@ -261,7 +281,7 @@ class EndpointPool extends pg.Pool {
     settings: pg.PoolConfig,
     connection: () => pg.ClientConfig,
     private readonly onAuthRetry: () => void,
-    private readonly pin?: { instance: string; attempts: () => number; fallback: string },
+    private readonly pin?: InstancePin & { fallback: string },
   ) {
     super({
       ...settings,
@@ -280,6 +300,9 @@ class EndpointPool extends pg.Pool {
               try {
                 await verifyInstance(this, pin.instance, pin.fallback);
               } catch (error) {
+                // Closed before pg-pool hears of the failure: a connection cut after that would be
+                // reported as an idle connection failing.
+                await Promise.race([this.end().catch(() => undefined), new Promise((r) => setTimeout(r, 200).unref())]);
                 destroyClient(this);
                 throw error;
               }
@@ -307,7 +330,10 @@ class EndpointPool extends pg.Pool {
         try {
           return await super.connect();
         } catch (error) {
-          if (!(error instanceof WrongInstanceError) || i >= attempts) throw error;
+          // Behind a shared address, a refused or cut connection may be another instance's doing
+          // (one stopped, still listed by the Service): the next try may reach this one.
+          const retry = error instanceof WrongInstanceError || (this.pin?.shared() === true && isConnectionError(error));
+          if (!retry || i >= attempts) throw error;
         }
       }
     };

@@ -156,6 +156,7 @@ export class HealthMonitor {
   }
 
   private async checkAddress(address: ReaderAddress, where: Extract<DegradedBy, "start" | "health-check">): Promise<void> {
+    const started = Date.now();
     let round;
     try {
       round = await address.round(this.options.probeTimeoutMs);
@@ -172,8 +173,11 @@ export class HealthMonitor {
       }
     } else {
       address.state.markReachable(0, Infinity);
-      for (const { member, sample } of round.seen) {
+      for (const { member, sample, roundTripMs } of round.seen) {
+        // Answered before a read found it unusable: that answer is older news than the failure.
+        if (member.state.status === "degraded" && member.state.changedAt >= started) continue;
         member.seenAt = now;
+        member.noteRoundTrip(roundTripMs);
         this.measure(member, sample);
       }
       // Not reached this cycle (every connection went to other instances): its last replay

@@ -1,5 +1,5 @@
 import type { EndpointConfig } from "../config/db-endpoints.js";
-import { connectionConfig, createEndpoint, iamTokensFor, probeFresh, ProbeSkipped, type EndpointOptions } from "./endpoint.js";
+import { connectionConfig, createEndpoint, iamTokensFor, probeTimed, ProbeSkipped, type EndpointOptions } from "./endpoint.js";
 import { isAuthFailure } from "./connection-errors.js";
 import type { IamTokenProvider } from "./iam-token.js";
 import { INSTANCE_PROBE_SQL, sampleOf, type InstanceRow, type InstanceSample } from "./instance-identity.js";
@@ -8,8 +8,8 @@ import { ReaderState } from "./reader-state.js";
 
 /** What one probe round through an address found. */
 export interface RoundResult {
-  /** Each instance that answered, with its member (made for it if it is new). */
-  seen: Array<{ member: ReaderMember; sample: InstanceSample }>;
+  /** Each instance that answered, with its member (made for it if it is new) and the probe's shortest round trip to it. */
+  seen: Array<{ member: ReaderMember; sample: InstanceSample; roundTripMs: number }>;
   /** Members behind this address that no connection of the round reached. */
   unseen: ReaderMember[];
   /** Set when no connection of the round got an answer: the address is unreachable. */
@@ -55,7 +55,7 @@ export class ReaderAddress {
    */
   async round(probeTimeoutMs: number): Promise<RoundResult> {
     const known = this.members;
-    const samples = new Map<string, InstanceSample>();
+    const samples = new Map<string, { sample: InstanceSample; roundTripMs: number }>();
     const limit = 3 * known.length + 3;
     let opened = 0;
     let failure: unknown;
@@ -69,7 +69,9 @@ export class ReaderAddress {
       let batchAnswered = false;
       for (const result of results) {
         if (result.status === "fulfilled") {
-          if (result.value) samples.set(result.value.identity.id, result.value);
+          const found = result.value;
+          const before = found && samples.get(found.sample.identity.id);
+          if (found && !(before && before.roundTripMs <= found.roundTripMs)) samples.set(found.sample.identity.id, found);
           batchAnswered = true;
         } else {
           failure = result.reason;
@@ -82,7 +84,7 @@ export class ReaderAddress {
     }
     // Credentials refused while a rotation propagates: the server is up; keep what is known.
     if (!answered && authRefused) throw new ProbeSkipped("credentials refused for new connections to the reader address");
-    const seen = [...samples.values()].map((sample) => ({ member: this.memberFor(sample), sample }));
+    const seen = [...samples.values()].map(({ sample, roundTripMs }) => ({ member: this.memberFor(sample), sample, roundTripMs }));
     const unseen = this.members.filter((m) => !samples.has(m.name));
     return answered ? { seen, unseen } : { seen, unseen, failure };
   }
@@ -96,13 +98,13 @@ export class ReaderAddress {
     }
   }
 
-  private async probeOnce(timeoutMs: number): Promise<InstanceSample | undefined> {
-    const row = await probeFresh<InstanceRow>(
+  private async probeOnce(timeoutMs: number): Promise<{ sample: InstanceSample; roundTripMs: number } | undefined> {
+    const { row, roundTripMs } = await probeTimed<InstanceRow>(
       { ...connectionConfig(this.config, this.tokens), connectionTimeoutMillis: timeoutMs },
       timeoutMs,
       INSTANCE_PROBE_SQL,
     );
-    return row ? sampleOf(row, this.name) : undefined;
+    return row && { sample: sampleOf(row, this.name), roundTripMs };
   }
 
   private memberFor(sample: InstanceSample): ReaderMember {
@@ -114,7 +116,7 @@ export class ReaderAddress {
       ...this.options,
       name: id,
       tokens: this.tokens,
-      pin: { instance: id, attempts: () => 3 * this.members.length + 3 },
+      pin: { instance: id, attempts: () => 3 * this.members.length + 3, shared: () => this.members.length > 1 },
     });
     return this.readers.add(endpoint, this.name, this.options.foundBy ?? "address", this.options.rank);
   }

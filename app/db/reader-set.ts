@@ -3,6 +3,7 @@ import type { Endpoint } from "./endpoint.js";
 import { LSN_MAX, maxLsn, type Lsn } from "./lsn.js";
 import type { FallbackReason } from "./read-router.js";
 import { ReaderState, type ReaderStatus } from "./reader-state.js";
+import { isNear, RoundTrips } from "./locality.js";
 
 /** A reader that is not a standby (a replica promoted, or a primary given as a reader) is never behind. */
 export const NEVER_BEHIND: Lsn = LSN_MAX;
@@ -29,6 +30,7 @@ export class ReaderMember {
   outstanding = 0;
   /** When a probe through its address last reached it. */
   seenAt = Date.now();
+  private readonly roundTrips = new RoundTrips();
 
   constructor(
     readonly endpoint: Endpoint,
@@ -43,10 +45,31 @@ export class ReaderMember {
     return this.endpoint.name;
   }
 
-  /** What readiness and the admin UI show of it: never a URL or a credential. */
-  view(): { state: ReaderStatus; lag_ms?: number; address: string; found_by: FoundBy } {
+  /** The network distance to it: the shortest recent probe round trip (undefined until probed). */
+  get roundTripMs(): number | undefined {
+    return this.roundTrips.ms;
+  }
+
+  noteRoundTrip(ms: number): void {
+    this.roundTrips.note(ms);
+  }
+
+  /**
+   * What readiness and the admin UI show of it: never a URL or a credential.
+   * `local`: near enough to share reads with the closest usable instance.
+   */
+  view(closestMs?: number): {
+    state: ReaderStatus;
+    lag_ms?: number;
+    rtt_ms?: number;
+    local: boolean;
+    address: string;
+    found_by: FoundBy;
+  } {
     const lag = this.lagMs === undefined ? {} : { lag_ms: this.lagMs };
-    return { state: this.state.status, ...lag, address: this.address, found_by: this.foundBy };
+    const rtt = this.roundTripMs === undefined ? {} : { rtt_ms: Math.round(this.roundTripMs * 100) / 100 };
+    const local = isNear(this.roundTripMs, closestMs);
+    return { state: this.state.status, ...lag, ...rtt, local, address: this.address, found_by: this.foundBy };
   }
 }
 
@@ -147,6 +170,16 @@ export class ReaderSet {
     return this.members.some((m) => m.state.usable);
   }
 
+  /** The shortest round trip among usable members: what "near" is measured against. */
+  get closestMs(): number | undefined {
+    let closest: number | undefined;
+    for (const m of this.list) {
+      const ms = m.roundTripMs;
+      if (m.state.usable && ms !== undefined && (closest === undefined || ms < closest)) closest = ms;
+    }
+    return closest;
+  }
+
   /** The smallest lag among members measured (how fresh the best reader is); undefined when none is reachable. */
   get lagMs(): number | undefined {
     const lags = this.members.flatMap((m) => (m.lagMs === undefined ? [] : [m.lagMs]));
@@ -198,14 +231,22 @@ export class ReaderSet {
     return best && { member: best, atLeast };
   }
 
+  /**
+   * Where the next read goes: among the usable members that have replayed
+   * what it needs and are not saturated, the near ones (see `isNear`, against
+   * the closest of them), and of those the one with the fewest reads in
+   * flight, ties taken in turn. Far members get reads only when no near one
+   * can take them.
+   */
   choose(needed: Lsn | undefined): ReaderChoice {
     const atLeast = maxLsn(needed, this.floor);
     const members = this.list;
     const count = members.length;
     const start = count === 0 ? 0 : this.turn++ % count;
-    let best: ReaderMember | undefined;
+    const eligible: ReaderMember[] = [];
     let usable = false;
     let caughtUp = false;
+    let closest: number | undefined;
     for (let i = 0; i < count; i++) {
       const member = members[(start + i) % count]!;
       if (!member.state.usable) continue;
@@ -213,6 +254,13 @@ export class ReaderSet {
       if (atLeast !== undefined && !(member.replay !== undefined && member.replay >= atLeast)) continue;
       caughtUp = true;
       if (member.endpoint.saturated()) continue;
+      eligible.push(member);
+      const ms = member.roundTripMs;
+      if (ms !== undefined && (closest === undefined || ms < closest)) closest = ms;
+    }
+    let best: ReaderMember | undefined;
+    for (const member of eligible) {
+      if (!isNear(member.roundTripMs, closest)) continue;
       if (best === undefined || member.outstanding < best.outstanding) best = member;
     }
     if (best) return { member: best };

@@ -9,6 +9,8 @@ import type { ReaderStatus } from "./reader-state.js";
 const log = createLogger("silent");
 
 interface MemberSpec {
+  /** Probe round trip, ms (locality). */
+  rtt?: number;
   status?: ReaderStatus;
   replay?: bigint;
   busy?: boolean;
@@ -24,6 +26,7 @@ function set(...specs: MemberSpec[]): ReaderSet {
     const member = readers.members[i]!;
     member.replay = spec.replay ?? 100n;
     member.outstanding = spec.outstanding ?? 0;
+    if (spec.rtt !== undefined) member.noteRoundTrip(spec.rtt);
     if (spec.status === "degraded") member.state.markDegraded(new Error("down"), "health-check");
     if (spec.status === "lagging") member.state.markReachable(10_000, 5000);
   });
@@ -148,7 +151,15 @@ describe("reader set: a live set of instances", () => {
     const readers = new ReaderSet(log, {}, 1);
     const member = readers.add(stubEndpoint("10.0.0.7:5432"), "db-ro:5432", "address", 0);
     member.lagMs = 12;
-    assert.deepEqual(member.view(), { state: "connected", lag_ms: 12, address: "db-ro:5432", found_by: "address" });
+    member.noteRoundTrip(0.4);
+    assert.deepEqual(member.view(0.4), {
+      state: "connected",
+      lag_ms: 12,
+      rtt_ms: 0.4,
+      local: true,
+      address: "db-ro:5432",
+      found_by: "address",
+    });
   });
 });
 
@@ -177,4 +188,43 @@ describe("reader set: which instance to ask when none is known to have a write",
   for (const row of table) {
     it(row.name, () => assert.equal(set(...row.members).candidate(row.needed)?.member.name, row.answer));
   }
+});
+
+describe("reader set: locality (the closest caught-up instances first)", () => {
+  const table: Array<{ name: string; members: MemberSpec[]; needed?: bigint; answers: string[] }> = [
+    {
+      name: "a replica in another region (40 ms) gets no read while a near one (0.5 ms) can take it",
+      members: [{ rtt: 40 }, { rtt: 0.5 }],
+      answers: ["r1:5432"],
+    },
+    { name: "replicas in the same zone or host share the reads", members: [{ rtt: 0.3 }, { rtt: 1.2 }], answers: ["r0:5432", "r1:5432"] },
+    { name: "the near one lagging: the far one serves", members: [{ rtt: 40 }, { rtt: 0.5, status: "lagging" }], answers: ["r0:5432"] },
+    { name: "the near one degraded: the far one serves", members: [{ rtt: 40 }, { rtt: 0.5, status: "degraded" }], answers: ["r0:5432"] },
+    { name: "the near one saturated: reads spill to the far one", members: [{ rtt: 40 }, { rtt: 0.5, busy: true }], answers: ["r0:5432"] },
+    {
+      name: "the near one lacks the write: the far one that has it",
+      members: [
+        { rtt: 40, replay: 200n },
+        { rtt: 0.5, replay: 100n },
+      ],
+      needed: 150n,
+      answers: ["r0:5432"],
+    },
+    { name: "not measured yet counts as near", members: [{ rtt: 40 }, {}], answers: ["r0:5432", "r1:5432"] },
+  ];
+  for (const row of table) {
+    it(row.name, () => {
+      const readers = set(...row.members);
+      const seen = new Set(Array.from({ length: 8 }, () => pick(readers, row.needed)));
+      assert.deepEqual([...seen].sort(), row.answers);
+    });
+  }
+
+  it("the round trip is the shortest of the last five probes: a busy moment does not make a replica far", () => {
+    const readers = set({ rtt: 0.5 }, { rtt: 0.6 });
+    readers.members[1]!.noteRoundTrip(80);
+    assert.equal(readers.members[1]!.roundTripMs, 0.6);
+    for (let i = 0; i < 5; i++) readers.members[1]!.noteRoundTrip(40);
+    assert.equal(readers.members[1]!.roundTripMs, 40, "five probes in a row that far: it is far");
+  });
 });

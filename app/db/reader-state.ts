@@ -39,6 +39,9 @@ export class ReaderState {
     return this.current;
   }
 
+  /** When the status last changed: a probe sent before a reader was found unusable says nothing of it now. */
+  changedAt = 0;
+
   get usable(): boolean {
     return this.current === "connected";
   }
@@ -77,6 +80,7 @@ export class ReaderState {
   private set(status: ReaderStatus): void {
     const previous = this.current;
     this.current = status;
+    this.changedAt = Date.now();
     this.events.onChange?.(status, previous);
   }
 }

@@ -27,9 +27,10 @@ export function healthRoutes(ctx: AppContext): Router {
     if (measured && health.readerLagMs !== undefined) db.reader_lag_ms = health.readerLagMs;
     // With several instances (listed, or found behind one address), each by
     // host:port as the server sees it (never by URL: no credential in a
-    // probe's answer), with the address it is reached through; one instance
+    // probe's answer), with the address it is reached through, its probe
+    // round trip and whether it counts as local; one instance
     // keeps the single-reader shape.
-    if (readers.members.length > 1) db.readers = Object.fromEntries(readers.members.map((m) => [m.name, m.view()]));
+    if (readers.members.length > 1) db.readers = Object.fromEntries(readers.members.map((m) => [m.name, m.view(readers.closestMs)]));
     // Redis never makes the pod unready: without it each pod enforces its own limits.
     const redis = ctx.redis?.status ?? "disabled";
     if (ctx.lifecycle.draining) {

@@ -28,7 +28,13 @@ export function uiDatabaseRoutes(ctx: AppContext): Router {
     res.json({
       writer: { state: health.writerStatus },
       reader: { state: reader.status, lag_ms: health.readerLagMs ?? null },
-      readers: reader.members.map((member) => ({ name: member.name, lag_ms: null, ...member.view(), reads: reads[member.name] ?? 0 })),
+      readers: reader.members.map((member) => ({
+        name: member.name,
+        lag_ms: null,
+        rtt_ms: null,
+        ...member.view(reader.closestMs),
+        reads: reads[member.name] ?? 0,
+      })),
       read_fallbacks: await byLabel(ctx.metrics.readFallbacks, "reason"),
       spend_queue: { length: ctx.spend.length, oldest_age_ms: ctx.spend.oldestAgeMs() },
       redis: ctx.redis?.status ?? "disabled",

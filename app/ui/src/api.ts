@@ -126,7 +126,17 @@ export interface DatabaseView {
   writer: { state: string };
   reader: { state: string; lag_ms: number | null };
   /** One per instance: listed, or found behind an address (a Service, a balancer). */
-  readers: Array<{ name: string; state: string; lag_ms: number | null; address: string; found_by: string; reads: number }>;
+  readers: Array<{
+    name: string;
+    state: string;
+    lag_ms: number | null;
+    /** The health probe's shortest recent round trip; `local`: near enough to share reads with the closest. */
+    rtt_ms: number | null;
+    local: boolean;
+    address: string;
+    found_by: string;
+    reads: number;
+  }>;
   read_fallbacks: Record<string, number>;
   spend_queue: { length: number; oldest_age_ms: number };
   redis: string;

@@ -37,12 +37,15 @@ export function Database() {
         <Title order={2} size="h4" mb="xs">
           Readers
         </Title>
-        <DataTable label="Readers" columns={["Instance", "State", "Lag", "Reached through", "Found by", "Reads"]}>
+        <DataTable label="Readers" columns={["Instance", "State", "Lag", "Round trip", "Reached through", "Found by", "Reads"]}>
           {view?.readers.map((reader) => (
             <Table.Tr key={reader.name} data-testid={`reader-row-${reader.name}`}>
               <Table.Td>{reader.name}</Table.Td>
               <Table.Td className={stateClass(reader.state)}>{reader.state}</Table.Td>
               <Table.Td>{reader.lag_ms === null ? "—" : `${reader.lag_ms} ms`}</Table.Td>
+              <Table.Td>
+                {reader.rtt_ms === null ? "—" : `${reader.rtt_ms} ms`} {reader.local ? "(local)" : "(far)"}
+              </Table.Td>
               <Table.Td>{reader.address}</Table.Td>
               <Table.Td>{reader.found_by}</Table.Td>
               <Table.Td ta="right">{reader.reads}</Table.Td>
