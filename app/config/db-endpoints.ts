@@ -19,6 +19,12 @@ export interface EndpointConfig {
   current(): URL;
   /** RDS IAM: the region the token is signed for; undefined = password auth. */
   iamRegion?: string;
+  /**
+   * The name certificates are checked against when it is not the host
+   * connected to: an instance found behind a reader address is reached at
+   * its own IP, and its certificate names the address.
+   */
+  tlsServername?: string;
 }
 
 /** The database variables this module reads (validated as strings by env.ts). */

@@ -5,10 +5,27 @@ import { REDIS_ENV_NAMES, redisConfig, RedisConfigError, type RedisConfig } from
 
 export type { EndpointConfig };
 
+/**
+ * `none`: connections through each reader address are asked which instance
+ * they reached (a Service or a balancer is used as it is). `dns`: every A/AAAA
+ * record of its host name. `kubernetes`: the EndpointSlices of a Service.
+ */
+export interface ReaderDiscoveryConfig {
+  mode: "none" | "dns" | "kubernetes";
+  /** DATABASE_READ_REPLICA_DNS_SERVERS: ask these DNS servers (ip or ip:port) instead of the system resolver. */
+  dnsServers: string[];
+  /** DATABASE_READ_REPLICA_SERVICE: the Service whose EndpointSlices list the replicas (default: the address's first host label). */
+  service?: string;
+  /** DATABASE_READ_REPLICA_NAMESPACE: its namespace (default: the address's second host label, or the pod's own). */
+  namespace?: string;
+}
+
 export interface Config {
   writer: EndpointConfig;
   /** Zero, one or several read replicas (DATABASE_URL_READ_REPLICA, comma-separated). */
   readers: EndpointConfig[];
+  /** How the instances behind each reader address are found (DATABASE_READ_REPLICA_DISCOVERY). */
+  readerDiscovery: ReaderDiscoveryConfig;
   healthCheckIntervalMs: number;
   /** Bounded staleness: a reader further behind the writer than this serves no reads. */
   readerMaxLagMs: number;
@@ -100,6 +117,22 @@ const EnvSchema = z.object({
   DATABASE_READ_TIMEOUT_MS: integer(50, 600_000),
   DATABASE_QUERY_TIMEOUT_MS: integer(100, 3_600_000),
   DATABASE_READ_YOUR_WRITES_CHECK_MS: integer(0, 60_000),
+  DATABASE_READ_REPLICA_DISCOVERY: optionalString.pipe(
+    z.enum(["none", "dns", "kubernetes"], { message: "must be none, dns or kubernetes" }).optional(),
+  ),
+  DATABASE_READ_REPLICA_DNS_SERVERS: optionalString,
+  DATABASE_READ_REPLICA_SERVICE: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a Kubernetes Service name (lowercase letters, digits and '-')")
+      .optional(),
+  ),
+  DATABASE_READ_REPLICA_NAMESPACE: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a Kubernetes namespace name (lowercase letters, digits and '-')")
+      .optional(),
+  ),
   DATABASE_CONNECTION_MAX_LIFETIME_MS: integer(1000, 86_400_000),
   SPEND_FLUSH_INTERVAL_MS: integer(10, 600_000),
   KEY_CACHE_TTL_MS: integer(0, 3_600_000),
@@ -169,9 +202,20 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
     throw new ConfigError("MASTER_KEY must be set (the admin bearer token; LITELLM_MASTER_KEY and general_settings.master_key also work)");
   }
 
+  if (e.DATABASE_READ_REPLICA_DISCOVERY && e.DATABASE_READ_REPLICA_DISCOVERY !== "none" && endpoints.readers.length === 0) {
+    throw new ConfigError(
+      "DATABASE_READ_REPLICA_DISCOVERY is set but no reader is: set DATABASE_URL_READ_REPLICA to the replicas' address",
+    );
+  }
   return {
     writer: endpoints.writer,
     readers: endpoints.readers,
+    readerDiscovery: {
+      mode: e.DATABASE_READ_REPLICA_DISCOVERY ?? "none",
+      dnsServers: dnsServers(e.DATABASE_READ_REPLICA_DNS_SERVERS),
+      service: e.DATABASE_READ_REPLICA_SERVICE,
+      namespace: e.DATABASE_READ_REPLICA_NAMESPACE,
+    },
     healthCheckIntervalMs: e.DATABASE_HEALTH_CHECK_INTERVAL_MS ?? 5000,
     readerMaxLagMs: e.DATABASE_READ_REPLICA_MAX_LAG_MS ?? 5000,
     readTimeoutMs: e.DATABASE_READ_TIMEOUT_MS ?? 1500,
@@ -205,4 +249,16 @@ function masterKeyOf(e: z.infer<typeof EnvSchema>): (() => string) | undefined {
   }
   const fixed = e.MASTER_KEY;
   return fixed ? () => fixed : undefined;
+}
+
+/** `10.0.0.2,10.0.0.3:5353,[fd00::53]:53` — addresses only: a name here could not be resolved without DNS. */
+function dnsServers(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  return value.split(",").map((item, index) => {
+    const server = item.trim();
+    if (!/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:]+\](:\d{1,5})?|[0-9a-fA-F:]+)$/.test(server)) {
+      throw new ConfigError(`DATABASE_READ_REPLICA_DNS_SERVERS item ${index + 1} must be an IP address, optionally with :port`);
+    }
+    return server;
+  });
 }

@@ -318,4 +318,42 @@ describe("environment configuration", () => {
   it("migrate does not need MASTER_KEY", () => {
     assert.equal(loadConfig({ DATABASE_URL: base.DATABASE_URL }, "migrate").masterKey, undefined);
   });
+
+  describe("reader discovery", () => {
+    const reader = { ...base, DATABASE_URL_READ_REPLICA: "postgres://app:pw@db-ro.prod.svc:5432/tandem" };
+    it("off by default: each address is used as it is, instance by instance", () => {
+      assert.deepEqual(loadConfig(reader).readerDiscovery, { mode: "none", dnsServers: [], service: undefined, namespace: undefined });
+    });
+    it("dns, with DNS servers of its own", () => {
+      const config = loadConfig({
+        ...reader,
+        DATABASE_READ_REPLICA_DISCOVERY: "dns",
+        DATABASE_READ_REPLICA_DNS_SERVERS: "10.96.0.10, 127.0.0.1:5353",
+      });
+      assert.deepEqual(config.readerDiscovery.dnsServers, ["10.96.0.10", "127.0.0.1:5353"]);
+    });
+    const bad: Array<[string, Record<string, string>, RegExp]> = [
+      [
+        "an unknown mode",
+        { ...reader, DATABASE_READ_REPLICA_DISCOVERY: "consul" },
+        /^DATABASE_READ_REPLICA_DISCOVERY must be none, dns or kubernetes$/,
+      ],
+      [
+        "a DNS server given by name",
+        { ...reader, DATABASE_READ_REPLICA_DNS_SERVERS: "kube-dns" },
+        /^DATABASE_READ_REPLICA_DNS_SERVERS item 1 must be an IP address/,
+      ],
+      [
+        "a Service name Kubernetes would refuse",
+        { ...reader, DATABASE_READ_REPLICA_SERVICE: "DB_RO" },
+        /^DATABASE_READ_REPLICA_SERVICE must be a Kubernetes Service name/,
+      ],
+      [
+        "discovery without a reader",
+        { ...base, DATABASE_READ_REPLICA_DISCOVERY: "dns" },
+        /^DATABASE_READ_REPLICA_DISCOVERY is set but no reader is/,
+      ],
+    ];
+    for (const [name, env, message] of bad) it(`${name}: one line naming the variable`, () => assert.match(failure(env), message));
+  });
 });

@@ -16,7 +16,8 @@ import { HealthMonitor, type WriterStatus } from "./health.js";
 import type { TokenSigner } from "./iam-token.js";
 import { LSN_MAX, parseLsn, type Lsn } from "./lsn.js";
 import { readRouter, type FallbackReason } from "./read-router.js";
-import { ReaderAddress } from "./reader-address.js";
+import { discoverySource } from "./discovery/sources.js";
+import { ReaderTopology } from "./reader-topology.js";
 import { ReplayCheck, type ReplayCheckResult } from "./replay-check.js";
 import { ReaderSet, type ReaderMember } from "./reader-set.js";
 import type { ReaderStatus } from "./reader-state.js";
@@ -98,7 +99,9 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
   // An instance no longer reached behind its address is let go after this long:
   // a balancer picking at random may miss one for a few cycles.
   const forgetAfterMs = Math.max(10_000, 10 * config.healthCheckIntervalMs);
-  const addresses = config.readers.map((reader, rank) => new ReaderAddress(reader, readers, { ...options("reader"), forgetAfterMs, rank }));
+  const topology = new ReaderTopology(config.readers, readers, { ...options("reader"), forgetAfterMs }, (reader) =>
+    discoverySource(reader, config.readerDiscovery, log),
+  );
   const positions = new WritePositions();
   const replayCheck = config.replayCheckTimeoutMs > 0 ? new ReplayCheck(config.replayCheckTimeoutMs, hooks.onReplayCheck) : undefined;
   // Recycling the writer pool is cheap, but not free: a burst of refused
@@ -110,7 +113,7 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
     recycledAt = Date.now();
     writer.recycle();
   };
-  const health = new HealthMonitor(writer, readers, addresses, {
+  const health = new HealthMonitor(writer, readers, topology, {
     intervalMs: config.healthCheckIntervalMs,
     maxLagMs: config.readerMaxLagMs,
     // Not tied to the interval: a short interval must not turn a slow (busy) reader into a "dead" one.
@@ -129,7 +132,7 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
 
   // Token fetch failures are logged by the providers; the probes below then
   // report the endpoint as unreachable, which is the truth.
-  await Promise.all([writer.tokens, ...addresses.map((a) => a.tokens)].map((tokens) => tokens?.start().catch(() => undefined)));
+  await Promise.all([writer.tokens, ...topology.tokens].map((tokens) => tokens?.start().catch(() => undefined)));
   const startStatus = await health.checkWriter();
   await health.checkReaders("start");
   if (startStatus === "disconnected")
@@ -243,7 +246,7 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
       await Promise.race([health.stop(), new Promise((r) => setTimeout(r, timeoutMs / 2).unref())]);
       timeoutMs = Math.max(100, deadline - Date.now());
       await Promise.all([writer.close(timeoutMs), ...readers.members.map((m) => m.endpoint.close(timeoutMs))]);
-      for (const address of addresses) address.close();
+      topology.close();
     },
   };
 }

@@ -95,7 +95,7 @@ export function connectionConfig(config: EndpointConfig, tokens?: IamTokenProvid
     user: parts.user,
     database: parts.database,
     application_name: url.searchParams.get("application_name") ?? `tandem-${config.role}`,
-    ssl: sslFor(sslmode, tokens !== undefined),
+    ssl: withServername(sslFor(sslmode, tokens !== undefined), config.tlsServername),
   };
   // pg calls the password function for each new connection: the current token.
   return tokens ? { ...base, password: () => tokens.current() } : { ...base, password: parts.password };
@@ -117,6 +117,10 @@ function sslFor(sslmode: string | null, iam: boolean): pg.ClientConfig["ssl"] {
     default:
       return iam ? { rejectUnauthorized: true } : false;
   }
+}
+
+function withServername(ssl: pg.ClientConfig["ssl"], servername: string | undefined): pg.ClientConfig["ssl"] {
+  return typeof ssl === "object" && servername ? { ...ssl, servername } : ssl;
 }
 
 export function iamTokensFor(config: EndpointConfig, log: Logger, signer?: TokenSigner): IamTokenProvider | undefined {

@@ -33,6 +33,13 @@ export function lagMs(samples: readonly WriterSample[], replay: Lsn, now: number
   return first === undefined ? 0 : Math.max(0, now - first.at);
 }
 
+/** What the health cycle probes for readers: the addresses, and the targets discovery found behind them. */
+export interface ReaderAddresses {
+  readonly addresses: readonly ReaderAddress[];
+  /** Looks again at what is behind each address (discovery); before each round of probes. */
+  refresh(): Promise<void>;
+}
+
 export interface HealthOptions {
   intervalMs: number;
   maxLagMs: number;
@@ -72,7 +79,7 @@ export class HealthMonitor {
   constructor(
     private readonly writerEndpoint: Endpoint,
     readonly readers: ReaderSet,
-    private readonly addresses: readonly ReaderAddress[],
+    private readonly topology: ReaderAddresses,
     private readonly options: HealthOptions,
   ) {
     this.now = options.now ?? Date.now;
@@ -147,7 +154,8 @@ export class HealthMonitor {
   }
 
   async checkReaders(where: Extract<DegradedBy, "start" | "health-check">): Promise<void> {
-    await Promise.all(this.addresses.map((address) => this.checkAddress(address, where)));
+    await this.topology.refresh();
+    await Promise.all(this.topology.addresses.map((address) => this.checkAddress(address, where)));
   }
 
   /** The readers' replay positions now, for reads that would otherwise wait for the next cycle; one measurement at a time. */

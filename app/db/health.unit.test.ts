@@ -87,12 +87,17 @@ describe("the writer position a reader has had an interval to replay", () => {
   const monitor = (lsns: bigint[]) => {
     let i = 0;
     const writer = { probe: async () => ({ lsn: formatLsn(lsns[i++] ?? 0n) }), description: "writer" } as unknown as Endpoint;
-    return new HealthMonitor(writer, ReaderSet.of([], captureLogs().logger), [], {
-      intervalMs: 1000,
-      maxLagMs: 10_000,
-      probeTimeoutMs: 1000,
-      log: captureLogs().logger,
-    });
+    return new HealthMonitor(
+      writer,
+      ReaderSet.of([], captureLogs().logger),
+      { addresses: [], refresh: async () => undefined },
+      {
+        intervalMs: 1000,
+        maxLagMs: 10_000,
+        probeTimeoutMs: 1000,
+        log: captureLogs().logger,
+      },
+    );
   };
   it("is the previous cycle's sample, or the only one", async () => {
     const health = monitor([100n, 200n, 300n]);

@@ -29,13 +29,20 @@ export class ReaderAddress {
   /** The address as a whole: unreachable at start or later (the contract's warnings), or answering. */
   readonly state: ReaderState;
   readonly tokens: IamTokenProvider | undefined;
+  private readonly ownsTokens: boolean;
 
+  /**
+   * `config` is where connections go: the configured address itself, or one
+   * target a discovery source found behind it (`shown` is then the
+   * configured address, `foundBy` the source, and `tokens` the address's).
+   */
   constructor(
     readonly config: EndpointConfig,
     private readonly readers: ReaderSet,
-    private readonly options: EndpointOptions & { forgetAfterMs: number; foundBy?: FoundBy; rank: number },
+    private readonly options: EndpointOptions & { forgetAfterMs: number; rank: number; foundBy?: FoundBy; shown?: string },
   ) {
-    this.tokens = iamTokensFor(config, options.log, options.signer);
+    this.ownsTokens = options.tokens === undefined;
+    this.tokens = options.tokens ?? iamTokensFor(config, options.log, options.signer);
     this.state = new ReaderState(true, options.log, {}, config.name);
   }
 
@@ -43,9 +50,18 @@ export class ReaderAddress {
     return this.config.name;
   }
 
-  /** The instances found behind this address that are still members. */
+  /** The instances found through this address (or target) that are still members. */
   get members(): ReaderMember[] {
-    return this.readers.members.filter((m) => m.address === this.name);
+    return this.readers.members.filter((m) => m.via === this.name);
+  }
+
+  /** Gone from behind its address (a discovery source no longer lists it): its instances leave now. */
+  retire(): void {
+    for (const member of this.members) {
+      this.readers.remove(member);
+      void drain(member, this.options.forgetAfterMs);
+    }
+    this.close();
   }
 
   /**
@@ -118,11 +134,16 @@ export class ReaderAddress {
       tokens: this.tokens,
       pin: { instance: id, attempts: () => 3 * this.members.length + 3, shared: () => this.members.length > 1 },
     });
-    return this.readers.add(endpoint, this.name, this.options.foundBy ?? "address", this.options.rank);
+    return this.readers.add(
+      endpoint,
+      { address: this.options.shown ?? this.name, via: this.name },
+      this.options.foundBy ?? "address",
+      this.options.rank,
+    );
   }
 
   close(): void {
-    this.tokens?.stop();
+    if (this.ownsTokens) this.tokens?.stop();
   }
 }
 

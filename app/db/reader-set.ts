@@ -14,7 +14,7 @@ export const NEVER_BEHIND: Lsn = LSN_MAX;
  * plain address; one of several behind a Service or a balancer); or the
  * discovery source that named it.
  */
-export type FoundBy = "address" | "dns";
+export type FoundBy = "address" | "dns" | "kubernetes";
 
 /**
  * One read replica instance: its endpoint (a pool whose connections are
@@ -35,9 +35,11 @@ export class ReaderMember {
   constructor(
     readonly endpoint: Endpoint,
     readonly state: ReaderState,
-    /** The configured address it is reached through (host:port). */
+    /** The configured address it is behind (host:port). */
     readonly address: string = endpoint.name,
     readonly foundBy: FoundBy = "address",
+    /** Where its connections go: the address itself, or the target a discovery source found. */
+    readonly via: string = address,
   ) {}
 
   /** The instance (host:port as the server sees it, or Aurora's instance id). */
@@ -110,7 +112,7 @@ export class ReaderSet {
   /** A set with one member per endpoint, each its own instance (unit tests; fixed lists). */
   static of(endpoints: readonly Endpoint[], log: Logger, events: ReaderSetEvents = {}): ReaderSet {
     const set = new ReaderSet(log, events, endpoints.length);
-    endpoints.forEach((endpoint, rank) => set.add(endpoint, endpoint.name, "address", rank));
+    endpoints.forEach((endpoint, rank) => set.add(endpoint, { address: endpoint.name }, "address", rank));
     return set;
   }
 
@@ -124,7 +126,12 @@ export class ReaderSet {
    * otherwise. Members are kept in the order of their addresses (`rank`),
    * then of joining, so listings follow DATABASE_URL_READ_REPLICA.
    */
-  add(endpoint: Endpoint, address?: string, foundBy: FoundBy = "address", rank = Infinity): ReaderMember {
+  add(
+    endpoint: Endpoint,
+    where: { address: string; via?: string } = { address: endpoint.name },
+    foundBy: FoundBy = "address",
+    rank = Infinity,
+  ): ReaderMember {
     let member: ReaderMember | undefined = undefined;
     const state = new ReaderState(
       true,
@@ -132,7 +139,7 @@ export class ReaderSet {
       { onChange: (status, previous) => member && this.events.onChange?.(member, status, previous) },
       endpoint.name,
     );
-    member = new ReaderMember(endpoint, state, address, foundBy);
+    member = new ReaderMember(endpoint, state, where.address, foundBy, where.via ?? where.address);
     this.ranks.set(member, rank);
     this.list = [...this.list, member].sort((a, b) => (this.ranks.get(a) ?? 0) - (this.ranks.get(b) ?? 0));
     this.log.info(

@@ -136,8 +136,8 @@ describe("reader set: a live set of instances", () => {
   it("instances join in their address's order and leave; a departed one gets no read", () => {
     const changes: string[] = [];
     const readers = new ReaderSet(log, { onMembership: (m, change) => changes.push(`${m.name} ${change}`) }, 2);
-    const late = readers.add(stubEndpoint("b:5432"), "second-address:5432", "address", 1);
-    readers.add(stubEndpoint("a:5432"), "first-address:5432", "address", 0);
+    const late = readers.add(stubEndpoint("b:5432"), { address: "second-address:5432" }, "address", 1);
+    readers.add(stubEndpoint("a:5432"), { address: "first-address:5432" }, "address", 0);
     assert.deepEqual(
       readers.members.map((m) => m.name),
       ["a:5432", "b:5432"],
@@ -149,7 +149,7 @@ describe("reader set: a live set of instances", () => {
 
   it("each instance is shown with the address it is reached through, never a URL", () => {
     const readers = new ReaderSet(log, {}, 1);
-    const member = readers.add(stubEndpoint("10.0.0.7:5432"), "db-ro:5432", "address", 0);
+    const member = readers.add(stubEndpoint("10.0.0.7:5432"), { address: "db-ro:5432" }, "address", 0);
     member.lagMs = 12;
     member.noteRoundTrip(0.4);
     assert.deepEqual(member.view(0.4), {

@@ -14,7 +14,8 @@ export interface Balancer {
   close(): Promise<void>;
 }
 
-export async function tcpBalancer(backends: readonly number[]): Promise<Balancer> {
+/** `listen`: where it listens (default 127.0.0.1, any free port); another loopback address stands in for another host. */
+export async function tcpBalancer(backends: readonly number[], listen: { host?: string; port?: number } = {}): Promise<Balancer> {
   let ports = [...backends];
   let turn = 0;
   const delays = new Map<number, number>();
@@ -48,7 +49,10 @@ export async function tcpBalancer(backends: readonly number[]): Promise<Balancer
     relay(client, upstream, port);
     relay(upstream, client, port);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(listen.port ?? 0, listen.host ?? "127.0.0.1", resolve);
+  });
   const address = server.address();
   return {
     port: typeof address === "object" && address ? address.port : 0,
