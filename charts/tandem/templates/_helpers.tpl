@@ -297,6 +297,15 @@ The database rules: exactly one writer source, each with what it needs.
 {{- if and $db.secret.readReplicaUrlKeys (not $db.secret.name) -}}
 {{- fail "tandem: db.secret.readReplicaUrlKeys requires db.secret.name (the existing Secret holding the reader URLs)" -}}
 {{- end -}}
+{{- if and (ne $db.readerDiscovery.mode "none") (not $readers) -}}
+{{- fail (printf "tandem: db.readerDiscovery.mode=%s needs a reader address to look behind: set db.readReplicaUrl (e.g. the replicas' Service) or db.secret.readReplicaUrlKey" $db.readerDiscovery.mode) -}}
+{{- end -}}
+{{- if and $db.readerDiscovery.dnsServers (ne $db.readerDiscovery.mode "dns") -}}
+{{- fail "tandem: db.readerDiscovery.dnsServers applies only with db.readerDiscovery.mode=dns" -}}
+{{- end -}}
+{{- if and (or $db.readerDiscovery.service $db.readerDiscovery.namespace) (ne $db.readerDiscovery.mode "kubernetes") -}}
+{{- fail "tandem: db.readerDiscovery.service and db.readerDiscovery.namespace apply only with db.readerDiscovery.mode=kubernetes" -}}
+{{- end -}}
 {{- range $i, $url := $db.readReplicaUrls -}}
 {{- if contains "," $url -}}
 {{- fail (printf "tandem: db.readReplicaUrls[%d] contains a comma: give one URL per item" $i) -}}
@@ -699,4 +708,39 @@ It gets the writer connection only: DATABASE_URL_READ_REPLICA is never rendered 
     {{- with $ctx.Values.extraVolumeMounts }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
+{{- end }}
+
+{{/*
+How the instances behind the reader address are found (db.readerDiscovery) and read-your-writes on
+demand (db.readYourWritesCheckMs): the DATABASE_READ_REPLICA_* variables. Nothing without a reader.
+*/}}
+{{- define "tandem.readerDiscoveryEnv" -}}
+{{- $d := .Values.db.readerDiscovery -}}
+{{- if include "tandem.hasReader" . }}
+{{- if ne $d.mode "none" }}
+- name: DATABASE_READ_REPLICA_DISCOVERY
+  value: {{ $d.mode | quote }}
+{{- end }}
+{{- if eq $d.mode "kubernetes" }}
+{{- with $d.service }}
+- name: DATABASE_READ_REPLICA_SERVICE
+  value: {{ . | quote }}
+{{- end }}
+- name: DATABASE_READ_REPLICA_NAMESPACE
+  value: {{ include "tandem.readerDiscoveryNamespace" . | quote }}
+{{- end }}
+{{- if and (eq $d.mode "dns") $d.dnsServers }}
+- name: DATABASE_READ_REPLICA_DNS_SERVERS
+  value: {{ join "," $d.dnsServers | quote }}
+{{- end }}
+{{- if not (kindIs "invalid" .Values.db.readYourWritesCheckMs) }}
+- name: DATABASE_READ_YOUR_WRITES_CHECK_MS
+  value: {{ printf "%d" (int64 .Values.db.readYourWritesCheckMs) | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The namespace of the replicas' Service: db.readerDiscovery.namespace, else the release's. */}}
+{{- define "tandem.readerDiscoveryNamespace" -}}
+{{- .Values.db.readerDiscovery.namespace | default .Release.Namespace -}}
 {{- end }}
