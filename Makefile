@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 NPM_INSTALLED := node_modules/.package-lock.json
 
-.PHONY: help deps run test typecheck lint unit chart-test image container-test compose-test e2e e2e-offline bench bench-analytics bench-proxy clean
+.PHONY: help deps run test typecheck lint unit chart-test image container-test compose-test e2e e2e-offline bench bench-ryw bench-analytics bench-proxy clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ e2e-offline: ## the same suite on a kind cluster built entirely from local image
 
 bench: deps ## routing overhead and reader failover benchmarks against a local pair
 	npm run --silent bench
+
+bench-ryw: deps ## read-your-writes on demand: create-then-read rounds, reads the writer answers with the replay check off and on
+	npm run --silent bench:ryw
 
 bench-analytics: deps ## Usage page and spend reports over 5M spend rows (daily aggregates vs summing the rows)
 	npm run --silent bench:analytics
