@@ -19,7 +19,7 @@ import { parseAllDocuments } from "yaml";
 import { helm, helmDeploy, helmUninstall } from "./lib/helm.js";
 import { apiError, isReady, Kube, restarts, type Pod } from "./lib/kube.js";
 import { portForward, type Forward } from "./lib/port-forward.js";
-import { PgPair } from "./lib/postgres.js";
+import { PgPair, SERVICE } from "./lib/postgres.js";
 import { clientResult, createClientScript, deployRedis, REDIS_SERVICE, startClient } from "./lib/redis.js";
 import { repoRoot, settings, splitImage } from "./lib/settings.js";
 import { E2E_MODEL, expectedCost, PRICES, Tandem } from "./lib/tandem.js";
@@ -363,13 +363,14 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
           "e2e_lagging",
           "e2e_readers",
           "e2e_fleet",
+          "e2e_discovery",
         ])
           await pair.createDatabase(db);
         await pair.createRole(ROTATE.role, ROTATE.before);
         await pair.createDatabase(ROTATE.database, ROTATE.role);
         await pair.waitReplayed();
         log(
-          `set-up (primary + 2 streaming replicas, fake upstream, Redis, 11 databases) took ${Math.round((Date.now() - started) / 1000)}s`,
+          `set-up (primary + 2 streaming replicas, fake upstream, Redis, 12 databases) took ${Math.round((Date.now() - started) / 1000)}s`,
         );
       } catch (error) {
         log(`set-up FAILED: ${error instanceof Error ? error.message : apiError(error)}`);
@@ -1050,6 +1051,117 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
       assert.deepEqual([...rows].sort(), [...loop.ids].sort(), "the rows are exactly the acknowledged completions");
       const billed = await keySpend(database, "fleet-rollout");
       assert.ok(Math.abs(billed.keySpend - billed.rowsSpend) < 1e-9, `key spend ${billed.keySpend} = Σ rows ${billed.rowsSpend}`);
+      await finish(r);
+    }),
+  );
+
+  it(
+    "12. replicas behind one Service (as CloudNativePG's -ro) with Kubernetes discovery: each pod an instance; replay paused in one → no stale read and it serves none; a third replica pod joins within 10 s and serves reads, no restart; the Role grants only endpointslices",
+    { timeout: 600_000 },
+    scenario(async () => {
+      const database = "e2e_discovery";
+      await pair.createReadOnlyService("pg-ro");
+      const r = await install("e2e-discovery", database, {
+        url: pair.url("primary", database),
+        readReplicaUrl: pair.urlAt("pg-ro", database),
+        healthCheckIntervalMs: 1000,
+        readReplicaMaxLagMs: 3000,
+        readerDiscovery: { mode: "kubernetes" },
+      });
+      await expectReadiness(r, "connected");
+
+      const role = await kube.readRole(`${r.fullname}-reader-discovery`);
+      assert.deepEqual(
+        role.rules?.map((rule) => ({ apiGroups: rule.apiGroups, resources: rule.resources, verbs: rule.verbs })),
+        [{ apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] }],
+        "the Role: endpointslices get/list/watch only",
+      );
+      const binding = await kube.readRoleBinding(`${r.fullname}-reader-discovery`);
+      assert.deepEqual(
+        binding.subjects?.map((x) => [x.kind, x.name]),
+        [["ServiceAccount", r.fullname]],
+      );
+
+      const instanceOf = async (server: "replica" | "replica2" | "replica3") => {
+        const pod = (await kube.pods(`app=${SERVICE[server]}`)).find(isReady);
+        if (!pod?.status?.podIP) throw new Error(`no Ready ${SERVICE[server]} pod with an IP`);
+        return `${pod.status.podIP}:5432`;
+      };
+      const [first, second] = [await instanceOf("replica"), await instanceOf("replica2")];
+      const found = await eventually(
+        "readiness to list both replica pods, found by kubernetes behind pg-ro",
+        () => r.tandem.readers(),
+        (readers) => [first, second].every((id) => readers[id]?.state === "connected" && readers[id]?.found_by === "kubernetes"),
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
+      assert.equal(found[first]?.address, "pg-ro:5432");
+
+      const { key: reader } = await r.tandem.generateKey({ key_alias: "discovery-reads", models: [E2E_MODEL] });
+      await pair.waitReplayed();
+      await pair.psql("replica", "postgres", "SELECT pg_wal_replay_pause()");
+      try {
+        await r.tandem.generateKey({ key_alias: "behind", models: [E2E_MODEL] });
+        await eventually(
+          `readiness to show ${first} lagging and ${second} connected`,
+          () => r.tandem.readers(),
+          (readers) => readers[first]?.state === "lagging" && readers[second]?.state === "connected",
+          { timeoutMs: 60_000, intervalMs: 500 },
+        );
+        await pair.reset(database);
+        const stale: string[] = [];
+        for (let i = 0; i < 15; i++) {
+          const { key } = await r.tandem.generateKey({ key_alias: `ryw-${i}`, models: [E2E_MODEL] });
+          const info = await r.tandem.keyInfo(key);
+          if (info.status !== 200) stale.push(`created key ${i}: ${info.status}`);
+          const deleted = await r.tandem.deleteKeys([key]);
+          assert.equal(deleted.status, 200, deleted.text);
+          const refused = await r.tandem.keyInfo(key, key);
+          if (refused.status !== 401) stale.push(`deleted key ${i}: ${refused.status}`);
+          const plain = await r.tandem.keyInfo(reader, reader);
+          if (plain.status !== 200) stale.push(`lookup ${i}: ${plain.status}`);
+        }
+        const onPaused = await pair.countOn("replica", database, KEY_READ);
+        const onOther = await pair.countOn("replica2", database, KEY_READ);
+        log(`replay paused in ${first}: ${stale.length} stale reads; key reads there ${onPaused}, on ${second} ${onOther}`);
+        assert.deepEqual(stale, [], "every read after a write saw it");
+        assert.equal(onPaused, 0, "the paused replica pod served no key read");
+        assert.ok(onOther > 0, "the caught-up replica pod served reads");
+      } finally {
+        await pair.psql("replica", "postgres", "SELECT pg_wal_replay_resume()");
+      }
+
+      const loop = requestLoop(r.tandem, reader, { workers: 2, maxRequests: 100_000, maxMs: 300_000, pauseMs: 50 });
+      try {
+        await pair.addReplica("replica3");
+        const readyAt = Date.now();
+        const third = await instanceOf("replica3");
+        await eventually(
+          `the third replica pod (${third}) to join`,
+          () => r.tandem.readers(),
+          (readers) => readers[third]?.state === "connected",
+          { timeoutMs: 60_000, intervalMs: 200 },
+        );
+        const joinedMs = Date.now() - readyAt;
+        log(`a third replica pod joined ${joinedMs} ms after it was Ready`);
+        assert.ok(joinedMs <= 10_000, `joined after ${joinedMs} ms`);
+        await eventually(
+          "the third replica pod to serve key lookups",
+          () => pair.countOn("replica3", database, KEY_READ),
+          (n) => n > 0,
+          { timeoutMs: 60_000, intervalMs: 1000 },
+        );
+        await kube.deleteDeployment(SERVICE.replica3);
+        await eventually(
+          "the deleted replica pod to leave",
+          () => r.tandem.readers(),
+          (readers) => readers[third] === undefined,
+          { timeoutMs: 120_000, intervalMs: 500 },
+        );
+      } finally {
+        const stats = await loop.stop();
+        log(`while a replica pod joined and left: ${stats.total} requests, ${stats.failed} failed`);
+        assert.deepEqual(stats.failures, [], "no request failed while a replica pod joined and left");
+      }
       await finish(r);
     }),
   );

@@ -9,15 +9,18 @@ export type { EndpointConfig };
  * `none`: connections through each reader address are asked which instance
  * they reached (a Service or a balancer is used as it is). `dns`: every A/AAAA
  * record of its host name. `kubernetes`: the EndpointSlices of a Service.
+ * `aurora`: the cluster's topology (`aurora_replica_status()` on the writer).
  */
 export interface ReaderDiscoveryConfig {
-  mode: "none" | "dns" | "kubernetes";
+  mode: "none" | "dns" | "kubernetes" | "aurora";
   /** DATABASE_READ_REPLICA_DNS_SERVERS: ask these DNS servers (ip or ip:port) instead of the system resolver. */
   dnsServers: string[];
   /** DATABASE_READ_REPLICA_SERVICE: the Service whose EndpointSlices list the replicas (default: the address's first host label). */
   service?: string;
   /** DATABASE_READ_REPLICA_NAMESPACE: its namespace (default: the address's second host label, or the pod's own). */
   namespace?: string;
+  /** DATABASE_READ_REPLICA_INSTANCE_HOST_PATTERN: `aurora`: an instance's endpoint, `?` its identifier (default: from the cluster endpoint). */
+  instanceHostPattern?: string;
 }
 
 export interface Config {
@@ -118,9 +121,15 @@ const EnvSchema = z.object({
   DATABASE_QUERY_TIMEOUT_MS: integer(100, 3_600_000),
   DATABASE_READ_YOUR_WRITES_CHECK_MS: integer(0, 60_000),
   DATABASE_READ_REPLICA_DISCOVERY: optionalString.pipe(
-    z.enum(["none", "dns", "kubernetes"], { message: "must be none, dns or kubernetes" }).optional(),
+    z.enum(["none", "dns", "kubernetes", "aurora"], { message: "must be none, dns, kubernetes or aurora" }).optional(),
   ),
   DATABASE_READ_REPLICA_DNS_SERVERS: optionalString,
+  DATABASE_READ_REPLICA_INSTANCE_HOST_PATTERN: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[^?]*\?[^?]*$/, "must contain exactly one ? (where the instance identifier goes), e.g. ?.abc123.us-east-1.rds.amazonaws.com")
+      .optional(),
+  ),
   DATABASE_READ_REPLICA_SERVICE: optionalString.pipe(
     z
       .string()
@@ -215,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
       dnsServers: dnsServers(e.DATABASE_READ_REPLICA_DNS_SERVERS),
       service: e.DATABASE_READ_REPLICA_SERVICE,
       namespace: e.DATABASE_READ_REPLICA_NAMESPACE,
+      instanceHostPattern: e.DATABASE_READ_REPLICA_INSTANCE_HOST_PATTERN,
     },
     healthCheckIntervalMs: e.DATABASE_HEALTH_CHECK_INTERVAL_MS ?? 5000,
     readerMaxLagMs: e.DATABASE_READ_REPLICA_MAX_LAG_MS ?? 5000,

@@ -100,7 +100,7 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
   // a balancer picking at random may miss one for a few cycles.
   const forgetAfterMs = Math.max(10_000, 10 * config.healthCheckIntervalMs);
   const topology = new ReaderTopology(config.readers, readers, { ...options("reader"), forgetAfterMs }, (reader) =>
-    discoverySource(reader, config.readerDiscovery, log),
+    discoverySource(reader, config.readerDiscovery, log, async <R>(sql: string) => (await writer.pool.query(sql)).rows as R[]),
   );
   const positions = new WritePositions();
   const replayCheck = config.replayCheckTimeoutMs > 0 ? new ReplayCheck(config.replayCheckTimeoutMs, hooks.onReplayCheck) : undefined;

@@ -7,53 +7,27 @@
 // address (127.0.0.2, .3, .4) on one port, as pods behind a Service do.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { openDatabase, type Database } from "./database.js";
 import { configFor, startMigratedPair, Witness, type LocalPair } from "../test-support/pair.js";
-import { tcpBalancer, type Balancer } from "../test-support/balancer.js";
+import { replicasOnLoopbackHosts, type ReplicaHosts } from "../test-support/loopback-hosts.js";
 import { startDnsStub, type DnsStub } from "../test-support/dns-stub.js";
 import { captureLogs } from "../test-support/logs.js";
 import { readLoad, until } from "../test-support/load.js";
 
 const TEAM = /"tandem_team"/;
 const NAME = "replicas.tandem.test";
-const HOSTS = ["127.0.0.2", "127.0.0.3", "127.0.0.4"];
 const JOIN_BOUND_MS = 10_000;
-
-/** A port free on every one of `hosts`. */
-async function portFreeOn(hosts: readonly string[]): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, hosts[0], () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-      });
-    });
-    const free = await Promise.all(
-      hosts.map(
-        (host) =>
-          new Promise<boolean>((resolve) => {
-            const server = createServer();
-            server.once("error", () => resolve(false));
-            server.listen(port, host, () => server.close(() => resolve(true)));
-          }),
-      ),
-    );
-    if (free.every(Boolean)) return port;
-  }
-}
 
 describe("DNS discovery (DATABASE_READ_REPLICA_DISCOVERY=dns)", () => {
   let pair: LocalPair;
   let dns: DnsStub;
-  let hops: Balancer[];
-  let port: number;
+  let replicas: ReplicaHosts;
   const logs = captureLogs();
   const databases: Database[] = [];
   const readerUrl = () => {
     const url = new URL(pair.replica.url);
     url.hostname = NAME;
-    url.port = String(port);
+    url.port = String(replicas.port);
     return url.toString();
   };
   const open = async (env: Record<string, string>) => {
@@ -77,10 +51,9 @@ describe("DNS discovery (DATABASE_READ_REPLICA_DISCOVERY=dns)", () => {
 
   before(async () => {
     pair = await startMigratedPair({ replicas: 3 });
-    port = await portFreeOn(HOSTS);
-    hops = await Promise.all(pair.replicas.map((replica, i) => tcpBalancer([replica.port], { host: HOSTS[i], port })));
+    replicas = await replicasOnLoopbackHosts(pair);
     dns = await startDnsStub();
-    dns.set(NAME, HOSTS.slice(0, 2));
+    dns.set(NAME, replicas.hosts.slice(0, 2));
     const seed = await openDatabase(configFor(pair, { DATABASE_URL_READ_REPLICA: "" }), logs.logger);
     await seed.db.team.createMany({ data: [{ team_alias: "dns1" }, { team_alias: "dns2" }] });
     await seed.close();
@@ -88,7 +61,7 @@ describe("DNS discovery (DATABASE_READ_REPLICA_DISCOVERY=dns)", () => {
   });
   after(async () => {
     for (const database of databases) await database.close();
-    await Promise.all(hops?.map((hop) => hop.close()) ?? []);
+    await replicas?.close();
     await dns?.close();
     pair?.stop();
   });
@@ -117,7 +90,7 @@ describe("DNS discovery (DATABASE_READ_REPLICA_DISCOVERY=dns)", () => {
       await until(() => database.reader.members.length === 2, "an instance per record");
       assert.deepEqual(
         database.reader.members.map((m) => [m.name, m.address, m.foundBy]).sort(),
-        [0, 1].map((i) => [instance(i), `${NAME}:${port}`, "dns"]).sort(),
+        [0, 1].map((i) => [instance(i), `${NAME}:${replicas.port}`, "dns"]).sort(),
       );
       const where = await (
         await witness()
@@ -132,7 +105,7 @@ describe("DNS discovery (DATABASE_READ_REPLICA_DISCOVERY=dns)", () => {
     it("a record added: its instance serves reads within 10 s; a record removed: its instance leaves and no read fails", async () => {
       const load = readLoad(lookUp(database), 4);
       try {
-        dns.set(NAME, HOSTS);
+        dns.set(NAME, replicas.hosts);
         const started = Date.now();
         const w = await witness();
         await w.reset();
@@ -142,7 +115,7 @@ describe("DNS discovery (DATABASE_READ_REPLICA_DISCOVERY=dns)", () => {
         assert.ok(took <= JOIN_BOUND_MS, `joined after ${took} ms`);
         assert.equal(member(2)?.foundBy, "dns");
 
-        dns.set(NAME, HOSTS.slice(1));
+        dns.set(NAME, replicas.hosts.slice(1));
         await until(() => member(0) === undefined, "the removed record's instance left");
         await w.reset();
         await new Promise((r) => setTimeout(r, 500));

@@ -14,7 +14,7 @@ export const NEVER_BEHIND: Lsn = LSN_MAX;
  * plain address; one of several behind a Service or a balancer); or the
  * discovery source that named it.
  */
-export type FoundBy = "address" | "dns" | "kubernetes";
+export type FoundBy = "address" | "dns" | "kubernetes" | "aurora";
 
 /**
  * One read replica instance: its endpoint (a pool whose connections are

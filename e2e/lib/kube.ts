@@ -46,6 +46,7 @@ export class Kube {
   readonly kc: k8s.KubeConfig;
   readonly core: k8s.CoreV1Api;
   readonly apps: k8s.AppsV1Api;
+  readonly rbac: k8s.RbacAuthorizationV1Api;
   private readonly execApi: k8s.Exec;
 
   constructor(readonly namespace: string) {
@@ -53,6 +54,7 @@ export class Kube {
     this.kc.loadFromDefault();
     this.core = this.kc.makeApiClient(k8s.CoreV1Api);
     this.apps = this.kc.makeApiClient(k8s.AppsV1Api);
+    this.rbac = this.kc.makeApiClient(k8s.RbacAuthorizationV1Api);
     this.execApi = new k8s.Exec(this.kc);
   }
 
@@ -109,6 +111,18 @@ export class Kube {
   /** Deletes a pod the way `kubectl delete pod` does: gracefully, its preStop and SIGTERM honoured. */
   async deletePod(name: string): Promise<void> {
     await this.core.deleteNamespacedPod({ name, namespace: this.namespace });
+  }
+
+  async deleteDeployment(name: string): Promise<void> {
+    await this.apps.deleteNamespacedDeployment({ name, namespace: this.namespace });
+  }
+
+  async readRole(name: string): Promise<k8s.V1Role> {
+    return this.rbac.readNamespacedRole({ name, namespace: this.namespace });
+  }
+
+  async readRoleBinding(name: string): Promise<k8s.V1RoleBinding> {
+    return this.rbac.readNamespacedRoleBinding({ name, namespace: this.namespace });
   }
 
   async readDeployment(name: string): Promise<k8s.V1Deployment> {

@@ -10,9 +10,19 @@ import { isReady, type Kube } from "./kube.js";
 import { repoRoot, settings } from "./settings.js";
 import { eventually } from "./wait.js";
 
-export type Server = "primary" | "replica" | "replica2";
-/** Two streaming replicas: the second one serves the several-readers scenario. */
-export const SERVICE: Record<Server, string> = { primary: "pg-primary", replica: "pg-replica", replica2: "pg-replica-2" };
+export type Server = "primary" | "replica" | "replica2" | "replica3";
+/**
+ * Two streaming replicas: the second one serves the several-readers scenario. A third is started
+ * only by the discovery scenario, behind the read-only Service, while tandem runs.
+ */
+export const SERVICE: Record<Server, string> = {
+  primary: "pg-primary",
+  replica: "pg-replica",
+  replica2: "pg-replica-2",
+  replica3: "pg-replica-3",
+};
+/** Every replica pod carries it: what a read-only Service (CloudNativePG's `-ro`) selects. */
+export const REPLICA_ROLE = { "tandem-e2e/role": "replica" };
 const REPLICAS = ["replica", "replica2"] as const;
 const CONTAINER = "postgres";
 const SOCKET_DIR = "/var/run/postgresql";
@@ -39,7 +49,7 @@ function quoteIdent(value: string): string {
 
 function postgresDeployment(server: Server): k8s.V1Deployment {
   const name = SERVICE[server];
-  const labels = { app: name, "app.kubernetes.io/part-of": "tandem-e2e" };
+  const labels = { app: name, "app.kubernetes.io/part-of": "tandem-e2e", ...(server === "primary" ? {} : REPLICA_ROLE) };
   const fromSecret = (key: string) => ({ valueFrom: { secretKeyRef: { name: "pg-credentials", key } } });
   const env: k8s.V1EnvVar[] = [
     { name: "POSTGRES_REPLICATION_MODE", value: server === "primary" ? "primary" : "replica" },
@@ -150,6 +160,25 @@ export class PgPair {
     for (const replica of REPLICAS) await kube.waitDeploymentReady(SERVICE[replica], 240_000);
     await pair.waitStreaming();
     return pair;
+  }
+
+  /** One more streaming replica (its pod labelled like the others), started now; waits until it is Ready. */
+  async addReplica(server: Extract<Server, "replica3">): Promise<void> {
+    await this.kube.createDeployment(postgresDeployment(server));
+    await this.kube.waitDeploymentReady(SERVICE[server], 240_000);
+  }
+
+  /** A Service over every replica pod, as CloudNativePG's `<cluster>-ro`: each new connection to any of them. */
+  async createReadOnlyService(name: string): Promise<void> {
+    await this.kube.createService({
+      metadata: { name, labels: { app: name } },
+      spec: { selector: REPLICA_ROLE, ports: [{ name: "postgres", port: 5432, targetPort: 5432 }] },
+    });
+  }
+
+  /** The application role's URL on any host (a Service of the test's own). */
+  urlAt(host: string, database: string): string {
+    return `postgresql://${this.appUser}:${encodeURIComponent(this.appPassword)}@${host}:5432/${database}`;
   }
 
   async pod(server: Server): Promise<string> {

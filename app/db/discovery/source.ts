@@ -17,7 +17,7 @@ export interface Target {
  * watching source answers from memory and a polling one may look again.
  */
 export interface DiscoverySource {
-  kind: "dns" | "kubernetes";
+  kind: "dns" | "kubernetes" | "aurora";
   targets(): Promise<readonly Target[]>;
   close(): void;
 }

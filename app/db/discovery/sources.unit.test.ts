@@ -1,9 +1,11 @@
-// A Service's EndpointSlices as reader targets: which endpoints serve, at
-// which port, and which Service an address names.
+// Discovery sources as pure functions: a Service's EndpointSlices as reader
+// targets (which endpoints serve, at which port, which Service an address
+// names) and Aurora's instance endpoints.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { V1EndpointSlice } from "@kubernetes/client-node";
 import { serviceOf, sliceTargets } from "./kubernetes.js";
+import { AuroraTopologySource, instancePatternOf } from "./aurora.js";
 
 const slice = (
   endpoints: V1EndpointSlice["endpoints"],
@@ -105,5 +107,28 @@ describe("which Service an address names", () => {
     } finally {
       if (before !== undefined) process.env.POD_NAMESPACE = before;
     }
+  });
+});
+
+describe("Aurora instance endpoints", () => {
+  const table: Array<[string, string | undefined]> = [
+    ["mydb.cluster-ro-c9akciq32.us-east-1.rds.amazonaws.com", "?.c9akciq32.us-east-1.rds.amazonaws.com"],
+    ["mydb.cluster-c9akciq32.eu-west-3.rds.amazonaws.com", "?.c9akciq32.eu-west-3.rds.amazonaws.com"],
+    ["mydb.cluster-custom-c9akciq32.us-east-1.rds.amazonaws.com", "?.c9akciq32.us-east-1.rds.amazonaws.com"],
+    ["mydb.cluster-ro-c9akciq32.cn-north-1.rds.amazonaws.com.cn", "?.c9akciq32.cn-north-1.rds.amazonaws.com.cn"],
+    ["instance-1.c9akciq32.us-east-1.rds.amazonaws.com", undefined],
+    ["pg-ro.db.svc.cluster.local", undefined],
+  ];
+  for (const [host, pattern] of table) it(`${host} → ${pattern ?? "none"}`, () => assert.equal(instancePatternOf(host), pattern));
+
+  it("the topology's reader rows at their instance endpoints; the writer's row and odd identifiers left out", async () => {
+    const source = new AuroraTopologySource("?.c9akciq32.us-east-1.rds.amazonaws.com", 5432, async () => [
+      { server_id: "mydb-instance-2", writer: false },
+      { server_id: "mydb-instance-1", writer: true },
+      { server_id: "x;drop", writer: false },
+    ]);
+    assert.deepEqual(await source.targets(), [
+      { host: "mydb-instance-2.c9akciq32.us-east-1.rds.amazonaws.com", port: 5432, label: "mydb-instance-2" },
+    ]);
   });
 });
