@@ -303,6 +303,9 @@ The database rules: exactly one writer source, each with what it needs.
 {{- if and $db.readerDiscovery.dnsServers (ne $db.readerDiscovery.mode "dns") -}}
 {{- fail "tandem: db.readerDiscovery.dnsServers applies only with db.readerDiscovery.mode=dns" -}}
 {{- end -}}
+{{- if and $db.readerDiscovery.instanceHostPattern (ne $db.readerDiscovery.mode "aurora") -}}
+{{- fail "tandem: db.readerDiscovery.instanceHostPattern applies only with db.readerDiscovery.mode=aurora" -}}
+{{- end -}}
 {{- if and (or $db.readerDiscovery.service $db.readerDiscovery.namespace) (ne $db.readerDiscovery.mode "kubernetes") -}}
 {{- fail "tandem: db.readerDiscovery.service and db.readerDiscovery.namespace apply only with db.readerDiscovery.mode=kubernetes" -}}
 {{- end -}}
@@ -728,6 +731,10 @@ demand (db.readYourWritesCheckMs): the DATABASE_READ_REPLICA_* variables. Nothin
 {{- end }}
 - name: DATABASE_READ_REPLICA_NAMESPACE
   value: {{ include "tandem.readerDiscoveryNamespace" . | quote }}
+{{- end }}
+{{- if and (eq $d.mode "aurora") $d.instanceHostPattern }}
+- name: DATABASE_READ_REPLICA_INSTANCE_HOST_PATTERN
+  value: {{ $d.instanceHostPattern | quote }}
 {{- end }}
 {{- if and (eq $d.mode "dns") $d.dnsServers }}
 - name: DATABASE_READ_REPLICA_DNS_SERVERS
