@@ -1,5 +1,6 @@
 import type { EndpointConfig } from "../config/db-endpoints.js";
 import { scrub } from "../observability/secrets.js";
+import { withDeadline } from "./deadline.js";
 import { iamTokensFor, type EndpointOptions } from "./endpoint.js";
 import type { IamTokenProvider } from "./iam-token.js";
 import { targetConfig, targetName, type DiscoverySource } from "./discovery/source.js";
@@ -7,6 +8,8 @@ import { ReaderAddress } from "./reader-address.js";
 import type { ReaderSet } from "./reader-set.js";
 
 type AddressOptions = EndpointOptions & { forgetAfterMs: number };
+
+const DISCOVERY_TIMEOUT_MS = 5000;
 
 /** One configured reader address: probed itself, or through the targets its discovery source lists. */
 interface Entry {
@@ -66,7 +69,12 @@ export class ReaderTopology {
     if (!entry.source) return;
     let listed;
     try {
-      listed = await entry.source.targets();
+      // Bounded: a source that hangs (a writer gone quiet under Aurora's topology query) must not hold the health cycle.
+      listed = await withDeadline(
+        entry.source.targets(),
+        DISCOVERY_TIMEOUT_MS,
+        () => new Error(`no answer within ${DISCOVERY_TIMEOUT_MS} ms`),
+      );
     } catch (error) {
       const reason = scrub(error instanceof Error ? error.message : String(error));
       if (entry.failing !== reason) {
