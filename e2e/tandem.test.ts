@@ -140,6 +140,13 @@ async function servedOn(pod: string, paths: string[], sinceMs: number): Promise<
   return { count, maxMs };
 }
 
+/** How tandem names a replica instance: the Ready pod's IP and port, as the server itself reports them. */
+async function instanceOf(server: "replica" | "replica2" | "replica3"): Promise<string> {
+  const pod = (await kube.pods(`app=${SERVICE[server]}`)).find(isReady);
+  if (!pod?.status?.podIP) throw new Error(`no Ready ${SERVICE[server]} pod with an IP`);
+  return `${pod.status.podIP}:5432`;
+}
+
 async function finish(release: Release): Promise<void> {
   await release.forward.close();
   if (!settings.keep) await helmUninstall(release.name, settings.namespace).catch((error: unknown) => log(String(error)));
@@ -817,11 +824,14 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
         readReplicaMaxLagMs: 3000,
       });
       await expectReadiness(r, "connected");
-      const names = { first: "pg-replica:5432", second: "pg-replica-2:5432" };
+      // Each reader is named by the instance it reaches (the pod's IP and port, as the server sees it), with the address it is behind.
+      const names = { first: await instanceOf("replica"), second: await instanceOf("replica2") };
+      const listed = await r.tandem.readers();
+      assert.deepEqual(Object.keys(listed).sort(), [names.first, names.second].sort(), "readiness names each reader instance by host:port");
       assert.deepEqual(
-        Object.keys(await r.tandem.readers()).sort(),
-        [names.first, names.second].sort(),
-        "readiness names each reader by host:port",
+        [listed[names.first]?.address, listed[names.second]?.address],
+        ["pg-replica:5432", "pg-replica-2:5432"],
+        "with the address each is behind",
       );
       const { key } = await r.tandem.generateKey({ key_alias: "spread", models: [E2E_MODEL] });
       await pair.waitReplayed();
@@ -1082,11 +1092,6 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
         [["ServiceAccount", r.fullname]],
       );
 
-      const instanceOf = async (server: "replica" | "replica2" | "replica3") => {
-        const pod = (await kube.pods(`app=${SERVICE[server]}`)).find(isReady);
-        if (!pod?.status?.podIP) throw new Error(`no Ready ${SERVICE[server]} pod with an IP`);
-        return `${pod.status.podIP}:5432`;
-      };
       const [first, second] = [await instanceOf("replica"), await instanceOf("replica2")];
       const found = await eventually(
         "readiness to list both replica pods, found by kubernetes behind pg-ro",
