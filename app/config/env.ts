@@ -19,6 +19,8 @@ export interface ReaderDiscoveryConfig {
   service?: string;
   /** DATABASE_READ_REPLICA_NAMESPACE: its namespace (default: the address's second host label, or the pod's own). */
   namespace?: string;
+  /** DATABASE_READ_REPLICA_ZONE: this pod's zone; replicas the platform puts in it (EndpointSlice `zone`) are read first. */
+  zone?: string;
   /** DATABASE_READ_REPLICA_INSTANCE_HOST_PATTERN: `aurora`: an instance's endpoint, `?` its identifier (default: from the cluster endpoint). */
   instanceHostPattern?: string;
 }
@@ -124,6 +126,7 @@ const EnvSchema = z.object({
     z.enum(["none", "dns", "kubernetes", "aurora"], { message: "must be none, dns, kubernetes or aurora" }).optional(),
   ),
   DATABASE_READ_REPLICA_DNS_SERVERS: optionalString,
+  DATABASE_READ_REPLICA_ZONE: optionalString,
   DATABASE_READ_REPLICA_INSTANCE_HOST_PATTERN: optionalString.pipe(
     z
       .string()
@@ -225,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
       service: e.DATABASE_READ_REPLICA_SERVICE,
       namespace: e.DATABASE_READ_REPLICA_NAMESPACE,
       instanceHostPattern: e.DATABASE_READ_REPLICA_INSTANCE_HOST_PATTERN,
+      zone: e.DATABASE_READ_REPLICA_ZONE,
     },
     healthCheckIntervalMs: e.DATABASE_HEALTH_CHECK_INTERVAL_MS ?? 5000,
     readerMaxLagMs: e.DATABASE_READ_REPLICA_MAX_LAG_MS ?? 5000,

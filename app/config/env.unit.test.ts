@@ -322,7 +322,14 @@ describe("environment configuration", () => {
   describe("reader discovery", () => {
     const reader = { ...base, DATABASE_URL_READ_REPLICA: "postgres://app:pw@db-ro.prod.svc:5432/tandem" };
     it("off by default: each address is used as it is, instance by instance", () => {
-      assert.deepEqual(loadConfig(reader).readerDiscovery, { mode: "none", dnsServers: [], service: undefined, namespace: undefined });
+      assert.deepEqual(loadConfig(reader).readerDiscovery, {
+        mode: "none",
+        dnsServers: [],
+        service: undefined,
+        namespace: undefined,
+        instanceHostPattern: undefined,
+        zone: undefined,
+      });
     });
     it("dns, with DNS servers of its own", () => {
       const config = loadConfig({
@@ -336,7 +343,7 @@ describe("environment configuration", () => {
       [
         "an unknown mode",
         { ...reader, DATABASE_READ_REPLICA_DISCOVERY: "consul" },
-        /^DATABASE_READ_REPLICA_DISCOVERY must be none, dns or kubernetes$/,
+        /^DATABASE_READ_REPLICA_DISCOVERY must be none, dns, kubernetes or aurora$/,
       ],
       [
         "a DNS server given by name",

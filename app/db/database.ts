@@ -95,6 +95,7 @@ export async function openDatabase(config: Config, log: Logger, hooks: DatabaseH
       onMembership: (member, change) => hooks.onReaderMembership?.(member, change, readers.status),
     },
     config.readers.length,
+    config.readerDiscovery.zone,
   );
   // An instance no longer reached behind its address is let go after this long:
   // a balancer picking at random may miss one for a few cycles.

@@ -40,6 +40,8 @@ export class ReaderMember {
     readonly foundBy: FoundBy = "address",
     /** Where its connections go: the address itself, or the target a discovery source found. */
     readonly via: string = address,
+    /** The zone the platform puts it in (a Kubernetes EndpointSlice's `zone`), when it says. */
+    readonly zone?: string,
   ) {}
 
   /** The instance (host:port as the server sees it, or Aurora's instance id). */
@@ -60,18 +62,23 @@ export class ReaderMember {
    * What readiness and the admin UI show of it: never a URL or a credential.
    * `local`: near enough to share reads with the closest usable instance.
    */
-  view(closestMs?: number): {
+  view(
+    closestMs?: number,
+    localZone?: string,
+  ): {
     state: ReaderStatus;
     lag_ms?: number;
     rtt_ms?: number;
+    zone?: string;
     local: boolean;
     address: string;
     found_by: FoundBy;
   } {
     const lag = this.lagMs === undefined ? {} : { lag_ms: this.lagMs };
     const rtt = this.roundTripMs === undefined ? {} : { rtt_ms: Math.round(this.roundTripMs * 100) / 100 };
-    const local = isNear(this.roundTripMs, closestMs);
-    return { state: this.state.status, ...lag, ...rtt, local, address: this.address, found_by: this.foundBy };
+    const zone = this.zone === undefined ? {} : { zone: this.zone };
+    const local = localZone !== undefined && this.zone !== undefined ? this.zone === localZone : isNear(this.roundTripMs, closestMs);
+    return { state: this.state.status, ...lag, ...rtt, ...zone, local, address: this.address, found_by: this.foundBy };
   }
 }
 
@@ -107,6 +114,8 @@ export class ReaderSet {
     private readonly log: Logger,
     private readonly events: ReaderSetEvents = {},
     private readonly addresses = 0,
+    /** This pod's zone (DATABASE_READ_REPLICA_ZONE): instances the platform puts in it come first. */
+    readonly localZone?: string,
   ) {}
 
   /** A set with one member per endpoint, each its own instance (unit tests; fixed lists). */
@@ -128,7 +137,7 @@ export class ReaderSet {
    */
   add(
     endpoint: Endpoint,
-    where: { address: string; via?: string } = { address: endpoint.name },
+    where: { address: string; via?: string; zone?: string } = { address: endpoint.name },
     foundBy: FoundBy = "address",
     rank = Infinity,
   ): ReaderMember {
@@ -139,7 +148,7 @@ export class ReaderSet {
       { onChange: (status, previous) => member && this.events.onChange?.(member, status, previous) },
       endpoint.name,
     );
-    member = new ReaderMember(endpoint, state, where.address, foundBy, where.via ?? where.address);
+    member = new ReaderMember(endpoint, state, where.address, foundBy, where.via ?? where.address, where.zone);
     this.ranks.set(member, rank);
     this.list = [...this.list, member].sort((a, b) => (this.ranks.get(a) ?? 0) - (this.ranks.get(b) ?? 0));
     this.log.info(
@@ -240,10 +249,10 @@ export class ReaderSet {
 
   /**
    * Where the next read goes: among the usable members that have replayed
-   * what it needs and are not saturated, the near ones (see `isNear`, against
-   * the closest of them), and of those the one with the fewest reads in
-   * flight, ties taken in turn. Far members get reads only when no near one
-   * can take them.
+   * what it needs and are not saturated, those in this pod's zone when there
+   * are any, then the near ones (see `isNear`, against the closest of them),
+   * and of those the one with the fewest reads in flight, ties taken in turn.
+   * Other zones and far members get reads only when none nearer can take them.
    */
   choose(needed: Lsn | undefined): ReaderChoice {
     const atLeast = maxLsn(needed, this.floor);
@@ -265,8 +274,13 @@ export class ReaderSet {
       const ms = member.roundTripMs;
       if (ms !== undefined && (closest === undefined || ms < closest)) closest = ms;
     }
+    // Same zone first, where both this pod's zone and the instance's are known; then the round trip.
+    const zone = this.localZone;
+    const inZone = zone === undefined ? [] : eligible.filter((m) => m.zone === zone);
+    const pool = inZone.length > 0 ? inZone : eligible;
+    if (inZone.length > 0) closest = minRoundTrip(inZone);
     let best: ReaderMember | undefined;
-    for (const member of eligible) {
+    for (const member of pool) {
       if (!isNear(member.roundTripMs, closest)) continue;
       if (best === undefined || member.outstanding < best.outstanding) best = member;
     }
@@ -274,4 +288,10 @@ export class ReaderSet {
     if (!usable) return { reason: members.some((m) => m.state.status === "lagging") ? "reader-lagging" : "reader-degraded" };
     return { reason: caughtUp ? "reader-busy" : "read-your-writes" };
   }
+}
+
+function minRoundTrip(members: readonly ReaderMember[]): number | undefined {
+  let closest: number | undefined;
+  for (const m of members) if (m.roundTripMs !== undefined && (closest === undefined || m.roundTripMs < closest)) closest = m.roundTripMs;
+  return closest;
 }

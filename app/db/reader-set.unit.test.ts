@@ -228,3 +228,37 @@ describe("reader set: locality (the closest caught-up instances first)", () => {
     assert.equal(readers.members[1]!.roundTripMs, 40, "five probes in a row that far: it is far");
   });
 });
+
+describe("reader set: this pod's zone first (DATABASE_READ_REPLICA_ZONE)", () => {
+  const zoned = (localZone: string | undefined, ...members: Array<{ zone?: string; rtt?: number; status?: ReaderStatus }>) => {
+    const readers = new ReaderSet(log, {}, 1, localZone);
+    members.forEach((spec, i) => {
+      const member = readers.add(stubEndpoint(`r${i}:5432`), { address: "pg-ro:5432", zone: spec.zone }, "kubernetes", 0);
+      member.replay = 100n;
+      if (spec.rtt !== undefined) member.noteRoundTrip(spec.rtt);
+      if (spec.status === "lagging") member.state.markReachable(10_000, 5000);
+    });
+    return readers;
+  };
+  const seen = (readers: ReaderSet) => [...new Set(Array.from({ length: 8 }, () => pick(readers)))].sort();
+
+  it("the replicas in this pod's zone get the reads, though another zone's answers as fast", () => {
+    assert.deepEqual(seen(zoned("eu-1a", { zone: "eu-1b", rtt: 0.4 }, { zone: "eu-1a", rtt: 0.5 })), ["r1:5432"]);
+  });
+  it("none usable in this zone: the other zones serve", () => {
+    assert.deepEqual(seen(zoned("eu-1a", { zone: "eu-1b" }, { zone: "eu-1a", status: "lagging" })), ["r0:5432"]);
+  });
+  it("this pod's zone unknown: the round trip decides, as without zones", () => {
+    assert.deepEqual(seen(zoned(undefined, { zone: "eu-1b", rtt: 0.4 }, { zone: "eu-1a", rtt: 0.5 })), ["r0:5432", "r1:5432"]);
+  });
+  it("shown as local by zone when both zones are known", () => {
+    const readers = zoned("eu-1a", { zone: "eu-1b", rtt: 0.4 }, { zone: "eu-1a", rtt: 0.5 });
+    assert.deepEqual(
+      readers.members.map((m) => [m.view(readers.closestMs, readers.localZone).local, m.view(readers.closestMs, readers.localZone).zone]),
+      [
+        [false, "eu-1b"],
+        [true, "eu-1a"],
+      ],
+    );
+  });
+});

@@ -107,6 +107,7 @@ export class ReaderTopology {
           rank: entry.rank,
           foundBy: entry.source.kind,
           shown: entry.config.name,
+          zone: target.zone,
           tokens,
         }),
       );

@@ -303,6 +303,9 @@ The database rules: exactly one writer source, each with what it needs.
 {{- if and $db.readerDiscovery.dnsServers (ne $db.readerDiscovery.mode "dns") -}}
 {{- fail "tandem: db.readerDiscovery.dnsServers applies only with db.readerDiscovery.mode=dns" -}}
 {{- end -}}
+{{- if and $db.readerDiscovery.zone (ne $db.readerDiscovery.mode "kubernetes") -}}
+{{- fail "tandem: db.readerDiscovery.zone applies only with db.readerDiscovery.mode=kubernetes (the zones come from the EndpointSlices)" -}}
+{{- end -}}
 {{- if and $db.readerDiscovery.instanceHostPattern (ne $db.readerDiscovery.mode "aurora") -}}
 {{- fail "tandem: db.readerDiscovery.instanceHostPattern applies only with db.readerDiscovery.mode=aurora" -}}
 {{- end -}}
@@ -731,6 +734,10 @@ demand (db.readYourWritesCheckMs): the DATABASE_READ_REPLICA_* variables. Nothin
 {{- end }}
 - name: DATABASE_READ_REPLICA_NAMESPACE
   value: {{ include "tandem.readerDiscoveryNamespace" . | quote }}
+{{- with $d.zone }}
+- name: DATABASE_READ_REPLICA_ZONE
+  value: {{ . | quote }}
+{{- end }}
 {{- end }}
 {{- if and (eq $d.mode "aurora") $d.instanceHostPattern }}
 - name: DATABASE_READ_REPLICA_INSTANCE_HOST_PATTERN
