@@ -227,6 +227,13 @@ describe("admin UI in a real browser", () => {
     }
     await page.getByTestId("reader-state").filter({ hasText: "connected" }).waitFor({ timeout: 60_000 });
     assert.equal(await page.getByTestId("writer-state").textContent(), "connected");
+    // The replica as an instance: named as the server reports itself, with the address it is behind and its round trip.
+    const row = page.getByTestId(`reader-row-127.0.0.1:${replica.port}`);
+    await row.getByText("connected").waitFor({ timeout: 30_000 });
+    const text = (await row.textContent()) ?? "";
+    assert.match(text, new RegExp(`127\\.0\\.0\\.1:${replica.port}`), "reached through its address");
+    assert.match(text, /address/, "found through the address");
+    assert.match(text, / ms \((local|far)\)/, "its round trip, and whether it is local");
   });
 
   it("every page, at 1280 px and at a phone's width: screenshots, no serious or critical accessibility violation (axe-core), no console error", async () => {

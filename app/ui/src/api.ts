@@ -132,6 +132,8 @@ export interface DatabaseView {
     lag_ms: number | null;
     /** The health probe's shortest recent round trip; `local`: near enough to share reads with the closest. */
     rtt_ms: number | null;
+    /** The zone the platform puts it in (Kubernetes discovery), when it says. */
+    zone?: string;
     local: boolean;
     address: string;
     found_by: string;

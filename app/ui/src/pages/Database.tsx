@@ -45,6 +45,7 @@ export function Database() {
               <Table.Td>{reader.lag_ms === null ? "—" : `${reader.lag_ms} ms`}</Table.Td>
               <Table.Td>
                 {reader.rtt_ms === null ? "—" : `${reader.rtt_ms} ms`} {reader.local ? "(local)" : "(far)"}
+                {reader.zone ? ` · ${reader.zone}` : ""}
               </Table.Td>
               <Table.Td>{reader.address}</Table.Td>
               <Table.Td>{reader.found_by}</Table.Td>
