@@ -22,7 +22,7 @@ const PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P202
 // "connection reached instance …": through an address shared by several instances, no
 // connection reached the one wanted (it is down, or gone from behind the address).
 const MESSAGES =
-  /connection reached instance|connection terminated|timeout exceeded when trying to connect|connection timeout|server closed the connection|terminating connection due to administrator command|the database system is (shutting down|starting up|in recovery)|Can't reach database server|Client has encountered a connection error|Connection ended unexpectedly|Query read timeout/i;
+  /connection reached instance|Cannot use a pool after calling end on the pool|connection terminated|timeout exceeded when trying to connect|connection timeout|server closed the connection|terminating connection due to administrator command|the database system is (shutting down|starting up|in recovery)|Can't reach database server|Client has encountered a connection error|Connection ended unexpectedly|Query read timeout/i;
 
 export function isConnectionError(error: unknown): boolean {
   return layers(error).some((layer) => {
@@ -77,5 +77,19 @@ export function isAuthFailure(error: unknown): boolean {
     if (code === "28P01" || code === "28000") return true;
     const message = stringField(layer, "message") ?? stringField(layer, "originalMessage");
     return message !== undefined && /password authentication failed|authentication failed for user/i.test(message);
+  });
+}
+
+/**
+ * The server refused the connection or it was cut before it was ready (no
+ * listener, a reset, the peer closing): unlike a timeout, it says nothing of
+ * how long the next try through the same address would take.
+ */
+export function isRefusedOrCut(error: unknown): boolean {
+  return layers(error).some((layer) => {
+    const code = stringField(layer, "code");
+    if (code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EPIPE") return true;
+    const message = stringField(layer, "message");
+    return message !== undefined && /Connection terminated unexpectedly|server closed the connection/i.test(message);
   });
 }

@@ -2,7 +2,7 @@
 // "the query is wrong" (never rerouted), through every layer errors arrive in.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { isAuthFailure, isConnectionError, isReadOnlyRefusal } from "./connection-errors.js";
+import { isAuthFailure, isConnectionError, isReadOnlyRefusal, isRefusedOrCut } from "./connection-errors.js";
 import { WrongInstanceError } from "./instance-identity.js";
 
 const withCode = (code: string) => Object.assign(new Error("x"), { code });
@@ -57,4 +57,16 @@ describe("isAuthFailure", () => {
     ["undefined table", withCode("42P01"), false],
   ];
   for (const [name, error, expected] of table) it(`${name} → ${expected}`, () => assert.equal(isAuthFailure(error), expected));
+});
+
+describe("isRefusedOrCut (worth another try through an address shared by several instances)", () => {
+  const table: Array<[string, unknown, boolean]> = [
+    ["refused", withCode("ECONNREFUSED"), true],
+    ["reset", withCode("ECONNRESET"), true],
+    ["cut before it was ready", new Error("Connection terminated unexpectedly"), true],
+    ["no free slot in the pool: another try would wait the same", new Error("timeout exceeded when trying to connect"), false],
+    ["a timeout connecting", withCode("ETIMEDOUT"), false],
+    ["a query error", withCode("42P01"), false],
+  ];
+  for (const [name, error, expected] of table) it(`${name} → ${expected}`, () => assert.equal(isRefusedOrCut(error), expected));
 });

@@ -6,7 +6,7 @@ import type { EndpointConfig } from "../config/env.js";
 import type { Logger } from "../observability/logger.js";
 import { registerSecret } from "../observability/secrets.js";
 import { IamTokenProvider, rdsSigner, type TokenSigner } from "./iam-token.js";
-import { isAuthFailure, isConnectionError, isReadOnlyRefusal } from "./connection-errors.js";
+import { isAuthFailure, isReadOnlyRefusal, isRefusedOrCut } from "./connection-errors.js";
 import { withDeadline } from "./deadline.js";
 import { describeUrl, urlParts } from "./url.js";
 import { verifyInstance, WrongInstanceError } from "./instance-identity.js";
@@ -301,6 +301,10 @@ class EndpointPool extends pg.Pool {
         override connect(callback?: (err: Error) => void): Promise<pg.Client> | void {
           const connected = super.connect().then(async () => {
             if (pin) {
+              // pg-pool listens for errors only once connect() has answered: until then a socket cut
+              // during the identity query (pg-pool's connect timeout, a reset) must not be unhandled.
+              const quiet = () => undefined;
+              this.on("error", quiet);
               try {
                 await verifyInstance(this, pin.instance, pin.fallback);
               } catch (error) {
@@ -309,6 +313,8 @@ class EndpointPool extends pg.Pool {
                 await Promise.race([this.end().catch(() => undefined), new Promise((r) => setTimeout(r, 200).unref())]);
                 destroyClient(this);
                 throw error;
+              } finally {
+                this.off("error", quiet);
               }
             }
             return this;
@@ -336,7 +342,8 @@ class EndpointPool extends pg.Pool {
         } catch (error) {
           // Behind a shared address, a refused or cut connection may be another instance's doing
           // (one stopped, still listed by the Service): the next try may reach this one.
-          const retry = error instanceof WrongInstanceError || (this.pin?.shared() === true && isConnectionError(error));
+          // Not a pool timeout: that means no free slot, which another try would only wait for again.
+          const retry = error instanceof WrongInstanceError || (this.pin?.shared() === true && isRefusedOrCut(error));
           if (!retry || i >= attempts) throw error;
         }
       }

@@ -72,7 +72,7 @@ export class HealthMonitor {
   private samples: WriterSample[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private remeasuring: Promise<void> | undefined;
+  private checking: Promise<void> | undefined;
   private stopped = false;
   private readonly now: () => number;
 
@@ -153,14 +153,23 @@ export class HealthMonitor {
     this.options.onWriterSuspect?.();
   }
 
-  async checkReaders(where: Extract<DegradedBy, "start" | "health-check">): Promise<void> {
-    await this.topology.refresh();
-    await Promise.all(this.topology.addresses.map((address) => this.checkAddress(address, where)));
+  /**
+   * Looks again at what is behind each address (discovery), then probes each.
+   * One check at a time: a cycle and a re-measurement share the one running,
+   * so a discovery refresh never retires an address a round is still probing.
+   */
+  checkReaders(where: Extract<DegradedBy, "start" | "health-check">): Promise<void> {
+    return (this.checking ??= this.probeReaders(where, true).finally(() => (this.checking = undefined)));
   }
 
-  /** The readers' replay positions now, for reads that would otherwise wait for the next cycle; one measurement at a time. */
+  /** The readers' replay positions now, for reads that would otherwise wait for the next cycle (no discovery: only the probes). */
   remeasureReaders(): Promise<void> {
-    return (this.remeasuring ??= this.checkReaders("health-check").finally(() => (this.remeasuring = undefined)));
+    return (this.checking ??= this.probeReaders("health-check", false).finally(() => (this.checking = undefined)));
+  }
+
+  private async probeReaders(where: Extract<DegradedBy, "start" | "health-check">, refresh: boolean): Promise<void> {
+    if (refresh) await this.topology.refresh();
+    await Promise.all(this.topology.addresses.map((address) => this.checkAddress(address, where)));
   }
 
   private async checkAddress(address: ReaderAddress, where: Extract<DegradedBy, "start" | "health-check">): Promise<void> {
@@ -186,7 +195,7 @@ export class HealthMonitor {
         if (member.state.status === "degraded" && member.state.changedAt >= started) continue;
         member.seenAt = now;
         member.noteRoundTrip(roundTripMs);
-        this.measure(member, sample);
+        this.measure(member, sample, started);
       }
       // Not reached this cycle (every connection went to other instances): its last replay
       // position still bounds its lag from below, so the lag is measured from it and can only
@@ -196,12 +205,15 @@ export class HealthMonitor {
     address.forgetGone(now);
   }
 
-  private measure(member: ReaderMember, sample?: InstanceSample): void {
+  private measure(member: ReaderMember, sample?: InstanceSample, sentAt = 0): void {
     if (sample) {
       // A server that is not a standby (promoted, or a primary named as a reader) has everything.
-      // A standby's position only grows; an on-demand check may have seen further than this probe.
+      // A standby restarted replays again from its last restartpoint: its position can go back, so
+      // the probe's answer stands — unless an on-demand check asked after this probe was sent.
       const before = member.replay === NEVER_BEHIND ? undefined : member.replay;
-      member.replay = sample.standby ? (maxLsn(before, sample.replay ?? 0n) ?? 0n) : NEVER_BEHIND;
+      const probed = sample.replay ?? 0n;
+      const checkedLater = member.replayCheckedAt > sentAt;
+      member.replay = !sample.standby ? NEVER_BEHIND : checkedLater ? (maxLsn(before, probed) ?? probed) : probed;
     }
     if (member.replay === undefined) return;
     // Without a writer sample (writer down) the lag can't be known; keep the last figure.

@@ -59,8 +59,9 @@ export function readRouter(options: ReadRouterOptions): ReadRouter {
   const confirmed = async (choice: ReaderChoice): Promise<ReaderChoice> => {
     if (!("reason" in choice) || choice.reason !== "read-your-writes" || !options.replayed) return choice;
     const candidate = readers.candidate(requiredLsn());
-    if (candidate && (await options.replayed(candidate.member, candidate.atLeast))) return { member: candidate.member };
-    return choice;
+    if (!candidate || !(await options.replayed(candidate.member, candidate.atLeast))) return choice;
+    // It may have left the set while it was asked (its pool is closing): choose again.
+    return readers.members.includes(candidate.member) ? { member: candidate.member } : readers.choose(requiredLsn());
   };
   return {
     async read(onReader, onWriter) {
@@ -97,7 +98,11 @@ export function readRouter(options: ReadRouterOptions): ReadRouter {
       // Read-your-writes with the writer away: the readers have usually replayed the write since
       // the last health cycle; measure them now rather than send the read where it would fail.
       const remeasured = async () => {
-        await options.remeasure?.();
+        // Bounded like a read on a reader: a slow measurement (an instance not answering) must not hold the request.
+        const measuring = options.remeasure?.() ?? Promise.resolve();
+        await withDeadline(measuring, options.readTimeoutMs, () => new ReadTimeoutError("measuring the readers took too long")).catch(
+          () => undefined,
+        );
         return readers.choose(requiredLsn());
       };
       let choice = await confirmed(readers.choose(requiredLsn()));

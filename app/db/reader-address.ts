@@ -55,8 +55,11 @@ export class ReaderAddress {
     return this.readers.members.filter((m) => m.via === this.name);
   }
 
+  private retired = false;
+
   /** Gone from behind its address (a discovery source no longer lists it): its instances leave now. */
   retire(): void {
+    this.retired = true;
     for (const member of this.members) {
       this.readers.remove(member);
       void drain(member, this.options.forgetAfterMs);
@@ -71,6 +74,7 @@ export class ReaderAddress {
    */
   async round(probeTimeoutMs: number): Promise<RoundResult> {
     const known = this.members;
+    if (this.retired) return { seen: [], unseen: [] };
     const samples = new Map<string, { sample: InstanceSample; roundTripMs: number }>();
     const limit = 3 * known.length + 3;
     let opened = 0;
@@ -100,6 +104,8 @@ export class ReaderAddress {
     }
     // Credentials refused while a rotation propagates: the server is up; keep what is known.
     if (!answered && authRefused) throw new ProbeSkipped("credentials refused for new connections to the reader address");
+    // Retired while this round ran (a discovery source dropped it): what it saw makes no member.
+    if (this.retired) return { seen: [], unseen: [] };
     const seen = [...samples.values()].map(({ sample, roundTripMs }) => ({ member: this.memberFor(sample), sample, roundTripMs }));
     const unseen = this.members.filter((m) => !samples.has(m.name));
     return answered ? { seen, unseen } : { seen, unseen, failure };
@@ -147,9 +153,16 @@ export class ReaderAddress {
   }
 }
 
-/** A departed member's reads finish (bounded), then its pool closes. */
+/**
+ * A departed member's reads finish (bounded), then its pool closes. A read
+ * picked just before the member left may not have started yet: the pool
+ * stays open a moment even with nothing in flight.
+ */
 async function drain(member: ReaderMember, boundMs: number): Promise<void> {
   const deadline = Date.now() + boundMs;
-  while (member.outstanding > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100).unref());
+  const graceUntil = Date.now() + Math.min(boundMs, 2000);
+  while ((member.outstanding > 0 || Date.now() < graceUntil) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100).unref());
+  }
   await member.endpoint.close(1000);
 }

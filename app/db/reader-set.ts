@@ -22,7 +22,7 @@ export type FoundBy = "address" | "dns" | "kubernetes" | "aurora";
  * and on-demand checks last measured of it.
  */
 export class ReaderMember {
-  /** Replay position last seen (NEVER_BEHIND for a primary); undefined until a probe succeeds. Only grows, but for a restart. */
+  /** Replay position last seen (NEVER_BEHIND for a primary); undefined until a probe succeeds. Goes back only when the standby restarted. */
   replay: Lsn | undefined;
   /** Lag at the last health cycle (from the last replay position seen); undefined while unreachable. */
   lagMs: number | undefined;
@@ -30,6 +30,8 @@ export class ReaderMember {
   outstanding = 0;
   /** When a probe through its address last reached it. */
   seenAt = Date.now();
+  /** When an on-demand replay check last asked it (its answer may be fresher than the health cycle's). */
+  replayCheckedAt = 0;
   private readonly roundTrips = new RoundTrips();
 
   constructor(

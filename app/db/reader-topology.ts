@@ -21,6 +21,8 @@ interface Entry {
   /** The address itself: always without a source; with one, only while the source has never answered. */
   itself?: ReaderAddress;
   targets: Map<string, ReaderAddress>;
+  /** Targets the source no longer lists, since when (a DNS record left out of one answer may be back in the next). */
+  missingSince: Map<string, number>;
   /** The last discovery failure, so each episode is logged once. */
   failing?: string;
 }
@@ -46,7 +48,7 @@ export class ReaderTopology {
     this.entries = configs.map((config, rank) => {
       const tokens = iamTokensFor(config, options.log, options.signer);
       const itself = new ReaderAddress(config, readers, { ...options, rank, tokens });
-      return { config, rank, tokens, source: sourceFor(config), itself, targets: new Map() };
+      return { config, rank, tokens, source: sourceFor(config), itself, targets: new Map(), missingSince: new Map() };
     });
   }
 
@@ -92,8 +94,16 @@ export class ReaderTopology {
     entry.failing = undefined;
     const tokens = entry.tokens;
     const names = new Set(listed.map(targetName));
+    const now = Date.now();
     for (const [name, address] of entry.targets) {
-      if (names.has(name)) continue;
+      if (names.has(name)) {
+        entry.missingSince.delete(name);
+        continue;
+      }
+      const since = entry.missingSince.get(name) ?? now;
+      entry.missingSince.set(name, since);
+      if (!entry.source.complete && now - since < this.options.forgetAfterMs) continue;
+      entry.missingSince.delete(name);
       entry.targets.delete(name);
       address.retire();
     }

@@ -35,6 +35,7 @@ export class ReplayCheck {
   }
 
   private async ask(member: ReaderMember, lsn: Lsn): Promise<void> {
+    const sentAt = Date.now();
     try {
       const result = await withDeadline(
         member.endpoint.pool.query<{ standby: boolean; replay: string | null }>(REPLAY_SQL),
@@ -42,6 +43,7 @@ export class ReplayCheck {
         () => new Error(`no answer within ${this.timeoutMs} ms`),
       );
       const row = result.rows[0];
+      member.replayCheckedAt = sentAt;
       if (row && !row.standby) member.replay = NEVER_BEHIND;
       else if (row?.replay) member.replay = maxLsn(member.replay === NEVER_BEHIND ? undefined : member.replay, parseLsn(row.replay));
       this.onResult?.(member, member.replay !== undefined && member.replay >= lsn ? "replayed" : "behind");

@@ -12,6 +12,7 @@ import type { DiscoverySource, Target } from "./source.js";
  */
 export class AuroraTopologySource implements DiscoverySource {
   readonly kind = "aurora";
+  readonly complete = true;
 
   constructor(
     private readonly pattern: string,

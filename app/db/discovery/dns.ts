@@ -12,6 +12,7 @@ import type { DiscoverySource, Target } from "./source.js";
  */
 export class DnsSource implements DiscoverySource {
   readonly kind = "dns";
+  readonly complete = false;
   private readonly resolver: dns.Resolver | undefined;
 
   constructor(

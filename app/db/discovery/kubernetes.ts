@@ -17,6 +17,7 @@ const NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
  */
 export class EndpointSliceSource implements DiscoverySource {
   readonly kind = "kubernetes";
+  readonly complete = true;
   private slices = new Map<string, V1EndpointSlice>();
   private started: Promise<void> | undefined;
   private abort: AbortController | undefined;
@@ -66,6 +67,8 @@ export class EndpointSliceSource implements DiscoverySource {
       },
       rewatch,
     );
+    // Closed while the watch was being set up: stop it now, or it would stream on after shutdown.
+    if (this.closed) this.abort.abort();
   }
 
   close(): void {

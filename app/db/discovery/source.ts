@@ -18,6 +18,12 @@ export interface Target {
  */
 export interface DiscoverySource {
   kind: "dns" | "kubernetes" | "aurora";
+  /**
+   * Whether each listing is the whole set (a Service's EndpointSlices, Aurora's topology): a target
+   * missing from one is gone. DNS answers may rotate a subset, so a record missing leaves only
+   * after it has been missing for a while.
+   */
+  complete: boolean;
   targets(): Promise<readonly Target[]>;
   close(): void;
 }
