@@ -7,8 +7,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
-import { openDatabase, type Database } from "./database.js";
-import { configFor, startMigratedPair, Witness, type LocalPair } from "../test-support/pair.js";
+import type { Database } from "./database.js";
+import { openReading, seedTeams, startMigratedPair, Witness, type LocalPair } from "../test-support/pair.js";
 import { replicasOnLoopbackHosts, type ReplicaHosts } from "../test-support/loopback-hosts.js";
 import { captureLogs } from "../test-support/logs.js";
 import { readLoad, until } from "../test-support/load.js";
@@ -31,18 +31,7 @@ describe("Aurora topology discovery (DATABASE_READ_REPLICA_DISCOVERY=aurora)", (
     await admin.query("COMMIT");
   };
   const open = async (env: Record<string, string>) => {
-    const url = new URL(pair.replica.url);
-    url.hostname = replicas.hosts[0]!;
-    url.port = String(replicas.port);
-    const database = await openDatabase(
-      configFor(pair, {
-        DATABASE_URL_READ_REPLICA: url.toString(),
-        DATABASE_HEALTH_CHECK_INTERVAL_MS: "200",
-        DATABASE_READ_TIMEOUT_MS: "1000",
-        ...env,
-      }),
-      logs.logger,
-    );
+    const database = await openReading(pair, replicas.urlAt(replicas.hosts[0]!), logs.logger, env);
     databases.push(database);
     return database;
   };
@@ -67,10 +56,7 @@ describe("Aurora topology discovery (DATABASE_READ_REPLICA_DISCOVERY=aurora)", (
     );
     await admin.query(`GRANT SELECT ON aurora_stub_topology TO ${pair.appUser}`);
     await setTopology(replicas.hosts.slice(0, 2));
-    const seed = await openDatabase(configFor(pair, { DATABASE_URL_READ_REPLICA: "" }), logs.logger);
-    await seed.db.team.createMany({ data: [{ team_alias: "aur1" }, { team_alias: "aur2" }] });
-    await seed.close();
-    await pair.waitForReplay();
+    await seedTeams(pair, ["aur1", "aur2"]);
   });
   after(async () => {
     for (const database of databases) await database.close();

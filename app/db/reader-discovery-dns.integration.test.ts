@@ -7,8 +7,8 @@
 // address (127.0.0.2, .3, .4) on one port, as pods behind a Service do.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { openDatabase, type Database } from "./database.js";
-import { configFor, startMigratedPair, Witness, type LocalPair } from "../test-support/pair.js";
+import type { Database } from "./database.js";
+import { openReading, seedTeams, startMigratedPair, Witness, type LocalPair } from "../test-support/pair.js";
 import { replicasOnLoopbackHosts, type ReplicaHosts } from "../test-support/loopback-hosts.js";
 import { startDnsStub, type DnsStub } from "../test-support/dns-stub.js";
 import { captureLogs } from "../test-support/logs.js";
@@ -24,22 +24,8 @@ describe("DNS discovery (DATABASE_READ_REPLICA_DISCOVERY=dns)", () => {
   let replicas: ReplicaHosts;
   const logs = captureLogs();
   const databases: Database[] = [];
-  const readerUrl = () => {
-    const url = new URL(pair.replica.url);
-    url.hostname = NAME;
-    url.port = String(replicas.port);
-    return url.toString();
-  };
   const open = async (env: Record<string, string>) => {
-    const database = await openDatabase(
-      configFor(pair, {
-        DATABASE_URL_READ_REPLICA: readerUrl(),
-        DATABASE_HEALTH_CHECK_INTERVAL_MS: "200",
-        DATABASE_READ_TIMEOUT_MS: "1000",
-        ...env,
-      }),
-      logs.logger,
-    );
+    const database = await openReading(pair, replicas.urlAt(NAME), logs.logger, env);
     databases.push(database);
     return database;
   };
@@ -54,10 +40,7 @@ describe("DNS discovery (DATABASE_READ_REPLICA_DISCOVERY=dns)", () => {
     replicas = await replicasOnLoopbackHosts(pair);
     dns = await startDnsStub();
     dns.set(NAME, replicas.hosts.slice(0, 2));
-    const seed = await openDatabase(configFor(pair, { DATABASE_URL_READ_REPLICA: "" }), logs.logger);
-    await seed.db.team.createMany({ data: [{ team_alias: "dns1" }, { team_alias: "dns2" }] });
-    await seed.close();
-    await pair.waitForReplay();
+    await seedTeams(pair, ["dns1", "dns2"]);
   });
   after(async () => {
     for (const database of databases) await database.close();

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { openDatabase, type Database } from "./database.js";
-import { configFor, startMigratedPair, Witness, type LocalPair } from "../test-support/pair.js";
+import { configFor, seedTeams, startMigratedPair, Witness, type LocalPair } from "../test-support/pair.js";
 import { tcpBalancer, type Balancer } from "../test-support/balancer.js";
 import { captureLogs } from "../test-support/logs.js";
 import { readLoad, until } from "../test-support/load.js";
@@ -29,10 +29,7 @@ describe("locality: the near replica first, the far one when the near one cannot
     pair = await startMigratedPair({ replicas: 2 });
     balancer = await tcpBalancer(pair.replicas.map((r) => r.port));
     balancer.delay(pair.replicas[far]!.port, 20);
-    const seed = await openDatabase(configFor(pair, { DATABASE_URL_READ_REPLICA: "" }), logs.logger);
-    await seed.db.team.createMany({ data: [{ team_alias: "loc1" }, { team_alias: "loc2" }] });
-    await seed.close();
-    await pair.waitForReplay();
+    await seedTeams(pair, ["loc1", "loc2"]);
     const balanced = new URL(pair.replica.url);
     balanced.port = String(balancer.port);
     database = await openDatabase(

@@ -9,6 +9,8 @@ export interface ReplicaHosts {
   /** The address of each replica, in the pair's order. */
   hosts: string[];
   port: number;
+  /** The application's reader URL at `host` (a replica's address, or a name resolving to some) on the shared port. */
+  urlAt(host: string): string;
   close(): Promise<void>;
 }
 
@@ -16,7 +18,13 @@ export async function replicasOnLoopbackHosts(pair: LocalPair): Promise<ReplicaH
   const hosts = pair.replicas.map((_, i) => `127.0.0.${i + 2}`);
   const port = await portFreeOn(hosts);
   const hops: Balancer[] = await Promise.all(pair.replicas.map((replica, i) => tcpBalancer([replica.port], { host: hosts[i], port })));
-  return { hosts, port, close: async () => void (await Promise.all(hops.map((hop) => hop.close()))) };
+  const urlAt = (host: string) => {
+    const url = new URL(pair.replica.url);
+    url.hostname = host;
+    url.port = String(port);
+    return url.toString();
+  };
+  return { hosts, port, urlAt, close: async () => void (await Promise.all(hops.map((hop) => hop.close()))) };
 }
 
 /** A port free on every one of `hosts`. */

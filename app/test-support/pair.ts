@@ -4,6 +4,7 @@ import pg from "pg";
 import { startLocalPair, type LocalPair, type PgServer } from "../dev/local-pair.js";
 import { loadConfig, type Config } from "../config/env.js";
 import { migrate } from "../db/migrate.js";
+import { openDatabase } from "../db/database.js";
 import { migrationsDir } from "../paths.js";
 import { captureLogs, type CapturedLogs } from "./logs.js";
 
@@ -23,6 +24,30 @@ export function configFor(pair: LocalPair, env: Record<string, string> = {}): Co
     DATABASE_HEALTH_CHECK_INTERVAL_MS: "200",
     ...env,
   });
+}
+
+/** Teams with these aliases, written on the writer and replayed by every replica: what the read tests look up. */
+export async function seedTeams(pair: LocalPair, aliases: readonly string[]): Promise<void> {
+  const seed = await openDatabase(configFor(pair, { DATABASE_URL_READ_REPLICA: "" }), captureLogs().logger);
+  try {
+    await seed.db.team.createMany({ data: aliases.map((team_alias) => ({ team_alias })) });
+  } finally {
+    await seed.close();
+  }
+  await pair.waitForReplay();
+}
+
+/** A database layer reading from `readerUrl`, with the fault tests' quick health cycle and read timeout. */
+export function openReading(pair: LocalPair, readerUrl: string, logger: CapturedLogs["logger"], env: Record<string, string> = {}) {
+  return openDatabase(
+    configFor(pair, {
+      DATABASE_URL_READ_REPLICA: readerUrl,
+      DATABASE_HEALTH_CHECK_INTERVAL_MS: "200",
+      DATABASE_READ_TIMEOUT_MS: "1000",
+      ...env,
+    }),
+    logger,
+  );
 }
 
 export interface Executions {
