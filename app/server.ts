@@ -155,6 +155,11 @@ export async function startServer(
       metrics.readerInstance.remove(info);
       metrics.readerMemberLag.remove({ reader: member.name });
       for (const state of ["connected", "lagging", "degraded"]) metrics.readerState.remove({ reader: member.name, state });
+      // Pods come and go under new IPs: a departed instance's counters go too, or the series would only grow.
+      metrics.readerReads.remove({ reader: member.name });
+      void metrics.readerFallbacks.get().then(({ values }) => {
+        for (const { labels } of values) if (labels.reader === member.name) metrics.readerFallbacks.remove(labels);
+      });
     },
     onReplayCheck: (_member, result) => metrics.replayChecks.inc({ result }),
     onReaderRead: (member) => metrics.readerReads.inc({ reader: member.name }),

@@ -166,6 +166,9 @@ describe("one reader address over three replicas (a balanced Service)", () => {
     await until(() => member(2) === undefined, "the removed instance left the set");
     const { failures } = await load.stop();
     assert.deepEqual(failures, []);
+    const metrics = await (await fetch(`${proxy.base}/metrics`)).text();
+    assert.match(metrics, new RegExp(`tandem_db_reader_instance_info\\{[^}]*reader="${instanceOf(0)}"`), "a present instance is listed");
+    assert.doesNotMatch(metrics, new RegExp(`tandem_db_reader_instance_info\\{[^}]*reader="${instanceOf(2)}"`), "the departed one is not");
 
     balancer.setBackends(pair.replicas.map((r) => r.port));
     const started = Date.now();

@@ -6,7 +6,7 @@
 // smallest of the last few: delay added by a busy machine only ever makes a
 // round trip longer, never shorter, so the minimum is the distance.
 
-const WINDOW = 5;
+const WINDOW = 10;
 
 /** The last few probe round trips to one instance; `ms` is their minimum. */
 export class RoundTrips {
@@ -23,12 +23,14 @@ export class RoundTrips {
 }
 
 /**
- * Near: within twice the closest usable instance's round trip plus 5 ms.
+ * Near: within twice the closest usable instance's round trip plus 10 ms
+ * (a busy 2-core host's scheduling alone can add a few milliseconds to a
+ * loopback round trip, for ten probes in a row).
  * Same-host and same-zone replicas (a fraction of a millisecond to a
  * millisecond or two apart) all count as near and share the reads; one in
  * another region (tens of milliseconds) does not, and gets reads only when
  * no near one can take them. Not measured yet counts as near.
  */
 export function isNear(ms: number | undefined, closestMs: number | undefined): boolean {
-  return ms === undefined || closestMs === undefined || ms <= 2 * closestMs + 5;
+  return ms === undefined || closestMs === undefined || ms <= 2 * closestMs + 10;
 }

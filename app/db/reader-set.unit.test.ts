@@ -220,12 +220,12 @@ describe("reader set: locality (the closest caught-up instances first)", () => {
     });
   }
 
-  it("the round trip is the shortest of the last five probes: a busy moment does not make a replica far", () => {
+  it("the round trip is the shortest of the last ten probes: a busy moment does not make a replica far", () => {
     const readers = set({ rtt: 0.5 }, { rtt: 0.6 });
     readers.members[1]!.noteRoundTrip(80);
     assert.equal(readers.members[1]!.roundTripMs, 0.6);
-    for (let i = 0; i < 5; i++) readers.members[1]!.noteRoundTrip(40);
-    assert.equal(readers.members[1]!.roundTripMs, 40, "five probes in a row that far: it is far");
+    for (let i = 0; i < 10; i++) readers.members[1]!.noteRoundTrip(40);
+    assert.equal(readers.members[1]!.roundTripMs, 40, "ten probes in a row that far: it is far");
   });
 });
 
