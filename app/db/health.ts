@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import type { Logger } from "../observability/logger.js";
 import { scrub } from "../observability/secrets.js";
 import { ProbeSkipped, type Endpoint } from "./endpoint.js";
@@ -32,6 +33,9 @@ export function lagMs(samples: readonly WriterSample[], replay: Lsn, now: number
   const first = samples.find((s) => s.lsn > replay);
   return first === undefined ? 0 : Math.max(0, now - first.at);
 }
+
+/** Health cycles in a row an instance may go unreached through its answering address before it counts as unreachable. */
+const MISSED_ROUNDS_UNREACHABLE = 2;
 
 /** What the health cycle probes for readers: the addresses, and the targets discovery found behind them. */
 export interface ReaderAddresses {
@@ -174,6 +178,7 @@ export class HealthMonitor {
 
   private async checkAddress(address: ReaderAddress, where: Extract<DegradedBy, "start" | "health-check">): Promise<void> {
     const started = Date.now();
+    const startedMono = performance.now();
     let round;
     try {
       round = await address.round(this.options.probeTimeoutMs);
@@ -192,15 +197,26 @@ export class HealthMonitor {
       address.state.markReachable(0, Infinity);
       for (const { member, sample, roundTripMs } of round.seen) {
         // Answered before a read found it unusable: that answer is older news than the failure.
-        if (member.state.status === "degraded" && member.state.changedAt >= started) continue;
+        if (member.state.status === "degraded" && member.state.changedAt >= startedMono) continue;
         member.seenAt = now;
+        member.missedRounds = 0;
         member.noteRoundTrip(roundTripMs);
         this.measure(member, sample, started);
       }
       // Not reached this cycle (every connection went to other instances): its last replay
       // position still bounds its lag from below, so the lag is measured from it and can only
-      // grow; a hung or dead one is found by the reads sent to it.
-      for (const member of round.unseen) this.measure(member);
+      // grow. Missed twice in a row while the address answered — a balancer at random misses a
+      // live one for a whole round rarely, twice almost never — it is taken as unreachable: a
+      // hung instance that no read happens to reach (a far one, say) is ejected all the same.
+      for (const member of round.unseen) {
+        member.missedRounds++;
+        if (member.missedRounds >= MISSED_ROUNDS_UNREACHABLE) {
+          member.lagMs = undefined;
+          member.state.markDegraded(new Error(`not reached through ${address.name} in ${member.missedRounds} health cycles`), where);
+        } else {
+          this.measure(member);
+        }
+      }
     }
     address.forgetGone(now);
   }

@@ -7,7 +7,10 @@ import { readerMissIsFinal, WritePositions, type MissEvidence } from "./consiste
 import type { Endpoint } from "./endpoint.js";
 import { HealthMonitor, lagMs, type WriterSample } from "./health.js";
 import { formatLsn, parseLsn } from "./lsn.js";
-import { ReaderSet } from "./reader-set.js";
+import { ReaderSet, type ReaderMember } from "./reader-set.js";
+import { ReaderState } from "./reader-state.js";
+import type { ReaderAddress } from "./reader-address.js";
+import { stubEndpoint } from "../test-support/stub-endpoint.js";
 
 const samples = (...points: Array<[number, number]>): WriterSample[] => points.map(([at, lsn]) => ({ at, lsn: BigInt(lsn) }));
 
@@ -108,5 +111,69 @@ describe("the writer position a reader has had an interval to replay", () => {
     assert.equal(health.settledWriterPosition, 100n);
     await health.checkWriter();
     assert.equal(health.settledWriterPosition, 200n);
+  });
+});
+
+describe("an instance behind a shared address, from probe rounds", () => {
+  // One address over two instances; each cycle's round reports who answered (a stand-in for the connections through it).
+  const setup = () => {
+    const log = captureLogs().logger;
+    const readers = ReaderSet.of([stubEndpoint("10.0.0.1:5432"), stubEndpoint("10.0.0.2:5432")], log);
+    const [a, b] = readers.members as [ReaderMember, ReaderMember];
+    for (const m of [a, b]) m.replay = 100n;
+    let answering = [a, b];
+    const sample = { identity: { id: "" }, standby: true, replay: 100n };
+    const address = {
+      name: "pg-ro:5432",
+      state: new ReaderState(true, log),
+      get members() {
+        return [a, b];
+      },
+      round: async () => ({
+        seen: answering.map((member) => ({ member, sample, roundTripMs: 0.5 })),
+        unseen: [a, b].filter((m) => !answering.includes(m)),
+      }),
+      forgetGone: () => undefined,
+    } as unknown as ReaderAddress;
+    const writer = { probe: async () => ({ lsn: "0/64" }), description: "writer" } as unknown as Endpoint;
+    const health = new HealthMonitor(
+      writer,
+      readers,
+      { addresses: [address], refresh: async () => undefined },
+      {
+        intervalMs: 1000,
+        maxLagMs: 10_000,
+        probeTimeoutMs: 1000,
+        log,
+      },
+    );
+    return { health, a, b, answer: (...members: ReaderMember[]) => void (answering = members) };
+  };
+
+  it("missed by one round (a balancer at random): still usable, its lag measured from where it was", async () => {
+    const { health, b, answer } = setup();
+    answer(health.readers.members[0]!);
+    await health.runCycle();
+    assert.equal(b.state.status, "connected");
+    assert.equal(b.missedRounds, 1);
+  });
+
+  it("missed by two rounds in a row while the address answers (hung, or out of the Service): degraded", async () => {
+    const { health, a, b, answer } = setup();
+    answer(a);
+    await health.runCycle();
+    await health.runCycle();
+    assert.equal(b.state.status, "degraded");
+    assert.equal(a.state.status, "connected");
+  });
+
+  it("reached again: usable, and its count of missed rounds starts over", async () => {
+    const { health, a, b, answer } = setup();
+    answer(a);
+    await health.runCycle();
+    await health.runCycle();
+    answer(a, b);
+    await health.runCycle();
+    assert.deepEqual([b.state.status, b.missedRounds], ["connected", 0]);
   });
 });

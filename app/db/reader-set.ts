@@ -30,6 +30,8 @@ export class ReaderMember {
   outstanding = 0;
   /** When a probe through its address last reached it. */
   seenAt = Date.now();
+  /** Health cycles in a row whose probes through its address did not reach it. */
+  missedRounds = 0;
   /** When an on-demand replay check last asked it (its answer may be fresher than the health cycle's). */
   replayCheckedAt = 0;
   private readonly roundTrips = new RoundTrips();

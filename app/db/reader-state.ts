@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import type { Logger } from "../observability/logger.js";
 import { scrub } from "../observability/secrets.js";
 
@@ -39,7 +40,7 @@ export class ReaderState {
     return this.current;
   }
 
-  /** When the status last changed: a probe sent before a reader was found unusable says nothing of it now. */
+  /** When the status last changed (performance.now()): a probe sent before a reader was found unusable says nothing of it now. */
   changedAt = 0;
 
   get usable(): boolean {
@@ -80,7 +81,7 @@ export class ReaderState {
   private set(status: ReaderStatus): void {
     const previous = this.current;
     this.current = status;
-    this.changedAt = Date.now();
+    this.changedAt = performance.now();
     this.events.onChange?.(status, previous);
   }
 }
