@@ -1100,6 +1100,8 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
         { timeoutMs: 60_000, intervalMs: 500 },
       );
       assert.equal(found[first]?.address, "pg-ro:5432");
+      const firstPod = (await kube.pods(`app=${SERVICE.replica}`)).find(isReady)?.metadata?.name;
+      assert.equal(found[first]?.pod, firstPod, "named by its pod too");
 
       const { key: reader } = await r.tandem.generateKey({ key_alias: "discovery-reads", models: [E2E_MODEL] });
       await pair.waitReplayed();

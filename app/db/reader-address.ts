@@ -39,7 +39,14 @@ export class ReaderAddress {
   constructor(
     readonly config: EndpointConfig,
     private readonly readers: ReaderSet,
-    private readonly options: EndpointOptions & { forgetAfterMs: number; rank: number; foundBy?: FoundBy; shown?: string; zone?: string },
+    private readonly options: EndpointOptions & {
+      forgetAfterMs: number;
+      rank: number;
+      foundBy?: FoundBy;
+      shown?: string;
+      zone?: string;
+      label?: string;
+    },
   ) {
     this.ownsTokens = options.tokens === undefined;
     this.tokens = options.tokens ?? iamTokensFor(config, options.log, options.signer);

@@ -46,6 +46,8 @@ export class ReaderMember {
     readonly via: string = address,
     /** The zone the platform puts it in (a Kubernetes EndpointSlice's `zone`), when it says. */
     readonly zone?: string,
+    /** How the platform names it (the pod behind an EndpointSlice endpoint, Aurora's instance), when it says. */
+    readonly label?: string,
   ) {}
 
   /** The instance (host:port as the server sees it, or Aurora's instance id). */
@@ -74,6 +76,8 @@ export class ReaderMember {
     lag_ms?: number;
     rtt_ms?: number;
     zone?: string;
+    /** The pod it is (Kubernetes discovery). */
+    pod?: string;
     local: boolean;
     address: string;
     found_by: FoundBy;
@@ -81,8 +85,9 @@ export class ReaderMember {
     const lag = this.lagMs === undefined ? {} : { lag_ms: this.lagMs };
     const rtt = this.roundTripMs === undefined ? {} : { rtt_ms: Math.round(this.roundTripMs * 100) / 100 };
     const zone = this.zone === undefined ? {} : { zone: this.zone };
+    const named = this.label === undefined || this.foundBy !== "kubernetes" ? {} : { pod: this.label };
     const local = localZone !== undefined && this.zone !== undefined ? this.zone === localZone : isNear(this.roundTripMs, closestMs);
-    return { state: this.state.status, ...lag, ...rtt, ...zone, local, address: this.address, found_by: this.foundBy };
+    return { state: this.state.status, ...lag, ...rtt, ...zone, ...named, local, address: this.address, found_by: this.foundBy };
   }
 }
 
@@ -141,7 +146,7 @@ export class ReaderSet {
    */
   add(
     endpoint: Endpoint,
-    where: { address: string; via?: string; zone?: string } = { address: endpoint.name },
+    where: { address: string; via?: string; zone?: string; label?: string } = { address: endpoint.name },
     foundBy: FoundBy = "address",
     rank = Infinity,
   ): ReaderMember {
@@ -152,7 +157,7 @@ export class ReaderSet {
       { onChange: (status, previous) => member && this.events.onChange?.(member, status, previous) },
       endpoint.name,
     );
-    member = new ReaderMember(endpoint, state, where.address, foundBy, where.via ?? where.address, where.zone);
+    member = new ReaderMember(endpoint, state, where.address, foundBy, where.via ?? where.address, where.zone, where.label);
     this.ranks.set(member, rank);
     this.list = [...this.list, member].sort((a, b) => (this.ranks.get(a) ?? 0) - (this.ranks.get(b) ?? 0));
     this.log.info(

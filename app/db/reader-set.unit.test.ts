@@ -147,6 +147,12 @@ describe("reader set: a live set of instances", () => {
     for (let i = 0; i < 4; i++) assert.equal(pick(readers), "a:5432");
   });
 
+  it("an instance found in a Service's EndpointSlices is shown with its pod too", () => {
+    const readers = new ReaderSet(log, {}, 1);
+    const member = readers.add(stubEndpoint("10.244.1.7:5432"), { address: "pg-ro:5432", label: "pg-replica-7c9f" }, "kubernetes", 0);
+    assert.equal(member.view().pod, "pg-replica-7c9f");
+  });
+
   it("each instance is shown with the address it is reached through, never a URL", () => {
     const readers = new ReaderSet(log, {}, 1);
     const member = readers.add(stubEndpoint("10.0.0.7:5432"), { address: "db-ro:5432" }, "address", 0);

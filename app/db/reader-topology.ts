@@ -118,6 +118,7 @@ export class ReaderTopology {
           foundBy: entry.source.kind,
           shown: entry.config.name,
           zone: target.zone,
+          label: target.label,
           tokens,
         }),
       );

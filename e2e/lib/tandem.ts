@@ -81,7 +81,7 @@ export class Tandem {
   }
 
   /** Each reader instance by host:port (readiness lists them when there are several), with the address it is behind and how it was found. */
-  async readers(): Promise<Record<string, { state: string; lag_ms?: number; address?: string; found_by?: string }>> {
+  async readers(): Promise<Record<string, { state: string; lag_ms?: number; address?: string; found_by?: string; pod?: string }>> {
     const r = await call(this.base, "GET", "/health/readiness", { timeoutMs: 5000 });
     return (r.body as { db?: { readers?: Record<string, { state: string; lag_ms?: number }> } }).db?.readers ?? {};
   }

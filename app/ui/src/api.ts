@@ -134,6 +134,8 @@ export interface DatabaseView {
     rtt_ms: number | null;
     /** The zone the platform puts it in (Kubernetes discovery), when it says. */
     zone?: string;
+    /** The pod it is (Kubernetes discovery). */
+    pod?: string;
     local: boolean;
     address: string;
     found_by: string;

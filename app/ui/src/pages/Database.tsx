@@ -40,7 +40,14 @@ export function Database() {
         <DataTable label="Readers" columns={["Instance", "State", "Lag", "Round trip", "Reached through", "Found by", "Reads"]}>
           {view?.readers.map((reader) => (
             <Table.Tr key={reader.name} data-testid={`reader-row-${reader.name}`}>
-              <Table.Td>{reader.name}</Table.Td>
+              <Table.Td>
+                {reader.name}
+                {reader.pod ? (
+                  <Text size="xs" c="dimmed">
+                    {reader.pod}
+                  </Text>
+                ) : null}
+              </Table.Td>
               <Table.Td className={stateClass(reader.state)}>{reader.state}</Table.Td>
               <Table.Td>{reader.lag_ms === null ? "—" : `${reader.lag_ms} ms`}</Table.Td>
               <Table.Td>
