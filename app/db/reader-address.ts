@@ -149,7 +149,7 @@ export class ReaderAddress {
     });
     return this.readers.add(
       endpoint,
-      { address: this.options.shown ?? this.name, via: this.name },
+      { address: this.options.shown ?? this.name, via: this.name, zone: this.options.zone, label: this.options.label },
       this.options.foundBy ?? "address",
       this.options.rank,
     );
