@@ -81,6 +81,15 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
+/** A Service's or namespace's name as Kubernetes accepts it (an RFC 1123 label). */
+const kubernetesName = (what: string) =>
+  optionalString.pipe(
+    z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, `must be a Kubernetes ${what} name (lowercase letters, digits and '-')`)
+      .optional(),
+  );
+
 const integer = (min: number, max: number) =>
   optionalString.pipe(
     z
@@ -133,18 +142,8 @@ const EnvSchema = z.object({
       .regex(/^[^?]*\?[^?]*$/, "must contain exactly one ? (where the instance identifier goes), e.g. ?.abc123.us-east-1.rds.amazonaws.com")
       .optional(),
   ),
-  DATABASE_READ_REPLICA_SERVICE: optionalString.pipe(
-    z
-      .string()
-      .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a Kubernetes Service name (lowercase letters, digits and '-')")
-      .optional(),
-  ),
-  DATABASE_READ_REPLICA_NAMESPACE: optionalString.pipe(
-    z
-      .string()
-      .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a Kubernetes namespace name (lowercase letters, digits and '-')")
-      .optional(),
-  ),
+  DATABASE_READ_REPLICA_SERVICE: kubernetesName("Service"),
+  DATABASE_READ_REPLICA_NAMESPACE: kubernetesName("namespace"),
   DATABASE_CONNECTION_MAX_LIFETIME_MS: integer(1000, 86_400_000),
   SPEND_FLUSH_INTERVAL_MS: integer(10, 600_000),
   KEY_CACHE_TTL_MS: integer(0, 3_600_000),

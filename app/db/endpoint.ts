@@ -241,11 +241,7 @@ export class ProbeSkipped extends Error {
 }
 
 /** Opens a connection of its own (not from the pool), runs `sql`, and closes it whatever the server does. */
-export async function probeFresh<R extends pg.QueryResultRow>(
-  settings: pg.ClientConfig,
-  timeoutMs: number,
-  sql: string,
-): Promise<R | undefined> {
+async function probeFresh<R extends pg.QueryResultRow>(settings: pg.ClientConfig, timeoutMs: number, sql: string): Promise<R | undefined> {
   return (await probeTimed<R>(settings, timeoutMs, sql)).row;
 }
 

@@ -2,9 +2,9 @@ import { performance } from "node:perf_hooks";
 import type { Logger } from "../observability/logger.js";
 import { scrub } from "../observability/secrets.js";
 import { ProbeSkipped, type Endpoint } from "./endpoint.js";
-import { maxLsn, parseLsn, type Lsn } from "./lsn.js";
+import { parseLsn, type Lsn } from "./lsn.js";
 import type { ReaderAddress } from "./reader-address.js";
-import { NEVER_BEHIND, type ReaderMember, type ReaderSet } from "./reader-set.js";
+import type { ReaderMember, ReaderSet } from "./reader-set.js";
 import type { DegradedBy } from "./reader-state.js";
 import type { InstanceSample } from "./instance-identity.js";
 
@@ -222,15 +222,9 @@ export class HealthMonitor {
   }
 
   private measure(member: ReaderMember, sample?: InstanceSample, sentAt = 0): void {
-    if (sample) {
-      // A server that is not a standby (promoted, or a primary named as a reader) has everything.
-      // A standby restarted replays again from its last restartpoint: its position can go back, so
-      // the probe's answer stands — unless an on-demand check asked after this probe was sent.
-      const before = member.replay === NEVER_BEHIND ? undefined : member.replay;
-      const probed = sample.replay ?? 0n;
-      const checkedLater = member.replayCheckedAt > sentAt;
-      member.replay = !sample.standby ? NEVER_BEHIND : checkedLater ? (maxLsn(before, probed) ?? probed) : probed;
-    }
+    // The probe's answer stands (a restarted standby's position goes back), unless an on-demand
+    // check asked after this probe was sent.
+    if (sample) member.noteReplay(sample, member.replayCheckedAt > sentAt);
     if (member.replay === undefined) return;
     // Without a writer sample (writer down) the lag can't be known; keep the last figure.
     if (this.samples.length > 0) member.lagMs = lagMs(this.samples, member.replay, this.now());

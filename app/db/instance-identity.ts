@@ -5,6 +5,7 @@
 // it was verified to reach.
 import type pg from "pg";
 import { parseLsn, type Lsn } from "./lsn.js";
+import { urlHost } from "./url.js";
 
 /**
  * The server's own address of this connection (the pod IP and port behind a
@@ -18,8 +19,14 @@ const IDENTITY_COLUMNS = `host(inet_server_addr()) AS addr, inet_server_port() A
 
 export const IDENTITY_SQL = `SELECT ${IDENTITY_COLUMNS}`;
 
+/** How far a server has replayed, and whether it is a standby at all. */
+const REPLAY_COLUMNS = "pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replay";
+
+/** Read-your-writes on demand, on a connection already known to be on the instance. */
+export const REPLAY_SQL = `SELECT ${REPLAY_COLUMNS}`;
+
 /** The health cycle's probe of an address: who answered, and how far it has replayed. */
-export const INSTANCE_PROBE_SQL = `SELECT ${IDENTITY_COLUMNS}, pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replay`;
+export const INSTANCE_PROBE_SQL = `SELECT ${IDENTITY_COLUMNS}, ${REPLAY_COLUMNS}`;
 
 export interface IdentityRow {
   addr: string | null;
@@ -27,10 +34,12 @@ export interface IdentityRow {
   aurora: string | null;
 }
 
-export interface InstanceRow extends IdentityRow {
+export interface ReplayRow {
   standby: boolean;
   replay: string | null;
 }
+
+export interface InstanceRow extends IdentityRow, ReplayRow {}
 
 /** One instance: `id` is what connections are matched on, and how logs, readiness and metrics name it. */
 export interface InstanceIdentity {
@@ -44,19 +53,25 @@ export interface InstanceIdentity {
 export function identityOf(row: IdentityRow, fallback: string): InstanceIdentity {
   if (row.aurora) return { id: row.aurora };
   if (!row.addr) return { id: fallback };
-  const host = row.addr.includes(":") ? `[${row.addr}]` : row.addr;
-  return { id: `${host}:${row.port ?? ""}` };
+  return { id: `${urlHost(row.addr)}:${row.port ?? ""}` };
 }
 
-export interface InstanceSample {
-  identity: InstanceIdentity;
+export interface ReplayPosition {
   /** In recovery (a replica); a server that is not has everything. */
   standby: boolean;
   replay: Lsn | undefined;
 }
 
+export function replayOf(row: ReplayRow): ReplayPosition {
+  return { standby: row.standby, replay: row.replay ? parseLsn(row.replay) : undefined };
+}
+
+export interface InstanceSample extends ReplayPosition {
+  identity: InstanceIdentity;
+}
+
 export function sampleOf(row: InstanceRow, fallback: string): InstanceSample {
-  return { identity: identityOf(row, fallback), standby: row.standby, replay: row.replay ? parseLsn(row.replay) : undefined };
+  return { identity: identityOf(row, fallback), ...replayOf(row) };
 }
 
 /** A connection through a shared address reached another instance than the one it was opened for. */

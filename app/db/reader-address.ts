@@ -1,7 +1,6 @@
 import type { EndpointConfig } from "../config/db-endpoints.js";
-import { connectionConfig, createEndpoint, iamTokensFor, probeTimed, ProbeSkipped, type EndpointOptions } from "./endpoint.js";
+import { connectionConfig, createEndpoint, probeTimed, ProbeSkipped, type EndpointOptions } from "./endpoint.js";
 import { isAuthFailure } from "./connection-errors.js";
-import type { IamTokenProvider } from "./iam-token.js";
 import { INSTANCE_PROBE_SQL, sampleOf, type InstanceRow, type InstanceSample } from "./instance-identity.js";
 import type { FoundBy, ReaderMember, ReaderSet } from "./reader-set.js";
 import { ReaderState } from "./reader-state.js";
@@ -28,13 +27,14 @@ export interface RoundResult {
 export class ReaderAddress {
   /** The address as a whole: unreachable at start or later (the contract's warnings), or answering. */
   readonly state: ReaderState;
-  readonly tokens: IamTokenProvider | undefined;
-  private readonly ownsTokens: boolean;
+  private retired = false;
 
   /**
    * `config` is where connections go: the configured address itself, or one
    * target a discovery source found behind it (`shown` is then the
-   * configured address, `foundBy` the source, and `tokens` the address's).
+   * configured address and `foundBy` the source). `tokens` are the
+   * configured address's, shared by every target behind it and stopped by
+   * their owner, the reader topology.
    */
   constructor(
     readonly config: EndpointConfig,
@@ -48,8 +48,6 @@ export class ReaderAddress {
       label?: string;
     },
   ) {
-    this.ownsTokens = options.tokens === undefined;
-    this.tokens = options.tokens ?? iamTokensFor(config, options.log, options.signer);
     this.state = new ReaderState(true, options.log, {}, config.name);
   }
 
@@ -62,16 +60,10 @@ export class ReaderAddress {
     return this.readers.members.filter((m) => m.via === this.name);
   }
 
-  private retired = false;
-
   /** Gone from behind its address (a discovery source no longer lists it): its instances leave now. */
   retire(): void {
     this.retired = true;
-    for (const member of this.members) {
-      this.readers.remove(member);
-      void drain(member, this.options.forgetAfterMs);
-    }
-    this.close();
+    for (const member of this.members) this.leave(member);
   }
 
   /**
@@ -120,16 +112,17 @@ export class ReaderAddress {
 
   /** Members unseen for longer than `forgetAfterMs` leave the set; their pools close once their reads finish. */
   forgetGone(now: number): void {
-    for (const member of this.members) {
-      if (now - member.seenAt <= this.options.forgetAfterMs) continue;
-      this.readers.remove(member);
-      void drain(member, this.options.forgetAfterMs);
-    }
+    for (const member of this.members) if (now - member.seenAt > this.options.forgetAfterMs) this.leave(member);
+  }
+
+  private leave(member: ReaderMember): void {
+    this.readers.remove(member);
+    void drain(member, this.options.forgetAfterMs);
   }
 
   private async probeOnce(timeoutMs: number): Promise<{ sample: InstanceSample; roundTripMs: number } | undefined> {
     const { row, roundTripMs } = await probeTimed<InstanceRow>(
-      { ...connectionConfig(this.config, this.tokens), connectionTimeoutMillis: timeoutMs },
+      { ...connectionConfig(this.config, this.options.tokens), connectionTimeoutMillis: timeoutMs },
       timeoutMs,
       INSTANCE_PROBE_SQL,
     );
@@ -144,19 +137,10 @@ export class ReaderAddress {
     const endpoint = createEndpoint(this.config, {
       ...this.options,
       name: id,
-      tokens: this.tokens,
       pin: { instance: id, attempts: () => 3 * this.members.length + 3, shared: () => this.members.length > 1 },
     });
-    return this.readers.add(
-      endpoint,
-      { address: this.options.shown ?? this.name, via: this.name, zone: this.options.zone, label: this.options.label },
-      this.options.foundBy ?? "address",
-      this.options.rank,
-    );
-  }
-
-  close(): void {
-    if (this.ownsTokens) this.tokens?.stop();
+    const { shown, foundBy, zone, label, rank } = this.options;
+    return this.readers.add(endpoint, { address: shown ?? this.name, via: this.name, foundBy, zone, label, rank });
   }
 }
 

@@ -16,6 +16,16 @@ export const NEVER_BEHIND: Lsn = LSN_MAX;
  */
 export type FoundBy = "address" | "dns" | "kubernetes" | "aurora";
 
+/** Where an instance was found, and what the platform said of it. */
+export interface MemberOrigin {
+  address: string;
+  foundBy?: FoundBy;
+  via?: string;
+  zone?: string;
+  label?: string;
+  rank?: number;
+}
+
 /**
  * One read replica instance: its endpoint (a pool whose connections are
  * verified to reach this instance), its state, and what the health cycle
@@ -36,19 +46,30 @@ export class ReaderMember {
   replayCheckedAt = 0;
   private readonly roundTrips = new RoundTrips();
 
+  /** The configured address it is behind (host:port). */
+  readonly address: string;
+  readonly foundBy: FoundBy;
+  /** Where its connections go: the address itself, or the target a discovery source found. */
+  readonly via: string;
+  /** The zone the platform puts it in (a Kubernetes EndpointSlice's `zone`), when it says. */
+  readonly zone?: string;
+  /** How the platform names it (the pod behind an EndpointSlice endpoint, Aurora's instance), when it says. */
+  readonly label?: string;
+  /** Its address's place in DATABASE_URL_READ_REPLICA: members are listed in that order. */
+  readonly rank: number;
+
   constructor(
     readonly endpoint: Endpoint,
     readonly state: ReaderState,
-    /** The configured address it is behind (host:port). */
-    readonly address: string = endpoint.name,
-    readonly foundBy: FoundBy = "address",
-    /** Where its connections go: the address itself, or the target a discovery source found. */
-    readonly via: string = address,
-    /** The zone the platform puts it in (a Kubernetes EndpointSlice's `zone`), when it says. */
-    readonly zone?: string,
-    /** How the platform names it (the pod behind an EndpointSlice endpoint, Aurora's instance), when it says. */
-    readonly label?: string,
-  ) {}
+    origin: MemberOrigin = { address: endpoint.name },
+  ) {
+    this.address = origin.address;
+    this.foundBy = origin.foundBy ?? "address";
+    this.via = origin.via ?? origin.address;
+    this.zone = origin.zone;
+    this.label = origin.label;
+    this.rank = origin.rank ?? Infinity;
+  }
 
   /** The instance (host:port as the server sees it, or Aurora's instance id). */
   get name(): string {
@@ -62,6 +83,23 @@ export class ReaderMember {
 
   noteRoundTrip(ms: number): void {
     this.roundTrips.note(ms);
+  }
+
+  /**
+   * How far it has replayed, as a probe or a check just read it. A server
+   * that is not a standby (promoted, or a primary named as a reader) has
+   * everything. A standby restarted replays again from its last
+   * restartpoint, so its position can go back; `keepHigher` keeps what a
+   * fresher look saw instead.
+   */
+  noteReplay(position: { standby: boolean; replay: Lsn | undefined }, keepHigher: boolean): void {
+    if (!position.standby) {
+      this.replay = NEVER_BEHIND;
+      return;
+    }
+    const seen = position.replay ?? 0n;
+    const before = this.replay === NEVER_BEHIND ? undefined : this.replay;
+    this.replay = keepHigher ? (maxLsn(before, seen) ?? seen) : seen;
   }
 
   /**
@@ -109,7 +147,6 @@ export interface ReaderSetEvents {
  */
 export class ReaderSet {
   private list: ReaderMember[] = [];
-  private readonly ranks = new WeakMap<ReaderMember, number>();
   /** Write positions forgotten as replayed (see `forgetUpTo`): no member below this serves reads. */
   private floor: Lsn | undefined;
   private turn = 0;
@@ -130,7 +167,7 @@ export class ReaderSet {
   /** A set with one member per endpoint, each its own instance (unit tests; fixed lists). */
   static of(endpoints: readonly Endpoint[], log: Logger, events: ReaderSetEvents = {}): ReaderSet {
     const set = new ReaderSet(log, events, endpoints.length);
-    endpoints.forEach((endpoint, rank) => set.add(endpoint, { address: endpoint.name }, "address", rank));
+    endpoints.forEach((endpoint, rank) => set.add(endpoint, { address: endpoint.name, rank }));
     return set;
   }
 
@@ -144,12 +181,7 @@ export class ReaderSet {
    * otherwise. Members are kept in the order of their addresses (`rank`),
    * then of joining, so listings follow DATABASE_URL_READ_REPLICA.
    */
-  add(
-    endpoint: Endpoint,
-    where: { address: string; via?: string; zone?: string; label?: string } = { address: endpoint.name },
-    foundBy: FoundBy = "address",
-    rank = Infinity,
-  ): ReaderMember {
+  add(endpoint: Endpoint, origin: MemberOrigin = { address: endpoint.name }): ReaderMember {
     let member: ReaderMember | undefined = undefined;
     const state = new ReaderState(
       true,
@@ -157,12 +189,11 @@ export class ReaderSet {
       { onChange: (status, previous) => member && this.events.onChange?.(member, status, previous) },
       endpoint.name,
     );
-    member = new ReaderMember(endpoint, state, where.address, foundBy, where.via ?? where.address, where.zone, where.label);
-    this.ranks.set(member, rank);
-    this.list = [...this.list, member].sort((a, b) => (this.ranks.get(a) ?? 0) - (this.ranks.get(b) ?? 0));
+    member = new ReaderMember(endpoint, state, origin);
+    this.list = [...this.list, member].sort((a, b) => a.rank - b.rank);
     this.log.info(
-      { reader: member.name, address: member.address, foundBy },
-      `read replica instance ${member.name} joined (behind ${member.address})`,
+      { reader: member.name, address: member.address, via: member.via, foundBy: member.foundBy },
+      `read replica instance ${member.name} joined (behind ${member.address}, found by ${member.foundBy})`,
     );
     this.events.onMembership?.(member, "joined");
     return member;
@@ -197,12 +228,12 @@ export class ReaderSet {
 
   /** The shortest round trip among usable members: what "near" is measured against. */
   get closestMs(): number | undefined {
-    let closest: number | undefined;
-    for (const m of this.list) {
-      const ms = m.roundTripMs;
-      if (m.state.usable && ms !== undefined && (closest === undefined || ms < closest)) closest = ms;
-    }
-    return closest;
+    return closestRoundTrip(this.list.filter((m) => m.state.usable));
+  }
+
+  /** What readiness and the admin UI show of a member: near or far measured against the whole set. */
+  view(member: ReaderMember): ReturnType<ReaderMember["view"]> {
+    return member.view(this.closestMs, this.localZone);
   }
 
   /** The smallest lag among members measured (how fresh the best reader is); undefined when none is reachable. */
@@ -271,7 +302,6 @@ export class ReaderSet {
     const eligible: ReaderMember[] = [];
     let usable = false;
     let caughtUp = false;
-    let closest: number | undefined;
     for (let i = 0; i < count; i++) {
       const member = members[(start + i) % count]!;
       if (!member.state.usable) continue;
@@ -280,14 +310,12 @@ export class ReaderSet {
       caughtUp = true;
       if (member.endpoint.saturated()) continue;
       eligible.push(member);
-      const ms = member.roundTripMs;
-      if (ms !== undefined && (closest === undefined || ms < closest)) closest = ms;
     }
     // Same zone first, where both this pod's zone and the instance's are known; then the round trip.
     const zone = this.localZone;
     const inZone = zone === undefined ? [] : eligible.filter((m) => m.zone === zone);
     const pool = inZone.length > 0 ? inZone : eligible;
-    if (inZone.length > 0) closest = minRoundTrip(inZone);
+    const closest = closestRoundTrip(pool);
     let best: ReaderMember | undefined;
     for (const member of pool) {
       if (!isNear(member.roundTripMs, closest)) continue;
@@ -299,7 +327,7 @@ export class ReaderSet {
   }
 }
 
-function minRoundTrip(members: readonly ReaderMember[]): number | undefined {
+function closestRoundTrip(members: readonly ReaderMember[]): number | undefined {
   let closest: number | undefined;
   for (const m of members) if (m.roundTripMs !== undefined && (closest === undefined || m.roundTripMs < closest)) closest = m.roundTripMs;
   return closest;

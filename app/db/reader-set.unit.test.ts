@@ -136,8 +136,8 @@ describe("reader set: a live set of instances", () => {
   it("instances join in their address's order and leave; a departed one gets no read", () => {
     const changes: string[] = [];
     const readers = new ReaderSet(log, { onMembership: (m, change) => changes.push(`${m.name} ${change}`) }, 2);
-    const late = readers.add(stubEndpoint("b:5432"), { address: "second-address:5432" }, "address", 1);
-    readers.add(stubEndpoint("a:5432"), { address: "first-address:5432" }, "address", 0);
+    const late = readers.add(stubEndpoint("b:5432"), { address: "second-address:5432", rank: 1 });
+    readers.add(stubEndpoint("a:5432"), { address: "first-address:5432", rank: 0 });
     assert.deepEqual(
       readers.members.map((m) => m.name),
       ["a:5432", "b:5432"],
@@ -149,13 +149,18 @@ describe("reader set: a live set of instances", () => {
 
   it("an instance found in a Service's EndpointSlices is shown with its pod too", () => {
     const readers = new ReaderSet(log, {}, 1);
-    const member = readers.add(stubEndpoint("10.244.1.7:5432"), { address: "pg-ro:5432", label: "pg-replica-7c9f" }, "kubernetes", 0);
+    const member = readers.add(stubEndpoint("10.244.1.7:5432"), {
+      address: "pg-ro:5432",
+      label: "pg-replica-7c9f",
+      foundBy: "kubernetes",
+      rank: 0,
+    });
     assert.equal(member.view().pod, "pg-replica-7c9f");
   });
 
   it("each instance is shown with the address it is reached through, never a URL", () => {
     const readers = new ReaderSet(log, {}, 1);
-    const member = readers.add(stubEndpoint("10.0.0.7:5432"), { address: "db-ro:5432" }, "address", 0);
+    const member = readers.add(stubEndpoint("10.0.0.7:5432"), { address: "db-ro:5432", rank: 0 });
     member.lagMs = 12;
     member.noteRoundTrip(0.4);
     assert.deepEqual(member.view(0.4), {
@@ -239,7 +244,7 @@ describe("reader set: this pod's zone first (DATABASE_READ_REPLICA_ZONE)", () =>
   const zoned = (localZone: string | undefined, ...members: Array<{ zone?: string; rtt?: number; status?: ReaderStatus }>) => {
     const readers = new ReaderSet(log, {}, 1, localZone);
     members.forEach((spec, i) => {
-      const member = readers.add(stubEndpoint(`r${i}:5432`), { address: "pg-ro:5432", zone: spec.zone }, "kubernetes", 0);
+      const member = readers.add(stubEndpoint(`r${i}:5432`), { address: "pg-ro:5432", zone: spec.zone, foundBy: "kubernetes", rank: 0 });
       member.replay = 100n;
       if (spec.rtt !== undefined) member.noteRoundTrip(spec.rtt);
       if (spec.status === "lagging") member.state.markReachable(10_000, 5000);
@@ -260,7 +265,7 @@ describe("reader set: this pod's zone first (DATABASE_READ_REPLICA_ZONE)", () =>
   it("shown as local by zone when both zones are known", () => {
     const readers = zoned("eu-1a", { zone: "eu-1b", rtt: 0.4 }, { zone: "eu-1a", rtt: 0.5 });
     assert.deepEqual(
-      readers.members.map((m) => [m.view(readers.closestMs, readers.localZone).local, m.view(readers.closestMs, readers.localZone).zone]),
+      readers.members.map((m) => [readers.view(m).local, readers.view(m).zone]),
       [
         [false, "eu-1b"],
         [true, "eu-1a"],

@@ -49,7 +49,7 @@ describe("reader topology: a discovery source's targets become instances", () =>
       "the targets are probed, not the address itself",
     );
     await Promise.all(topology.addresses.map((address) => address.round(3000)));
-    const views = readers.members.map((m) => m.view(undefined, readers.localZone));
+    const views = readers.members.map((m) => readers.view(m));
     assert.deepEqual(views.map((v) => [v.pod, v.zone, v.local, v.found_by, v.address]).sort(), [
       ["pg-0", "zone-a", true, "kubernetes", `pg-ro.db.svc:${replicas.port}`],
       ["pg-1", "zone-b", false, "kubernetes", `pg-ro.db.svc:${replicas.port}`],

@@ -1,10 +1,9 @@
 import { withDeadline } from "./deadline.js";
-import { maxLsn, parseLsn, type Lsn } from "./lsn.js";
-import { NEVER_BEHIND, type ReaderMember } from "./reader-set.js";
+import { REPLAY_SQL, replayOf, type ReplayRow } from "./instance-identity.js";
+import type { Lsn } from "./lsn.js";
+import type { ReaderMember } from "./reader-set.js";
 
 export type ReplayCheckResult = "replayed" | "behind" | "unanswered";
-
-const REPLAY_SQL = "SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replay";
 
 /**
  * Read-your-writes on demand: a read that needs WAL position X, when no
@@ -38,14 +37,14 @@ export class ReplayCheck {
     const sentAt = Date.now();
     try {
       const result = await withDeadline(
-        member.endpoint.pool.query<{ standby: boolean; replay: string | null }>(REPLAY_SQL),
+        member.endpoint.pool.query<ReplayRow>(REPLAY_SQL),
         this.timeoutMs,
         () => new Error(`no answer within ${this.timeoutMs} ms`),
       );
       const row = result.rows[0];
       member.replayCheckedAt = sentAt;
-      if (row && !row.standby) member.replay = NEVER_BEHIND;
-      else if (row?.replay) member.replay = maxLsn(member.replay === NEVER_BEHIND ? undefined : member.replay, parseLsn(row.replay));
+      // The freshest look there is: it only ever raises what the health cycle saw.
+      if (row) member.noteReplay(replayOf(row), true);
       this.onResult?.(member, member.replay !== undefined && member.replay >= lsn ? "replayed" : "behind");
     } catch {
       // Unknown: the read goes to the writer; the health cycle and the read path judge the instance.

@@ -65,6 +65,11 @@ export function endpointName(url: URL): string {
   return `${host.toLowerCase()}:${port}`;
 }
 
+/** An IP address or host name as it stands in a URL or before `:port`: IPv6 in brackets. */
+export function urlHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
 /** Same server and database (a "replica" that is the writer itself). */
 export function sameDatabase(a: URL, b: URL): boolean {
   const [x, y] = [urlParts(a), urlParts(b)];

@@ -1,4 +1,5 @@
 import type { EndpointConfig } from "../../config/db-endpoints.js";
+import { urlHost } from "../url.js";
 
 /** One place to connect to, behind a reader address: an instance's own address. */
 export interface Target {
@@ -36,7 +37,7 @@ export interface DiscoverySource {
 export function targetConfig(address: EndpointConfig, target: Target): EndpointConfig {
   const moved = (url: URL) => {
     const copy = new URL(url.toString());
-    copy.hostname = target.host.includes(":") ? `[${target.host}]` : target.host;
+    copy.hostname = urlHost(target.host);
     copy.port = String(target.port);
     return copy;
   };
@@ -50,5 +51,5 @@ export function targetConfig(address: EndpointConfig, target: Target): EndpointC
 }
 
 export function targetName(target: Target): string {
-  return `${target.host.includes(":") ? `[${target.host}]` : target.host}:${target.port}`;
+  return `${urlHost(target.host)}:${target.port}`;
 }

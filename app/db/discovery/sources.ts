@@ -29,7 +29,7 @@ export function discoverySource(
           `DATABASE_READ_REPLICA_INSTANCE_HOST_PATTERN must be set for aurora discovery: ${host} is not an Aurora cluster endpoint to derive it from`,
         );
       }
-      return new AuroraTopologySource(pattern, port, (sql) => queryWriter(sql));
+      return new AuroraTopologySource(pattern, port, queryWriter);
     }
     case "kubernetes": {
       const { service, namespace } = serviceOf(host, config);

@@ -30,8 +30,7 @@ export function healthRoutes(ctx: AppContext): Router {
     // probe's answer), with the address it is reached through, its probe
     // round trip and whether it counts as local; one instance
     // keeps the single-reader shape.
-    if (readers.members.length > 1)
-      db.readers = Object.fromEntries(readers.members.map((m) => [m.name, m.view(readers.closestMs, readers.localZone)]));
+    if (readers.members.length > 1) db.readers = Object.fromEntries(readers.members.map((m) => [m.name, readers.view(m)]));
     // Redis never makes the pod unready: without it each pod enforces its own limits.
     const redis = ctx.redis?.status ?? "disabled";
     if (ctx.lifecycle.draining) {

@@ -32,7 +32,7 @@ export function uiDatabaseRoutes(ctx: AppContext): Router {
         name: member.name,
         lag_ms: null,
         rtt_ms: null,
-        ...member.view(reader.closestMs, reader.localZone),
+        ...reader.view(member),
         reads: reads[member.name] ?? 0,
       })),
       read_fallbacks: await byLabel(ctx.metrics.readFallbacks, "reason"),
