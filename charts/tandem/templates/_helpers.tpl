@@ -363,35 +363,120 @@ carries many of them at their defaults), refused by name once they would change 
 {{- end }}
 
 {{/*
-Redis: an existing Redis (or Valkey) the fleet shares, with LiteLLM's (Bitnami's) value names where
-they fit. tandem deploys no Redis, so `redis.enabled: true` and every other key in use are refused by name.
+Redis, with LiteLLM's (Bitnami's) value names where they fit: either an existing Redis or Valkey the
+fleet shares (redis.host), or one small bundled server the chart deploys (redis.enabled, what
+LiteLLM's chart does with its Redis subchart). Every other key in use is refused by name.
 */}}
 {{- define "tandem.validateRedis" -}}
 {{- $r := default dict .Values.redis -}}
-{{- if $r.enabled -}}
-{{- fail "tandem: redis.enabled=true would deploy a bundled Redis (LiteLLM's subchart); tandem does not bundle one: set redis.host to an existing Redis or Valkey (redis.auth.existingSecret for its password)" -}}
-{{- end -}}
-{{- range $key := keys $r | sortAlpha -}}
-{{- if and (not (has $key (list "enabled" "host" "port" "username" "tls" "auth"))) (include "tandem.inUse" (get $r $key)) -}}
-{{- fail (printf "tandem: redis.%s is not supported: tandem uses an existing Redis (redis.host, redis.port, redis.username, redis.tls, redis.auth.existingSecret / existingSecretPasswordKey or redis.auth.password)" $key) -}}
-{{- end -}}
-{{- end -}}
 {{- $auth := default dict $r.auth -}}
+{{- $known := list "enabled" "architecture" "host" "port" "username" "tls" "auth" "flavor" "image" "maxmemory" "maxmemoryPolicy" "resources" "podSecurityContext" "securityContext" "networkPolicy" -}}
+{{- range $key := keys $r | sortAlpha -}}
+{{- if and (not (has $key $known)) (include "tandem.inUse" (get $r $key)) -}}
+{{- fail (printf "tandem: redis.%s is not supported: tandem connects to an existing Redis (redis.host, redis.port, redis.username, redis.tls, redis.auth.existingSecret / existingSecretPasswordKey or redis.auth.password) or deploys one small bundled server (redis.enabled with redis.image, redis.resources, redis.maxmemory, redis.maxmemoryPolicy)" $key) -}}
+{{- end -}}
+{{- end -}}
 {{- range $key := keys $auth | sortAlpha -}}
-{{- if and (not (has $key (list "existingSecret" "existingSecretPasswordKey" "password"))) (include "tandem.inUse" (get $auth $key)) -}}
+{{- if and (not (has $key (list "enabled" "existingSecret" "existingSecretPasswordKey" "password"))) (include "tandem.inUse" (get $auth $key)) -}}
 {{- fail (printf "tandem: redis.auth.%s is not supported: give the password with redis.auth.existingSecret (and existingSecretPasswordKey) or redis.auth.password" $key) -}}
 {{- end -}}
+{{- end -}}
+{{- if and $r.architecture (ne (toString $r.architecture) "standalone") -}}
+{{- fail (printf "tandem: redis.architecture=%s is not supported: the bundled Redis is one standalone server (redis.architecture: standalone); for replicas and failover point redis.host at a managed Redis (ElastiCache, Memorystore, ...)" (toString $r.architecture)) -}}
 {{- end -}}
 {{- if and $auth.existingSecret $auth.password -}}
 {{- fail "tandem: redis.auth.existingSecret and redis.auth.password are mutually exclusive: set only one" -}}
 {{- end -}}
-{{- if and (or $auth.existingSecret $auth.password $r.username) (not $r.host) -}}
-{{- fail "tandem: redis.auth and redis.username need redis.host (the existing Redis to connect to)" -}}
+{{- if $r.enabled -}}
+{{- if $r.host -}}
+{{- fail "tandem: redis.enabled=true and redis.host are mutually exclusive: redis.enabled deploys a bundled Redis for the pods, redis.host points them at an existing one; set only one" -}}
+{{- end -}}
+{{- if $r.username -}}
+{{- fail "tandem: redis.username applies to an existing Redis (redis.host): the bundled Redis (redis.enabled=true) has only its default user, with a password" -}}
+{{- end -}}
+{{- if $r.tls -}}
+{{- fail "tandem: redis.tls applies to an existing Redis (redis.host): the bundled Redis (redis.enabled=true) serves plain TCP inside the namespace, behind a password and a NetworkPolicy" -}}
+{{- end -}}
+{{- if and (hasKey $auth "enabled") (not $auth.enabled) -}}
+{{- fail "tandem: redis.auth.enabled=false is not supported with redis.enabled=true: the bundled Redis always requires a password (generated, or redis.auth.password / redis.auth.existingSecret)" -}}
+{{- end -}}
+{{- if hasPrefix "allkeys-" (toString $r.maxmemoryPolicy) -}}
+{{- fail (printf "tandem: redis.maxmemoryPolicy=%s would let the bundled Redis evict the copy of unwritten spend (keys without an expiry): use volatile-lru (the default), another volatile-* policy or noeviction" $r.maxmemoryPolicy) -}}
+{{- end -}}
+{{- else -}}
+{{- if and $r.username (not $r.host) -}}
+{{- fail "tandem: redis.username needs redis.host (the existing Redis to connect to)" -}}
+{{- end -}}
+{{- if and (or $auth.existingSecret $auth.password) (not $r.host) -}}
+{{- fail "tandem: redis.auth needs redis.host (an existing Redis to connect to) or redis.enabled=true (the bundled one)" -}}
+{{- end -}}
 {{- end -}}
 {{- end }}
 
 {{/*
-The proxy's Redis environment (nothing without redis.host). The password only ever through secretKeyRef.
+The bundled Redis (redis.enabled): its objects' name, labels, image, and where its password lives.
+*/}}
+{{- define "tandem.redisFullname" -}}
+{{- printf "%s-redis" (include "tandem.fullname" . | trunc 57 | trimSuffix "-") }}
+{{- end }}
+
+{{- define "tandem.redisSelectorLabels" -}}
+{{ include "tandem.selectorLabels" . }}
+app.kubernetes.io/component: redis
+{{- end }}
+
+{{- define "tandem.redisLabels" -}}
+helm.sh/chart: {{ include "tandem.chart" . }}
+{{ include "tandem.redisSelectorLabels" . }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: tandem
+{{- end }}
+
+{{- define "tandem.redisImage" -}}
+{{- $image := .Values.redis.image -}}
+{{- if $image.digest }}
+{{- printf "%s@%s" $image.repository $image.digest }}
+{{- else }}
+{{- printf "%s:%s" $image.repository (toString $image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The Secret and key holding the bundled Redis's password (a YAML dict: name, key):
+redis.auth.existingSecret, else the chart's <fullname>-redis (redis.auth.password, or generated once
+and kept across upgrades, see redis-secret.yaml).
+*/}}
+{{- define "tandem.redisPasswordRef" -}}
+{{- $auth := default dict .Values.redis.auth -}}
+{{- if $auth.existingSecret -}}
+name: {{ $auth.existingSecret | quote }}
+key: {{ default "redis-password" $auth.existingSecretPasswordKey | quote }}
+{{- else -}}
+name: {{ include "tandem.redisFullname" . | quote }}
+key: redis-password
+{{- end -}}
+{{- end }}
+
+{{/*
+What the bundled Redis's password comes from, hashed into the checksum/redis-secret annotation of
+the Redis pod and the proxy pods: both roll when it changes. A generated password never changes
+while its Secret lives, so "generated" stands for it (hashing the password itself would change on
+the first install, where lookup finds no Secret yet).
+*/}}
+{{- define "tandem.redisPasswordSource" -}}
+{{- $auth := default dict .Values.redis.auth -}}
+{{- if $auth.existingSecret -}}
+existingSecret {{ $auth.existingSecret }} {{ default "redis-password" $auth.existingSecretPasswordKey }}
+{{- else if $auth.password -}}
+password {{ $auth.password }}
+{{- else -}}
+generated
+{{- end -}}
+{{- end }}
+
+{{/*
+The proxy's Redis environment: the existing Redis (redis.host), the bundled one (redis.enabled),
+or nothing. The password only ever through secretKeyRef.
 */}}
 {{- define "tandem.redisEnv" -}}
 {{- $r := default dict .Values.redis -}}
@@ -422,6 +507,15 @@ The proxy's Redis environment (nothing without redis.host). The password only ev
       name: {{ include "tandem.secretName" . | quote }}
       key: REDIS_PASSWORD
 {{- end }}
+{{- else if $r.enabled }}
+- name: REDIS_HOST
+  value: {{ include "tandem.redisFullname" . | quote }}
+- name: REDIS_PORT
+  value: {{ printf "%d" (int64 (default 6379 $r.port)) | quote }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      {{- include "tandem.redisPasswordRef" . | nindent 6 }}
 {{- end }}
 {{- end }}
 
@@ -527,8 +621,11 @@ DATABASE_URL_READ_REPLICA: {{ join "," . | b64enc | quote }}
 {{- with include "tandem.masterKeyValue" . }}
 MASTER_KEY: {{ . | b64enc | quote }}
 {{- end }}
+{{- /* The bundled Redis keeps its password in its own Secret (redis-secret.yaml). */}}
+{{- if not (default dict .Values.redis).enabled }}
 {{- with (default dict (default dict .Values.redis).auth).password }}
 REDIS_PASSWORD: {{ . | b64enc | quote }}
+{{- end }}
 {{- end }}
 {{- end }}
 
