@@ -5,7 +5,8 @@
 //   KUBECONFIG=... node --import tsx --test e2e/tandem.test.ts
 //   (make e2e: kind + official images; make e2e-offline: the offline kind cluster + local images)
 //
-// Env: TANDEM_IMAGE (tandem:dev), POSTGRES_IMAGE (postgres:16), E2E_IMAGE_PULL_POLICY
+// Env: TANDEM_IMAGE (tandem:dev), POSTGRES_IMAGE (postgres:16), REDIS_IMAGE (redis:7, a redis-server
+// image for the chart's bundled Redis in the fleet scenario), E2E_IMAGE_PULL_POLICY
 // (IfNotPresent), E2E_KEEP=1 keeps the namespace, E2E_NAMESPACE, HELM (helm), E2E_HELM_TIMEOUT (4m).
 // One namespace per run; each scenario has its own Helm release and its own database on the
 // shared primary/replica pair. A failing scenario prints the namespace's pods, logs and events.
@@ -20,7 +21,7 @@ import { helm, helmDeploy, helmUninstall } from "./lib/helm.js";
 import { apiError, isReady, Kube, restarts, type Pod } from "./lib/kube.js";
 import { portForward, type Forward } from "./lib/port-forward.js";
 import { PgPair, SERVICE } from "./lib/postgres.js";
-import { clientResult, createClientScript, deployRedis, REDIS_SERVICE, startClient } from "./lib/redis.js";
+import { bundledRedis, bundledRedisOf, clientResult, createClientScript, startClient } from "./lib/redis.js";
 import { repoRoot, settings, splitImage } from "./lib/settings.js";
 import { E2E_MODEL, expectedCost, PRICES, Tandem } from "./lib/tandem.js";
 import { eventually, sleep } from "./lib/wait.js";
@@ -356,7 +357,6 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
         [pair] = await Promise.all([
           PgPair.deploy(kube, { superuser: hex(), replication: hex(), app: hex() }),
           deployFakeUpstream(),
-          deployRedis(kube),
           createClientScript(kube),
         ]);
         for (const db of [
@@ -376,9 +376,7 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
         await pair.createRole(ROTATE.role, ROTATE.before);
         await pair.createDatabase(ROTATE.database, ROTATE.role);
         await pair.waitReplayed();
-        log(
-          `set-up (primary + 2 streaming replicas, fake upstream, Redis, 12 databases) took ${Math.round((Date.now() - started) / 1000)}s`,
-        );
+        log(`set-up (primary + 2 streaming replicas, fake upstream, 12 databases) took ${Math.round((Date.now() - started) / 1000)}s`);
       } catch (error) {
         log(`set-up FAILED: ${error instanceof Error ? error.message : apiError(error)}`);
         await kube.dump();
@@ -956,7 +954,7 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
   );
 
   it(
-    "11. three pods sharing a Redis behave as one proxy through the Service; a helm upgrade that rolls every pod and a pod deleted by hand under a request loop fail 0 requests and lose 0 spend rows",
+    "11. three pods sharing the chart's bundled Redis (redis.enabled) behave as one proxy through the Service; a helm upgrade that rolls every pod and a pod deleted by hand under a request loop fail 0 requests and lose 0 spend rows; the upgrade keeps the Redis pod and its generated password",
     { timeout: 900_000 },
     scenario(async () => {
       const database = "e2e_fleet";
@@ -966,13 +964,26 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
         { url: pair.url("primary", database), readReplicaUrl: pair.url("replica", database), healthCheckIntervalMs: 1000 },
         {
           replicaCount: 3,
-          redis: { host: REDIS_SERVICE },
+          redis: bundledRedis(),
           strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
           podDisruptionBudget: { enabled: true, minAvailable: 2 },
         },
       );
       const pods = (await kube.pods(r.selector)).filter(isReady).map((p) => p.metadata!.name!);
       assert.equal(pods.length, 3, "three ready pods");
+      // The chart's own Redis: one pod, a generated password that no pod spec carries.
+      const bundled = bundledRedisOf(r);
+      const redisPod = async () => {
+        const found = await kube.pods(bundled.selector);
+        assert.equal(found.length, 1, "one bundled Redis pod");
+        return found[0]!;
+      };
+      const redisBefore = await redisPod();
+      assert.ok(isReady(redisBefore), "the bundled Redis pod is ready");
+      const redisPassword = (await kube.readSecret(bundled.secret))["redis-password"] ?? "";
+      assert.match(redisPassword, /^[A-Za-z0-9]{32}$/, "a generated 32-character password");
+      for (const pod of [redisBefore, ...(await kube.pods(r.selector))])
+        assert.ok(!JSON.stringify(pod).includes(redisPassword), `the Redis password appears in pod ${pod.metadata?.name}`);
       const service = `http://${r.fullname}:4000`;
       const client = { BASE: service, MASTER_KEY, MODEL: E2E_MODEL };
 
@@ -1023,7 +1034,7 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
           { url: pair.url("primary", database), readReplicaUrl: pair.url("replica", database), healthCheckIntervalMs: 1000 },
           {
             replicaCount: 3,
-            redis: { host: REDIS_SERVICE },
+            redis: bundledRedis(),
             strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
             podDisruptionBudget: { enabled: true, minAvailable: 2 },
             podAnnotations: { "e2e/rollout": String(Date.now()) },
@@ -1033,6 +1044,11 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
       log(`helm upgrade rolled the 3 pods in ${seconds}s`);
       const rolled = (await kube.pods(r.selector)).filter(isReady).map((p) => p.metadata!.name!);
       assert.equal(rolled.filter((p) => pods.includes(p)).length, 0, "every pod was replaced");
+      // The upgrade found the Secret it made (lookup): same password, so the Redis pod was not rolled.
+      assert.equal((await kube.readSecret(bundled.secret))["redis-password"], redisPassword, "the upgrade kept the Redis password");
+      const redisAfter = await redisPod();
+      assert.equal(redisAfter.metadata?.uid, redisBefore.metadata?.uid, "the same Redis pod after the upgrade");
+      assert.equal(restarts(redisAfter), restarts(redisBefore), "the Redis pod did not restart");
       const afterUpgrade = await progress();
       await kube.deletePod(rolled[0]!);
       await kube.waitDeploymentReady(r.fullname, 240_000);

@@ -1,14 +1,13 @@
-// The fleet's Redis in the test namespace: one redis-server pod (the official image, or
-// local/redis:7 built from Debian's package offline) behind the Service `redis`, and pods running
-// the in-cluster client (e2e/fixtures/fleet-client.mjs) that calls tandem through its Service.
+// The fleet's Redis: the chart's bundled one (redis.enabled) on the suite's Redis image (the
+// official redis image, or local/redis:7 built from Debian's package offline: both redis-server
+// builds, so redis.flavor is `redis`), and pods running the in-cluster client
+// (e2e/fixtures/fleet-client.mjs) that calls tandem through its Service.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type * as k8s from "@kubernetes/client-node";
 import type { Kube } from "./kube.js";
-import { repoRoot, settings } from "./settings.js";
+import { repoRoot, settings, splitImage } from "./settings.js";
 import { eventually } from "./wait.js";
-
-export const REDIS_SERVICE = "redis";
 
 const restricted = {
   allowPrivilegeEscalation: false,
@@ -16,41 +15,23 @@ const restricted = {
   capabilities: { drop: ["ALL"] },
 };
 
-export async function deployRedis(kube: Kube): Promise<void> {
-  const labels = { app: REDIS_SERVICE, "app.kubernetes.io/part-of": "tandem-e2e" };
-  await kube.createDeployment({
-    metadata: { name: REDIS_SERVICE, labels },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: {
-          automountServiceAccountToken: false,
-          securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
-          containers: [
-            {
-              name: "redis",
-              image: settings.redisImage,
-              imagePullPolicy: settings.pullPolicy,
-              command: ["redis-server", "--bind", "0.0.0.0", "--protected-mode", "no", "--save", "", "--appendonly", "no"],
-              ports: [{ name: "redis", containerPort: 6379 }],
-              readinessProbe: { tcpSocket: { port: 6379 }, periodSeconds: 2 },
-              resources: { requests: { cpu: "10m", memory: "16Mi" } },
-              securityContext: restricted,
-              volumeMounts: [{ name: "data", mountPath: "/data" }],
-            },
-          ],
-          volumes: [{ name: "data", emptyDir: {} }],
-        },
-      },
-    },
-  });
-  await kube.createService({
-    metadata: { name: REDIS_SERVICE },
-    spec: { selector: labels, ports: [{ name: "redis", port: 6379, targetPort: 6379 }] },
-  });
-  await kube.waitDeploymentReady(REDIS_SERVICE, 180_000);
+/** The chart's `redis` values for its bundled Redis on REDIS_IMAGE, with requests small enough for the test node. */
+export function bundledRedis(): Record<string, unknown> {
+  const { repository, tag } = splitImage(settings.redisImage);
+  return {
+    enabled: true,
+    flavor: "redis",
+    image: { repository, tag, pullPolicy: settings.pullPolicy },
+    resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "256Mi" } },
+  };
+}
+
+/** The bundled Redis's pod selector and Secret (holding `redis-password`) of a release. */
+export function bundledRedisOf(release: { name: string; fullname: string }): { selector: string; secret: string } {
+  return {
+    selector: `app.kubernetes.io/instance=${release.name},app.kubernetes.io/component=redis`,
+    secret: `${release.fullname}-redis`,
+  };
 }
 
 /** The client script, once per namespace. */
