@@ -8,11 +8,13 @@ import type { ProxyConfig } from "./config/model-config.js";
 import { ModelRouter } from "./services/upstream/model-router.js";
 import { CallerCache } from "./services/access/caller-cache.js";
 import { UpstreamClient } from "./services/upstream/upstream-client.js";
-import { RateLimits, type LimitScope, type RateLimiter } from "./services/access/rate-limits.js";
+import { RateLimits, type LimitScope } from "./services/access/rate-limits.js";
+import { LocalAdmissions, type Admissions } from "./services/access/admission.js";
 import { RedisLink, type RedisStatus } from "./shared/redis-link.js";
-import { FleetRateLimits, RedisRateLimits } from "./shared/redis-rate-limits.js";
+import { RedisAdmissions } from "./shared/redis-admissions.js";
+import { FleetAdmissions } from "./shared/fleet-admissions.js";
+import { FleetOutbox } from "./shared/fleet-outbox.js";
 import { FleetCooldowns } from "./shared/redis-cooldowns.js";
-import { FleetBudgets, RedisBudgets } from "./shared/redis-budgets.js";
 import { ProxyBudget } from "./services/billing/proxy-budget.js";
 import { RedisSpendLedger } from "./shared/redis-spend-ledger.js";
 import { RedisResponseCache } from "./shared/redis-response-cache.js";
@@ -29,7 +31,7 @@ import { registerSecret } from "./observability/secrets.js";
 import { ConfigError } from "./config/env.js";
 import { createApi, createMetricsApp } from "./http/app.js";
 import { SpendQueue } from "./services/billing/spend-queue.js";
-import { BudgetReservations, type Budgets } from "./services/billing/budget-reservations.js";
+import { BudgetReservations } from "./services/billing/budget-reservations.js";
 import { CostEstimates } from "./services/billing/cost-estimates.js";
 import { writeSpendBatch, type SpendRecord } from "./services/billing/spend.js";
 import { Lifecycle } from "./http/context.js";
@@ -45,12 +47,6 @@ export interface RunningServer {
   spend: SpendQueue;
   /** Readiness 503, stop accepting, let requests and streams finish (up to the timeout), close pools. */
   shutdown(timeoutMs?: number): Promise<void>;
-}
-
-/** Limits counted for the fleet in Redis when there is one (each pod's own while it does not answer), else per pod. */
-function rateLimiter(redis: RedisLink | undefined, onRefuse: (scope: LimitScope["kind"]) => void): RateLimiter {
-  const local = new RateLimits(onRefuse);
-  return redis ? new FleetRateLimits(new RedisRateLimits(redis, onRefuse), local, redis) : local;
 }
 
 /** METRICS_PORT: serve `/metrics` on this port instead of the API port (the chart's `metrics.port`). */
@@ -198,13 +194,15 @@ export async function startServer(
   // Written spend stays counted while a cached key read before it may be in use.
   const retainMs = callers.ttlMs + 5000;
   // With a Redis, acknowledged spend is held there too until written: a pod's death loses none of it.
-  const ledger = redis
-    ? new RedisSpendLedger(redis, {
-        pod: `${hostname()}-${randomUUID().slice(0, 8)}`,
+  const outbox = redis && new FleetOutbox(redis, `${hostname()}-${randomUUID().slice(0, 8)}`);
+  const ledger = outbox
+    ? new RedisSpendLedger(redis!, {
+        outbox,
         write: writeSpend,
         log,
         retainMs,
         onRecovered: (count) => metrics.spendRecovered.inc(count),
+        onLivePods: (count) => metrics.fleetPods.set(count),
       })
     : undefined;
   const spend = new SpendQueue(writeSpend, {
@@ -227,8 +225,13 @@ export async function startServer(
   const upstream = new UpstreamClient();
   // Budget reservations for the fleet when there is a Redis, else this pod's own.
   const costEstimates = new CostEstimates();
-  const localBudgets = new BudgetReservations(costEstimates);
-  const budgets: Budgets = redis ? new FleetBudgets(new RedisBudgets(redis, costEstimates), localBudgets, redis) : localBudgets;
+  const onRefuse = (scope: LimitScope["kind"]) => metrics.rateLimited.inc({ scope });
+  const local = new LocalAdmissions(new RateLimits(onRefuse), new BudgetReservations(costEstimates));
+  // Limits and budgets for the fleet when there is a Redis (each pod's share while it does not answer), else this pod's own.
+  const admissions: Admissions =
+    redis && outbox && ledger
+      ? new FleetAdmissions(new RedisAdmissions(redis, outbox, costEstimates, onRefuse), local, redis, () => ledger.livePods)
+      : local;
   const proxyBudget =
     proxy.proxyBudget && new ProxyBudget(database.db, proxy.proxyBudget, (scope, snapshot) => spend.unwrittenParts(scope, snapshot));
   // A writer that is away at start delays the row, never the start: retried until it is made.
@@ -238,7 +241,7 @@ export async function startServer(
     router: new ModelRouter(proxy, { cooldowns }),
     callers,
     upstream,
-    rateLimits: rateLimiter(redis, (scope) => metrics.rateLimited.inc({ scope })),
+    admissions,
     redis,
     get masterKey() {
       return currentMasterKey();
@@ -247,7 +250,6 @@ export async function startServer(
     metrics,
     lifecycle,
     spend,
-    budgets,
     costEstimates,
     proxyBudget,
     selfBase: undefined as string | undefined,

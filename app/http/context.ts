@@ -2,14 +2,13 @@ import type { Database } from "../db/database.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { SpendQueue } from "../services/billing/spend-queue.js";
-import type { Budgets } from "../services/billing/budget-reservations.js";
 import type { CostEstimates } from "../services/billing/cost-estimates.js";
 import type { ProxyBudget } from "../services/billing/proxy-budget.js";
 import type { ResponseCache } from "../services/upstream/response-cache.js";
 import type { CacheSettings } from "../config/model-config.js";
 import type { ModelRouter } from "../services/upstream/model-router.js";
 import type { CallerCache } from "../services/access/caller-cache.js";
-import type { RateLimiter } from "../services/access/rate-limits.js";
+import type { Admissions } from "../services/access/admission.js";
 import type { RedisLink } from "../shared/redis-link.js";
 import type { UpstreamClient } from "../services/upstream/upstream-client.js";
 import type { SessionRevocations } from "../services/ui/session-revocations.js";
@@ -36,13 +35,13 @@ export interface AppContext {
   /** Keys seen a moment ago (bounded by the replica staleness bound), dropped on this pod's writes. */
   callers: CallerCache;
   upstream: UpstreamClient;
-  rateLimits: RateLimiter;
+  /** Rate limits and budgets: the fleet's in Redis when there is one, else this pod's. */
+  admissions: Admissions;
   masterKey: string;
   log: Logger;
   metrics: Metrics;
   lifecycle: Lifecycle;
   spend: SpendQueue;
-  budgets: Budgets;
   /** Expected cost per key and model, for budget reservations. */
   costEstimates: CostEstimates;
   /** LiteLLM's global proxy budget, when litellm_settings.max_budget is set. */

@@ -98,6 +98,11 @@ export function createMetrics() {
       labelNames: ["state"] as const,
       registers: [registry],
     }),
+    fleetPods: new Gauge({
+      name: "tandem_fleet_pods",
+      help: "Pods of the fleet alive at this pod's last heartbeat through Redis: while Redis does not answer, the pod enforces 1/this of each limit and budget",
+      registers: [registry],
+    }),
     redisFailures: new Counter({
       name: "tandem_redis_failures_total",
       help: "Redis commands that failed or passed their bound (the pod used its own state instead), by what they were for",

@@ -4,84 +4,88 @@ import { spendScopes, type SpendWriter } from "../services/billing/spend-queue.j
 import type { SpendRecord } from "../services/billing/spend.js";
 import type { RedisLink } from "./redis-link.js";
 import { Batcher } from "./batcher.js";
+import { FLEET_KEYS } from "./fleet-keys.js";
+import type { FleetOutbox } from "./fleet-outbox.js";
 import { RedisScript } from "./redis-script.js";
 
-/** Where the fleet's acknowledged, unwritten spend lives in Redis (read by the budget script too). */
-export const SPEND_KEYS = {
-  /** Pods that may hold spend. */
-  pods: "tandem:spend:pods",
-  /** Per pod: request id → the spend entry (JSON). */
-  buffer: (pod: string) => `tandem:spend:buffer:${pod}`,
-  /** Per pod: scope → Σ cost of its held entries. */
-  pendingPrefix: "tandem:spend:pending:",
-  pending: (pod: string) => `tandem:spend:pending:${pod}`,
-  /** Per pod, while it lives. */
-  alive: (pod: string) => `tandem:spend:alive:${pod}`,
-  /** Per pod: the pod writing a dead pod's entries. */
-  claim: (pod: string) => `tandem:spend:claim:${pod}`,
-  /** Per scope: batches written lately, scored by commit position, for budget reads that predate them. */
-  written: (scope: string) => `tandem:budget:written:${scope}`,
-};
-
-// Entries acknowledged in one turn of the event loop, held in one call.
-//   KEYS: pods, buffer, pending   ARGV: pod, then per entry: request id, entry JSON, cost, scope count, scopes…
-const HOLD = new RedisScript(`
-redis.call('SADD', KEYS[1], ARGV[1])
-local i = 2
-while i <= #ARGV do
-  local id, json, cost, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
-  if redis.call('HSETNX', KEYS[2], id, json) == 1 then
-    for j = 1, n do redis.call('HINCRBYFLOAT', KEYS[3], ARGV[i + 3 + j], cost) end
+// Entries that are in the database leave the pod's buffer, and their cost moves from their scopes'
+// unwritten spend to each scope's ledger of written batches, where budget checks that read the spend
+// before it find it. Entries no longer buffered (another pod wrote them first, or their hold failed)
+// count nothing: the fleet never counted them. Ledger entries older than the retention go, a few at a time.
+//   KEYS: buffer, then per scope: its hash, its ledger
+//   ARGV: now (ms), pod, position (commit LSN, or time when there is no replica), batch id, retention (ms),
+//         entry count, request ids…, then per entry: cost, its scopes' indices ("1,3")
+const WRITTEN = new RedisScript(`
+local now, pod, pos, batch, retain, n = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+local held, gone = {}, {}
+for c = 7, 6 + n, 1000 do
+  for _, v in ipairs(redis.call('HMGET', KEYS[1], unpack(ARGV, c, math.min(c + 999, 6 + n)))) do table.insert(held, v) end
+end
+for i = 1, n do
+  local cost = tonumber(ARGV[6 + n + i * 2 - 1])
+  for s in string.gmatch(ARGV[6 + n + i * 2], '%d+') do
+    local j = tonumber(s)
+    if held[i] then gone[j] = (gone[j] or 0) + cost end
   end
-  i = i + 4 + n
+end
+local dropped = {}
+for i = 1, n do if held[i] then table.insert(dropped, ARGV[6 + i]) end end
+for c = 1, #dropped, 1000 do redis.call('HDEL', KEYS[1], unpack(dropped, c, math.min(c + 999, #dropped))) end
+for j, sum in pairs(gone) do
+  local key, ledger = KEYS[j * 2], KEYS[j * 2 + 1]
+  redis.call('HINCRBYFLOAT', key, 'pend:' .. pod, -sum)
+  redis.call('ZADD', ledger, pos, sum .. '|' .. batch .. '|' .. now)
+  redis.call('PEXPIRE', ledger, retain)
+  for _, old in ipairs(redis.call('ZRANGE', ledger, 0, 4)) do
+    if tonumber(string.match(old, '|(%d+)$')) < now - retain then redis.call('ZREM', ledger, old) end
+  end
+end
+return #dropped
+`);
+
+// Entries held again after their first hold failed (Redis was away): only those not held already
+// count toward their scopes' unwritten spend.
+//   KEYS: buffer, then per scope: its hash   ARGV: pod, entry count, then per entry: id, JSON, cost, its scopes' indices
+const HOLD_AGAIN = new RedisScript(`
+local pendF, n, a = 'pend:' .. ARGV[1], tonumber(ARGV[2]), 3
+for i = 1, n do
+  local id, json, cost, scopes = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3]
+  a = a + 4
+  if redis.call('HSETNX', KEYS[1], id, json) == 1 then
+    for s in string.gmatch(scopes, '%d+') do redis.call('HINCRBYFLOAT', KEYS[1 + tonumber(s)], pendF, cost) end
+  end
 end
 return 1
 `);
 
-// Entries that are in the database leave the buffer and the pending sums, and join each scope's
-// written ledger as one batch entry; ledger entries older than the retention go. Entries no longer
-// buffered (another pod wrote them first) count nothing.
-//   KEYS: buffer, pending   ARGV: now (ms), commit position (-1 unknown), batch id, retention (ms), ledger prefix, request ids…
-const WRITTEN = new RedisScript(`
-local now, lsn, batch, retain, prefix = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
-local sums, scopes = {}, {}
-for i = 6, #ARGV do
-  local json = redis.call('HGET', KEYS[1], ARGV[i])
-  if json then
-    local entry = cjson.decode(json)
-    redis.call('HDEL', KEYS[1], ARGV[i])
-    for _, scope in ipairs(entry.scopes) do
-      redis.call('HINCRBYFLOAT', KEYS[2], scope, -entry.cost)
-      if not sums[scope] then table.insert(scopes, scope); sums[scope] = 0 end
-      sums[scope] = sums[scope] + entry.cost
-    end
-  end
+// Says a pod lives and tells who else does.
+//   KEYS: pods   ARGV: pod, alive key prefix, alive for (ms)
+// Returns {live pod count, dead pods…}.
+const HEARTBEAT = new RedisScript(`
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('SET', ARGV[2] .. ARGV[1], '1', 'PX', ARGV[3])
+local reply = {0}
+for _, pod in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[2] .. pod) == 1 then reply[1] = reply[1] + 1 else table.insert(reply, pod) end
 end
-for _, scope in ipairs(scopes) do
-  local key = prefix .. scope
-  for _, old in ipairs(redis.call('ZRANGE', key, 0, -1)) do
-    if tonumber(string.match(old, '^([^|]+)|')) < now - retain then redis.call('ZREM', key, old) end
-  end
-  redis.call('ZADD', key, lsn, now .. '|' .. sums[scope] .. '|' .. batch)
-  redis.call('PEXPIRE', key, retain)
-end
-return #scopes
+return reply
 `);
 
-// A pod whose buffer is empty leaves the set (its pending sums are float dust by then).
-//   KEYS: pods, buffer, pending   ARGV: pod
-const FORGET = new RedisScript(`
-if redis.call('HLEN', KEYS[2]) == 0 then
-  redis.call('DEL', KEYS[3])
-  redis.call('SREM', KEYS[1], ARGV[1])
-  return 1
+// A pod whose buffer is empty leaves the fleet: its fields in every scope it used go with it.
+//   KEYS: pods, its buffer, its set of scopes   ARGV: pod
+const LEAVE = new RedisScript(`
+if redis.call('HLEN', KEYS[2]) > 0 then return 0 end
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  redis.call('HDEL', key, 'par:' .. ARGV[1], 'held:' .. ARGV[1], 'pend:' .. ARGV[1])
 end
-return 0
+redis.call('DEL', KEYS[3])
+redis.call('SREM', KEYS[1], ARGV[1])
+return 1
 `);
 
 export interface RedisSpendLedgerOptions {
-  /** This pod's name in the fleet: unique per process (a restarted pod is a new one). */
-  pod: string;
+  /** Sends this pod's holds (its name is the outbox's: unique per process, a restarted pod is a new one). */
+  outbox: FleetOutbox;
   /** Writes entries to the database (idempotent per request id). */
   write: SpendWriter;
   log: Logger;
@@ -91,6 +95,8 @@ export interface RedisSpendLedgerOptions {
   heartbeatMs?: number;
   /** Entries this pod wrote for a dead pod. */
   onRecovered?: (count: number) => void;
+  /** Pods alive, at each heartbeat. */
+  onLivePods?: (count: number) => void;
 }
 
 /**
@@ -99,47 +105,64 @@ export interface RedisSpendLedgerOptions {
  * until the database has it. A pod killed during a writer outage loses
  * none of it: once its heartbeat lapses, another pod (or its successor)
  * writes its entries — exactly once, since spend writes are idempotent per
- * request id — and removes them. The per-scope sums of held entries and the
- * ledger of recent batches let budget checks on any pod count spend the
- * whole fleet has recorded.
+ * request id — and removes them with every count the dead pod left in the
+ * fleet's scopes. Each scope's unwritten spend and its ledger of recent
+ * batches let budget checks on any pod count spend the whole fleet has
+ * recorded. The heartbeat also tells how many pods live: a pod that must
+ * count alone takes its share of each limit.
  */
 export class RedisSpendLedger implements SpendMirror {
   /** Written entries whose copies could not be dropped yet (Redis was away), by batch. */
-  private unconfirmed: Array<{ ids: string[]; lsn: bigint | undefined; batch: string }> = [];
+  private unconfirmed: Array<{ entries: readonly SpendRecord[]; lsn: bigint | undefined; batch: string }> = [];
   private confirming: Promise<void> | undefined;
   private beating: Promise<void> | undefined;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private batches = 0;
+  private live = 1;
   private readonly heartbeatMs: number;
+  private readonly pod: string;
 
   constructor(
     private readonly link: RedisLink,
     private readonly options: RedisSpendLedgerOptions,
   ) {
     this.heartbeatMs = options.heartbeatMs ?? 5000;
+    this.pod = options.outbox.pod;
   }
 
-  private readonly holds = new Batcher<SpendRecord>(async (entries) => {
-    const pod = this.options.pod;
-    const args: Array<string | number> = [pod];
-    for (const entry of entries) {
-      const scopes = spendScopes(entry);
-      args.push(entry.requestId, JSON.stringify({ ...entry, scopes }), entry.cost, scopes.length, ...scopes);
-    }
-    await this.link.run("spend-hold", (redis) => HOLD.run(redis, [SPEND_KEYS.pods, SPEND_KEYS.buffer(pod), SPEND_KEYS.pending(pod)], args));
-  });
+  /** Pods alive at the last heartbeat that reached Redis (this one included; at least 1). */
+  get livePods(): number {
+    return this.live;
+  }
 
-  hold(entry: SpendRecord): Promise<boolean> {
-    return this.holds.add(entry).then(
+  hold(entry: SpendRecord, again = false): Promise<boolean> {
+    const scopes = spendScopes(entry);
+    const json = JSON.stringify({ ...entry, scopes });
+    const held = { id: entry.requestId, json, cost: entry.cost, scopes };
+    if (!again) return this.options.outbox.hold(held);
+    return this.heldAgain.add(held).then(
       () => true,
       () => false,
     );
   }
 
+  private readonly heldAgain = new Batcher<{ id: string; json: string; cost: number; scopes: readonly string[] }>(async (entries) => {
+    const scopes = new Map<string, number>();
+    const keys = [FLEET_KEYS.buffer(this.pod)];
+    const args: Array<string | number> = [this.pod, entries.length];
+    for (const entry of entries) {
+      const indices = entry.scopes.map((scope) => {
+        if (!scopes.has(scope)) keys.push(FLEET_KEYS.scope(scope));
+        return scopes.get(scope) ?? scopes.set(scope, scopes.size + 1).get(scope)!;
+      });
+      args.push(entry.id, entry.json, entry.cost, indices.join(","));
+    }
+    await this.link.run("spend-hold-again", (redis) => HOLD_AGAIN.run(redis, keys, args));
+  });
+
   written(entries: readonly SpendRecord[], lsn: bigint | undefined): void {
-    const ids = entries.map((e) => e.requestId);
-    this.unconfirmed.push({ ids, lsn, batch: `${this.options.pod}-${++this.batches}` });
+    this.unconfirmed.push({ entries, lsn, batch: `${this.pod}-${++this.batches}` });
     // Redis away for hours: the oldest copies stay in Redis, counted as unwritten (budgets err
     // high) until a pod finds this one's heartbeat lapsed and writes them again, harmlessly.
     if (this.unconfirmed.length > 10_000) this.unconfirmed.shift();
@@ -158,16 +181,17 @@ export class RedisSpendLedger implements SpendMirror {
     tick();
   }
 
-  /** Stops the heartbeat (waiting for a beat under way); the pod leaves the set if everything it held was written. */
+  /** Stops the heartbeat (waiting for a beat under way); the pod leaves the fleet if everything it held was written. */
   async close(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.beating;
     await this.confirm();
-    const pod = this.options.pod;
-    await this.link
-      .settle("spend-forget", (redis) => FORGET.run(redis, [SPEND_KEYS.pods, SPEND_KEYS.buffer(pod), SPEND_KEYS.pending(pod)], [pod]))
-      .catch(() => undefined);
+    await this.link.settle("spend-leave", (redis) => this.leave(redis, this.pod)).catch(() => undefined);
+  }
+
+  private leave(redis: Parameters<Parameters<RedisLink["run"]>[1]>[0], pod: string): Promise<unknown> {
+    return LEAVE.run(redis, [FLEET_KEYS.pods, FLEET_KEYS.buffer(pod), FLEET_KEYS.scopesOf(pod)], [pod]);
   }
 
   /** Drops the copies of written batches, oldest first; one loop at a time (it takes batches as they come). */
@@ -178,7 +202,7 @@ export class RedisSpendLedger implements SpendMirror {
   private async confirmAll(): Promise<void> {
     while (this.unconfirmed.length > 0) {
       const next = this.unconfirmed[0]!;
-      const done = await this.drop(this.options.pod, next.ids, next.lsn, next.batch).then(
+      const done = await this.drop(this.pod, next.entries, next.lsn, next.batch).then(
         () => true,
         () => false,
       );
@@ -187,25 +211,37 @@ export class RedisSpendLedger implements SpendMirror {
     }
   }
 
-  private drop(pod: string, ids: readonly string[], lsn: bigint | undefined, batch: string): Promise<unknown> {
-    const args = [Date.now(), lsn?.toString() ?? "-1", batch, this.options.retainMs, SPEND_KEYS.written(""), ...ids];
-    return this.link.settle("spend-written", (redis) => WRITTEN.run(redis, [SPEND_KEYS.buffer(pod), SPEND_KEYS.pending(pod)], args));
+  private drop(pod: string, entries: readonly SpendRecord[], lsn: bigint | undefined, batch: string): Promise<unknown> {
+    const scopes = new Map<string, number>();
+    const indices = entries.map((entry) =>
+      spendScopes(entry)
+        .map((scope) => scopes.get(scope) ?? scopes.set(scope, scopes.size + 1).get(scope)!)
+        .join(","),
+    );
+    const keys = [FLEET_KEYS.buffer(pod)];
+    for (const scope of scopes.keys())
+      keys.push(FLEET_KEYS.scope(scope), lsn !== undefined ? FLEET_KEYS.written(scope) : FLEET_KEYS.writtenAt(scope));
+    const now = Date.now();
+    const args: Array<string | number> = [now, pod, lsn?.toString() ?? String(now), batch, this.options.retainMs, entries.length];
+    for (const entry of entries) args.push(entry.requestId);
+    entries.forEach((entry, i) => args.push(entry.cost, indices[i]!));
+    return this.link.settle("spend-written", (redis) => WRITTEN.run(redis, keys, args));
   }
 
   /** Says this pod lives, drops what it could not before, and writes the entries of pods that died. */
   private async beat(): Promise<void> {
     if (!this.link.usable) return;
-    const me = this.options.pod;
+    const me = this.pod;
     try {
-      await this.link.run("spend-heartbeat", (redis) => redis.set(SPEND_KEYS.alive(me), "1", "PX", this.heartbeatMs * 3));
+      const [live, ...dead] = (await this.link.run("fleet-heartbeat", (redis) =>
+        HEARTBEAT.run(redis, [FLEET_KEYS.pods], [me, FLEET_KEYS.alivePrefix, this.heartbeatMs * 3]),
+      )) as [number, ...string[]];
+      this.live = Math.max(1, Number(live));
+      this.options.onLivePods?.(this.live);
       await this.confirm();
-      const pods = await this.link.run("spend-pods", (redis) => redis.smembers(SPEND_KEYS.pods));
-      for (const pod of pods) {
-        if (pod === me) continue;
-        const alive = await this.link.run("spend-pods", (redis) => redis.exists(SPEND_KEYS.alive(pod)));
-        if (alive) continue;
+      for (const pod of dead) {
         const claimed = await this.link.run("spend-pods", (redis) =>
-          redis.set(SPEND_KEYS.claim(pod), me, "PX", this.heartbeatMs * 6, "NX"),
+          redis.set(FLEET_KEYS.claim(pod), me, "PX", this.heartbeatMs * 6, "NX"),
         );
         if (claimed === "OK") await this.recover(pod);
       }
@@ -219,41 +255,34 @@ export class RedisSpendLedger implements SpendMirror {
    * pod's heartbeat and its claim, so a long recovery is not taken for a death or claimed twice.
    */
   private async recover(pod: string): Promise<void> {
-    const me = this.options.pod;
+    const me = this.pod;
     let total = 0;
     let page = 0;
     let cursor = "0";
     for (;;) {
-      const [next, flat] = await this.link.run("spend-recover", (redis) => redis.hscan(SPEND_KEYS.buffer(pod), cursor, "COUNT", 500));
+      const [next, flat] = await this.link.run("spend-recover", (redis) => redis.hscan(FLEET_KEYS.buffer(pod), cursor, "COUNT", 500));
       // A page may come back empty before the scan is over; a scan over (cursor 0) starts again
       // until the buffer is empty, as written entries leave it.
       cursor = next;
       if (flat.length === 0) {
         if (cursor !== "0") continue;
-        if ((await this.link.run("spend-recover", (redis) => redis.hlen(SPEND_KEYS.buffer(pod)))) === 0) break;
+        if ((await this.link.run("spend-recover", (redis) => redis.hlen(FLEET_KEYS.buffer(pod)))) === 0) break;
         continue;
       }
-      await this.link.run("spend-heartbeat", (redis) =>
+      await this.link.run("fleet-heartbeat", (redis) =>
         redis
           .multi()
-          .set(SPEND_KEYS.alive(me), "1", "PX", this.heartbeatMs * 3)
-          .set(SPEND_KEYS.claim(pod), me, "PX", this.heartbeatMs * 6)
+          .set(FLEET_KEYS.alive(me), "1", "PX", this.heartbeatMs * 3)
+          .set(FLEET_KEYS.claim(pod), me, "PX", this.heartbeatMs * 6)
           .exec(),
       );
       const entries: SpendRecord[] = [];
       for (let i = 1; i < flat.length; i += 2) entries.push(revive(flat[i]!));
       const lsn = await this.options.write(entries);
-      await this.drop(
-        pod,
-        entries.map((e) => e.requestId),
-        lsn,
-        `${pod}-recovered-${++page}`,
-      );
+      await this.drop(pod, entries, lsn, `${pod}-recovered-${++page}`);
       total += entries.length;
     }
-    await this.link.run("spend-recover", (redis) =>
-      FORGET.run(redis, [SPEND_KEYS.pods, SPEND_KEYS.buffer(pod), SPEND_KEYS.pending(pod)], [pod]),
-    );
+    await this.link.run("spend-recover", (redis) => this.leave(redis, pod));
     if (total > 0) {
       this.options.onRecovered?.(total);
       this.options.log.info({ pod, entries: total }, "spend ledger: wrote the spend a stopped pod held in Redis");

@@ -1,5 +1,6 @@
 // A real redis-server on loopback for the fleet tests, started the way the
 // tests start Postgres (Debian's redis-server; `make test` installs it).
+// DEBUG is allowed from loopback: a test slows Redis with DEBUG SLEEP.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -48,9 +49,13 @@ export async function startRedis(): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), "tandem-redis-"));
   let child: ChildProcess | undefined;
   const launch = async () => {
-    child = spawn(redisBin(), ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], {
-      stdio: "ignore",
-    });
+    child = spawn(
+      redisBin(),
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--enable-debug-command", "local"],
+      {
+        stdio: "ignore",
+      },
+    );
     await waitForPort(port);
   };
   const ended = () =>

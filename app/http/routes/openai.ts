@@ -22,7 +22,7 @@ import { MessagesRequest, messagesFormat } from "./messages.js";
 import { batchCompletions } from "./batch-completions.js";
 import type { NativeRequest, OperationPath } from "../../services/upstream/providers/provider.js";
 import { NoDeploymentAvailable, type Attempt, type Busy } from "../../services/upstream/model-router.js";
-import type { Admission } from "../../services/access/rate-limits.js";
+import { FREE, type Ticket } from "../../services/access/admission.js";
 import type { Caller } from "../../services/access/auth.js";
 import type { Deployment } from "../../config/model-config.js";
 
@@ -171,19 +171,14 @@ async function handle(ctx: AppContext, op: Operation, call: ProxyCall, res: Serv
   // LiteLLM checks the global budget for virtual keys; the master key is the admin's.
   if (caller.kind === "key") await ctx.proxyBudget?.check();
   const caching = cachingFor(ctx, op, model, body);
-  const limits = await ctx.rateLimits.admit(limitScopes(caller));
+  // Budgets hold under concurrency: the request reserves its expected cost until its spend is recorded.
+  const costKey = `${caller.kind === "key" ? caller.key.token : "master"}|${model}`;
+  const ticket = await admit(ctx, caller, costKey);
   let tokens = 0;
   try {
-    // Budgets hold under concurrency: the request reserves its expected cost until its spend is recorded.
-    const costKey = `${caller.kind === "key" ? caller.key.token : "master"}|${model}`;
-    const release = await admitBudgets(ctx, caller, costKey);
-    try {
-      tokens = await forward(ctx, op, caller, model, body, res, costKey, call.requestId, caching, original);
-    } finally {
-      release();
-    }
+    tokens = await forward(ctx, op, caller, model, body, res, costKey, call.requestId, caching, original);
   } finally {
-    limits.done(tokens);
+    ticket.done(tokens);
   }
 }
 
@@ -191,19 +186,20 @@ async function handle(ctx: AppContext, op: Operation, call: ProxyCall, res: Serv
 const BUDGET_WAIT_MS = 5000;
 
 /**
- * Reserves the request's expected cost in its budgets. While requests in flight hold the rest of a
- * budget (a key's first requests, before any cost is known, each hold all of it), the request waits
- * for them — briefly, with backoff — instead of being refused at once: a client's second request
- * then runs once the first is charged, rather than failing.
+ * Admits the request against its rate limits and budgets (one Redis round trip in a fleet). While
+ * requests in flight hold the rest of a budget (a key's first requests, before any cost is known,
+ * each hold all of it), the request waits for them — briefly, with backoff — instead of being
+ * refused at once: a client's second request then runs once the first is charged, rather than failing.
  */
-async function admitBudgets(ctx: AppContext, caller: Caller, costKey: string) {
+async function admit(ctx: AppContext, caller: Caller, costKey: string) {
   const deadline = Date.now() + BUDGET_WAIT_MS;
   for (let pause = 10; ; pause = Math.min(pause * 2, 250)) {
     try {
-      return await ctx.budgets.admit(
-        budgetScopes(caller, (scope, snapshot) => ctx.spend.unwrittenParts(scope, snapshot)),
+      return await ctx.admissions.admit({
+        limits: limitScopes(caller),
+        budgets: budgetScopes(caller, (scope, snapshot) => ctx.spend.unwrittenParts(scope, snapshot)),
         costKey,
-      );
+      });
     } catch (error) {
       if (!(error instanceof ApiError) || error.type !== "budget_reserved" || Date.now() + pause > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, pause));
@@ -271,7 +267,7 @@ async function forward(
   const stream = op.streams && body.stream === true;
 
   // The answering deployment's rpm/tpm admission, settled with the tokens once the answer is in.
-  let deploymentLimits: Admission | undefined;
+  let deploymentLimits: Ticket | undefined;
   let routed;
   try {
     routed = await ctx.router.route<Sent>(model, async (deployment) => {
@@ -320,12 +316,14 @@ async function forward(
  * A deployment with rpm/tpm in model_list takes a request only within them (counted for the
  * fleet when there is a Redis); at its limit it is busy and another deployment is tried.
  */
-async function admitDeployment(ctx: AppContext, deployment: Deployment): Promise<Admission | Busy> {
-  if (deployment.rpm === undefined && deployment.tpm === undefined) return { done: () => undefined };
+async function admitDeployment(ctx: AppContext, deployment: Deployment): Promise<Ticket | Busy> {
+  if (deployment.rpm === undefined && deployment.tpm === undefined) return FREE;
   try {
-    return await ctx.rateLimits.admit([
-      { kind: "deployment", id: deployment.id, rpm: deployment.rpm ?? null, tpm: deployment.tpm ?? null, maxParallel: null },
-    ]);
+    return await ctx.admissions.admit({
+      limits: [{ kind: "deployment", id: deployment.id, rpm: deployment.rpm ?? null, tpm: deployment.tpm ?? null, maxParallel: null }],
+      budgets: [],
+      costKey: "",
+    });
   } catch (error) {
     if (error instanceof ApiError && error.status === 429)
       return { ok: false, retryable: true, busy: { retryAfterMs: Number(error.headers?.["retry-after"] ?? 1) * 1000 } };

@@ -1,4 +1,4 @@
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { RateLimiterMemory } from "rate-limiter-flexible";
 import { ApiError } from "../errors.js";
 
 /**
@@ -26,56 +26,65 @@ export interface RateLimiter {
 export const WINDOW_S = 60;
 
 /**
+ * How a pod counts a request on its own: `share` divides every limit (the
+ * fleet's pods each take their part while Redis cannot count for them all);
+ * `record` counts a request the fleet already admitted, without checking, so
+ * that the pod's own count is right when it has to decide alone.
+ */
+export interface LocalCount {
+  share?: number;
+  record?: boolean;
+}
+
+/** A limit's part for one of `share` pods (rounded up: no pod is refused everything). */
+export const partOf = (limit: number, share = 1) => Math.ceil(limit / Math.max(1, share));
+
+/**
  * Per-pod request, token and concurrency limits, as LiteLLM enforces them
  * without Redis: requests and tokens are counted in one-minute windows
  * (rate-limiter-flexible's in-memory limiter), requests in flight by a
  * counter. A request over any limit of its key, user or team is answered 429
  * with `retry-after`, before it reaches the upstream. Tokens are known only
  * after the response, so a tpm limit stops the requests after the one that
- * crossed it. With P pods behind a Service each pod counts its own share:
- * a key may make up to P × its limit across the fleet.
+ * crossed it. The counts are kept per scope whatever the limit, so a pod
+ * that counted with the fleet can go on alone with its share (`LocalCount`).
  */
 export class RateLimits implements RateLimiter {
-  private readonly limiters = new Map<string, RateLimiterMemory>();
+  // Points past any limit: the limit is compared here, so one count serves every share of it.
+  private readonly requests = new RateLimiterMemory({ keyPrefix: "rpm", points: Number.MAX_SAFE_INTEGER, duration: WINDOW_S });
+  private readonly tokens = new RateLimiterMemory({ keyPrefix: "tpm", points: Number.MAX_SAFE_INTEGER, duration: WINDOW_S });
   private readonly inFlight = new Map<string, number>();
 
   constructor(private readonly onRefuse: (scope: LimitScope["kind"]) => void = () => undefined) {}
 
-  private limiter(kind: "rpm" | "tpm", points: number): RateLimiterMemory {
-    const name = `${kind}:${points}`;
-    let limiter = this.limiters.get(name);
-    if (!limiter) {
-      limiter = new RateLimiterMemory({ keyPrefix: kind, points, duration: WINDOW_S });
-      this.limiters.set(name, limiter);
-    }
-    return limiter;
-  }
-
-  async admit(scopes: readonly LimitScope[]): Promise<Admission> {
+  async admit(scopes: readonly LimitScope[], count: LocalCount = {}): Promise<Admission> {
     const limited = limitedScopes(scopes);
     if (limited.length === 0) return { done: () => undefined };
+    const check = !count.record;
 
-    for (const scope of limited) {
+    for (const scope of check ? limited : []) {
       const running = this.inFlight.get(scopeName(scope)) ?? 0;
-      if (scope.maxParallel !== null && running >= scope.maxParallel)
-        throw this.refusal(scope, `max_parallel_requests ${scope.maxParallel} (${running} in flight)`, 1000);
+      if (scope.maxParallel !== null && running >= partOf(scope.maxParallel, count.share))
+        throw this.refusal(scope, `max_parallel_requests ${scope.maxParallel} (${running} in flight${shareNote(count)})`, 1000);
       if (scope.tpm !== null) {
-        const used = await this.limiter("tpm", scope.tpm).get(scopeName(scope));
-        if (used && used.consumedPoints >= scope.tpm)
-          throw this.refusal(scope, `tpm_limit ${scope.tpm} (${used.consumedPoints} tokens this minute)`, used.msBeforeNext);
+        const used = await this.tokens.get(scopeName(scope));
+        if (used && used.consumedPoints >= partOf(scope.tpm, count.share))
+          throw this.refusal(
+            scope,
+            `tpm_limit ${scope.tpm} (${used.consumedPoints} tokens this minute${shareNote(count)})`,
+            used.msBeforeNext,
+          );
       }
     }
     // A request counts against every scope's rpm or none: a refusal by the team gives the key its point back.
     const counted: LimitScope[] = [];
     for (const scope of limited) {
       if (scope.rpm === null) continue;
-      try {
-        await this.limiter("rpm", scope.rpm).consume(scopeName(scope), 1);
-        counted.push(scope);
-      } catch (error) {
-        for (const c of counted) await this.limiter("rpm", c.rpm!).reward(scopeName(c), 1);
-        if (error instanceof RateLimiterRes) throw this.refusal(scope, `rpm_limit ${scope.rpm}`, error.msBeforeNext);
-        throw error;
+      const used = await this.requests.consume(scopeName(scope), 1);
+      counted.push(scope);
+      if (check && used.consumedPoints > partOf(scope.rpm, count.share)) {
+        for (const c of counted) await this.requests.reward(scopeName(c), 1);
+        throw this.refusal(scope, `rpm_limit ${scope.rpm}${shareNote(count)}`, used.msBeforeNext);
       }
     }
 
@@ -89,7 +98,7 @@ export class RateLimits implements RateLimiter {
           const left = (this.inFlight.get(scopeName(scope)) ?? 1) - 1;
           if (left > 0) this.inFlight.set(scopeName(scope), left);
           else this.inFlight.delete(scopeName(scope));
-          if (scope.tpm !== null && tokens > 0) void this.limiter("tpm", scope.tpm).penalty(scopeName(scope), tokens);
+          if (scope.tpm !== null && tokens > 0) void this.tokens.penalty(scopeName(scope), tokens);
         }
       },
     };
@@ -100,6 +109,8 @@ export class RateLimits implements RateLimiter {
     return rateLimitError(scope, what, retryAfterMs);
   }
 }
+
+const shareNote = (count: LocalCount) => ((count.share ?? 1) > 1 ? `; this pod's share of ${count.share} while Redis is unavailable` : "");
 
 /** LiteLLM's 429 for a crossed limit, with `retry-after`; the same whichever store counted. */
 export function rateLimitError(scope: LimitScope, what: string, retryAfterMs: number): ApiError {

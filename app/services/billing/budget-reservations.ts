@@ -1,6 +1,7 @@
 import type { CostEstimates } from "./cost-estimates.js";
 import { ApiError } from "../errors.js";
 import type { Snapshot } from "./spend-queue.js";
+import type { LocalCount } from "../access/rate-limits.js";
 
 /** What a budgeted request is checked against: a key's, team's or user's limit and what is already spent. */
 export interface BudgetScope {
@@ -66,16 +67,24 @@ export class BudgetReservations implements Budgets {
     return this.reserve(scopes, costKey);
   }
 
-  reserve(scopes: readonly BudgetScope[], costKey: string): Release {
+  /**
+   * With `share`, this pod may hold only its part of what is left of each budget (the fleet's
+   * other pods hold theirs); with `record`, the fleet admitted the request and the pod only keeps
+   * count of what it holds.
+   */
+  reserve(scopes: readonly BudgetScope[], costKey: string, count: LocalCount = {}): Release {
     const average = this.estimates.get(costKey);
     const holds: Array<[string, number]> = [];
     for (const scope of scopes) {
       const name = `${scope.kind}:${scope.id}`;
       const held = this.reserved.get(name) ?? 0;
-      const remaining = scope.maxBudget - scope.spent - held;
-      if (scope.spent >= scope.maxBudget) throw budgetSpent(scope, scope.spent);
-      const estimate = average ?? Math.max(0, remaining);
-      if (held > 0 && (average === undefined || estimate > remaining)) throw budgetHeld(scope);
+      const remaining = (scope.maxBudget - scope.spent) / Math.max(1, count.share ?? 1) - held;
+      // A request the fleet admitted before any cost was known holds the rest of the budget there, not here.
+      const estimate = average ?? (count.record ? 0 : Math.max(0, remaining));
+      if (!count.record) {
+        if (scope.spent >= scope.maxBudget) throw budgetSpent(scope, scope.spent);
+        if (held > 0 && (average === undefined || estimate > remaining)) throw budgetHeld(scope);
+      }
       holds.push([name, estimate]);
     }
     for (const [name, amount] of holds) this.reserved.set(name, (this.reserved.get(name) ?? 0) + amount);

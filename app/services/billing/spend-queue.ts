@@ -46,6 +46,8 @@ export class SpendQueue {
   private pending: SpendRecord[] = [];
   /** Pending entries the mirror holds too (the fleet counts them from there). */
   private mirrored = new Set<SpendRecord>();
+  /** Pending entries the mirror could not hold yet. */
+  private unheld = new Set<SpendRecord>();
   /** Entries already written (a mirror's late "held" must not count them as pending). */
   private written = new WeakSet<SpendRecord>();
   /** Σ cost of the pending entries per scope ("key:<token>", "team:<id>", "user:<id>"): budget checks are per request, so no scans. */
@@ -120,19 +122,40 @@ export class SpendQueue {
     }
     this.pending.push(entry);
     addSums(this.pendingSums.all, entry);
+    this.hold(entry, false);
+  }
+
+  private hold(entry: SpendRecord, again: boolean): void {
     const mirror = this.options.mirror;
-    if (mirror)
-      void mirror.hold(entry).then((held) => {
-        // Written already (a fast flush): the batch was counted as this pod's alone, which only errs high.
-        if (!held || this.written.has(entry)) return;
-        this.mirrored.add(entry);
-        addSums(this.pendingSums.mirrored, entry);
-      });
+    if (!mirror) return;
+    void mirror.hold(entry, again).then((held) => {
+      if (!held) {
+        this.unheld.add(entry);
+        return;
+      }
+      this.unheld.delete(entry);
+      // Written already (a fast flush): the batch was counted as this pod's alone, which only errs high.
+      if (this.written.has(entry) || this.mirrored.has(entry)) return;
+      this.mirrored.add(entry);
+      addSums(this.pendingSums.mirrored, entry);
+    });
+  }
+
+  /**
+   * Entries whose hold failed (Redis was away) are held again while they wait to be written:
+   * once Redis answers, the fleet counts what this pod spent alone.
+   */
+  private holdAgain(): void {
+    for (const entry of this.unheld) {
+      this.unheld.delete(entry);
+      if (!this.written.has(entry)) this.hold(entry, true);
+    }
   }
 
   start(): void {
     const tick = (delayMs: number) => {
       this.timer = setTimeout(() => {
+        this.holdAgain();
         void this.flush().finally(() => {
           if (!this.stopped) tick(this.backlogged() ? 0 : this.options.intervalMs);
         });
@@ -187,6 +210,7 @@ export class SpendQueue {
       const sums = sumsOf(batch, this.mirrored);
       for (const entry of batch) {
         this.mirrored.delete(entry);
+        this.unheld.delete(entry);
         this.written.add(entry);
       }
       this.recent.push({ lsn: this.options.replayed ? lsn : undefined, at: this.now(), sums });
