@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 NPM_INSTALLED := node_modules/.package-lock.json
 
-.PHONY: help deps run test typecheck lint unit chart-test image container-test compose-test e2e e2e-offline bench bench-ryw bench-analytics bench-proxy clean
+.PHONY: help run-deps deps run test typecheck lint unit chart-test image container-test compose-test e2e e2e-offline bench bench-ryw bench-analytics bench-proxy clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -13,14 +13,16 @@ $(NPM_INSTALLED): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-deps: $(NPM_INSTALLED) ## install node dependencies and system packages (Postgres, Redis, Chromium) if missing; build the admin UI
+run-deps: $(NPM_INSTALLED) ## what running needs: node dependencies, Postgres if missing, the Prisma client, the admin UI
 	@scripts/ensure-postgres.sh
-	@scripts/ensure-redis.sh
-	@scripts/ensure-chromium.sh
 	npm run --silent generate
 	npm run --silent build:ui
 
-run: deps ## start a local primary + streaming replica, migrate, serve on :4000
+deps: run-deps ## what testing needs besides: Redis (fleet tests) and Chromium (UI tests) if missing
+	@scripts/ensure-redis.sh
+	@scripts/ensure-chromium.sh
+
+run: run-deps ## start a local primary + streaming replica, migrate, serve on :4000
 	npm run --silent dev
 
 typecheck: deps ## tsc --noEmit over app, e2e and scripts
