@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 NPM_INSTALLED := node_modules/.package-lock.json
 
-.PHONY: help run-deps deps run test typecheck lint unit chart-test image container-test compose-test e2e e2e-offline bench bench-ryw bench-analytics bench-proxy clean
+.PHONY: help run-deps deps run test typecheck lint unit chart-test image container-test compose-test e2e e2e-offline bench bench-ryw bench-analytics bench-fleet bench-proxy clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ bench-ryw: deps ## read-your-writes on demand: create-then-read rounds, reads th
 
 bench-analytics: deps ## Usage page and spend reports over 5M spend rows (daily aggregates vs summing the rows)
 	npm run --silent bench:analytics
+
+bench-fleet: deps ## three pods on one Redis vs one pod without: req/s, Redis commands and CPU per request, each pod's CPU per request
+	npm run --silent bench:fleet
 
 bench-proxy: deps ## proxy throughput benchmark (tandem vs the upstream, and Portkey/LiteLLM when installable)
 	eval "$$(scripts/bench-peers.sh)" && npm run --silent bench:proxy

@@ -4,9 +4,9 @@
 //   direct         the upstream itself — the baseline every ratio is against
 //   tandem-key     tandem with a virtual key (auth, budget, spend recording)
 //   tandem-master  tandem with the master key
-//   tandem-limited tandem with a key that has rpm/tpm/max_parallel limits (counted in the pod's memory)
-//   tandem-redis   the same key on a second tandem whose limits are counted in a real redis-server
-//                  (one Lua call per request): what sharing the limits with a fleet costs
+//   tandem-limited tandem with a key that has rpm/tpm/max_parallel limits and a budget (counted in the pod's memory)
+//   tandem-redis   the same key on a second tandem whose limits and budget are counted in a real
+//                  redis-server: what sharing them with a fleet costs (and Redis's commands and CPU per request)
 //   portkey        Portkey's gateway, when BENCH_PORTKEY names its start-server.js
 //   litellm        LiteLLM Proxy without a database, when BENCH_LITELLM names its `litellm` CLI
 // (scripts/bench-peers.sh installs both from npm and PyPI and prints the two variables.)
@@ -28,11 +28,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer } from "node:net";
-import { createInterface } from "node:readline";
 import pg from "pg";
 import { startMigratedPair, type LocalPair } from "../test-support/pair.js";
 import { startRedis } from "../test-support/redis.js";
+import { cpuTicks, fmt, freePort, median, redisWork, startChild, waitReady, CLOCK_TICKS_PER_S } from "./bench-support.js";
+import { Redis } from "ioredis";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const DURATION_S = Number(process.env.DURATION_S ?? 5);
@@ -40,7 +40,6 @@ const LEVELS = (process.env.LEVELS ?? "1,8,64").split(",").map(Number);
 const SETTLE_S = Number(process.env.SETTLE_S ?? 30);
 const MASTER_KEY = "sk-bench-master";
 const MODEL = "bench-model";
-const CLOCK_TICKS_PER_S = 100; // Linux USER_HZ
 
 type Target = "direct" | "tandem-key" | "tandem-master" | "tandem-limited" | "tandem-redis" | "portkey" | "litellm";
 interface Sample {
@@ -54,48 +53,9 @@ interface Sample {
   writerStmtsPerReq?: number;
   writerTxPerReq?: number;
   rollbacks?: number;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== "object" || !address) throw new Error("no free port");
-  return address.port;
-}
-
-/** Starts a child that prints one line (its URL) when ready. */
-function startChild(args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; firstLine: string }> {
-  const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once("line", (firstLine) => {
-      child.stdout!.resume();
-      resolve({ child, firstLine });
-    });
-    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code} before it was ready`)));
-  });
-}
-
-async function waitReady(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const status = await fetch(url).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} not ready within ${timeoutMs} ms`);
-}
-
-function cpuTicks(pid: number): number {
-  // Fields after the command name (which may hold spaces) start at state; utime and stime are fields 14 and 15.
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
+  /** Redis's commands (inside scripts too) and its own CPU, per request (tandem-redis only). */
+  redisOpsPerReq?: number;
+  redisCpuMsPerReq?: number;
 }
 
 interface DbCounts {
@@ -194,9 +154,6 @@ async function memorySnapshot(pid: number, base: string): Promise<MemorySnapshot
   };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const fmt = (x: number | undefined, digits = 1) => (x === undefined || Number.isNaN(x) ? "–" : x.toFixed(digits));
-
 const pair = await startMigratedPair();
 const children: ChildProcess[] = [];
 try {
@@ -264,8 +221,8 @@ try {
     if (res.status !== 200 || !body.key) throw new Error(`key/generate: ${res.status} ${JSON.stringify(body)}`);
     return body.key;
   };
-  // Limits far above what the load reaches: every request runs the limit check and none is refused.
-  const limits = { rpm_limit: 2e9, tpm_limit: 2e9, max_parallel_requests: 100_000 };
+  // Limits and a budget far above what the load reaches: every request runs every check and none is refused.
+  const limits = { rpm_limit: 2e9, tpm_limit: 2e9, max_parallel_requests: 100_000, max_budget: 1e9 };
   const generated = { key: await generate() };
   const limitedKey = await generate(limits);
   await pair.waitForReplay();
@@ -309,11 +266,13 @@ try {
   const order = (Object.keys(targets) as Target[]).filter((t) => !only || t === "direct" || only.includes(t));
   let acknowledged = 0;
 
+  const watcher = new Redis(redis.url);
   async function measure(target: Target, connections: number): Promise<Sample> {
     const t = targets[target]!;
     const before = t.pid
       ? { cpu: cpuTicks(t.pid), writer: await dbCounts(pair.primary.adminUrl), reader: await dbCounts(pair.replica.adminUrl) }
       : undefined;
+    const redisBefore = target === "tandem-redis" ? await redisWork(watcher) : undefined;
     const result = await autocannon({
       url: t.url,
       method: "POST",
@@ -342,6 +301,12 @@ try {
         writerTxPerReq: writer.transactions / ok,
         rollbacks: writer.rollbacks,
       });
+    }
+    if (redisBefore && ok > 0) {
+      const after = await redisWork(watcher);
+      // The watcher's own INFO calls are two of the commands.
+      sample.redisOpsPerReq = (after.commands - redisBefore.commands - 2) / ok;
+      sample.redisCpuMsPerReq = (after.cpuMs - redisBefore.cpuMs) / ok;
     }
     return sample;
   }
@@ -378,7 +343,7 @@ try {
 
   console.log(`proxy benchmark: ${ROUNDS} interleaved rounds × ${DURATION_S} s per target and level; medians over rounds`);
   console.log(
-    "target          conns   req/s   p50 ms   p99 ms  failed  cpu ms/req  reader stmt/req  writer stmt/req  writer tx/req  rollbacks  ×direct",
+    "target          conns   req/s   p50 ms   p99 ms  failed  cpu ms/req  reader stmt/req  writer stmt/req  writer tx/req  rollbacks  ×direct  redis ops/req  redis cpu ms/req",
   );
   for (const level of LEVELS) {
     const directRps = median((samples.get(`direct@${level}`) ?? []).map((s) => s.rps));
@@ -415,6 +380,14 @@ try {
           ).padStart(14),
           String(list.reduce((n, s) => n + (s.rollbacks ?? 0), 0)).padStart(10),
           fmt(rps / directRps, 3).padStart(8),
+          fmt(
+            m((s) => s.redisOpsPerReq),
+            1,
+          ).padStart(14),
+          fmt(
+            m((s) => s.redisCpuMsPerReq),
+            4,
+          ).padStart(17),
         ].join(" "),
       );
     }
@@ -460,6 +433,7 @@ try {
   const exited = new Promise((resolve) => tandem.once("exit", resolve));
   tandem.kill("SIGTERM");
   await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+  watcher.disconnect();
   await redis.stop();
 } finally {
   for (const child of children) child.kill("SIGKILL");
