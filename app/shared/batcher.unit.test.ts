@@ -1,4 +1,5 @@
-// Items added in one turn of the event loop are flushed together; the next turn starts a new batch.
+// Items added in one turn of the event loop are flushed together; items added while a flush is in
+// flight wait for it and go together in the next one.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Batcher } from "./batcher.js";
@@ -10,6 +11,23 @@ describe("batcher", () => {
     await Promise.all([batcher.add(1), batcher.add(2), batcher.add(3)]);
     await batcher.add(4);
     assert.deepEqual(flushed, [[1, 2, 3], [4]]);
+  });
+
+  it("one call in flight at a time: what arrives meanwhile goes in the next call, all together, as soon as it returns", async () => {
+    const flushed: number[][] = [];
+    let release!: () => void;
+    const batcher = new Batcher<number>(async (items) => {
+      flushed.push(items);
+      if (items[0] === 1) await new Promise<void>((resolve) => (release = resolve));
+    });
+    const first = batcher.add(1);
+    await new Promise((r) => setImmediate(r));
+    const later = [2, 3, 4].map((n) => batcher.add(n));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(flushed, [[1]]);
+    release();
+    await Promise.all([first, ...later]);
+    assert.deepEqual(flushed, [[1], [2, 3, 4]]);
   });
 
   it("each add gets its own answer from the flush", async () => {

@@ -98,7 +98,9 @@ export class FleetOutbox {
   readonly touches = new Touches();
   private entries: Entry[] = [];
   private changes = new Map<string, ScopeChange>();
-  private sending: Promise<boolean> | undefined;
+  /** The call that will carry what is gathered now. */
+  private next: { sent: Promise<boolean>; resolve: (sent: boolean) => void } | undefined;
+  private inFlight = false;
 
   constructor(
     private readonly link: RedisLink,
@@ -132,13 +134,26 @@ export class FleetOutbox {
     return change;
   }
 
+  // One call in flight at a time, as the Batcher does: what arrives meanwhile goes in the next call.
   private schedule(): Promise<boolean> {
-    return (this.sending ??= new Promise<boolean>((resolve) => {
-      setImmediate(() => {
-        this.sending = undefined;
-        void this.send().then(resolve);
-      });
-    }));
+    if (!this.next) {
+      let resolve!: (sent: boolean) => void;
+      this.next = { sent: new Promise<boolean>((r) => (resolve = r)), resolve };
+      if (!this.inFlight) {
+        this.inFlight = true;
+        setImmediate(() => void this.drain());
+      }
+    }
+    return this.next.sent;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.next) {
+      const call = this.next;
+      this.next = undefined;
+      call.resolve(await this.send());
+    }
+    this.inFlight = false;
   }
 
   private async send(): Promise<boolean> {

@@ -10,8 +10,9 @@ import { RedisScript } from "./redis-script.js";
 
 // Admits the requests that arrived in one turn of the event loop, each against every scope of its
 // own, atomically and in order: check all its scopes, then count all. A refusal counts nothing.
-// Per scope one HGETALL reads everything the fleet counts against it, one HSET counts the request
-// (and, for a budget, one ZRANGEBYSCORE reads the batches written after the pod's read of the spend).
+// Each scope's hash is read once (HGETALL) and written once (HSET) per call, however many of the
+// turn's requests count against it; a budget's batches written after the pod's read of the spend
+// are read once per read position (ZRANGEBYSCORE).
 //   KEYS: this pod's set of scopes, then per request and scope: its hash, its written-batches ledger
 //   ARGV: now (ms), window (ms), pod, scope TTL (ms), then per request: scope count, then per scope:
 //         rpm, tpm, max parallel, max budget (-1: none), spent as this pod counts it, read position
@@ -20,6 +21,26 @@ import { RedisScript } from "./redis-script.js";
 const ADMIT = new RedisScript(`
 local now, window, pod, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local parF, heldF = 'par:' .. pod, 'held:' .. pod
+local hashes, changed, touched, ledgers = {}, {}, {}, {}
+local function read(key)
+  local h = hashes[key]
+  if not h then
+    h = {}
+    local flat = redis.call('HGETALL', key)
+    for j = 1, #flat, 2 do h[flat[j]] = flat[j + 1] end
+    hashes[key] = h
+  end
+  return h
+end
+local function since(ledger, pos)
+  local id = ledger .. '@' .. pos
+  if not ledgers[id] then
+    local s = 0
+    for _, m in ipairs(redis.call('ZRANGEBYSCORE', ledger, '(' .. pos, '+inf')) do s = s + tonumber(string.match(m, '^[^|]+')) end
+    ledgers[id] = s
+  end
+  return ledgers[id]
+end
 local function total(h, prefix)
   local s = 0
   for f, v in pairs(h) do if string.sub(f, 1, #prefix) == prefix then s = s + tonumber(v) end end
@@ -32,14 +53,12 @@ local function admit(a, k, n)
     local rpm, tpm, par, max = tonumber(ARGV[b]), tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
     local spent, pos, est = tonumber(ARGV[b + 4]), ARGV[b + 5], ARGV[b + 6]
     local key = KEYS[k + i * 2]
-    local flat = redis.call('HGETALL', key)
-    local h = {}
-    for j = 1, #flat, 2 do h[flat[j]] = flat[j + 1] end
-    local p = { key = key, touch = ARGV[b + 7] == '1', amount = 0, fields = {} }
+    local h = read(key)
+    local p = { key = key, touch = ARGV[b + 7] == '1', amount = 0, set = {} }
     if par >= 0 then
       local running = total(h, 'par:')
       if running >= par then return {i + 1, 'par', running, 1000} end
-      table.insert(p.fields, parF); table.insert(p.fields, tonumber(h[parF] or '0') + 1)
+      p.set[parF] = tonumber(h[parF] or '0') + 1
     end
     if tpm >= 0 then
       local ends = tonumber(h.tpm_end or '0')
@@ -50,15 +69,11 @@ local function admit(a, k, n)
       local ends = tonumber(h.rpm_end or '0')
       local used = ends > now and tonumber(h.rpm or '0') or 0
       if used >= rpm then return {i + 1, 'rpm', used, ends - now} end
-      table.insert(p.fields, 'rpm'); table.insert(p.fields, used + 1)
-      if ends <= now then table.insert(p.fields, 'rpm_end'); table.insert(p.fields, now + window) end
+      p.set.rpm = used + 1
+      if ends <= now then p.set.rpm_end = now + window end
     end
     if max >= 0 then
-      if pos ~= '' then
-        for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[k + i * 2 + 1], '(' .. pos, '+inf')) do
-          spent = spent + tonumber(string.match(m, '^[^|]+'))
-        end
-      end
+      if pos ~= '' then spent = spent + since(KEYS[k + i * 2 + 1], pos) end
       spent = spent + total(h, 'pend:')
       if spent >= max then return {i + 1, 'spent', tostring(spent)} end
       local held = total(h, 'held:')
@@ -66,17 +81,19 @@ local function admit(a, k, n)
       local amount = tonumber(est) or math.max(0, remaining)
       if held > 0 and (est == '' or amount > remaining) then return {i + 1, 'held', tostring(spent)} end
       p.amount = amount
-      table.insert(p.fields, heldF); table.insert(p.fields, tostring(tonumber(h[heldF] or '0') + amount))
+      p.set[heldF] = tostring(tonumber(h[heldF] or '0') + amount)
     end
     plan[i + 1] = p
   end
   local reply = {0}
   for i, p in ipairs(plan) do
-    if #p.fields > 0 then redis.call('HSET', p.key, unpack(p.fields)) end
-    if p.touch then
-      redis.call('PEXPIRE', p.key, ttl)
-      redis.call('SADD', KEYS[1], p.key)
+    local h = hashes[p.key]
+    changed[p.key] = changed[p.key] or {}
+    for f, v in pairs(p.set) do
+      h[f] = tostring(v)
+      changed[p.key][f] = v
     end
+    if p.touch then touched[p.key] = true end
     reply[i + 1] = tostring(p.amount)
   end
   return reply
@@ -86,6 +103,15 @@ while a <= #ARGV do
   local n = tonumber(ARGV[a])
   table.insert(replies, admit(a + 1, k, n))
   a, k = a + 1 + n * 8, k + n * 2
+end
+for key, set in pairs(changed) do
+  local fields = {}
+  for f, v in pairs(set) do table.insert(fields, f); table.insert(fields, v) end
+  if #fields > 0 then redis.call('HSET', key, unpack(fields)) end
+end
+for key in pairs(touched) do
+  redis.call('PEXPIRE', key, ttl)
+  redis.call('SADD', KEYS[1], key)
 end
 return replies
 `);
