@@ -3,20 +3,19 @@ import { FLEET_KEYS, SCOPE_TTL_MS, Touches } from "./fleet-keys.js";
 import type { RedisLink } from "./redis-link.js";
 import { RedisScript } from "./redis-script.js";
 
-// Everything a pod tells the fleet in one turn of the event loop, in one call: the spend entries
-// it acknowledged (held in its buffer until written), and per scope what its requests gave back
+// Everything a pod tells the fleet in one turn of the event loop, in one transaction: the spend
+// entries it acknowledged (one HSET into its buffer, outside the script: copying entries through Lua
+// was most of Redis's work), and per scope what its requests gave back
 // (slots, reservations, tokens) and the spend they added. A scope with only spend added costs one
 // HINCRBYFLOAT; one with more, one HMGET and one HSET, however many requests ended in the turn.
-//   KEYS: the pod's buffer, the pod's set of scopes, then one hash per scope
+//   KEYS: the pod's set of scopes, the pod's buffer, then one hash per scope
 //   ARGV: now (ms), window (ms), pod, scope TTL (ms), entry count, entries (id, JSON)…, then per scope:
 //         Δ in flight, Δ reserved, tokens, Δ unwritten spend, requests admitted alone, 1 when the pod has
 //         nothing in flight there, 1 to renew
 const SETTLE = new RedisScript(`
 local now, window, pod, ttl, m = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local parF, heldF, pendF = 'par:' .. pod, 'held:' .. pod, 'pend:' .. pod
-for c = 6, 5 + m * 2, 1000 do
-  redis.call('HSET', KEYS[1], unpack(ARGV, c, math.min(c + 999, 5 + m * 2)))
-end
+if m > 0 then redis.call('HSET', KEYS[2], unpack(ARGV, 6, 5 + m * 2)) end
 local a = 6 + m * 2
 for k = 3, #KEYS do
   local par, held, tokens, pend = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
@@ -56,11 +55,14 @@ for k = 3, #KEYS do
   end
   if touch then
     redis.call('PEXPIRE', key, ttl)
-    redis.call('SADD', KEYS[2], key)
+    redis.call('SADD', KEYS[1], key)
   end
 end
 return 1
 `);
+
+/** Past this many entries in one call, they go in a plain HSET beside the script. */
+const ENTRIES_IN_SCRIPT = 8;
 
 /** What requests ending in one turn gave back to a scope. */
 export interface Given {
@@ -161,9 +163,14 @@ export class FleetOutbox {
     const changes = this.changes;
     this.entries = [];
     this.changes = new Map();
-    const keys = [FLEET_KEYS.buffer(this.pod), FLEET_KEYS.scopesOf(this.pod)];
-    const args: Array<string | number> = [Date.now(), WINDOW_S * 1000, this.pod, SCOPE_TTL_MS, entries.length];
-    for (const entry of entries) args.push(entry.id, entry.json);
+    const buffer = FLEET_KEYS.buffer(this.pod);
+    const keys = [FLEET_KEYS.scopesOf(this.pod), buffer];
+    // A few entries ride in the script's call; many go in a plain HSET before it (copying them
+    // through Lua was most of Redis's work), the two in one transaction.
+    const inScript = entries.length <= ENTRIES_IN_SCRIPT ? entries : [];
+    const args: Array<string | number> = [Date.now(), WINDOW_S * 1000, this.pod, SCOPE_TTL_MS, inScript.length];
+    for (const entry of inScript) args.push(entry.id, entry.json);
+    const before = entries.length > ENTRIES_IN_SCRIPT ? entries.flatMap((entry) => [entry.id, entry.json]) : [];
     for (const [scope, change] of changes) {
       keys.push(FLEET_KEYS.scope(scope));
       const idle = change.idle?.() ?? false;
@@ -171,7 +178,11 @@ export class FleetOutbox {
     }
     // Settlements go even while Redis is degraded (a slot freed late beats one held for good).
     return this.link
-      .settle("outbox", (redis) => SETTLE.run(redis, keys, args))
+      .settle("outbox", (redis) =>
+        before.length > 0
+          ? SETTLE.runAfter(redis, (multi) => void multi.hset(buffer, ...before), keys, args)
+          : SETTLE.run(redis, keys, args),
+      )
       .then(
         () => true,
         () => false,

@@ -13,24 +13,35 @@ import { RedisScript } from "./redis-script.js";
 // Each scope's hash is read once (HGETALL) and written once (HSET) per call, however many of the
 // turn's requests count against it; a budget's batches written after the pod's read of the spend
 // are read once per read position (ZRANGEBYSCORE).
-//   KEYS: this pod's set of scopes, then per request and scope: its hash, its written-batches ledger
-//   ARGV: now (ms), window (ms), pod, scope TTL (ms), then per request: scope count, then per scope:
-//         rpm, tpm, max parallel, max budget (-1: none), spent as this pod counts it, read position
-//         ('' unknown), estimate ('' none), 1 to (re)join the pod's set and renew the hash's lifetime
-// Returns per request {0, amount reserved per scope…} or {scope index (1-based), what, used, retry-after ms}.
+// Requests alike in every argument (one hot key's, mostly) come as one group with a count: their
+// arguments cross into Lua once.
+//   KEYS: this pod's set of scopes, then per group and scope: its hash, its written-batches ledger
+//   ARGV: now (ms), window (ms), pod, scope TTL (ms), then per group: requests, scope count, then per
+//         scope: rpm, tpm, max parallel, max budget (-1: none), spent as this pod counts it, read
+//         position ('' unknown), estimate ('' none), 1 to (re)join the pod's set and renew the hash's lifetime
+// Returns per group {admitted, {amount reserved per admitted request and scope…}, refusal of the
+// others ({} if none): {scope index (1-based), what, used, retry-after ms}}. Counts only grow within
+// a call, so once one request of a group is refused the rest are, for the same reason.
 const ADMIT = new RedisScript(`
 local now, window, pod, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local parF, heldF = 'par:' .. pod, 'held:' .. pod
-local hashes, changed, touched, ledgers = {}, {}, {}, {}
+local hashes, sums, changed, touched, ledgers = {}, {}, {}, {}, {}
+-- A scope's hash, and the fleet's totals in it (every pod's in flight, unwritten spend, reserved), read once per call.
 local function read(key)
   local h = hashes[key]
   if not h then
     h = {}
+    local t = { par = 0, pend = 0, held = 0 }
     local flat = redis.call('HGETALL', key)
-    for j = 1, #flat, 2 do h[flat[j]] = flat[j + 1] end
-    hashes[key] = h
+    for j = 1, #flat, 2 do
+      local f, v = flat[j], flat[j + 1]
+      h[f] = v
+      local kind = string.match(f, '^(%a+):')
+      if kind and t[kind] then t[kind] = t[kind] + tonumber(v) end
+    end
+    hashes[key], sums[key] = h, t
   end
-  return h
+  return h, sums[key]
 end
 local function since(ledger, pos)
   local id = ledger .. '@' .. pos
@@ -41,68 +52,110 @@ local function since(ledger, pos)
   end
   return ledgers[id]
 end
-local function total(h, prefix)
-  local s = 0
-  for f, v in pairs(h) do if string.sub(f, 1, #prefix) == prefix then s = s + tonumber(v) end end
-  return s
-end
-local function admit(a, k, n)
-  local plan = {}
+-- A group's scopes, their arguments parsed once.
+local function parse(a, k, n)
+  local specs = {}
   for i = 0, n - 1 do
     local b = a + i * 8
-    local rpm, tpm, par, max = tonumber(ARGV[b]), tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
-    local spent, pos, est = tonumber(ARGV[b + 4]), ARGV[b + 5], ARGV[b + 6]
-    local key = KEYS[k + i * 2]
-    local h = read(key)
-    local p = { key = key, touch = ARGV[b + 7] == '1', amount = 0, set = {} }
-    if par >= 0 then
-      local running = total(h, 'par:')
-      if running >= par then return {i + 1, 'par', running, 1000} end
-      p.set[parF] = tonumber(h[parF] or '0') + 1
-    end
-    if tpm >= 0 then
-      local ends = tonumber(h.tpm_end or '0')
-      local used = ends > now and tonumber(h.tpm or '0') or 0
-      if used >= tpm then return {i + 1, 'tpm', used, ends - now} end
-    end
-    if rpm >= 0 then
-      local ends = tonumber(h.rpm_end or '0')
-      local used = ends > now and tonumber(h.rpm or '0') or 0
-      if used >= rpm then return {i + 1, 'rpm', used, ends - now} end
-      p.set.rpm = used + 1
-      if ends <= now then p.set.rpm_end = now + window end
-    end
-    if max >= 0 then
-      if pos ~= '' then spent = spent + since(KEYS[k + i * 2 + 1], pos) end
-      spent = spent + total(h, 'pend:')
-      if spent >= max then return {i + 1, 'spent', tostring(spent)} end
-      local held = total(h, 'held:')
-      local remaining = max - spent - held
-      local amount = tonumber(est) or math.max(0, remaining)
-      if held > 0 and (est == '' or amount > remaining) then return {i + 1, 'held', tostring(spent)} end
-      p.amount = amount
-      p.set[heldF] = tostring(tonumber(h[heldF] or '0') + amount)
-    end
-    plan[i + 1] = p
+    specs[i + 1] = {
+      key = KEYS[k + i * 2], ledger = KEYS[k + i * 2 + 1],
+      rpm = tonumber(ARGV[b]), tpm = tonumber(ARGV[b + 1]), par = tonumber(ARGV[b + 2]), max = tonumber(ARGV[b + 3]),
+      spent = tonumber(ARGV[b + 4]), pos = ARGV[b + 5], est = tonumber(ARGV[b + 6]), touch = ARGV[b + 7] == '1',
+    }
   end
-  local reply = {0}
-  for i, p in ipairs(plan) do
-    local h = hashes[p.key]
-    changed[p.key] = changed[p.key] or {}
-    for f, v in pairs(p.set) do
-      h[f] = tostring(v)
-      changed[p.key][f] = v
+  return specs
+end
+local function minute(h, name)
+  local ends = tonumber(h[name .. '_end'] or '0')
+  return ends > now and tonumber(h[name] or '0') or 0, ends
+end
+-- The fleet's spend in a scope: the pod's read, batches written since it, every pod's unwritten spend.
+local function spentIn(sc, t)
+  return sc.spent + (sc.pos ~= '' and since(sc.ledger, sc.pos) or 0) + t.pend
+end
+-- Why the next request would be refused (checks in order: in flight, tokens, requests, budget), or nil.
+local function refusal(specs)
+  for i, sc in ipairs(specs) do
+    local h, t = read(sc.key)
+    if sc.par >= 0 and t.par >= sc.par then return {i, 'par', t.par, 1000} end
+    if sc.tpm >= 0 then
+      local used, ends = minute(h, 'tpm')
+      if used >= sc.tpm then return {i, 'tpm', used, ends - now} end
     end
-    if p.touch then touched[p.key] = true end
-    reply[i + 1] = tostring(p.amount)
+    if sc.rpm >= 0 then
+      local used, ends = minute(h, 'rpm')
+      if used >= sc.rpm then return {i, 'rpm', used, ends - now} end
+    end
+    if sc.max >= 0 then
+      local spent = spentIn(sc, t)
+      if spent >= sc.max then return {i, 'spent', tostring(spent)} end
+      if t.held > 0 and (not sc.est or sc.est > sc.max - spent - t.held) then return {i, 'held', tostring(spent)} end
+    end
   end
-  return reply
+  return nil
+end
+-- Admits as many of a group's requests as every scope has room for, at once.
+local function admit(specs, copies)
+  local k = copies
+  for _, sc in ipairs(specs) do
+    local h, t = read(sc.key)
+    if sc.par >= 0 then k = math.min(k, sc.par - t.par) end
+    if sc.tpm >= 0 and minute(h, 'tpm') >= sc.tpm then k = 0 end
+    if sc.rpm >= 0 then k = math.min(k, sc.rpm - minute(h, 'rpm')) end
+    if sc.max >= 0 then
+      local spent = spentIn(sc, t)
+      if spent >= sc.max then
+        k = 0
+      elseif sc.est then
+        local j, held = 0, t.held
+        while j < k and (held == 0 or sc.est <= sc.max - spent - held) do held, j = held + sc.est, j + 1 end
+        k = j
+      elseif t.held > 0 then
+        k = 0
+      else
+        k = math.min(k, 1)
+      end
+    end
+  end
+  k = math.max(0, k)
+  local amounts = {}
+  if k == 0 then return 0, amounts end
+  for i, sc in ipairs(specs) do
+    local h, t = read(sc.key)
+    local set = changed[sc.key] or {}
+    changed[sc.key] = set
+    if sc.par >= 0 then
+      t.par = t.par + k
+      set[parF] = tonumber(h[parF] or '0') + k
+      h[parF] = tostring(set[parF])
+    end
+    if sc.rpm >= 0 then
+      local used, ends = minute(h, 'rpm')
+      set.rpm = used + k
+      h.rpm = tostring(set.rpm)
+      if ends <= now then set.rpm_end = now + window; h.rpm_end = tostring(set.rpm_end) end
+    end
+    local amount = 0
+    if sc.max >= 0 then
+      amount = sc.est or math.max(0, sc.max - spentIn(sc, t) - t.held)
+      t.held = t.held + amount * k
+      set[heldF] = tostring(tonumber(h[heldF] or '0') + amount * k)
+      h[heldF] = set[heldF]
+    end
+    if sc.touch then touched[sc.key] = true end
+    amounts[i] = tostring(amount)
+  end
+  local all = {}
+  for _ = 1, k do for i = 1, #specs do table.insert(all, amounts[i]) end end
+  return k, all
 end
 local replies, a, k = {}, 5, 2
 while a <= #ARGV do
-  local n = tonumber(ARGV[a])
-  table.insert(replies, admit(a + 1, k, n))
-  a, k = a + 1 + n * 8, k + n * 2
+  local copies, n = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+  local specs = parse(a + 2, k, n)
+  local admitted, amounts = admit(specs, copies)
+  table.insert(replies, {admitted, amounts, admitted < copies and (refusal(specs) or {}) or {}})
+  a, k = a + 2 + n * 8, k + n * 2
 end
 for key, set in pairs(changed) do
   local fields = {}
@@ -245,10 +298,14 @@ export class RedisAdmissions implements Admissions {
   }
 
   private readonly admissions = new Batcher<{ scopes: Counted[]; estimate: number | undefined }, Reply>(async (batch) => {
-    const keys: string[] = [FLEET_KEYS.scopesOf(this.outbox.pod)];
-    const args: Array<string | number> = [Date.now(), WINDOW_S * 1000, this.outbox.pod, SCOPE_TTL_MS];
-    for (const { scopes, estimate } of batch) {
-      args.push(scopes.length);
+    // Requests alike in every argument go as one group; each gets its own answer back.
+    const groups = new Map<
+      string,
+      { names: string[]; args: Array<string | number>; keys: string[]; members: number[]; touch: boolean[] }
+    >();
+    batch.forEach(({ scopes, estimate }, index) => {
+      const args: Array<string | number> = [];
+      const keys: string[] = [];
       for (const { name, limit, budget } of scopes) {
         const lsn = budget?.readAt.lsn;
         keys.push(FLEET_KEYS.scope(name), lsn !== undefined || !budget ? FLEET_KEYS.written(name) : FLEET_KEYS.writtenAt(name));
@@ -260,10 +317,30 @@ export class RedisAdmissions implements Admissions {
           budget ? budget.spent - budget.mirrored : 0,
           budget ? (lsn?.toString() ?? String(budget.readAt.at)) : "",
           budget && estimate !== undefined ? estimate : "",
-          this.outbox.touches.due(name) ? 1 : 0,
         );
       }
+      const signature = `${keys.join(" ")}|${args.join(" ")}`;
+      const group =
+        groups.get(signature) ??
+        groups.set(signature, { names: scopes.map((s) => s.name), args, keys, members: [], touch: [] }).get(signature)!;
+      group.members.push(index);
+    });
+    const keys: string[] = [FLEET_KEYS.scopesOf(this.outbox.pod)];
+    const args: Array<string | number> = [Date.now(), WINDOW_S * 1000, this.outbox.pod, SCOPE_TTL_MS];
+    for (const group of groups.values()) {
+      keys.push(...group.keys);
+      args.push(group.members.length, group.names.length);
+      group.names.forEach((name, i) => args.push(...group.args.slice(i * 7, i * 7 + 7), this.outbox.touches.due(name) ? 1 : 0));
     }
-    return (await this.link.run("admit", (redis) => ADMIT.run(redis, keys, args))) as Reply[];
+    const replies = (await this.link.run("admit", (redis) => ADMIT.run(redis, keys, args))) as Array<[number, string[], Reply | []]>;
+    const answers: Reply[] = [];
+    [...groups.values()].forEach((group, g) => {
+      const [admitted, amounts, refusal] = replies[g]!;
+      const n = group.names.length;
+      group.members.forEach((index, copy) => {
+        answers[index] = copy < admitted ? (["0", ...amounts.slice(copy * n, copy * n + n)] as Reply) : (refusal as Reply);
+      });
+    });
+    return answers;
   });
 }
