@@ -429,10 +429,10 @@ try {
         `${fmt(m.space("old"), 0).padStart(9)}  ${fmt(m.space("code"), 0).padStart(4)}  ${fmt(m.space("large_object"), 0).padStart(13)}  ${fmt(m.external, 0).padStart(8)}`,
     );
   console.log(`tandem peak RSS during the rounds: ${fmt(peakRssMb, 0)} MB (×${fmt(peakRssMb / idle.rss, 2)} idle)`);
-  // A clean exit, so a --cpu-prof run writes its profile.
-  const exited = new Promise((resolve) => tandem.once("exit", resolve));
-  tandem.kill("SIGTERM");
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+  // A clean exit, so a --cpu-prof run writes each tandem's profile.
+  const exited = [tandem, fleet.child].map((child) => new Promise((resolve) => child.once("exit", resolve)));
+  for (const child of [tandem, fleet.child]) child.kill("SIGTERM");
+  await Promise.race([Promise.all(exited), new Promise((r) => setTimeout(r, 15_000))]);
   watcher.disconnect();
   await redis.stop();
 } finally {
