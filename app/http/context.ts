@@ -9,7 +9,7 @@ import type { CacheSettings } from "../config/model-config.js";
 import type { ModelRouter } from "../services/upstream/model-router.js";
 import type { CallerCache } from "../services/access/caller-cache.js";
 import type { Admissions } from "../services/access/admission.js";
-import type { RedisLink } from "../shared/redis-link.js";
+import type { RedisLink } from "../fleet/redis-link.js";
 import type { UpstreamClient } from "../services/upstream/upstream-client.js";
 import type { SessionRevocations } from "../services/ui/session-revocations.js";
 

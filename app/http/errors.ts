@@ -4,6 +4,7 @@ import { ApiError } from "../services/errors.js";
 import type { Logger } from "../observability/logger.js";
 import { isAuthFailure, isConnectionError, isReadOnlyRefusal } from "../db/connection-errors.js";
 import { malformedJson } from "./input-guards.js";
+import { sendJson } from "../services/json-response.js";
 
 /** OpenAI's error shape, written on Node's own response so the lean path and Express answer alike. */
 export function sendError(res: ServerResponse, error: ApiError): void {
@@ -11,13 +12,7 @@ export function sendError(res: ServerResponse, error: ApiError): void {
   sendJson(res, error.status, { error: { message: error.message, type: error.type, param: error.param, code: error.code } });
 }
 
-export function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const text = JSON.stringify(value);
-  res.statusCode = status;
-  res.setHeader("content-type", "application/json; charset=utf-8");
-  res.setHeader("content-length", Buffer.byteLength(text));
-  res.end(text);
-}
+export { sendJson };
 
 export const notFound: RequestHandler = (req, res) => {
   sendError(res, ApiError.notFound(`${req.method} ${req.path} is not an endpoint of this proxy`));

@@ -1,0 +1,29 @@
+import type { IncomingHttpHeaders } from "node:http";
+import { ApiError } from "../errors.js";
+import type { ClientFormat } from "../upstream/formats/client-format.js";
+
+/** A request in a client format: as sent, as a chat request (or why it cannot be one), and the headers its own provider reads. */
+export interface ClientRequest {
+  body: Record<string, unknown>;
+  chat: Record<string, unknown>;
+  untranslatable?: ApiError;
+  headers: Record<string, string>;
+}
+
+// Anthropic's beta features are switched on by header: a deployment that speaks the format gets it.
+const NATIVE_HEADERS = ["anthropic-beta"];
+
+export function clientRequest(
+  format: ClientFormat<Record<string, unknown>>,
+  body: Record<string, unknown>,
+  headers: IncomingHttpHeaders,
+): ClientRequest {
+  const carried = Object.fromEntries(NATIVE_HEADERS.flatMap((name) => (typeof headers[name] === "string" ? [[name, headers[name]]] : [])));
+  try {
+    return { body, chat: format.toChat(body), headers: carried };
+  } catch (error) {
+    // Content only the format's own provider takes (documents, server tools): fine for its deployments.
+    if (!(error instanceof ApiError)) throw error;
+    return { body, chat: { model: body.model, stream: body.stream, messages: [] }, untranslatable: error, headers: carried };
+  }
+}
