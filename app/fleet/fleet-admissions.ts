@@ -23,7 +23,7 @@ export class FleetAdmissions implements Admissions {
     if (this.link.usable) {
       try {
         const shared = await this.shared.admit(request);
-        const own = await this.local.admit(request, { record: true });
+        const own = this.local.record(request);
         return {
           done: (tokens) => {
             shared.done(tokens);

@@ -36,11 +36,17 @@ export class LocalAdmissions implements Admissions {
     readonly budgets: BudgetReservations,
   ) {}
 
-  admit(request: AdmissionRequest, count: LocalCount = {}): Promise<Ticket> {
+  admit(request: AdmissionRequest, count: Pick<LocalCount, "share"> = {}): Promise<Ticket> {
     return this.count(request, count);
   }
 
-  private async count(request: AdmissionRequest, count: LocalCount): Promise<Ticket> {
+  /** Counts a request the fleet admitted, without checking (see RateLimits.record). */
+  record(request: AdmissionRequest): Ticket {
+    const release = this.budgets.reserve(request.budgets, request.costKey, { record: true });
+    return this.ticket(release, this.limits.record(request.limits));
+  }
+
+  private async count(request: AdmissionRequest, count: Pick<LocalCount, "share">): Promise<Ticket> {
     // Budgets first: a reservation is undone exactly, a counted request is not (a refusal counts nothing).
     const release = this.budgets.reserve(request.budgets, request.costKey, count);
     let admitted: Admission;
@@ -50,6 +56,10 @@ export class LocalAdmissions implements Admissions {
       release();
       throw error;
     }
+    return this.ticket(release, admitted);
+  }
+
+  private ticket(release: () => void, admitted: Admission): Ticket {
     let finished = false;
     return {
       done: (tokens) => {

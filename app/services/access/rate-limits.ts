@@ -57,12 +57,11 @@ export class RateLimits implements RateLimiter {
 
   constructor(private readonly onRefuse: (scope: LimitScope["kind"]) => void = () => undefined) {}
 
-  async admit(scopes: readonly LimitScope[], count: LocalCount = {}): Promise<Admission> {
+  async admit(scopes: readonly LimitScope[], count: Pick<LocalCount, "share"> = {}): Promise<Admission> {
     const limited = limitedScopes(scopes);
     if (limited.length === 0) return { done: () => undefined };
-    const check = !count.record;
 
-    for (const scope of check ? limited : []) {
+    for (const scope of limited) {
       const running = this.inFlight.get(scopeName(scope)) ?? 0;
       if (scope.maxParallel !== null && running >= partOf(scope.maxParallel, count.share))
         throw this.refusal(scope, `max_parallel_requests ${scope.maxParallel} (${running} in flight${shareNote(count)})`, 1000);
@@ -82,12 +81,28 @@ export class RateLimits implements RateLimiter {
       if (scope.rpm === null) continue;
       const used = await this.requests.consume(scopeName(scope), 1);
       counted.push(scope);
-      if (check && used.consumedPoints > partOf(scope.rpm, count.share)) {
+      if (used.consumedPoints > partOf(scope.rpm, count.share)) {
         for (const c of counted) await this.requests.reward(scopeName(c), 1);
         throw this.refusal(scope, `rpm_limit ${scope.rpm}${shareNote(count)}`, used.msBeforeNext);
       }
     }
 
+    return this.counted(limited);
+  }
+
+  /**
+   * Counts a request the fleet admitted, at once and without checking: the pod's own count stays
+   * right for when it must decide alone. Synchronous — it runs for every request of a fleet.
+   */
+  record(scopes: readonly LimitScope[]): Admission {
+    const limited = limitedScopes(scopes);
+    if (limited.length === 0) return { done: () => undefined };
+    for (const scope of limited) if (scope.rpm !== null) void this.requests.penalty(scopeName(scope), 1);
+    return this.counted(limited);
+  }
+
+  /** A request counted in flight in each of its scopes; `done` frees the slots and counts its tokens. */
+  private counted(limited: readonly LimitScope[]): Admission {
     for (const scope of limited) this.inFlight.set(scopeName(scope), (this.inFlight.get(scopeName(scope)) ?? 0) + 1);
     let finished = false;
     return {
