@@ -23,6 +23,8 @@ export const FLEET_KEYS = {
   scopesOf: (pod: string) => `tandem:fleet:scopes:${pod}`,
   /** Per pod: request id → the spend entry (JSON) it acknowledged and has not written. */
   buffer: (pod: string) => `tandem:spend:buffer:${pod}`,
+  /** Per written batch, for the retention: its sums were moved (a retried call moves nothing twice). */
+  applied: (batch: string) => `tandem:spend:applied:${batch}`,
   /** Per pod: the pod writing a dead pod's entries. */
   claim: (pod: string) => `tandem:spend:claim:${pod}`,
 };
@@ -52,5 +54,10 @@ export class Touches {
     this.last.set(scope, now);
     if (this.last.size > 100_000) this.last.delete(this.last.keys().next().value as string);
     return true;
+  }
+
+  /** The call that was to tell Redis failed: the next use tells it. */
+  forget(scope: string): void {
+    this.last.delete(scope);
   }
 }

@@ -176,6 +176,7 @@ export class FleetOutbox {
       const idle = change.idle?.() ?? false;
       args.push(change.par, change.held, change.tokens, change.pend, change.alone, idle ? 1 : 0, this.touches.due(scope) ? 1 : 0);
     }
+    const renewed = [...changes.keys()];
     // Settlements go even while Redis is degraded (a slot freed late beats one held for good).
     return this.link
       .settle("outbox", (redis) =>
@@ -185,7 +186,10 @@ export class FleetOutbox {
       )
       .then(
         () => true,
-        () => false,
+        () => {
+          for (const scope of renewed) this.touches.forget(scope);
+          return false;
+        },
       );
   }
 }

@@ -138,11 +138,12 @@ local function admit(specs, copies)
     local amount = 0
     if sc.max >= 0 then
       amount = sc.est or math.max(0, sc.max - spentIn(sc, t) - t.held)
-      t.held = t.held + amount * k
-      set[heldF] = tostring(tonumber(h[heldF] or '0') + amount * k)
+      -- Added one at a time, as the room for them was counted: the totals agree to the last digit.
+      local mine = tonumber(h[heldF] or '0')
+      for _ = 1, k do t.held, mine = t.held + amount, mine + amount end
+      set[heldF] = tostring(mine)
       h[heldF] = set[heldF]
     end
-    if sc.touch then touched[sc.key] = true end
     amounts[i] = tostring(amount)
   end
   local all = {}
@@ -153,6 +154,8 @@ local replies, a, k = {}, 5, 2
 while a <= #ARGV do
   local copies, n = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
   local specs = parse(a + 2, k, n)
+  -- Every scope the pod uses is renewed and joins its set, admitted or not: its fields there must leave with it.
+  for _, sc in ipairs(specs) do if sc.touch then touched[sc.key] = true end end
   local admitted, amounts = admit(specs, copies)
   table.insert(replies, {admitted, amounts, admitted < copies and (refusal(specs) or {}) or {}})
   a, k = a + 2 + n * 8, k + n * 2
@@ -280,7 +283,12 @@ export class RedisAdmissions implements Admissions {
 
   private refusal(scopes: Counted[], reply: Reply) {
     const [index, what] = reply as [number, string];
-    const scope = scopes[index - 1]!;
+    const scope = scopes[index - 1];
+    if (!scope) {
+      // Refused without a reason (it should not happen): a 429 to retry, never a 500.
+      const budget = scopes.find((s) => s.budget)?.budget;
+      return budget ? budgetHeld(budget) : rateLimitError(scopes.find((s) => s.limit)!.limit!, "limits", 1000);
+    }
     if (what === "spent" || what === "held") {
       const budget = scope.budget!;
       return what === "spent" ? budgetSpent(budget, Number(reply[2])) : budgetHeld(budget);
@@ -332,7 +340,14 @@ export class RedisAdmissions implements Admissions {
       args.push(group.members.length, group.names.length);
       group.names.forEach((name, i) => args.push(...group.args.slice(i * 7, i * 7 + 7), this.outbox.touches.due(name) ? 1 : 0));
     }
-    const replies = (await this.link.run("admit", (redis) => ADMIT.run(redis, keys, args))) as Array<[number, string[], Reply | []]>;
+    let replies: Array<[number, string[], Reply | []]>;
+    try {
+      replies = (await this.link.run("admit", (redis) => ADMIT.run(redis, keys, args))) as typeof replies;
+    } catch (error) {
+      // What this call was to renew is renewed by the next one.
+      for (const group of groups.values()) for (const name of group.names) this.outbox.touches.forget(name);
+      throw error;
+    }
     const answers: Reply[] = [];
     [...groups.values()].forEach((group, g) => {
       const [admitted, amounts, refusal] = replies[g]!;

@@ -8,14 +8,33 @@ import { FLEET_KEYS } from "./fleet-keys.js";
 import type { FleetOutbox } from "./fleet-outbox.js";
 import { RedisScript } from "./redis-script.js";
 
+// Moves a scope's sum from the pod's unwritten spend (never below zero) to its ledgers of written
+// batches: by commit position when known (reads that name theirs), and by time (reads that do not);
+// a few entries past the retention are pruned each time.
+const TO_LEDGER = `
+local function toLedger(key, byPos, byTime, pod, pos, sum, batch, now, retain)
+  if tonumber(redis.call('HINCRBYFLOAT', key, 'pend:' .. pod, -sum)) < 0 then redis.call('HSET', key, 'pend:' .. pod, 0) end
+  local member = sum .. '|' .. batch .. '|' .. now
+  local function add(ledger, score)
+    redis.call('ZADD', ledger, score, member)
+    redis.call('PEXPIRE', ledger, retain)
+    for _, old in ipairs(redis.call('ZRANGE', ledger, 0, 4)) do
+      if tonumber(string.match(old, '|(%d+)$')) < now - retain then redis.call('ZREM', ledger, old) end
+    end
+  end
+  if pos ~= '' then add(byPos, pos) end
+  add(byTime, now)
+end
+`;
+
 // Entries that are in the database leave the pod's buffer, and their cost moves from their scopes'
 // unwritten spend to each scope's ledger of written batches, where budget checks that read the spend
 // before it find it. Entries no longer buffered (another pod wrote them first, or their hold failed)
 // count nothing: the fleet never counted them. Ledger entries older than the retention go, a few at a time.
-//   KEYS: buffer, then per scope: its hash, its ledger
-//   ARGV: now (ms), pod, position (commit LSN, or time when there is no replica), batch id, retention (ms),
+//   KEYS: buffer, then per scope: its hash, its ledger by commit position, its ledger by time
+//   ARGV: now (ms), pod, commit position ('' unknown), batch id, retention (ms),
 //         entry count, request ids…, then per entry: cost, its scopes' indices ("1,3")
-const WRITTEN = new RedisScript(`
+const WRITTEN = new RedisScript(`${TO_LEDGER}
 local now, pod, pos, batch, retain, n = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local held, gone = {}, {}
 for c = 7, 6 + n, 1000 do
@@ -32,13 +51,7 @@ local dropped = {}
 for i = 1, n do if held[i] then table.insert(dropped, ARGV[6 + i]) end end
 for c = 1, #dropped, 1000 do redis.call('HDEL', KEYS[1], unpack(dropped, c, math.min(c + 999, #dropped))) end
 for j, sum in pairs(gone) do
-  local key, ledger = KEYS[j * 2], KEYS[j * 2 + 1]
-  redis.call('HINCRBYFLOAT', key, 'pend:' .. pod, -sum)
-  redis.call('ZADD', ledger, pos, sum .. '|' .. batch .. '|' .. now)
-  redis.call('PEXPIRE', ledger, retain)
-  for _, old in ipairs(redis.call('ZRANGE', ledger, 0, 4)) do
-    if tonumber(string.match(old, '|(%d+)$')) < now - retain then redis.call('ZREM', ledger, old) end
-  end
+  toLedger(KEYS[j * 3 - 1], KEYS[j * 3], KEYS[j * 3 + 1], pod, pos, sum, batch, now, retain)
 end
 return #dropped
 `);
@@ -46,18 +59,14 @@ return #dropped
 // The fast way for this pod's own entries whose holds it saw land: the pod sums their cost per scope
 // and removes them from its buffer with a plain HDEL in the same transaction, so a batch of a
 // thousand entries costs Redis a few commands, not a few per entry.
-//   KEYS: per scope: its hash, its ledger
-//   ARGV: now (ms), pod, position, batch id, retention (ms), then per scope: Σ cost
-const WRITTEN_SUMS = new RedisScript(`
+//   KEYS: the batch's applied marker, then per scope: its hash, its ledger by commit position, its ledger by time
+//   ARGV: now (ms), pod, commit position ('' unknown), batch id, retention (ms), then per scope: Σ cost
+const WRITTEN_SUMS = new RedisScript(`${TO_LEDGER}
 local now, pod, pos, batch, retain = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
-for j = 1, #KEYS / 2 do
-  local key, ledger, sum = KEYS[j * 2 - 1], KEYS[j * 2], tonumber(ARGV[5 + j])
-  redis.call('HINCRBYFLOAT', key, 'pend:' .. pod, -sum)
-  redis.call('ZADD', ledger, pos, sum .. '|' .. batch .. '|' .. now)
-  redis.call('PEXPIRE', ledger, retain)
-  for _, old in ipairs(redis.call('ZRANGE', ledger, 0, 4)) do
-    if tonumber(string.match(old, '|(%d+)$')) < now - retain then redis.call('ZREM', ledger, old) end
-  end
+-- A batch retried after a call that timed out but ran moves nothing twice.
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', retain) then return 0 end
+for j = 1, (#KEYS - 1) / 3 do
+  toLedger(KEYS[j * 3 - 1], KEYS[j * 3], KEYS[j * 3 + 1], pod, pos, tonumber(ARGV[5 + j]), batch, now, retain)
 end
 return 1
 `);
@@ -247,19 +256,14 @@ export class RedisSpendLedger implements SpendMirror {
     if (sure.length > 0) {
       const sums = new Map<string, number>();
       for (const entry of sure) for (const scope of spendScopes(entry)) sums.set(scope, (sums.get(scope) ?? 0) + entry.cost);
-      const keys = [...sums.keys()].flatMap((scope) => [FLEET_KEYS.scope(scope), this.ledgerKey(scope, lsn)]);
-      const now = Date.now();
-      const args = [now, this.pod, lsn?.toString() ?? String(now), batch, this.options.retainMs, ...sums.values()];
+      const keys = [FLEET_KEYS.applied(batch), ...[...sums.keys()].flatMap(ledgerKeys)];
+      const args = [Date.now(), this.pod, lsn?.toString() ?? "", batch, this.options.retainMs, ...sums.values()];
       const ids = sure.map((entry) => entry.requestId);
       await this.link.settle("spend-written", (redis) =>
         WRITTEN_SUMS.runAfter(redis, (multi) => void multi.hdel(FLEET_KEYS.buffer(this.pod), ...ids), keys, args),
       );
     }
     if (unsure.length > 0) await this.drop(this.pod, unsure, lsn, `${batch}-checked`);
-  }
-
-  private ledgerKey(scope: string, lsn: bigint | undefined): string {
-    return lsn !== undefined ? FLEET_KEYS.written(scope) : FLEET_KEYS.writtenAt(scope);
   }
 
   private drop(pod: string, entries: readonly SpendRecord[], lsn: bigint | undefined, batch: string): Promise<unknown> {
@@ -270,9 +274,8 @@ export class RedisSpendLedger implements SpendMirror {
         .join(","),
     );
     const keys = [FLEET_KEYS.buffer(pod)];
-    for (const scope of scopes.keys()) keys.push(FLEET_KEYS.scope(scope), this.ledgerKey(scope, lsn));
-    const now = Date.now();
-    const args: Array<string | number> = [now, pod, lsn?.toString() ?? String(now), batch, this.options.retainMs, entries.length];
+    for (const scope of scopes.keys()) keys.push(...ledgerKeys(scope));
+    const args: Array<string | number> = [Date.now(), pod, lsn?.toString() ?? "", batch, this.options.retainMs, entries.length];
     for (const entry of entries) args.push(entry.requestId);
     entries.forEach((entry, i) => args.push(entry.cost, indices[i]!));
     return this.link.settle("spend-written", (redis) => WRITTEN.run(redis, keys, args));
@@ -319,13 +322,19 @@ export class RedisSpendLedger implements SpendMirror {
         if ((await this.link.run("spend-recover", (redis) => redis.hlen(FLEET_KEYS.buffer(pod)))) === 0) break;
         continue;
       }
-      await this.link.run("fleet-heartbeat", (redis) =>
+      const renewed = await this.link.run("fleet-heartbeat", (redis) =>
         redis
           .multi()
           .set(FLEET_KEYS.alive(me), "1", "PX", this.heartbeatMs * 3)
           .set(FLEET_KEYS.claim(pod), me, "PX", this.heartbeatMs * 6)
+          .exists(FLEET_KEYS.alive(pod))
           .exec(),
       );
+      // Taken for dead while it was only slow (its heartbeat lapsed): it lives, and writes its own.
+      if (Number(renewed?.[2]?.[1]) === 1) {
+        this.options.log.warn({ pod }, "spend ledger: a pod taken for dead beats again; leaving its entries to it");
+        return;
+      }
       const entries: SpendRecord[] = [];
       for (let i = 1; i < flat.length; i += 2) entries.push(revive(flat[i]!));
       const lsn = await this.options.write(entries);
@@ -339,6 +348,9 @@ export class RedisSpendLedger implements SpendMirror {
     }
   }
 }
+
+/** A scope's hash and its two ledgers of written batches (by commit position, by time). */
+const ledgerKeys = (scope: string) => [FLEET_KEYS.scope(scope), FLEET_KEYS.written(scope), FLEET_KEYS.writtenAt(scope)];
 
 function revive(json: string): SpendRecord {
   const { scopes: _scopes, ...entry } = JSON.parse(json) as SpendRecord & { scopes: string[]; startTime: string; endTime: string };
