@@ -7,9 +7,10 @@ import type { RedisAdmissions } from "./redis-admissions.js";
  * Every request the fleet admits is also counted in the pod's memory, so a
  * pod that must decide alone — Redis slow past its bound, failing or gone —
  * knows what it already took and enforces its part of each limit and budget:
- * the limit divided by the pods alive at the last heartbeat. The fleet then
- * stays within the limit (rounded up per pod) instead of each pod serving
- * all of it; it counts with the fleet again as soon as Redis answers.
+ * the limit divided by the pods alive at the last heartbeat — and refuses a
+ * scope the fleet last said was full this minute. The fleet then stays near
+ * the limit instead of each pod serving all of it; it counts with the fleet
+ * again as soon as Redis answers.
  */
 export class FleetAdmissions implements Admissions {
   constructor(
@@ -34,6 +35,8 @@ export class FleetAdmissions implements Admissions {
         if (!(error instanceof RedisUnavailable)) throw error;
       }
     }
+    const full = this.shared.fullFor(request);
+    if (full) throw full;
     const own = await this.local.admit(request, { share: this.pods() });
     const counted = this.shared.alone(request);
     return {

@@ -361,6 +361,24 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     assert.ok(served(statuses) >= 27, `served ${served(statuses)}: each pod should serve its share`);
   });
 
+  it("a pod the fleet told a key is full this minute keeps refusing it while Redis is stopped, even below its own share: 30 served on pod 1, refusals seen on pods 2 and 3, Redis stopped → 0 of 30 more served there", async () => {
+    await fleetKnown();
+    const key = (await admin(0, "/key/generate", { models: ["gpt-4o-mini"], rpm_limit: 30 })).json.key as string;
+    const onFirst = await Promise.all(Array.from({ length: 30 }, async () => (await complete(0, key)).status));
+    const seen = await Promise.all([1, 2, 1, 2].map(async (i) => (await complete(i, key)).status));
+    assert.equal(served(onFirst), 30);
+    assert.deepEqual(seen, [429, 429, 429, 429]);
+    redis.freeze();
+    let alone: number[];
+    try {
+      alone = await Promise.all(Array.from({ length: 30 }, async (_, j) => (await complete(1 + (j % 2), key)).status));
+    } finally {
+      redis.thaw();
+    }
+    await until(async () => (await Promise.all([0, 1, 2].map(readiness))).every((s) => s === "connected"), "every pod back on Redis");
+    assert.equal(served(alone), 0, JSON.stringify(alone));
+  });
+
   it("Redis SIGSTOPped for 10 s under load, then killed and restarted: 0 failed requests, p99 ≤ 1 s, degraded then connected, shared limits hold again", async () => {
     const key = (await admin(0, "/key/generate", { models: ["gpt-4o-mini"] })).json.key as string;
     let running = true;

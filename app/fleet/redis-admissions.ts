@@ -1,4 +1,5 @@
 import { budgetHeld, budgetSpent, type BudgetScope } from "../services/billing/budget-reservations.js";
+import type { ApiError } from "../services/errors.js";
 import type { CostEstimates } from "../services/billing/cost-estimates.js";
 import { rateLimitError, WINDOW_S, type LimitScope } from "../services/access/rate-limits.js";
 import { FREE, type AdmissionRequest, type Admissions, type Ticket } from "../services/access/admission.js";
@@ -200,6 +201,24 @@ function countedScopes(request: AdmissionRequest): Counted[] {
  * answer within its bound (the caller counts on its own).
  */
 export class RedisAdmissions implements Admissions {
+  /** Per scope: until when the fleet's minute is full (rpm or tpm), as the last refusal said. */
+  private readonly full = new Map<string, number>();
+
+  /**
+   * A 429 for a request whose scope the fleet said was full this minute, if any: a pod that must
+   * decide alone keeps refusing it rather than serve its share on top of what the fleet served.
+   */
+  fullFor(request: AdmissionRequest): ApiError | undefined {
+    const now = Date.now();
+    for (const limit of request.limits) {
+      const until = this.full.get(`${limit.kind}:${limit.id}`);
+      if (until === undefined) continue;
+      if (until <= now) this.full.delete(`${limit.kind}:${limit.id}`);
+      else return rateLimitError(limit, "the fleet's count for this minute (Redis is unavailable)", until - now);
+    }
+    return undefined;
+  }
+
   /** Per scope: this pod's requests admitted or being admitted, not yet done. */
   private readonly busy = new Map<string, number>();
 
@@ -296,6 +315,7 @@ export class RedisAdmissions implements Admissions {
     const limit = scope.limit!;
     const [, , used, retryAfterMs] = reply as [number, string, number, number];
     this.onRefuse(limit.kind);
+    if (what !== "par") this.full.set(scope.name, Date.now() + Number(retryAfterMs));
     const text =
       what === "par"
         ? `max_parallel_requests ${limit.maxParallel} (${used} in flight)`
