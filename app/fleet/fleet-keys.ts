@@ -29,9 +29,6 @@ export const FLEET_KEYS = {
   claim: (pod: string) => `tandem:spend:claim:${pod}`,
 };
 
-/** Per-pod fields of a scope hash. */
-export const podFields = (pod: string) => ({ par: `par:${pod}`, held: `held:${pod}`, pend: `pend:${pod}` });
-
 /** How long a scope hash outlives its last use by any pod (renewed every RENEW_MS of use). */
 export const SCOPE_TTL_MS = 10 * 60_000;
 export const RENEW_MS = 5 * 60_000;

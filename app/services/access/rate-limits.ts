@@ -18,11 +18,6 @@ export interface Admission {
   done(tokens: number): void;
 }
 
-/** Admits a request against the limits of its scopes, or refuses it with a 429 naming the limit. */
-export interface RateLimiter {
-  admit(scopes: readonly LimitScope[]): Promise<Admission>;
-}
-
 export const WINDOW_S = 60;
 
 /**
@@ -49,7 +44,7 @@ export const partOf = (limit: number, share = 1) => Math.ceil(limit / Math.max(1
  * crossed it. The counts are kept per scope whatever the limit, so a pod
  * that counted with the fleet can go on alone with its share (`LocalCount`).
  */
-export class RateLimits implements RateLimiter {
+export class RateLimits {
   // Points past any limit: the limit is compared here, so one count serves every share of it.
   private readonly requests = new RateLimiterMemory({ keyPrefix: "rpm", points: Number.MAX_SAFE_INTEGER, duration: WINDOW_S });
   private readonly tokens = new RateLimiterMemory({ keyPrefix: "tpm", points: Number.MAX_SAFE_INTEGER, duration: WINDOW_S });

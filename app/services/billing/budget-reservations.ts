@@ -20,21 +20,6 @@ export interface BudgetScope {
 /** Releases what an admitted request reserved (once its spend is recorded, or it failed). */
 export type Release = () => void;
 
-/**
- * Concurrent requests must not all pass a budget check made before any of
- * them is charged. Each admitted request reserves its expected cost until
- * its spend is recorded: a new request is admitted only while spent +
- * reserved + its own estimate stays within the budget. With no estimate yet
- * a request reserves the whole remaining budget, so a key's first requests
- * run one at a time until one cost is known. N concurrent requests then
- * overshoot a budget by at most one request's deviation from the estimate.
- * In memory the reservations are this pod's; in Redis, the fleet's.
- */
-export interface Budgets {
-  /** Reserves the request's expected cost in every scope, or throws: 400 when a budget is spent, 429 while others hold the rest. */
-  admit(scopes: readonly BudgetScope[], costKey: string): Promise<Release>;
-}
-
 /** LiteLLM's words for each spent budget: clients, tests and dashboards match on them. */
 export function budgetSpent(scope: BudgetScope, spent: number): ApiError {
   const messages: Record<BudgetScope["kind"], string> = {
@@ -57,15 +42,21 @@ export function budgetHeld(scope: BudgetScope): ApiError {
   );
 }
 
-/** This pod's reservations (one pod, or a fleet whose Redis is away). */
-export class BudgetReservations implements Budgets {
+/**
+ * Concurrent requests must not all pass a budget check made before any of
+ * them is charged. Each admitted request reserves its expected cost until
+ * its spend is recorded: a new request is admitted only while spent +
+ * reserved + its own estimate stays within the budget. With no estimate yet
+ * a request reserves the whole remaining budget, so a key's first requests
+ * run one at a time until one cost is known. N concurrent requests then
+ * overshoot a budget by at most one request's deviation from the estimate.
+ * These are this pod's (one pod, or a fleet whose Redis is away); a fleet's
+ * are counted in Redis (app/fleet/redis-admissions.ts).
+ */
+export class BudgetReservations {
   private readonly reserved = new Map<string, number>();
 
   constructor(private readonly estimates: CostEstimates) {}
-
-  async admit(scopes: readonly BudgetScope[], costKey: string): Promise<Release> {
-    return this.reserve(scopes, costKey);
-  }
 
   /**
    * With `share`, this pod may hold only its part of what is left of each budget (the fleet's
