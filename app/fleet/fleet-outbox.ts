@@ -15,6 +15,15 @@ import { RedisScript } from "./redis-script.js";
 const SETTLE = new RedisScript(`
 local now, window, pod, ttl, m = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local parF, heldF, pendF = 'par:' .. pod, 'held:' .. pod, 'pend:' .. pod
+-- Adds n to a minute's count (tpm, rpm): to the running minute, or as the first of a new one.
+local function addToMinute(f, name, count, ends, n)
+  table.insert(f, name)
+  if tonumber(ends or '0') > now then
+    table.insert(f, tonumber(count or '0') + n)
+  else
+    table.insert(f, n); table.insert(f, name .. '_end'); table.insert(f, now + window)
+  end
+end
 if m > 0 then redis.call('HSET', KEYS[2], unpack(ARGV, 6, 5 + m * 2)) end
 local a = 6 + m * 2
 for k = 3, #KEYS do
@@ -37,20 +46,8 @@ for k = 3, #KEYS do
       end
     end
     if pend ~= 0 then table.insert(f, pendF); table.insert(f, tostring(tonumber(v[3] or '0') + pend)) end
-    if tokens > 0 then
-      if tonumber(v[5] or '0') > now then
-        table.insert(f, 'tpm'); table.insert(f, tonumber(v[4] or '0') + tokens)
-      else
-        table.insert(f, 'tpm'); table.insert(f, tokens); table.insert(f, 'tpm_end'); table.insert(f, now + window)
-      end
-    end
-    if alone > 0 then
-      if tonumber(v[7] or '0') > now then
-        table.insert(f, 'rpm'); table.insert(f, tonumber(v[6] or '0') + alone)
-      else
-        table.insert(f, 'rpm'); table.insert(f, alone); table.insert(f, 'rpm_end'); table.insert(f, now + window)
-      end
-    end
+    if tokens > 0 then addToMinute(f, 'tpm', v[4], v[5], tokens) end
+    if alone > 0 then addToMinute(f, 'rpm', v[6], v[7], alone) end
     if #f > 0 then redis.call('HSET', key, unpack(f)) end
   end
   if touch then
