@@ -1,10 +1,9 @@
 // What the benchmarks share: child processes that say when they are ready,
-// free ports, a process's CPU time from /proc, Redis's own counters, medians.
+// free ports, a process's CPU time from /proc, medians.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
-import type { Redis } from "ioredis";
 
 export const CLOCK_TICKS_PER_S = 100; // Linux USER_HZ
 
@@ -52,13 +51,6 @@ export function cpuTicks(pid: number): number {
 
 /** CPU a process has used so far, ms. */
 export const cpuMs = (pid: number) => (cpuTicks(pid) * 1000) / CLOCK_TICKS_PER_S;
-
-/** What Redis has done so far: commands (those inside scripts included) and its own CPU, ms. */
-export async function redisWork(redis: Redis): Promise<{ commands: number; cpuMs: number }> {
-  const info = await redis.info();
-  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(info)?.[1] ?? 0);
-  return { commands: field("total_commands_processed"), cpuMs: (field("used_cpu_user") + field("used_cpu_sys")) * 1000 };
-}
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 export const fmt = (x: number | undefined, digits = 1) => (x === undefined || Number.isNaN(x) ? "–" : x.toFixed(digits));

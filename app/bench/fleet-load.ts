@@ -18,8 +18,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { startMigratedPair } from "../test-support/pair.js";
-import { startRedis } from "../test-support/redis.js";
-import { cpuMs, fmt, freePort, median, redisWork, startChild, waitReady } from "./bench-support.js";
+import { redisWork, startRedis } from "../test-support/redis.js";
+import { cpuMs, fmt, freePort, median, startChild, waitReady } from "./bench-support.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const DURATION_S = Number(process.env.DURATION_S ?? 5);

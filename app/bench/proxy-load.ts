@@ -30,8 +30,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { startMigratedPair, type LocalPair } from "../test-support/pair.js";
-import { startRedis } from "../test-support/redis.js";
-import { cpuTicks, fmt, freePort, median, redisWork, startChild, waitReady, CLOCK_TICKS_PER_S } from "./bench-support.js";
+import { redisWork, startRedis } from "../test-support/redis.js";
+import { cpuTicks, fmt, freePort, median, startChild, waitReady, CLOCK_TICKS_PER_S } from "./bench-support.js";
 import { Redis } from "ioredis";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);

@@ -316,6 +316,8 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     assert.equal(upstream.requests.filter((r) => JSON.stringify(r.body.messages).includes(content)).length, 1);
   });
 
+  const everyPodConnected = () =>
+    until(async () => (await Promise.all([0, 1, 2].map(readiness))).every((s) => s === "connected"), "every pod back on Redis");
   /** Until every pod has counted all three pods alive through its heartbeat (its share while Redis is away is a third). */
   const fleetKnown = () =>
     until(
@@ -335,7 +337,7 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     const during = await spread(key, 36);
     await slept;
     sleeper.disconnect();
-    await until(async () => (await Promise.all([0, 1, 2].map(readiness))).every((s) => s === "connected"), "every pod back on Redis");
+    await everyPodConnected();
     const rest = await spread(key, 36);
     const statuses = [...first, ...during, ...rest];
     const failed = (await redisFailures()) - failures;
@@ -356,7 +358,7 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     } finally {
       redis.thaw();
     }
-    await until(async () => (await Promise.all([0, 1, 2].map(readiness))).every((s) => s === "connected"), "every pod back on Redis");
+    await everyPodConnected();
     assert.ok(served(statuses) <= PODS * Math.ceil(30 / PODS), `served ${served(statuses)}: ${JSON.stringify(statuses)}`);
     assert.ok(served(statuses) >= 27, `served ${served(statuses)}: each pod should serve its share`);
   });
@@ -375,7 +377,7 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     } finally {
       redis.thaw();
     }
-    await until(async () => (await Promise.all([0, 1, 2].map(readiness))).every((s) => s === "connected"), "every pod back on Redis");
+    await everyPodConnected();
     assert.equal(served(alone), 0, JSON.stringify(alone));
   });
 

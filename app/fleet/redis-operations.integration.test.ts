@@ -12,27 +12,10 @@ import { startFakeUpstream, type FakeUpstream } from "../dev/fake-upstream.js";
 import { startMigratedPair, type LocalPair } from "../test-support/pair.js";
 import { serve, type TandemProcess } from "../test-support/process.js";
 import { MASTER_KEY, modelConfig } from "../test-support/proxy.js";
-import { startRedis, type RedisServer } from "../test-support/redis.js";
+import { commandCalls, redisWork, startRedis, type RedisServer } from "../test-support/redis.js";
 
 const REQUESTS = 400;
 const CONCURRENCY = 16;
-
-/** Redis's own CPU time so far, ms (user + system: commands, scripts and the network). */
-async function cpuMs(redis: Redis): Promise<number> {
-  const info = await redis.info("cpu");
-  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(info)?.[1] ?? 0);
-  return (field("used_cpu_user") + field("used_cpu_sys")) * 1000;
-}
-
-/** Redis's own count of each command since the last reset. */
-async function commandStats(redis: Redis): Promise<Map<string, { calls: number; usec: number }>> {
-  const stats = new Map<string, { calls: number; usec: number }>();
-  for (const line of (await redis.info("commandstats")).split("\n")) {
-    const match = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line.trim());
-    if (match) stats.set(match[1]!, { calls: Number(match[2]), usec: Number(match[3]) });
-  }
-  return stats;
-}
 
 interface Cost {
   /** Commands per request, scripts' inner commands counted. */
@@ -122,23 +105,23 @@ describe("Redis operations per request", () => {
     await new Promise((r) => setTimeout(r, 1000));
     await watcher.config("RESETSTAT");
     const started = Date.now();
-    const cpuBefore = await cpuMs(watcher);
+    const cpuBefore = (await redisWork(watcher)).cpuMs;
     await load(key, REQUESTS, concurrency);
     await new Promise((r) => setTimeout(r, 1500));
     const elapsed = Date.now() - started;
-    const busy = await commandStats(watcher);
-    const busyCpu = (await cpuMs(watcher)) - cpuBefore;
+    const busy = await commandCalls(watcher);
+    const busyCpu = (await redisWork(watcher)).cpuMs - cpuBefore;
     // The same time idle: heartbeats and probes are the pod's, not the requests'.
     await watcher.config("RESETSTAT");
-    const idleBefore = await cpuMs(watcher);
+    const idleBefore = (await redisWork(watcher)).cpuMs;
     await new Promise((r) => setTimeout(r, elapsed));
-    const idle = await commandStats(watcher);
-    const idleCpu = (await cpuMs(watcher)) - idleBefore;
+    const idle = await commandCalls(watcher);
+    const idleCpu = (await redisWork(watcher)).cpuMs - idleBefore;
     const byCommand: Record<string, number> = {};
     let operations = 0;
-    for (const [name, { calls }] of busy) {
+    for (const [name, calls] of busy) {
       if (name === "config" || name === "info") continue;
-      const net = calls - (idle.get(name)?.calls ?? 0);
+      const net = calls - (idle.get(name) ?? 0);
       if (net <= 0) continue;
       byCommand[name] = Math.round((net / REQUESTS) * 100) / 100;
       operations += net;

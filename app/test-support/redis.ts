@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Redis } from "ioredis";
 import { freePort } from "../dev/local-pair.js";
 
 export interface RedisServer {
@@ -89,4 +90,21 @@ export async function startRedis(): Promise<RedisServer> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** What Redis has done so far, by its own count: commands (those inside scripts included) and its CPU, ms (user + system). */
+export async function redisWork(redis: Redis): Promise<{ commands: number; cpuMs: number }> {
+  const info = await redis.info();
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(info)?.[1] ?? 0);
+  return { commands: field("total_commands_processed"), cpuMs: (field("used_cpu_user") + field("used_cpu_sys")) * 1000 };
+}
+
+/** Redis's count of calls of each command since the last CONFIG RESETSTAT (script's inner commands included). */
+export async function commandCalls(redis: Redis): Promise<Map<string, number>> {
+  const calls = new Map<string, number>();
+  for (const line of (await redis.info("commandstats")).split("\n")) {
+    const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
+    if (match) calls.set(match[1]!, Number(match[2]));
+  }
+  return calls;
 }
