@@ -1,9 +1,12 @@
 // What the benchmarks share: child processes that say when they are ready,
 // free ports, a process's CPU time from /proc, medians.
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
+import type { LocalPair } from "../test-support/pair.js";
 
 export const CLOCK_TICKS_PER_S = 100; // Linux USER_HZ
 
@@ -54,3 +57,57 @@ export const cpuMs = (pid: number) => (cpuTicks(pid) * 1000) / CLOCK_TICKS_PER_S
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 export const fmt = (x: number | undefined, digits = 1) => (x === undefined || Number.isNaN(x) ? "–" : x.toFixed(digits));
+
+/** The benchmarks' CONFIG_FILE: one priced model group on the upstream. */
+export function benchConfig(model: string, upstreamUrl: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), "tandem-bench-")), "config.yaml");
+  writeFileSync(
+    file,
+    [
+      "model_list:",
+      `  - model_name: ${model}`,
+      "    litellm_params:",
+      "      model: openai/echo",
+      `      api_base: ${upstreamUrl}`,
+      "    model_info:",
+      "      input_cost_per_token: 0.00000015",
+      "      output_cost_per_token: 0.0000006",
+      "",
+    ].join("\n"),
+  );
+  return file;
+}
+
+/**
+ * `tandem serve` on the pair, as the image runs it (its malloc settings unless the caller sets its
+ * own; `args`: node's flags and the entry point); resolves once ready.
+ */
+export async function startBenchTandem(options: {
+  pair: LocalPair;
+  configFile: string;
+  masterKey: string;
+  args: string[];
+  children: ChildProcess[];
+  env?: Record<string, string>;
+}): Promise<{ child: ChildProcess; base: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...options.args, "serve"], {
+    env: {
+      MALLOC_ARENA_MAX: "2",
+      MALLOC_TRIM_THRESHOLD_: "131072",
+      ...process.env,
+      DATABASE_URL: options.pair.primary.url,
+      DATABASE_URL_READ_REPLICA: options.pair.replica.url,
+      MASTER_KEY: options.masterKey,
+      CONFIG_FILE: options.configFile,
+      PORT: String(port),
+      LOG_LEVEL: "warn",
+      ...options.env,
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  options.children.push(child);
+  const base = `http://127.0.0.1:${port}`;
+  await waitReady(`${base}/health/readiness`);
+  return { child, base };
+}

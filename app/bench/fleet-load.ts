@@ -12,14 +12,11 @@
 // (each pod would have cores of its own); the per-request costs are the point.
 //   npm run bench:fleet      ROUNDS=3 DURATION_S=5 CONNECTIONS=48 override
 import autocannon from "autocannon";
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
 import { Redis } from "ioredis";
 import { startMigratedPair } from "../test-support/pair.js";
 import { redisWork, startRedis } from "../test-support/redis.js";
-import { cpuMs, fmt, freePort, median, startChild, waitReady } from "./bench-support.js";
+import { benchConfig, cpuMs, fmt, median, startBenchTandem, startChild } from "./bench-support.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const DURATION_S = Number(process.env.DURATION_S ?? 5);
@@ -43,41 +40,16 @@ const children: ChildProcess[] = [];
 try {
   const upstream = await startChild(["--import", "tsx", "app/bench/upstream-process.ts"], { ...process.env, PORT: "0" });
   children.push(upstream.child);
-  const configFile = join(mkdtempSync(join(tmpdir(), "tandem-fleet-bench-")), "config.yaml");
-  writeFileSync(
-    configFile,
-    [
-      "model_list:",
-      `  - model_name: ${MODEL}`,
-      "    litellm_params:",
-      "      model: openai/echo",
-      `      api_base: ${upstream.firstLine.trim()}`,
-      "    model_info:",
-      "      input_cost_per_token: 0.00000015",
-      "      output_cost_per_token: 0.0000006",
-      "",
-    ].join("\n"),
-  );
+  const configFile = benchConfig(MODEL, upstream.firstLine.trim());
   const startTandem = async (env: Record<string, string> = {}) => {
-    const port = await freePort();
-    const child = spawn(process.execPath, ["--max-old-space-size=256", "dist/app/cli.js", "serve"], {
-      env: {
-        MALLOC_ARENA_MAX: "2",
-        MALLOC_TRIM_THRESHOLD_: "131072",
-        ...process.env,
-        DATABASE_URL: pair.primary.url,
-        DATABASE_URL_READ_REPLICA: pair.replica.url,
-        MASTER_KEY,
-        CONFIG_FILE: configFile,
-        PORT: String(port),
-        LOG_LEVEL: "warn",
-        ...env,
-      },
-      stdio: ["ignore", "ignore", "inherit"],
+    const { child, base } = await startBenchTandem({
+      pair,
+      configFile,
+      masterKey: MASTER_KEY,
+      args: ["--max-old-space-size=256", "dist/app/cli.js"],
+      children,
+      env,
     });
-    children.push(child);
-    const base = `http://127.0.0.1:${port}`;
-    await waitReady(`${base}/health/readiness`);
     return { pid: child.pid!, base };
   };
   const single = await startTandem();

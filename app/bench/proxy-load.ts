@@ -31,7 +31,17 @@ import { join } from "node:path";
 import pg from "pg";
 import { startMigratedPair, type LocalPair } from "../test-support/pair.js";
 import { redisWork, startRedis } from "../test-support/redis.js";
-import { cpuTicks, fmt, freePort, median, startChild, waitReady, CLOCK_TICKS_PER_S } from "./bench-support.js";
+import {
+  benchConfig,
+  cpuTicks,
+  fmt,
+  freePort,
+  median,
+  startBenchTandem,
+  startChild,
+  waitReady,
+  CLOCK_TICKS_PER_S,
+} from "./bench-support.js";
 import { Redis } from "ioredis";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -161,47 +171,12 @@ try {
   children.push(upstream.child);
   const upstreamUrl = upstream.firstLine.trim();
 
-  const configFile = join(mkdtempSync(join(tmpdir(), "tandem-bench-")), "config.yaml");
-  writeFileSync(
-    configFile,
-    [
-      "model_list:",
-      `  - model_name: ${MODEL}`,
-      "    litellm_params:",
-      "      model: openai/echo",
-      `      api_base: ${upstreamUrl}`,
-      "    model_info:",
-      "      input_cost_per_token: 0.00000015",
-      "      output_cost_per_token: 0.0000006",
-      "",
-    ].join("\n"),
-  );
+  const configFile = benchConfig(MODEL, upstreamUrl);
   const nodeArgs = (process.env.BENCH_TANDEM_NODE_ARGS ?? "--max-old-space-size=256").split(" ").filter(Boolean);
   // What the image runs (compiled JS, built by `npm run bench:proxy`); BENCH_TANDEM_TSX=1 runs the sources.
   const entry = process.env.BENCH_TANDEM_TSX ? ["--import", "tsx", "app/cli.ts"] : ["dist/app/cli.js"];
-  const startTandem = async (env: Record<string, string> = {}) => {
-    const port = await freePort();
-    const child = spawn(process.execPath, [...nodeArgs, ...entry, "serve"], {
-      env: {
-        // The image's malloc settings (Dockerfile), unless the caller sets its own.
-        MALLOC_ARENA_MAX: "2",
-        MALLOC_TRIM_THRESHOLD_: "131072",
-        ...process.env,
-        DATABASE_URL: pair.primary.url,
-        DATABASE_URL_READ_REPLICA: pair.replica.url,
-        MASTER_KEY,
-        CONFIG_FILE: configFile,
-        PORT: String(port),
-        LOG_LEVEL: "warn",
-        ...env,
-      },
-      stdio: ["ignore", "ignore", "inherit"],
-    });
-    children.push(child);
-    const base = `http://127.0.0.1:${port}`;
-    await waitReady(`${base}/health/readiness`);
-    return { child, base };
-  };
+  const startTandem = (env: Record<string, string> = {}) =>
+    startBenchTandem({ pair, configFile, masterKey: MASTER_KEY, args: [...nodeArgs, ...entry], children, env });
   const { child: tandem, base } = await startTandem();
   const redis = await startRedis();
   const fleet = await startTandem({ REDIS_URL: redis.url });
