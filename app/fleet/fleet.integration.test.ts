@@ -120,22 +120,20 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
   /** Redis commands that failed or passed their bound, summed over the pods. */
   const redisFailures = () => counter("tandem_redis_failures_total");
 
+  /** Runs `trial` once and counts the Redis commands that failed or passed their bound meanwhile: a busy machine's slow Redis is a case under test, never a reason to run again. */
+  async function oneRun<T>(trial: () => Promise<T>): Promise<{ result: T; failed: number }> {
+    const before = await redisFailures();
+    const result = await trial();
+    return { result, failed: (await redisFailures()) - before };
+  }
   /**
-   * Runs `trial` (on fresh keys) until one run sees no Redis command fail, and returns its result.
-   * Shared means: whenever Redis answers within its bound, the fleet counts as one. A command that
-   * a busy machine stalls past the bound rightly sends its pod to its own limits for a moment, so a
-   * run that saw one is repeated rather than counted.
+   * The README's promise for a limit L shared by the pods: L (±1) served while Redis answered every command
+   * within its bound; at most L + (P − 1) × ⌈L/P⌉ (the worst spread of shares) when one did not.
    */
-  async function whileRedisAnswers<T>(trial: () => Promise<T>, describe: (result: T) => string): Promise<T> {
-    const outcomes: string[] = [];
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const before = await redisFailures();
-      const result = await trial();
-      const failed = (await redisFailures()) - before;
-      if (failed === 0) return result;
-      outcomes.push(`${describe(result)} with ${failed} Redis commands failed`);
-    }
-    assert.fail(`Redis never answered a whole run within its bound: ${outcomes.join("; ")}`);
+  function assertShared(servedCount: number, limit: number, failed: number, detail: string): void {
+    const note = `served ${servedCount} at limit ${limit}, ${failed} Redis commands failed: ${detail}`;
+    if (failed === 0) assert.ok(Math.abs(servedCount - limit) <= 1, note);
+    else assert.ok(servedCount <= limit + (PODS - 1) * Math.ceil(limit / PODS), note);
   }
 
   it("every pod reports Redis connected", async () => {
@@ -151,111 +149,94 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
   });
 
   it("a team's rpm_limit holds across pods for all its keys together", async () => {
-    const statuses = await whileRedisAnswers(
-      async () => {
-        const team = (await admin(1, "/team/new", { rpm_limit: 12 })).json.team_id as string;
-        const keys = await Promise.all([0, 1].map(async () => (await admin(2, "/key/generate", { team_id: team })).json.key as string));
-        return (await Promise.all(keys.map((key) => spread(key, 18)))).flat();
-      },
-      (statuses) => `${served(statuses)} served`,
-    );
-    assert.ok(Math.abs(served(statuses) - 12) <= 1, `served ${served(statuses)}: ${JSON.stringify(statuses)}`);
+    const team = (await admin(1, "/team/new", { rpm_limit: 12 })).json.team_id as string;
+    const keys = await Promise.all([0, 1].map(async () => (await admin(2, "/key/generate", { team_id: team })).json.key as string));
+    const { result: statuses, failed } = await oneRun(async () => (await Promise.all(keys.map((key) => spread(key, 18)))).flat());
+    assertShared(served(statuses), 12, failed, JSON.stringify(statuses));
   });
 
   it("a user's rpm_limit holds across pods for all the user's keys together", async () => {
-    const statuses = await whileRedisAnswers(
-      async () => {
-        const user = (await admin(2, "/user/new", { rpm_limit: 12 })).json.user_id as string;
-        const keys = await Promise.all([0, 1].map(async () => (await admin(1, "/key/generate", { user_id: user })).json.key as string));
-        return (await Promise.all(keys.map((key) => spread(key, 18)))).flat();
-      },
-      (statuses) => `${served(statuses)} served`,
-    );
-    assert.ok(Math.abs(served(statuses) - 12) <= 1, `served ${served(statuses)}: ${JSON.stringify(statuses)}`);
+    const user = (await admin(2, "/user/new", { rpm_limit: 12 })).json.user_id as string;
+    const keys = await Promise.all([0, 1].map(async () => (await admin(1, "/key/generate", { user_id: user })).json.key as string));
+    const { result: statuses, failed } = await oneRun(async () => (await Promise.all(keys.map((key) => spread(key, 18)))).flat());
+    assertShared(served(statuses), 12, failed, JSON.stringify(statuses));
   });
 
   it("a key's tpm_limit holds across pods: 30 requests of 3 tokens each, one after another over the pods, at tpm_limit 30 → 10 (±1) served", async () => {
-    const statuses = await whileRedisAnswers(
-      async () => {
-        const key = (await admin(0, "/key/generate", { models: ["gpt-4o-mini"], tpm_limit: 30 })).json.key as string;
-        const statuses: number[] = [];
-        // "hi" → 1 prompt token, "echo: hi" → 2 completion tokens.
-        for (let i = 0; i < 30; i++) statuses.push(await chat(i, key));
-        return statuses;
-      },
-      (statuses) => `${served(statuses)} served`,
-    );
-    assert.ok(Math.abs(served(statuses) - 10) <= 1, `served ${served(statuses)}: ${JSON.stringify(statuses)}`);
+    const key = (await admin(0, "/key/generate", { models: ["gpt-4o-mini"], tpm_limit: 30 })).json.key as string;
+    const { result: statuses, failed } = await oneRun(async () => {
+      const statuses: number[] = [];
+      // "hi" → 1 prompt token, "echo: hi" → 2 completion tokens.
+      for (let i = 0; i < 30; i++) statuses.push(await chat(i, key));
+      return statuses;
+    });
+    // 30 tokens are 10 requests' worth: the bound in requests.
+    assertShared(served(statuses), 10, failed, JSON.stringify(statuses));
   });
 
   it("a key's max_parallel_requests holds across pods: 9 concurrent streams over the pods at 2 → 2 served, 7 refused", async () => {
-    const statuses = await whileRedisAnswers(
-      async () => {
-        const key = (await admin(0, "/key/generate", { models: ["slow-model"], max_parallel_requests: 2 })).json.key as string;
-        return Promise.all(
-          Array.from({ length: 9 }, async (_, i) => {
-            const res = await fetch(`${base(i)}/v1/chat/completions`, {
-              method: "POST",
-              headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-              // Ten words, one every 100 ms: each stream holds its slot for about a second.
-              body: JSON.stringify({
-                model: "slow-model",
-                stream: true,
-                messages: [{ role: "user", content: "one two three four five six seven eight nine" }],
-              }),
-            });
-            await res.arrayBuffer();
-            return res.status;
-          }),
-        );
-      },
-      (statuses) => `${served(statuses)} served`,
+    const key = (await admin(0, "/key/generate", { models: ["slow-model"], max_parallel_requests: 2 })).json.key as string;
+    const { result: statuses, failed } = await oneRun(() =>
+      Promise.all(
+        Array.from({ length: 9 }, async (_, i) => {
+          const res = await fetch(`${base(i)}/v1/chat/completions`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+            // Ten words, one every 100 ms: each stream holds its slot for about a second.
+            body: JSON.stringify({
+              model: "slow-model",
+              stream: true,
+              messages: [{ role: "user", content: "one two three four five six seven eight nine" }],
+            }),
+          });
+          await res.arrayBuffer();
+          return res.status;
+        }),
+      ),
     );
-    assert.deepEqual([served(statuses), statuses.filter((s) => s === 429).length], [2, 7]);
+    assert.equal(served(statuses) + statuses.filter((s) => s === 429).length, 9, JSON.stringify(statuses));
+    if (failed === 0) assert.equal(served(statuses), 2, JSON.stringify(statuses));
+    else assertShared(served(statuses), 2, failed, JSON.stringify(statuses));
   });
 
   it("a deployment's rpm in model_list holds across pods: 60 requests over the pods at rpm 20 → 20 (±1) served, the rest 429", async () => {
-    const statuses = await whileRedisAnswers(
-      async () => {
-        // One deployment for every attempt: a repeated attempt waits for the previous one's minute to end.
-        await until(async () => !(await minuteOpen("deployment:capped-20")), "the deployment's rpm window to end", 70_000);
-        const key = (await admin(0, "/key/generate", { models: ["capped"] })).json.key as string;
-        const statuses: number[] = [];
-        for (let i = 0; i < 60; i += 6)
-          statuses.push(...(await Promise.all(Array.from({ length: 6 }, async (_, j) => (await complete(i + j, key, "capped")).status))));
-        return statuses;
-      },
-      (statuses) => `${served(statuses)} served`,
-    );
-    assert.ok(Math.abs(served(statuses) - 20) <= 1, `served ${served(statuses)}: ${JSON.stringify(statuses)}`);
+    const key = (await admin(0, "/key/generate", { models: ["capped"] })).json.key as string;
+    const { result: statuses, failed } = await oneRun(async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 60; i += 6)
+        statuses.push(...(await Promise.all(Array.from({ length: 6 }, async (_, j) => (await complete(i + j, key, "capped")).status))));
+      return statuses;
+    });
+    assertShared(served(statuses), 20, failed, JSON.stringify(statuses));
     assert.deepEqual([...new Set(statuses)].sort(), [200, 429]);
   });
 
   it("waves of 60 concurrent requests over the 3 pods at a budget worth 5 serve at most 6, and the budget is usable (at least 5)", async () => {
     // The fake upstream counts words: "hello world" → 2 prompt tokens, "echo: hello world" → 3 completion tokens.
     const cost = 2 * PRICES.input + 3 * PRICES.output;
-    const { served, statuses } = await whileRedisAnswers(
-      async () => {
-        const key = (await admin(0, "/key/generate", { models: ["gpt-4o-mini"], max_budget: 5 * cost + cost / 2 })).json.key as string;
-        let served = 0;
-        const statuses: Record<number, number> = {};
-        for (let wave = 1; ; wave++) {
-          assert.ok(wave <= 30, `the budget never ran out: ${served} served`);
-          const results = await Promise.all(Array.from({ length: 60 }, (_, i) => complete(i, key, "gpt-4o-mini", "hello world")));
-          for (const { status } of results) statuses[status] = (statuses[status] ?? 0) + 1;
-          served += results.filter((r) => r.status === 200).length;
-          assert.deepEqual(
-            results.filter((r) => ![200, 400, 429].includes(r.status)),
-            [],
-            "only served, over budget (400) or budget reserved by requests in flight (429)",
-          );
-          if (results.every((r) => r.status === 400)) return { served, statuses };
-        }
-      },
-      ({ served }) => `${served} served`,
-    );
-    console.log(`# fleet budget worth 5: ${served} served; statuses ${JSON.stringify(statuses)}`);
-    assert.ok(served >= 5 && served <= 6, `served ${served}`);
+    const key = (await admin(0, "/key/generate", { models: ["gpt-4o-mini"], max_budget: 5 * cost + cost / 2 })).json.key as string;
+    const {
+      result: { served, statuses },
+      failed,
+    } = await oneRun(async () => {
+      let served = 0;
+      const statuses: Record<number, number> = {};
+      for (let wave = 1; ; wave++) {
+        assert.ok(wave <= 30, `the budget never ran out: ${served} served`);
+        const results = await Promise.all(Array.from({ length: 60 }, (_, i) => complete(i, key, "gpt-4o-mini", "hello world")));
+        for (const { status } of results) statuses[status] = (statuses[status] ?? 0) + 1;
+        served += results.filter((r) => r.status === 200).length;
+        assert.deepEqual(
+          results.filter((r) => ![200, 400, 429].includes(r.status)),
+          [],
+          "only served, over budget (400) or budget reserved by requests in flight (429)",
+        );
+        if (results.every((r) => r.status === 400)) return { served, statuses };
+      }
+    });
+    console.log(`# fleet budget worth 5: ${served} served, ${failed} Redis commands failed; statuses ${JSON.stringify(statuses)}`);
+    // Usable to the end whatever Redis did; past it by one request at most, and by one per pod while a pod ran on its share.
+    assert.ok(served >= 5 && served <= (failed === 0 ? 6 : 5 + PODS), `served ${served}, ${failed} Redis commands failed`);
   });
 
   it("a key deleted on pod 1 is refused by pods 2 and 3 within 200 ms (their key caches dropped it)", async () => {
@@ -427,12 +408,9 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     assert.deepEqual(failures, []);
     assert.ok(p99 <= 1000, `p99 ${p99.toFixed(0)} ms`);
     assert.deepEqual([...seen], ["degraded", "connected"]);
-    const again = await whileRedisAnswers(
-      async () =>
-        served(await spread((await admin(2, "/key/generate", { models: ["gpt-4o-mini"], rpm_limit: 30 })).json.key as string, 90)),
-      (n) => `${n} served`,
-    );
-    assert.ok(Math.abs(again - 30) <= 1, `the shared limit holds again: ${again} served`);
+    const limited = (await admin(2, "/key/generate", { models: ["gpt-4o-mini"], rpm_limit: 30 })).json.key as string;
+    const { result: again, failed } = await oneRun(() => spread(limited, 90));
+    assertShared(served(again), 30, failed, `the shared limit holds again: ${JSON.stringify(again)}`);
   });
 
   // Last: it stops the writer and kills pod 3.
@@ -485,16 +463,6 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
       `the key's spend ${billed[0]!.spend} is the sum of its rows ${billed[0]!.rows}`,
     );
   });
-
-  /** Whether a scope's rpm minute, as the fleet counts it in Redis, has not ended. */
-  async function minuteOpen(scope: string): Promise<boolean> {
-    const client = new Redis(redis.url);
-    try {
-      return Number((await client.hget(`tandem:scope:${scope}`, "rpm_end")) ?? 0) > Date.now();
-    } finally {
-      client.disconnect();
-    }
-  }
 
   /** Spend entries the pods hold in Redis, unwritten. */
   async function heldInRedis(): Promise<number> {
