@@ -2,6 +2,9 @@
 // Closed-loop load (autocannon) on non-streaming chat completions against a
 // fast local upstream, in interleaved rounds at several concurrency levels:
 //   direct         the upstream itself — the baseline every ratio is against
+//   node-floor     the least a Node gateway does (app/bench/node-floor.ts: Node's server, undici, the JSON
+//                  parsed both ways): tandem's CPU per request is also printed as a multiple of its, which
+//                  is the part of tandem's cost that is tandem's own and not Node's
 //   tandem-key     tandem with a virtual key (auth, budget, spend recording)
 //   tandem-master  tandem with the master key
 //   tandem-limited tandem with a key that has rpm/tpm/max_parallel limits and a budget (counted in the pod's memory)
@@ -51,7 +54,7 @@ const SETTLE_S = Number(process.env.SETTLE_S ?? 30);
 const MASTER_KEY = "sk-bench-master";
 const MODEL = "bench-model";
 
-type Target = "direct" | "tandem-key" | "tandem-master" | "tandem-limited" | "tandem-redis" | "portkey" | "litellm";
+type Target = "direct" | "node-floor" | "tandem-key" | "tandem-master" | "tandem-limited" | "tandem-redis" | "portkey" | "litellm";
 interface Sample {
   rps: number;
   p50: number;
@@ -171,6 +174,9 @@ try {
   children.push(upstream.child);
   const upstreamUrl = upstream.firstLine.trim();
 
+  const floor = await startChild(["--import", "tsx", "app/bench/node-floor.ts"], { ...process.env, UPSTREAM_URL: upstreamUrl });
+  children.push(floor.child);
+
   const configFile = benchConfig(MODEL, upstreamUrl);
   const nodeArgs = (process.env.BENCH_TANDEM_NODE_ARGS ?? "--max-old-space-size=256").split(" ").filter(Boolean);
   // What the image runs (compiled JS, built by `npm run bench:proxy`); BENCH_TANDEM_TSX=1 runs the sources.
@@ -205,6 +211,7 @@ try {
   const body = JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "hello from the benchmark" }] });
   const targets: Partial<Record<Target, { url: string; auth: string; headers?: Record<string, string>; pid?: number }>> = {
     direct: { url: `${upstreamUrl}/chat/completions`, auth: "sk-upstream" },
+    "node-floor": { url: `${floor.firstLine.trim()}/v1/chat/completions`, auth: "sk-upstream", pid: floor.child.pid },
     "tandem-key": { url: `${base}/v1/chat/completions`, auth: generated.key, pid: tandem.pid },
     "tandem-master": { url: `${base}/v1/chat/completions`, auth: MASTER_KEY, pid: tandem.pid },
     "tandem-limited": { url: `${base}/v1/chat/completions`, auth: limitedKey, pid: tandem.pid },
@@ -236,9 +243,9 @@ try {
     await waitReady(`http://127.0.0.1:${peerPort}/health/liveliness`, 180_000);
     targets.litellm = { url: `http://127.0.0.1:${peerPort}/v1/chat/completions`, auth: "sk-bench-litellm-master" };
   }
-  // BENCH_TARGETS=direct,tandem-limited,tandem-redis measures only those (direct is always the baseline).
+  // BENCH_TARGETS=tandem-limited,tandem-redis measures only those (and the baselines, direct and node-floor).
   const only = process.env.BENCH_TARGETS?.split(",");
-  const order = (Object.keys(targets) as Target[]).filter((t) => !only || t === "direct" || only.includes(t));
+  const order = (Object.keys(targets) as Target[]).filter((t) => !only || t === "direct" || t === "node-floor" || only.includes(t));
   let acknowledged = 0;
 
   const watcher = new Redis(redis.url);
@@ -366,6 +373,12 @@ try {
         ].join(" "),
       );
     }
+  }
+  for (const level of LEVELS) {
+    const cpu = (t: Target) => median((samples.get(`${t}@${level}`) ?? []).map((s) => s.cpuMsPerReq ?? NaN));
+    for (const target of ["tandem-key", "tandem-limited", "tandem-redis"] as const)
+      if (order.includes(target) && order.includes("node-floor"))
+        console.log(`${target} CPU per request at ${level} connections: ×${fmt(cpu(target) / cpu("node-floor"), 2)} node-floor's`);
   }
   for (const level of LEVELS) {
     const rps = (t: Target) => median((samples.get(`${t}@${level}`) ?? []).map((s) => s.rps));

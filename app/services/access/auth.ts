@@ -1,7 +1,7 @@
 import type { RoutedClient } from "../../db/routing-client.js";
 import type { Team, TeamMembership, User, VirtualKey } from "../../generated/prisma/client.js";
 import { ApiError } from "../errors.js";
-import { hashKey, isHashOf } from "./key-hash.js";
+import { isHashOf, tokenOf } from "./key-hash.js";
 import type { Snapshot } from "../billing/spend-queue.js";
 import type { CallerCache } from "./caller-cache.js";
 import { requiredLsn } from "../../db/consistency.js";
@@ -50,7 +50,7 @@ export async function authenticate(db: RoutedClient, masterKey: string, secret: 
       "Authentication Error, No api key passed in. Send 'Authorization: Bearer sk-...' or 'x-litellm-api-key: sk-...'",
     );
   // One hash of the presented secret serves both the master key check and the key lookup.
-  const token = hashKey(secret);
+  const token = tokenOf(secret);
   if (isHashOf(token, masterKey)) return { kind: "master" };
   db.$consistency.dependOn([`key:${token}`]);
   let caller = cache?.get(token, requiredLsn());

@@ -1,7 +1,7 @@
 // Keys are known by their hash; the master key is recognised from the same hash.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { hashKey, isHashOf, maskKey, toToken } from "./key-hash.js";
+import { hashKey, isHashOf, maskKey, toToken, tokenOf } from "./key-hash.js";
 
 describe("key hashes", () => {
   const master = "sk-master-1234";
@@ -19,5 +19,10 @@ describe("key hashes", () => {
     assert.equal(toToken(hashKey(master)), hashKey(master));
     assert.equal(toToken(master), hashKey(master));
     assert.equal(maskKey(master), "sk-...1234");
+  });
+
+  it("a presented secret's token is its hash, first time and remembered, past the memory's bound too", () => {
+    const secrets = Array.from({ length: 5000 }, (_, i) => `sk-presented-${i}`);
+    for (const secret of [...secrets, ...secrets.slice(0, 10), master, master]) assert.equal(tokenOf(secret), hashKey(secret));
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Caller } from "../access/auth.js";
-import { hashKey } from "../access/key-hash.js";
+import { tokenOf } from "../access/key-hash.js";
 import { PROXY_BUDGET_USER } from "../billing/proxy-budget.js";
 import type { Usage } from "../billing/spend.js";
 import type { ProxyDeps } from "./deps.js";
@@ -36,7 +36,7 @@ export interface Answered {
 export function record(deps: ProxyDeps, op: Operation, caller: Caller, call: Answered): void {
   deps.spend.enqueue({
     requestId: call.responseId ?? `tandem-${randomUUID()}`,
-    token: caller.kind === "key" ? caller.key.token : hashKey(deps.masterKey),
+    token: caller.kind === "key" ? caller.key.token : tokenOf(deps.masterKey),
     keyed: caller.kind === "key",
     teamId: caller.kind === "key" ? caller.key.team_id : null,
     userId: caller.kind === "key" ? caller.key.user_id : null,
