@@ -272,7 +272,7 @@ try {
       failed: result.non2xx + result.errors + result.timeouts,
     };
     if (before && ok > 0) {
-      acknowledged += ok;
+      if (target.startsWith("tandem-")) acknowledged += ok;
       const cpuMs = ((cpuTicks(t.pid!) - before.cpu) * 1000) / CLOCK_TICKS_PER_S;
       const writer = diff(before.writer, await dbCounts(pair.primary.adminUrl));
       const reader = diff(before.reader, await dbCounts(pair.replica.adminUrl));
