@@ -34,6 +34,8 @@ import { SpendQueue } from "./services/billing/spend-queue.js";
 import { BudgetReservations } from "./services/billing/budget-reservations.js";
 import { CostEstimates } from "./services/billing/cost-estimates.js";
 import { writeSpendBatch, type SpendRecord } from "./services/billing/spend.js";
+import { SpendPartitions } from "./services/billing/spend-partitions.js";
+import { scheduleSpendRetention } from "./services/billing/spend-retention.js";
 import { Lifecycle } from "./http/context.js";
 
 export interface RunningServer {
@@ -79,7 +81,8 @@ function portOf(server: Server, fallback: number): number {
 /** config → database endpoints → routing client → services → HTTP, wired once. */
 export async function startServer(
   config: Config,
-  proxy: Pick<ProxyConfig, "models" | "router" | "warnings" | "masterKey" | "redis" | "cache" | "proxyBudget" | "unpriced">,
+  proxy: Pick<ProxyConfig, "models" | "router" | "warnings" | "masterKey" | "redis" | "cache" | "proxyBudget" | "unpriced"> &
+    Partial<Pick<ProxyConfig, "spendRetention">>,
   log: Logger,
   options: { metricsPort?: number } = { metricsPort: metricsPortFromEnv(process.env) },
 ): Promise<RunningServer> {
@@ -190,7 +193,8 @@ export async function startServer(
   if (config.readers.length > 0) metrics.dbQueries.inc({ endpoint: "reader" }, 0);
 
   const lifecycle = new Lifecycle();
-  const writeSpend = (batch: readonly SpendRecord[]) => writeSpendBatch(database.db, batch);
+  const partitions = new SpendPartitions(() => database.db.$primary());
+  const writeSpend = (batch: readonly SpendRecord[]) => writeSpendBatch(database.db, batch, partitions);
   // Written spend stays counted while a cached key read before it may be in use.
   const retainMs = callers.ttlMs + 5000;
   // With a Redis, acknowledged spend is held there too until written: a pod's death loses none of it.
@@ -220,6 +224,16 @@ export async function startServer(
   spend.start();
   ledger?.start();
   const stopBudgetResets = scheduleBudgetResets(database.db, log, 10_000);
+  // Spend rows older than the retention period go a day's partition at a time, by one pod at a time.
+  const stopSpendRetention = scheduleSpendRetention(
+    () => database.db.$primary(),
+    partitions,
+    {
+      periodDays: config.spendRetentionDays ?? proxy.spendRetention?.periodDays,
+      intervalMs: config.spendRetentionIntervalMs ?? proxy.spendRetention?.intervalMs ?? 3_600_000,
+    },
+    log,
+  );
   // Router cooldowns for the fleet when there is a Redis (LiteLLM's way), else this pod's own.
   const cooldowns = redis ? new FleetCooldowns(redis, proxy.router, log) : undefined;
   const upstream = new UpstreamClient();
@@ -297,6 +311,7 @@ export async function startServer(
       const remaining = () => Math.max(1000, deadline - Date.now());
       await Promise.race([lifecycle.settle(), new Promise((r) => setTimeout(r, remaining()).unref())]);
       stopBudgetResets();
+      stopSpendRetention();
       stopProxyBudget?.();
       await spend.drain(remaining());
       await ledger?.close();

@@ -30,7 +30,7 @@ import { eventually, sleep } from "./lib/wait.js";
 // (`WHERE budget_reset_at <= now`) and which once landed inside a scenario's counting window.
 const KEY_READ = /^(?![\s\S]*"budget_reset_at" <=)SELECT .*"tandem_verification_token"/s;
 const KEY_INSERT = /^INSERT INTO .*"tandem_verification_token"/s;
-const SPEND_INSERT = /^INSERT INTO .*"tandem_spend_logs"/s;
+const SPEND_INSERT = /^INSERT INTO .*"tandem_spend_rows"/s;
 const KEY_SPEND_UPDATE = /^UPDATE .*"tandem_verification_token"/s;
 const ANY_WRITE = /^\s*(INSERT|UPDATE|DELETE)/i;
 
@@ -206,8 +206,8 @@ async function keySpend(database: string, alias: string): Promise<{ rows: number
   const out = await pair.psql(
     "primary",
     database,
-    `SELECT (SELECT count(*) FROM tandem_spend_logs l WHERE l.api_key = k.token) || '|' ||
-            (SELECT coalesce(sum(l.spend), 0) FROM tandem_spend_logs l WHERE l.api_key = k.token) || '|' || k.spend
+    `SELECT (SELECT count(*) FROM tandem_spend_rows l WHERE l.api_key = k.token) || '|' ||
+            (SELECT coalesce(sum(l.spend), 0) FROM tandem_spend_rows l WHERE l.api_key = k.token) || '|' || k.spend
        FROM tandem_verification_token k WHERE k.key_alias = '${alias}'`,
   );
   const [rows, rowsSpend, spend] = out.split("|").map(Number);
@@ -1065,7 +1065,7 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
           await pair.psql(
             "primary",
             database,
-            `SELECT l.request_id FROM tandem_spend_logs l JOIN tandem_verification_token k ON k.token = l.api_key WHERE k.key_alias = 'fleet-rollout'`,
+            `SELECT l.request_id FROM tandem_spend_rows l JOIN tandem_verification_token k ON k.token = l.api_key WHERE k.key_alias = 'fleet-rollout'`,
           )
         )
           .split("\n")

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { retentionDays, retentionIntervalMs } from "./retention.js";
 import { parse } from "yaml";
 import { z } from "zod";
 import { redisConfig, RedisConfigError, type RedisConfig } from "./redis.js";
@@ -83,6 +84,8 @@ export interface ProxyConfig {
   cache?: CacheSettings;
   /** LiteLLM's global proxy budget (litellm_settings.max_budget > 0, budget_duration). */
   proxyBudget?: ProxyBudgetSettings;
+  /** general_settings.maximum_spend_logs_retention_period / _interval (SPEND_LOGS_RETENTION_* win). */
+  spendRetention: { periodDays?: number; intervalMs?: number };
   /** One line per section or key tandem does not implement (logged once at startup). */
   warnings: string[];
   /** One line per deployment with no price from the config or the price database (charged 0; logged once at startup). */
@@ -175,7 +178,14 @@ const LitellmSection = z
   })
   .loose();
 
-const GeneralSection = z.object({ master_key: z.string().min(1).optional(), database_url: z.string().optional() }).loose();
+const GeneralSection = z
+  .object({
+    master_key: z.string().min(1).optional(),
+    database_url: z.string().optional(),
+    maximum_spend_logs_retention_period: z.union([z.string(), z.number()]).optional(),
+    maximum_spend_logs_retention_interval: z.string().optional(),
+  })
+  .loose();
 
 const ConfigFile = z
   .object({
@@ -213,7 +223,7 @@ const IMPLEMENTED: Record<string, string[]> = {
     "cache_params",
   ],
   cache_params: ["type", "host", "port", "password", "ttl", "namespace", "supported_call_types", "mode"],
-  general_settings: ["master_key", "database_url"],
+  general_settings: ["master_key", "database_url", "maximum_spend_logs_retention_period", "maximum_spend_logs_retention_interval"],
   litellm_params: [
     "model",
     "api_base",
@@ -423,6 +433,22 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
       );
     }
   }
+  const gs = file.general_settings;
+  const spendRetention: ProxyConfig["spendRetention"] = {};
+  try {
+    if (gs.maximum_spend_logs_retention_period !== undefined)
+      spendRetention.periodDays = retentionDays(
+        String(gs.maximum_spend_logs_retention_period),
+        `${source}: general_settings.maximum_spend_logs_retention_period`,
+      );
+    if (gs.maximum_spend_logs_retention_interval !== undefined)
+      spendRetention.intervalMs = retentionIntervalMs(
+        gs.maximum_spend_logs_retention_interval,
+        `${source}: general_settings.maximum_spend_logs_retention_interval`,
+      );
+  } catch (error) {
+    throw new ModelConfigError((error as Error).message);
+  }
   // LiteLLM treats max_budget 0 as "no global budget".
   const proxyBudget = ls.max_budget ? { maxBudget: ls.max_budget, budgetDuration: ls.budget_duration } : undefined;
   return {
@@ -430,6 +456,7 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
     redis,
     cache,
     proxyBudget,
+    spendRetention,
     router: {
       numRetries: file.router_settings.num_retries ?? file.litellm_settings.num_retries ?? 2,
       timeoutMs: timeoutS * 1000,

@@ -7,6 +7,7 @@ import type { Logger } from "../observability/logger.js";
 import { scrub } from "../observability/secrets.js";
 import { connectionConfig, iamTokensFor } from "./endpoint.js";
 import type { TokenSigner } from "./iam-token.js";
+import { copySpendHistory } from "./spend-history-copy.js";
 
 // `prisma migrate deploy` needs the schema-engine binary, which can't be had
 // on every build machine, so tandem applies prisma/migrations itself — and
@@ -37,6 +38,8 @@ export interface Migration {
 export interface MigrationResult {
   applied: string[];
   alreadyApplied: string[];
+  /** Spend rows of the previous release copied into the partitioned table. */
+  spendRowsCopied: number;
 }
 
 export class MigrationError extends Error {
@@ -74,7 +77,7 @@ export async function migrate(
   } catch (error) {
     throw new MigrationError(`cannot connect to the writer DB for migrations: ${scrub(String((error as Error).message))}`);
   }
-  const result: MigrationResult = { applied: [], alreadyApplied: [] };
+  const result: MigrationResult = { applied: [], alreadyApplied: [], spendRowsCopied: 0 };
   try {
     await client.query("SELECT pg_advisory_lock($1)", [PRISMA_ADVISORY_LOCK]);
     await client.query(MIGRATIONS_TABLE);
@@ -108,6 +111,8 @@ export async function migrate(
       log.info({ migration: migration.name }, `applied migration ${migration.name}`);
       result.applied.push(migration.name);
     }
+    // Data that moves between tables outside the migrations' transactions, so that pods keep writing meanwhile.
+    result.spendRowsCopied = await copySpendHistory(client, log, options.lockTimeoutMs ?? 15_000);
     return result;
   } finally {
     await client.query("SELECT pg_advisory_unlock($1)", [PRISMA_ADVISORY_LOCK]).catch(() => undefined);

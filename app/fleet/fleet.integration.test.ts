@@ -455,7 +455,7 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
     assert.ok((await counter("tandem_spend_recovered_total", [0, 1])) >= 20, "pods 1 and 2 wrote what pod 3 held in Redis");
     const billed = await primaryQuery<{ spend: number; rows: number }>(
       `SELECT (SELECT spend FROM tandem_verification_token WHERE token = $1) AS spend,
-              (SELECT sum(spend) FROM tandem_spend_logs WHERE api_key = $1) AS rows`,
+              (SELECT sum(spend) FROM tandem_spend_rows WHERE api_key = $1) AS rows`,
       [hashKey(key)],
     );
     assert.ok(
@@ -490,7 +490,7 @@ describe("a fleet of three tandem processes sharing one Redis", () => {
   /** Spend rows per acknowledged completion id, on the primary. */
   async function spendRows(key: string, ids: string[]): Promise<Map<string, number>> {
     const rows = await primaryQuery<{ request_id: string; n: string }>(
-      "SELECT request_id, count(*)::text AS n FROM tandem_spend_logs WHERE api_key = $1 AND request_id = ANY($2) GROUP BY request_id",
+      "SELECT request_id, count(*)::text AS n FROM tandem_spend_rows WHERE api_key = $1 AND request_id = ANY($2) GROUP BY request_id",
       [hashKey(key), ids],
     ).catch(() => []);
     return new Map(rows.map((r) => [r.request_id, Number(r.n)]));

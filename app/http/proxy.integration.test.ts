@@ -11,7 +11,7 @@ import { assertNoSecrets, Witness } from "../test-support/pair.js";
 
 const KEY_READ = /^SELECT .*"tandem_verification_token"/s;
 const TEAM_READ = /^SELECT .*"tandem_team"/s;
-const SPEND_READ = /^SELECT .*"tandem_spend_logs"/s;
+const SPEND_READ = /^SELECT .*"tandem_spend_rows"/s;
 const ANY_WRITE = /^(INSERT|UPDATE|DELETE)/;
 // "hello world" → 2 prompt tokens; "echo: hello world" → 3 completion tokens (the fake upstream counts words).
 const COST = 2 * PRICES.input + 3 * PRICES.output;
@@ -229,7 +229,7 @@ describe("the proxy: keys, teams, spend and chat completions", () => {
       const before = await settledSpendRows();
       const admin = new pg.Client({ connectionString: proxy.pair.primary.adminUrl });
       await admin.connect();
-      await admin.query(`REVOKE INSERT ON tandem_spend_logs FROM ${proxy.pair.appUser}`);
+      await admin.query(`REVOKE INSERT ON tandem_spend_rows FROM ${proxy.pair.appUser}`);
       try {
         const completion = await ask(key);
         assert.equal(completion.choices[0]?.message.content, "echo: hello world");
@@ -242,7 +242,7 @@ describe("the proxy: keys, teams, spend and chat completions", () => {
         assert.ok(proxy.logs.messages().includes("spend flush failed; will retry"));
         assert.equal(proxy.tandem.spend.length, 1, "the spend is still queued");
       } finally {
-        await admin.query(`GRANT INSERT ON tandem_spend_logs TO ${proxy.pair.appUser}`);
+        await admin.query(`GRANT INSERT ON tandem_spend_rows TO ${proxy.pair.appUser}`);
         await admin.end();
       }
       await eventually(spendRows, (n) => n === before + 1, 30_000);

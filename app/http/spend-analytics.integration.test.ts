@@ -179,7 +179,7 @@ describe("spend analytics endpoints", () => {
     });
     assert.equal(aggregates.writer, 0, JSON.stringify(aggregates));
     assert.ok(aggregates.reader >= paths.length, JSON.stringify(aggregates));
-    const spendRows = await witness.during(/"tandem_spend_logs"/, async () => {
+    const spendRows = await witness.during(/"tandem_spend_rows"/, async () => {
       for (const path of paths) await admin(path);
     });
     assert.equal(spendRows.writer + spendRows.reader, 0, JSON.stringify(spendRows));

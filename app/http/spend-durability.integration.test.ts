@@ -62,7 +62,7 @@ describe("spend survives a writer outage", () => {
     await client.connect();
     try {
       const { rows } = await client.query<{ request_id: string; n: string }>(
-        "SELECT request_id, count(*)::text AS n FROM tandem_spend_logs WHERE api_key = $1 AND request_id = ANY($2) GROUP BY request_id",
+        "SELECT request_id, count(*)::text AS n FROM tandem_spend_rows WHERE api_key = $1 AND request_id = ANY($2) GROUP BY request_id",
         [hashKey(key), ids],
       );
       return new Map(rows.map((r) => [r.request_id, Number(r.n)]));

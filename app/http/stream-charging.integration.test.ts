@@ -44,7 +44,7 @@ describe("streams cut short are charged", () => {
     await client.connect();
     try {
       return (
-        await client.query<Row>("SELECT prompt_tokens, completion_tokens, spend, metadata FROM tandem_spend_logs WHERE api_key = $1", [
+        await client.query<Row>("SELECT prompt_tokens, completion_tokens, spend, metadata FROM tandem_spend_rows WHERE api_key = $1", [
           hashKey(key),
         ])
       ).rows;

@@ -121,7 +121,7 @@ describe("writer failover: the writer address moves to a promoted replica, or la
     await primary.connect();
     try {
       const spend = await primary.query<{ request_id: string; n: string }>(
-        "SELECT request_id, count(*)::text AS n FROM tandem_spend_logs WHERE api_key = $1 AND request_id = ANY($2) GROUP BY request_id",
+        "SELECT request_id, count(*)::text AS n FROM tandem_spend_rows WHERE api_key = $1 AND request_id = ANY($2) GROUP BY request_id",
         [hashKey(key), traffic.completions],
       );
       const rows = new Map(spend.rows.map((r) => [r.request_id, Number(r.n)]));

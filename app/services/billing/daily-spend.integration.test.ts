@@ -47,7 +47,7 @@ describe("daily spend aggregates", () => {
       database.db.$primary().$queryRaw<Sum[]>`
         SELECT concat_ws('|', (start_time AT TIME ZONE 'UTC')::date, api_key, coalesce(team_id, ''), coalesce("user", ''), model) AS g,
                sum(spend) AS spend, count(*) AS n, sum(prompt_tokens) AS p, sum(completion_tokens) AS c
-        FROM tandem_spend_logs WHERE api_key LIKE ${`${prefix}%`} GROUP BY 1 ORDER BY 1`,
+        FROM tandem_spend_rows WHERE api_key LIKE ${`${prefix}%`} GROUP BY 1 ORDER BY 1`,
       database.db.$primary().$queryRaw<Sum[]>`
         SELECT concat_ws('|', day, api_key, team_id, user_id, model) AS g, spend, requests AS n, prompt_tokens AS p, completion_tokens AS c
         FROM tandem_daily_spend WHERE api_key LIKE ${`${prefix}%`} ORDER BY 1`,
@@ -61,7 +61,7 @@ describe("daily spend aggregates", () => {
       database.db.$primary().$queryRaw<Sum[]>`
         SELECT concat_ws('|', (start_time AT TIME ZONE 'UTC')::date, end_user, model) AS g,
                sum(spend) AS spend, count(*) AS n, sum(prompt_tokens) AS p, sum(completion_tokens) AS c
-        FROM tandem_spend_logs WHERE end_user LIKE ${`${prefix}%`} GROUP BY 1 ORDER BY 1`,
+        FROM tandem_spend_rows WHERE end_user LIKE ${`${prefix}%`} GROUP BY 1 ORDER BY 1`,
       database.db.$primary().$queryRaw<Sum[]>`
         SELECT concat_ws('|', day, end_user, model) AS g, spend, requests AS n, prompt_tokens AS p, completion_tokens AS c
         FROM tandem_daily_end_user_spend WHERE end_user LIKE ${`${prefix}%`} ORDER BY 1`,

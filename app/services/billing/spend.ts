@@ -1,7 +1,6 @@
 import type { RoutedClient } from "../../db/routing-client.js";
-import type { SpendLog } from "../../generated/prisma/client.js";
-import { toToken } from "../access/key-hash.js";
 import type { Price } from "../../config/prices.js";
+import { dayOf, SpendPartitions } from "./spend-partitions.js";
 
 export interface Usage {
   prompt_tokens: number;
@@ -62,14 +61,30 @@ export function costOf(usage: Usage, price: Price, images = 0): number {
  * outcome therefore counts nothing twice, and concurrent pods never lose an
  * update (the increment is done by the database).
  */
-export async function writeSpendBatch(db: RoutedClient, batch: readonly SpendRecord[]): Promise<bigint | undefined> {
+export async function writeSpendBatch(
+  db: RoutedClient,
+  batch: readonly SpendRecord[],
+  partitions = new SpendPartitions(() => db.$primary()),
+): Promise<bigint | undefined> {
   if (batch.length === 0) return undefined;
+  // Each row's day has its partition before the transaction (whose lock would otherwise be held while one is made).
+  await partitions.ensure(batch.map((r) => dayOf(r.startTime)));
+  await insertBatch(db, batch).catch((error: unknown) => {
+    // Perhaps a day another pod's retention dropped meanwhile: the next attempt makes sure of them again.
+    partitions.forget();
+    throw error;
+  });
+  // Where the replica must have got to before budget checks reading it see this batch.
+  return db.$consistency.writerPosition();
+}
+
+async function insertBatch(db: RoutedClient, batch: readonly SpendRecord[]): Promise<void> {
   await db.$primary().$transaction(
     async (tx) => {
       // One statement for the whole batch: column arrays unnested server-side. Through Prisma's
       // query builder a thousand-row insert cost more CPU than the thousand requests it bills.
       const inserted = await tx.$queryRaw<Array<{ request_id: string }>>`
-        INSERT INTO "tandem_spend_logs"
+        INSERT INTO "tandem_spend_rows"
           ("request_id", "api_key", "team_id", "user", "end_user", "model", "prompt_tokens", "completion_tokens", "total_tokens",
            "spend", "start_time", "end_time", "metadata")
         SELECT * FROM unnest(
@@ -81,14 +96,8 @@ export async function writeSpendBatch(db: RoutedClient, batch: readonly SpendRec
           ${batch.map((r) => r.usage.total_tokens ?? r.usage.prompt_tokens + r.usage.completion_tokens)}::int[],
           ${batch.map((r) => r.cost)}::float8[], ${batch.map((r) => r.startTime.toISOString())}::timestamptz[],
           ${batch.map((r) => r.endTime.toISOString())}::timestamptz[],
-          ${batch.map((r) =>
-            JSON.stringify({
-              call_type: r.callType ?? "acompletion",
-              ...(r.estimated ? { usage_estimated: true } : {}),
-              ...(r.cacheKey ? { cache_hit: true, cache_key: r.cacheKey } : {}),
-            }),
-          )}::jsonb[])
-        ON CONFLICT ("request_id") DO NOTHING
+          ${batch.map(metadataOf)}::jsonb[])
+        ON CONFLICT ("start_time", "request_id") DO NOTHING
         RETURNING "request_id"`;
       const records = new Map(batch.map((record) => [record.requestId, record]));
       const byKey = new Map<string, number>();
@@ -135,52 +144,17 @@ export async function writeSpendBatch(db: RoutedClient, batch: readonly SpendRec
     },
     { maxWait: 10_000, timeout: 30_000 },
   );
-  // Where the replica must have got to before budget checks reading it see this batch.
-  return db.$consistency.writerPosition();
 }
 
-/** A spend row under LiteLLM's SpendLogs names (startTime, endTime, user, call_type, …). */
-function spendView(row: SpendLog) {
-  return {
-    request_id: row.request_id,
-    call_type: (row.metadata as { call_type?: unknown } | null)?.call_type ?? "acompletion",
-    api_key: row.api_key,
-    spend: row.spend,
-    total_tokens: row.total_tokens,
-    prompt_tokens: row.prompt_tokens,
-    completion_tokens: row.completion_tokens,
-    startTime: row.start_time.toISOString(),
-    endTime: row.end_time.toISOString(),
-    model: row.model,
-    user: row.user,
-    end_user: row.end_user ?? "",
-    team_id: row.team_id,
-    metadata: row.metadata,
-    // LiteLLM's SpendLogs columns, strings as there.
-    cache_hit: (row.metadata as { cache_hit?: unknown } | null)?.cache_hit === true ? "True" : "False",
-    cache_key: (row.metadata as { cache_key?: unknown } | null)?.cache_key ?? "Cache OFF",
+/**
+ * tandem's own flags on a row, NULL for a plain completion: small and bounded
+ * by construction (no field comes from the client; a cache key is a hash).
+ */
+function metadataOf(r: SpendRecord): string | null {
+  const flags = {
+    ...(r.callType && r.callType !== "acompletion" ? { call_type: r.callType } : {}),
+    ...(r.estimated ? { usage_estimated: true } : {}),
+    ...(r.cacheKey ? { cache_hit: true, cache_key: r.cacheKey } : {}),
   };
-}
-
-export interface SpendFilter {
-  api_key?: string;
-  request_id?: string;
-  startTime?: Date;
-  endTime?: Date;
-}
-
-/** Newest first, at most 1000: by key, by request id (the completion's id), and/or a time window; none lists the latest. */
-export async function spendLogs(db: RoutedClient, filter: SpendFilter) {
-  const rows = await db.spendLog.findMany({
-    where: {
-      ...(filter.api_key ? { api_key: toToken(filter.api_key) } : {}),
-      ...(filter.request_id ? { request_id: filter.request_id } : {}),
-      ...(filter.startTime || filter.endTime
-        ? { start_time: { ...(filter.startTime ? { gte: filter.startTime } : {}), ...(filter.endTime ? { lte: filter.endTime } : {}) } }
-        : {}),
-    },
-    orderBy: { start_time: "desc" },
-    take: 1000,
-  });
-  return rows.map(spendView);
+  return Object.keys(flags).length > 0 ? JSON.stringify(flags) : null;
 }
