@@ -51,10 +51,15 @@ export function spendLogSql(filter: SpendLogFilter, now = new Date()): Prisma.Sq
 
 /** A spend row under LiteLLM's SpendLogs names (startTime, endTime, user, call_type, …). */
 export function spendView(row: SpendLog) {
-  const metadata = (row.metadata ?? {}) as { call_type?: unknown; cache_hit?: unknown; cache_key?: unknown };
+  // Stored without the call type of a plain completion; shown with it, as before.
+  const metadata = { call_type: "acompletion", ...(row.metadata as object | null) } as {
+    call_type: unknown;
+    cache_hit?: unknown;
+    cache_key?: unknown;
+  };
   return {
     request_id: row.request_id,
-    call_type: metadata.call_type ?? "acompletion",
+    call_type: metadata.call_type,
     api_key: row.api_key,
     spend: row.spend,
     total_tokens: row.total_tokens,
