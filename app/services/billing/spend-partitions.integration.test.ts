@@ -90,7 +90,13 @@ describe("spend rows by day", () => {
         runSpendRetention(writer(), partitions, 30, NOW),
         runSpendRetention(writer(), partitions, 30, NOW),
       ]);
-      assert.deepEqual([first, second], [{ ran: false, dropped: [] }, { ran: false, dropped: [] }]);
+      assert.deepEqual(
+        [first, second],
+        [
+          { ran: false, dropped: [] },
+          { ran: false, dropped: [] },
+        ],
+      );
       assert.ok((await partitions.days()).includes(old));
       await other.query("COMMIT");
       const runs = await Promise.all([runSpendRetention(writer(), partitions, 30, NOW), runSpendRetention(writer(), partitions, 30, NOW)]);
@@ -180,7 +186,10 @@ describe("spend rows by day", () => {
       assert.equal(pages.length, 100, "20,000 rows over 200 keys: 100 for key-7 that day");
       assert.equal(new Set(pages.map((r) => r.request_id)).size, 100);
       const times = pages.map((r) => r.start_time.getTime());
-      assert.deepEqual(times, [...times].sort((a, b) => b - a));
+      assert.deepEqual(
+        times,
+        [...times].sort((a, b) => b - a),
+      );
     });
   });
 });
@@ -200,7 +209,10 @@ describe("upgrading a database of the previous release, with history, under a co
     const writerConfig = loadConfig({ DATABASE_URL: pair.primary.url }, "migrate").writer;
     const all = readMigrations(migrationsDir).map((m) => m.name);
     const previous = mkdtempSync(join(tmpdir(), "tandem-migrations-"));
-    for (const name of all.slice(0, all.findIndex((n) => n.endsWith("_spend_rows_by_day"))))
+    for (const name of all.slice(
+      0,
+      all.findIndex((n) => n.endsWith("_spend_rows_by_day")),
+    ))
       cpSync(join(migrationsDir, name), join(previous, name), { recursive: true });
     await migrate(writerConfig, { dir: previous, log: logs.logger });
 
