@@ -990,6 +990,9 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
       // The rpm limit is the fleet's: 90 requests through the Service, spread over the pods by kube-proxy.
       const limited = await r.tandem.generateKey({ key_alias: "fleet-rpm", models: [E2E_MODEL], rpm_limit: 30 });
       await pair.waitReplayed();
+      // The README's bound is for pods that know of each other: heartbeats go every 5 s, so after two
+      // rounds each pod counts the other two when it has to take its share (a Redis slow right after start).
+      await new Promise((r) => setTimeout(r, 11_000));
       const since = Date.now();
       await startClient(kube, "fleet-spread", { ...client, KEY: limited.key, MODE: "spread", N: "90", CONCURRENCY: "6" });
       const { statuses } = await clientResult<{ statuses: number[] }>(kube, "fleet-spread");
@@ -997,7 +1000,19 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
       const perPod = await Promise.all(pods.map(async (pod) => (await servedOn(pod, ["/v1/chat/completions"], since)).count));
       log(`fleet rpm_limit 30: ${served} of 90 served through the Service; completions per pod ${JSON.stringify(perPod)}`);
       assert.ok(perPod.filter((n) => n > 0).length >= 2, "the Service spread the requests over several pods");
-      assert.ok(Math.abs(served - 30) <= 1, `served ${served}: ${JSON.stringify(statuses)}`);
+      // Redis slow past a pod's bound during the run is a case under test, not a reason to repeat it:
+      // then the README's bound (L + (P − 1) × ⌈L/P⌉ = 50), else the shared count (30 ± 1).
+      const redisFailed = (
+        await Promise.all(
+          pods.map(async (pod) =>
+            (await kube.logs(pod, "tandem"))
+              .split("\n")
+              .filter((line) => line.includes("Redis unavailable") && Date.parse(/"time":"([^"]+)"/.exec(line)?.[1] ?? "") >= since),
+          ),
+        )
+      ).flat().length;
+      if (redisFailed === 0) assert.ok(Math.abs(served - 30) <= 1, `served ${served}: ${JSON.stringify(statuses)}`);
+      else assert.ok(served <= 50, `served ${served} with Redis slow on ${redisFailed} occasions: ${JSON.stringify(statuses)}`);
 
       // A key deleted through one pod is refused through the others.
       const others = await Promise.all(pods.slice(1).map((pod) => portForward(kube.kc, settings.namespace, pod, 4000)));
