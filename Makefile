@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 NPM_INSTALLED := node_modules/.package-lock.json
 
-.PHONY: help run-deps deps run test typecheck lint unit chart-test image container-test compose-test e2e e2e-offline bench bench-ryw bench-analytics bench-fleet bench-proxy clean
+.PHONY: help run-deps deps run test typecheck lint unit chart-test image container-test compose-test e2e e2e-offline bench bench-ryw bench-analytics bench-spend-logs bench-fleet bench-proxy clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ bench-ryw: deps ## read-your-writes on demand: create-then-read rounds, reads th
 
 bench-analytics: deps ## Usage page and spend reports over 5M spend rows (daily aggregates vs summing the rows)
 	npm run --silent bench:analytics
+
+bench-spend-logs: deps ## spend rows at 3M (ROWS=30000000 for 30M) over 90 days: bytes per row, /spend/logs latencies, a day dropped, WAL and writer CPU per 1,000 completions
+	npm run --silent bench:spend-logs
 
 bench-fleet: deps ## three pods on one Redis vs one pod without: req/s, Redis commands and CPU per request, each pod's CPU per request
 	npm run --silent bench:fleet

@@ -45,11 +45,15 @@ try {
   // One statement: row i belongs to key i % KEYS (its team and user follow the key), calls every
   // model in turn, names one of 100 end users, and falls in one of the last DAYS × 24 hours.
   await primary.query(
-    `INSERT INTO "tandem_spend_logs" ("request_id", "api_key", "team_id", "user", "end_user", "model", "prompt_tokens",
+    `SELECT "tandem_spend_rows_partition"((now() AT TIME ZONE 'UTC')::date - d) FROM generate_series(0, $1::int + 1) AS d`,
+    [DAYS],
+  );
+  await primary.query(
+    `INSERT INTO "tandem_spend_rows" ("request_id", "api_key", "team_id", "user", "end_user", "model", "prompt_tokens",
        "completion_tokens", "total_tokens", "spend", "start_time", "end_time", "metadata")
      SELECT 'bench-' || i, 'bench-key-' || (i % $2), 'bench-team-' || (i % $2 % $3), 'bench-user-' || (i % $2 % $4),
        'customer-' || (i % 100), 'model-' || (i / $2 % $5), 100 + i % 50, 20 + i % 30, 120 + i % 50 + i % 30,
-       (i % 1000) / 1e6, now() - (i / ($2 * $5) % ($6 * 24)) * interval '1 hour', now() - (i / ($2 * $5) % ($6 * 24)) * interval '1 hour', '{}'::jsonb
+       (i % 1000) / 1e6, now() - (i / ($2 * $5) % ($6 * 24)) * interval '1 hour', now() - (i / ($2 * $5) % ($6 * 24)) * interval '1 hour', NULL
      FROM generate_series(1, $1::int) AS i`,
     [ROWS, KEYS, TEAMS, USERS, MODELS, DAYS],
   );
@@ -88,7 +92,7 @@ try {
       tandem: http(`/user/daily/activity?${range}&page_size=100`),
       baseline: fromRows(
         `SELECT ("start_time" AT TIME ZONE 'UTC')::date AS day, "model", "api_key", "team_id", sum("spend"), count(*), sum("prompt_tokens"), sum("completion_tokens")
-         FROM "tandem_spend_logs" WHERE ${window}
+         FROM "tandem_spend_rows" WHERE ${window}
          GROUP BY GROUPING SETS ((1), (1, "model"), (1, "api_key"), (1, "team_id"))`,
         [start, end],
       ),
@@ -98,7 +102,7 @@ try {
       tandem: http(`/team/daily/activity?${range}&team_ids=bench-team-3&page_size=100`),
       baseline: fromRows(
         `SELECT ("start_time" AT TIME ZONE 'UTC')::date AS day, "model", "api_key", sum("spend"), count(*)
-         FROM "tandem_spend_logs" WHERE ${window} AND "team_id" = 'bench-team-3'
+         FROM "tandem_spend_rows" WHERE ${window} AND "team_id" = 'bench-team-3'
          GROUP BY GROUPING SETS ((1), (1, "model"), (1, "api_key"))`,
         [start, end],
       ),
@@ -108,7 +112,7 @@ try {
       tandem: http(`/global/spend/report?${range}&group_by=customer`),
       baseline: fromRows(
         `SELECT ("start_time" AT TIME ZONE 'UTC')::date, "end_user", "model", sum("spend"), sum("total_tokens")
-         FROM "tandem_spend_logs" WHERE ${window} GROUP BY 1, 2, 3`,
+         FROM "tandem_spend_rows" WHERE ${window} GROUP BY 1, 2, 3`,
         [start, end],
       ),
     },
@@ -116,14 +120,14 @@ try {
       name: "/global/spend/keys?limit=10 (90 days)",
       tandem: http(`/global/spend/keys?limit=10&${range}`),
       baseline: fromRows(
-        `SELECT "api_key", sum("spend") AS s FROM "tandem_spend_logs" WHERE ${window} GROUP BY 1 ORDER BY s DESC LIMIT 10`,
+        `SELECT "api_key", sum("spend") AS s FROM "tandem_spend_rows" WHERE ${window} GROUP BY 1 ORDER BY s DESC LIMIT 10`,
         [start, end],
       ),
     },
     {
       name: "/global/spend/models?limit=10 (90 days)",
       tandem: http(`/global/spend/models?limit=10&${range}`),
-      baseline: fromRows(`SELECT "model", sum("spend") AS s FROM "tandem_spend_logs" WHERE ${window} GROUP BY 1 ORDER BY s DESC LIMIT 10`, [
+      baseline: fromRows(`SELECT "model", sum("spend") AS s FROM "tandem_spend_rows" WHERE ${window} GROUP BY 1 ORDER BY s DESC LIMIT 10`, [
         start,
         end,
       ]),
