@@ -41,7 +41,7 @@ export function spendLogSql(filter: SpendLogFilter, now = new Date()): Prisma.Sq
   if (filter.user_id) where.push(byHash("user", filter.user_id));
   if (filter.team_id) where.push(byHash("team_id", filter.team_id));
   if (filter.end_user) where.push(byHash("end_user", filter.end_user));
-  if (filter.request_id) where.push(Prisma.sql`"request_id" = ${filter.request_id}`);
+  if (filter.request_id) where.push(byHash("request_id", filter.request_id));
   return Prisma.sql`
     SELECT * FROM "tandem_spend_rows"
     WHERE ${Prisma.join(where, " AND ")}

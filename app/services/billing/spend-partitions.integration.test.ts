@@ -158,7 +158,7 @@ describe("spend rows by day", () => {
       { name: "by user", filter: { user_id: "user-7" }, index: /Index Cond: \(\(hashtextextended\("user"/ },
       { name: "by team", filter: { team_id: "team-7" }, index: /Index Cond: \(\(hashtextextended\(team_id/ },
       { name: "by end user", filter: { end_user: "eu-7" }, index: /Index Cond: \(\(hashtextextended\(end_user/ },
-      { name: "by request id", filter: { request_id: "q-2026-12-05-77" }, index: /Index Cond: \(request_id =/ },
+      { name: "by request id", filter: { request_id: "q-2026-12-05-77" }, index: /Index Cond: \(hashtextextended\(request_id/ },
       { name: "the latest", filter: {}, index: /Index Scan Backward using tandem_spend_rows_20261205_pkey/ },
     ];
     for (const { name, filter, index } of cases) {

@@ -6,8 +6,8 @@
 --
 -- Sizes: fixed-width columns first (no alignment padding); "metadata" only when there is something
 -- to say (NULL for a plain completion); the text columns a filter needs are indexed by a 64-bit hash
--- of their value with the start time (31 bytes an entry instead of 90 for a 64-character key), the
--- query rechecking the value itself. Uniqueness is exact: (start_time, request_id), the partition
+-- of their value with the start time (31 bytes an entry instead of 90 for a 64-character key), and
+-- request_id by its hash alone, the query rechecking the value itself. Uniqueness is exact: (start_time, request_id), the partition
 -- column first, so a retried batch (same ids, same start times) lands on the same rows and counts once.
 CREATE TABLE "tandem_spend_rows" (
     "start_time" TIMESTAMPTZ(3) NOT NULL,
@@ -24,10 +24,12 @@ CREATE TABLE "tandem_spend_rows" (
     "end_user" TEXT,
     "metadata" JSONB,
 
-    CONSTRAINT "tandem_spend_rows_pkey" PRIMARY KEY ("start_time", "request_id")
+    -- Rows arrive in time order: pages of this index fill up (a late row splits one, rarely).
+    CONSTRAINT "tandem_spend_rows_pkey" PRIMARY KEY ("start_time", "request_id") WITH (fillfactor = 100)
 ) PARTITION BY RANGE ("start_time");
 
-CREATE INDEX "tandem_spend_rows_request_id_idx" ON "tandem_spend_rows" USING hash ("request_id");
+-- 26 bytes an entry (a hash index takes 37).
+CREATE INDEX "tandem_spend_rows_request_id_idx" ON "tandem_spend_rows" (hashtextextended("request_id", 0));
 CREATE INDEX "tandem_spend_rows_api_key_idx" ON "tandem_spend_rows" (hashtextextended("api_key", 0), "start_time");
 CREATE INDEX "tandem_spend_rows_team_id_idx" ON "tandem_spend_rows" (hashtextextended("team_id", 0), "start_time") WHERE "team_id" IS NOT NULL;
 CREATE INDEX "tandem_spend_rows_user_idx" ON "tandem_spend_rows" (hashtextextended("user", 0), "start_time") WHERE "user" IS NOT NULL;
