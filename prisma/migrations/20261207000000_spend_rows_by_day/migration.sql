@@ -70,50 +70,19 @@ $$;
 -- The days around now exist from the start.
 SELECT "tandem_spend_rows_partition"((now() AT TIME ZONE 'UTC')::date + d) FROM generate_series(-1, 7) AS d;
 
--- The daily aggregates grow with the rows this table gets, as they did with the previous one; rows
--- copied from the previous table's history were counted there already and are not counted again.
-CREATE OR REPLACE FUNCTION "tandem_add_to_daily_spend"() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF current_setting('tandem.spend_history_copy', true) = 'on' THEN
-    RETURN NULL;
-  END IF;
-  INSERT INTO "tandem_daily_spend" AS d
-      ("day", "api_key", "team_id", "user_id", "model", "spend", "requests", "prompt_tokens", "completion_tokens", "cache_hits")
-  SELECT ("start_time" AT TIME ZONE 'UTC')::date, "api_key", coalesce("team_id", ''), coalesce("user", ''), "model",
-         sum("spend"), count(*), sum("prompt_tokens"), sum("completion_tokens"),
-         count(*) FILTER (WHERE "metadata"->>'cache_hit' = 'true')
-  FROM "inserted"
-  GROUP BY 1, 2, 3, 4, 5
-  ORDER BY 1, 2, 3, 4, 5
-  ON CONFLICT ("day", "api_key", "team_id", "user_id", "model") DO UPDATE SET
-    "spend" = d."spend" + excluded."spend", "requests" = d."requests" + excluded."requests",
-    "prompt_tokens" = d."prompt_tokens" + excluded."prompt_tokens",
-    "completion_tokens" = d."completion_tokens" + excluded."completion_tokens",
-    "cache_hits" = d."cache_hits" + excluded."cache_hits";
-  INSERT INTO "tandem_daily_end_user_spend" AS d
-      ("day", "end_user", "model", "spend", "requests", "prompt_tokens", "completion_tokens")
-  SELECT ("start_time" AT TIME ZONE 'UTC')::date, "end_user", "model", sum("spend"), count(*), sum("prompt_tokens"), sum("completion_tokens")
-  FROM "inserted"
-  WHERE "end_user" IS NOT NULL
-  GROUP BY 1, 2, 3
-  ORDER BY 1, 2, 3
-  ON CONFLICT ("day", "end_user", "model") DO UPDATE SET
-    "spend" = d."spend" + excluded."spend", "requests" = d."requests" + excluded."requests",
-    "prompt_tokens" = d."prompt_tokens" + excluded."prompt_tokens",
-    "completion_tokens" = d."completion_tokens" + excluded."completion_tokens";
-  RETURN NULL;
-END
-$$;
-
 -- The previous table's lock (taken first: its writers wait a moment, none is half-counted) while
 -- its counting moves here.
 LOCK TABLE "tandem_spend_logs" IN SHARE ROW EXCLUSIVE MODE;
 DROP TRIGGER "tandem_spend_logs_daily_spend" ON "tandem_spend_logs";
 
+-- The daily aggregates grow with the rows this table gets, by the same function as before; rows
+-- copied from the previous table's history were counted there already and are not counted again.
 CREATE TRIGGER "tandem_spend_rows_daily_spend"
   AFTER INSERT ON "tandem_spend_rows"
   REFERENCING NEW TABLE AS "inserted"
-  FOR EACH STATEMENT EXECUTE FUNCTION "tandem_add_to_daily_spend"();
+  FOR EACH STATEMENT
+  WHEN (current_setting('tandem.spend_history_copy', true) IS DISTINCT FROM 'on')
+  EXECUTE FUNCTION "tandem_add_to_daily_spend"();
 
 -- A pod of the previous release inserts into "tandem_spend_logs" with ON CONFLICT ("request_id")
 -- and adds the cost of the rows its RETURNING lists to the key's, team's and user's spend. Each of
