@@ -1,6 +1,7 @@
 import type { RoutedClient } from "../../db/routing-client.js";
 import type { Logger } from "../../observability/logger.js";
 import { budgetResetAt } from "../admin/durations.js";
+import { every } from "../every.js";
 
 type Row = { id: string; budget_duration: string | null };
 
@@ -68,20 +69,9 @@ function byDuration(rows: Row[]): Map<string, string[]> {
 
 /** Runs the reset every `intervalMs` until stopped; a failure (writer down) is logged and retried next time. */
 export function scheduleBudgetResets(db: RoutedClient, log: Logger, intervalMs: number): () => void {
-  let stopped = false;
-  let timer: NodeJS.Timeout;
-  const tick = () => {
-    timer = setTimeout(() => {
-      resetBudgets(db)
-        .then((count) => count > 0 && log.info({ count }, "budget periods reset"))
-        .catch((error: unknown) => log.warn({ err: error }, "budget reset failed; will retry"))
-        .finally(() => !stopped && tick());
-    }, intervalMs);
-    timer.unref();
-  };
-  tick();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
+  return every(intervalMs, async () => {
+    await resetBudgets(db)
+      .then((count) => count > 0 && log.info({ count }, "budget periods reset"))
+      .catch((error: unknown) => log.warn({ err: error }, "budget reset failed; will retry"));
+  });
 }

@@ -2,8 +2,7 @@ import { Prisma } from "../../generated/prisma/client.js";
 import type { RoutedClient } from "../../db/routing-client.js";
 import type { SpendLog } from "../../generated/prisma/client.js";
 import { toToken } from "../access/key-hash.js";
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from "./spend-partitions.js";
 /** Without a range, the last 30 days: no request reads every partition. */
 export const DEFAULT_RANGE_DAYS = 30;
 

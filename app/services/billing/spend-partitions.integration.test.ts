@@ -15,8 +15,9 @@ import { migrationsDir } from "../../paths.js";
 import { configFor, startMigratedPair, type LocalPair } from "../../test-support/pair.js";
 import { startLocalPair } from "../../dev/local-pair.js";
 import { captureLogs } from "../../test-support/logs.js";
+import { spendRecord } from "../../test-support/spend.js";
 import { writeSpendBatch, type SpendRecord } from "./spend.js";
-import { SpendPartitions, addDays, dayOf } from "./spend-partitions.js";
+import { SpendPartitions, addDays, dayOf, partitionDays } from "./spend-partitions.js";
 import { runSpendRetention } from "./spend-retention.js";
 import { spendLogSql, type SpendLogFilter } from "./spend-log-query.js";
 
@@ -26,7 +27,6 @@ describe("spend rows by day", () => {
   const logs = captureLogs();
   let pair: LocalPair;
   let database: Database;
-  let counter = 0;
 
   before(async () => {
     pair = await startMigratedPair();
@@ -37,19 +37,7 @@ describe("spend rows by day", () => {
     pair?.stop();
   });
 
-  const record = (over: Partial<SpendRecord> = {}): SpendRecord => ({
-    requestId: `r-${++counter}`,
-    token: "k1",
-    keyed: false,
-    teamId: null,
-    userId: null,
-    model: "m",
-    usage: { prompt_tokens: 3, completion_tokens: 4 },
-    cost: 0.5,
-    startTime: NOW,
-    endTime: NOW,
-    ...over,
-  });
+  const record = (over: Partial<SpendRecord> = {}) => spendRecord({ keyed: false, startTime: NOW, endTime: NOW, ...over });
   const at = (day: string, time = "12:00:00") => new Date(`${day}T${time}Z`);
   const writer = () => database.db.$primary();
   const partitions = new SpendPartitions(writer);
@@ -64,18 +52,18 @@ describe("spend rows by day", () => {
       partitions,
     );
     const aggregatesBefore = await scalar(`SELECT sum(requests)::int AS v FROM tandem_daily_spend WHERE api_key = 'ret-k'`);
-    const result = await runSpendRetention(writer(), partitions, 30, NOW);
+    const result = await runSpendRetention(writer(), 30, NOW);
     assert.equal(result.ran, true);
     // 2026-11-06 ends at 11-07 00:00, before NOW − 30 days (11-07 10:00): gone; 11-07 is kept.
     assert.deepEqual(result.dropped, days.filter((day) => day < "2026-11-07").sort());
-    const remaining = await partitions.days();
+    const remaining = await partitionDays(writer());
     assert.equal(remaining[0], "2026-11-07");
     assert.ok(remaining.includes(addDays(dayOf(NOW), 7)), "the coming week is made ahead");
     assert.equal(await scalar(`SELECT count(*)::int AS v FROM tandem_spend_rows WHERE api_key = 'ret-k'`), 31);
     assert.equal(await scalar(`SELECT sum(requests)::int AS v FROM tandem_daily_spend WHERE api_key = 'ret-k'`), aggregatesBefore);
     assert.equal(aggregatesBefore, 40);
     // Run again: nothing more to drop.
-    assert.deepEqual((await runSpendRetention(writer(), partitions, 30, NOW)).dropped, []);
+    assert.deepEqual((await runSpendRetention(writer(), 30, NOW)).dropped, []);
   });
 
   it("two pods never run retention at once: while one holds the lock the other skips and drops nothing", async () => {
@@ -86,10 +74,7 @@ describe("spend rows by day", () => {
     try {
       await other.query("BEGIN");
       await other.query("SELECT pg_advisory_xact_lock(hashtext('tandem_spend_retention'))");
-      const [first, second] = await Promise.all([
-        runSpendRetention(writer(), partitions, 30, NOW),
-        runSpendRetention(writer(), partitions, 30, NOW),
-      ]);
+      const [first, second] = await Promise.all([runSpendRetention(writer(), 30, NOW), runSpendRetention(writer(), 30, NOW)]);
       assert.deepEqual(
         [first, second],
         [
@@ -97,9 +82,9 @@ describe("spend rows by day", () => {
           { ran: false, dropped: [] },
         ],
       );
-      assert.ok((await partitions.days()).includes(old));
+      assert.ok((await partitionDays(writer())).includes(old));
       await other.query("COMMIT");
-      const runs = await Promise.all([runSpendRetention(writer(), partitions, 30, NOW), runSpendRetention(writer(), partitions, 30, NOW)]);
+      const runs = await Promise.all([runSpendRetention(writer(), 30, NOW), runSpendRetention(writer(), 30, NOW)]);
       assert.deepEqual(runs.map((r) => r.dropped).flat(), [old], "the day is dropped once, by one of them");
     } finally {
       await other.end();
@@ -124,8 +109,8 @@ describe("spend rows by day", () => {
 
   it("a row for a day retention already dropped (spend held through an outage) gets its day back and is written", async () => {
     const gone = "2026-10-01";
-    await runSpendRetention(writer(), partitions, 30, NOW);
-    assert.ok(!(await partitions.days()).includes(gone));
+    await runSpendRetention(writer(), 30, NOW);
+    assert.ok(!(await partitionDays(writer())).includes(gone));
     await writeSpendBatch(database.db, [record({ token: "late-k", startTime: at(gone) })], partitions);
     assert.equal(await scalar(`SELECT count(*)::int AS v FROM tandem_spend_rows WHERE api_key = 'late-k'`), 1);
   });
