@@ -229,8 +229,8 @@ export async function startServer(
     () => database.db.$primary(),
     partitions,
     {
-      periodDays: config.spendRetentionDays ?? proxy.spendRetention?.periodDays,
-      intervalMs: config.spendRetentionIntervalMs ?? proxy.spendRetention?.intervalMs ?? 3_600_000,
+      periodDays: config.spendRetention.periodDays ?? proxy.spendRetention?.periodDays,
+      intervalMs: config.spendRetention.intervalMs ?? proxy.spendRetention?.intervalMs ?? 3_600_000,
     },
     log,
   );

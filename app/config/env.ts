@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { retentionDays, retentionIntervalMs } from "./retention.js";
+import { retentionSettings, type RetentionSettings } from "./retention.js";
 import { databaseEndpoints, EndpointConfigError, type EndpointConfig } from "./db-endpoints.js";
 import { SecretFile, SecretFileError } from "./secret-file.js";
 import { REDIS_ENV_NAMES, redisConfig, RedisConfigError, type RedisConfig } from "./redis.js";
@@ -53,10 +53,8 @@ export interface Config {
   /** How long a key (with team and user) is served from memory; ≤ readerMaxLagMs; 0 = off. */
   keyCacheTtlMs: number;
   spendFlushIntervalMs: number;
-  /** SPEND_LOGS_RETENTION_PERIOD in days (undefined: the config file's, else keep everything). */
-  spendRetentionDays?: number;
-  /** SPEND_LOGS_RETENTION_INTERVAL in ms (undefined: the config file's, else an hour). */
-  spendRetentionIntervalMs?: number;
+  /** SPEND_LOGS_RETENTION_PERIOD / _INTERVAL where set (else the config file's; else rows kept, hourly). */
+  spendRetention: RetentionSettings;
   /** REDIS_URL or REDIS_HOST…: the fleet's shared limits and invalidations (undefined: per-pod behaviour). */
   redis?: RedisConfig;
   /** Bound on one Redis command on the request path; past it the pod uses its own state (default 50). */
@@ -193,12 +191,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
   let endpoints: ReturnType<typeof databaseEndpoints>;
   let masterKey: (() => string) | undefined;
   let redis: RedisConfig | undefined;
-  const retention = { days: 0, intervalMs: 0 };
+  let spendRetention: RetentionSettings;
   try {
-    if (e.SPEND_LOGS_RETENTION_PERIOD !== undefined)
-      retention.days = retentionDays(e.SPEND_LOGS_RETENTION_PERIOD, "SPEND_LOGS_RETENTION_PERIOD");
-    if (e.SPEND_LOGS_RETENTION_INTERVAL !== undefined)
-      retention.intervalMs = retentionIntervalMs(e.SPEND_LOGS_RETENTION_INTERVAL, "SPEND_LOGS_RETENTION_INTERVAL");
+    spendRetention = retentionSettings(
+      { period: e.SPEND_LOGS_RETENTION_PERIOD, interval: e.SPEND_LOGS_RETENTION_INTERVAL },
+      { period: "SPEND_LOGS_RETENTION_PERIOD", interval: "SPEND_LOGS_RETENTION_INTERVAL" },
+    );
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
@@ -253,8 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
     // this to say whether it has the write is no better a place for it.
     replayCheckTimeoutMs: Math.min(e.DATABASE_READ_YOUR_WRITES_CHECK_MS ?? 250, e.DATABASE_READ_TIMEOUT_MS ?? 1500),
     spendFlushIntervalMs: e.SPEND_FLUSH_INTERVAL_MS ?? 1000,
-    spendRetentionDays: e.SPEND_LOGS_RETENTION_PERIOD === undefined ? undefined : retention.days,
-    spendRetentionIntervalMs: e.SPEND_LOGS_RETENTION_INTERVAL === undefined ? undefined : retention.intervalMs,
+    spendRetention,
     // Never staler than the replica may be: the cache is one more reader under the same bound.
     keyCacheTtlMs: Math.min(e.KEY_CACHE_TTL_MS ?? 60_000, e.DATABASE_READ_REPLICA_MAX_LAG_MS ?? 5000),
     poolLimit: e.DATABASE_CONNECTION_POOL_LIMIT ?? 10,

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { retentionDays, retentionIntervalMs } from "./retention.js";
+import { retentionSettings, type RetentionSettings } from "./retention.js";
 import { parse } from "yaml";
 import { z } from "zod";
 import { redisConfig, RedisConfigError, type RedisConfig } from "./redis.js";
@@ -85,7 +85,7 @@ export interface ProxyConfig {
   /** LiteLLM's global proxy budget (litellm_settings.max_budget > 0, budget_duration). */
   proxyBudget?: ProxyBudgetSettings;
   /** general_settings.maximum_spend_logs_retention_period / _interval (SPEND_LOGS_RETENTION_* win). */
-  spendRetention: { periodDays?: number; intervalMs?: number };
+  spendRetention: RetentionSettings;
   /** One line per section or key tandem does not implement (logged once at startup). */
   warnings: string[];
   /** One line per deployment with no price from the config or the price database (charged 0; logged once at startup). */
@@ -434,18 +434,15 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
     }
   }
   const gs = file.general_settings;
-  const spendRetention: ProxyConfig["spendRetention"] = {};
+  let spendRetention: RetentionSettings;
   try {
-    if (gs.maximum_spend_logs_retention_period !== undefined)
-      spendRetention.periodDays = retentionDays(
-        String(gs.maximum_spend_logs_retention_period),
-        `${source}: general_settings.maximum_spend_logs_retention_period`,
-      );
-    if (gs.maximum_spend_logs_retention_interval !== undefined)
-      spendRetention.intervalMs = retentionIntervalMs(
-        gs.maximum_spend_logs_retention_interval,
-        `${source}: general_settings.maximum_spend_logs_retention_interval`,
-      );
+    spendRetention = retentionSettings(
+      { period: gs.maximum_spend_logs_retention_period, interval: gs.maximum_spend_logs_retention_interval },
+      {
+        period: `${source}: general_settings.maximum_spend_logs_retention_period`,
+        interval: `${source}: general_settings.maximum_spend_logs_retention_interval`,
+      },
+    );
   } catch (error) {
     throw new ModelConfigError((error as Error).message);
   }

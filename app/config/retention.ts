@@ -23,3 +23,20 @@ export function retentionIntervalMs(text: string, where: string): number {
   if (!(ms >= 60_000)) throw new Error(`${where} must be a duration such as 30m, 1h or 1d, at least 1m (got ${JSON.stringify(text)})`);
   return ms;
 }
+
+/** Retention as set: each value parsed when given (the names are what an error names). */
+export interface RetentionSettings {
+  periodDays?: number;
+  intervalMs?: number;
+}
+
+/** Parses the period and the interval where given; throws a message naming the one at fault. */
+export function retentionSettings(
+  values: { period?: string | number; interval?: string },
+  names: { period: string; interval: string },
+): RetentionSettings {
+  return {
+    periodDays: values.period === undefined ? undefined : retentionDays(String(values.period), names.period),
+    intervalMs: values.interval === undefined ? undefined : retentionIntervalMs(values.interval, names.interval),
+  };
+}
