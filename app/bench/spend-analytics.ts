@@ -11,6 +11,7 @@ import { cpus, totalmem } from "node:os";
 import pg from "pg";
 import { startMigratedPair } from "../test-support/pair.js";
 import { startProxy } from "../test-support/proxy.js";
+import { median } from "./bench-support.js";
 
 const ROWS = Number(process.env.ROWS ?? 5_000_000);
 const KEYS = Number(process.env.KEYS ?? 200);
@@ -20,7 +21,6 @@ const MODELS = 8;
 const DAYS = 90;
 const REPEATS = Number(process.env.REPEATS ?? 15);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))] ?? NaN;
 
 async function timed(action: () => Promise<unknown>): Promise<number[]> {

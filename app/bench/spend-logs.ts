@@ -19,7 +19,8 @@ import pg from "pg";
 import { startMigratedPair } from "../test-support/pair.js";
 import { spendLogSql, type SpendLogFilter } from "../services/billing/spend-log-query.js";
 import { hashKey } from "../services/access/key-hash.js";
-import { dayOf } from "../services/billing/spend-partitions.js";
+import { DAY_MS, dayOf } from "../services/billing/spend-partitions.js";
+import { fmt, median } from "./bench-support.js";
 
 const ROWS = Number(process.env.ROWS ?? 3_000_000);
 const DAYS = Number(process.env.DAYS ?? 90);
@@ -30,10 +31,7 @@ const KEYS = 1000;
 const TEAMS = 100;
 const USERS = 500;
 const END_USERS = 5000;
-const DAY_MS = 86_400_000;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : "–");
 const today = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS);
 const dayStart = (back: number) => new Date(today.getTime() - back * DAY_MS);
 

@@ -6,13 +6,13 @@ import fc from "fast-check";
 import { openDatabase, type Database } from "../../db/database.js";
 import { configFor, startMigratedPair, type LocalPair } from "../../test-support/pair.js";
 import { captureLogs } from "../../test-support/logs.js";
-import { writeSpendBatch, type SpendRecord } from "./spend.js";
+import { spendRecord } from "../../test-support/spend.js";
+import { writeSpendBatch } from "./spend.js";
 
 describe("daily spend aggregates", () => {
   const logs = captureLogs();
   let pair: LocalPair;
   let database: Database;
-  let counter = 0;
 
   before(async () => {
     pair = await startMigratedPair();
@@ -23,19 +23,7 @@ describe("daily spend aggregates", () => {
     pair?.stop();
   });
 
-  const record = (over: Partial<SpendRecord> = {}): SpendRecord => ({
-    requestId: `r-${++counter}`,
-    token: "k1",
-    keyed: true,
-    teamId: null,
-    userId: null,
-    model: "m",
-    usage: { prompt_tokens: 3, completion_tokens: 4 },
-    cost: 0.5,
-    startTime: new Date("2026-12-01T10:00:00Z"),
-    endTime: new Date("2026-12-01T10:00:01Z"),
-    ...over,
-  });
+  const record = spendRecord;
 
   type Sum = { g: string; spend: number; n: bigint; p: bigint; c: bigint };
   const round = (xs: Sum[]) =>
