@@ -16,7 +16,7 @@ import { appRoot } from "../paths.js";
 import { eventually, MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
 
 const ARTIFACTS = process.env.TEST_ARTIFACTS_DIR ? join(process.env.TEST_ARTIFACTS_DIR, "ui") : join(appRoot, "test-artifacts", "ui");
-const PAGES = ["keys", "teams", "users", "models", "usage", "database"] as const;
+const PAGES = ["keys", "teams", "users", "models", "usage", "logs", "database"] as const;
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 900 };
 
@@ -136,6 +136,61 @@ describe("admin UI in a real browser", () => {
     );
     assert.equal(await page.getByTestId("usage-total-requests").textContent(), "3");
     await page.getByRole("img", { name: "Spend per day" }).locator(".recharts-bar-rectangle").first().waitFor();
+  });
+
+  it("the Logs page pages through a user's requests newest first, 50 at a time, and finds one by its request id", async () => {
+    const made = await proxy.admin("/key/generate", { method: "POST", body: { user_id: "ui-logs-user" } });
+    assert.equal(made.status, 200);
+    const key = made.json.key as string;
+    const ids: string[] = [];
+    for (let round = 0; round < 11; round++) ids.push(...(await Promise.all([1, 2, 3, 4, 5].map(() => completion(key)))).map((c) => c.id));
+    await proxy.spendRows("user_id=ui-logs-user", (rows) => rows.length === 55);
+    await proxy.caughtUp();
+
+    await open("logs");
+    const form = page.getByRole("form", { name: "Log filters" });
+    await form.getByLabel("User", { exact: true }).fill("ui-logs-user");
+    await form.getByRole("button", { name: "Show" }).click();
+    const rows = page.getByRole("region", { name: "Spend logs" }).locator("tbody tr");
+    await eventually(
+      () => rows.count(),
+      (count) => count === 50,
+      30_000,
+    );
+    const pageText = async () => (await page.getByTestId("log-page").textContent()) ?? "";
+    assert.equal(await pageText(), "Page 1");
+    const firstPage = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-testid")));
+    await page.screenshot({ path: join(ARTIFACTS, "logs-page-1.png"), fullPage: true });
+
+    await page.getByRole("button", { name: "Older" }).click();
+    await eventually(
+      () => rows.count(),
+      (count) => count === 5,
+      30_000,
+    );
+    assert.equal(await pageText(), "Page 2");
+    assert.equal(await page.getByRole("button", { name: "Older" }).isDisabled(), true, "the last page has nothing older");
+    const secondPage = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-testid")));
+    assert.deepEqual(
+      [...firstPage, ...secondPage].sort(),
+      ids.map((id) => `log-row-${id}`).sort(),
+      "every request once, across the two pages",
+    );
+    // Newest first: the last request made is on the first page, the first made on the last.
+    assert.ok(firstPage.includes(`log-row-${ids.at(-1)}`) && secondPage.includes(`log-row-${ids[0]}`));
+
+    await page.getByRole("button", { name: "Newer" }).click();
+    await eventually(
+      () => rows.count(),
+      (count) => count === 50,
+      30_000,
+    );
+    await form.getByLabel("User", { exact: true }).fill("");
+    await form.getByLabel("Request id").fill(ids[7]!);
+    await form.getByRole("button", { name: "Show" }).click();
+    await page.getByTestId(`log-row-${ids[7]}`).waitFor();
+    assert.equal(await rows.count(), 1);
+    assert.equal(await pageText(), "Page 1", "new filters start at the first page");
   });
 
   it("block in the UI: the next completion is refused; unblock: it works again", async () => {

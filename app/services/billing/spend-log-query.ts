@@ -3,6 +3,8 @@ import type { RoutedClient } from "../../db/routing-client.js";
 import type { SpendLog } from "../../generated/prisma/client.js";
 import { toToken } from "../access/key-hash.js";
 import { DAY_MS } from "./spend-partitions.js";
+import type { SpendLogView } from "./spend-log-shape.js";
+
 /** Without a range, the last 30 days: no request reads every partition. */
 export const DEFAULT_RANGE_DAYS = 30;
 
@@ -49,13 +51,9 @@ export function spendLogSql(filter: SpendLogFilter, now = new Date()): Prisma.Sq
 }
 
 /** A spend row under LiteLLM's SpendLogs names (startTime, endTime, user, call_type, …). */
-export function spendView(row: SpendLog) {
+export function spendView(row: SpendLog): SpendLogView {
   // Stored without the call type of a plain completion; shown with it, as before.
-  const metadata = { call_type: "acompletion", ...(row.metadata as object | null) } as {
-    call_type: unknown;
-    cache_hit?: unknown;
-    cache_key?: unknown;
-  };
+  const metadata: SpendLogView["metadata"] = { call_type: "acompletion", ...(row.metadata as object | null) };
   return {
     request_id: row.request_id,
     call_type: metadata.call_type,
@@ -78,7 +76,7 @@ export function spendView(row: SpendLog) {
 }
 
 /** One page of spend rows, on the reader. */
-export async function spendLogs(db: RoutedClient, filter: SpendLogFilter) {
+export async function spendLogs(db: RoutedClient, filter: SpendLogFilter): Promise<SpendLogView[]> {
   const rows = await db.$queryRaw<SpendLog[]>(spendLogSql(filter));
   return rows.map(spendView);
 }

@@ -9,6 +9,7 @@ import { Teams } from "./pages/Teams.js";
 import { Users } from "./pages/Users.js";
 import { Models } from "./pages/Models.js";
 import { Usage } from "./pages/Usage.js";
+import { Logs } from "./pages/Logs.js";
 import { Database } from "./pages/Database.js";
 
 const PAGES = {
@@ -17,6 +18,7 @@ const PAGES = {
   users: { title: "Users", page: Users },
   models: { title: "Models", page: Models },
   usage: { title: "Usage", page: Usage },
+  logs: { title: "Logs", page: Logs },
   database: { title: "Database", page: Database },
 } as const;
 type PageName = keyof typeof PAGES;

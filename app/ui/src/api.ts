@@ -1,7 +1,9 @@
 import type { z } from "zod";
 import type { GenerateKey, MemberAdd, NewTeam, NewUser } from "../../http/routes/fields.js";
 import type { DailyActivityQuery, TopSpendQuery } from "../../http/routes/analytics-fields.js";
+import type { SpendLogsQuery } from "../../http/routes/spend-fields.js";
 import type { Metrics } from "../../services/billing/analytics-shapes.js";
+import type { SpendLogView } from "../../services/billing/spend-log-shape.js";
 
 // The admin UI's API client. Requests are typed by the zod schemas the server validates them with;
 // every call carries the session's CSRF token (the session itself is an HttpOnly cookie the page
@@ -18,6 +20,9 @@ export class ApiFailure extends Error {
 
 /** A query schema's parsed shape, its defaulted parameters optional (the server fills them in). */
 type QueryOf<S extends z.ZodType, Defaulted extends keyof z.infer<S>> = Omit<z.infer<S>, Defaulted> & Partial<Pick<z.infer<S>, Defaulted>>;
+
+/** /spend/logs's parameters as the address carries them: the schema's names, each a string or a number. */
+export type SpendLogsParams = { [K in keyof z.input<typeof SpendLogsQuery>]?: string | number };
 
 let csrfToken: string | undefined;
 
@@ -199,6 +204,8 @@ export const api = {
       "GET",
       `/global/spend/teams${query(params)}`,
     ),
+
+  spendLogs: (params: SpendLogsParams) => call<SpendLogView[]>("GET", `/spend/logs${query(params)}`),
 
   database: () => call<DatabaseView>("GET", "/ui/api/database"),
 };
