@@ -290,6 +290,61 @@ async function proveRouting(r: Release, readsOn: "primary" | "replica"): Promise
   return { key, alias };
 }
 
+const RETENTION_KEY = "e2e-retention-key";
+
+/**
+ * A spend row 40 days old and one 3 days old, each in its day's partition (made by the test, as
+ * a pod made them in its time); their daily aggregates grow by the table's trigger.
+ */
+async function seedRetentionDays(database: string): Promise<{ old: string; recent: string }> {
+  const dayAgo = (days: number) => `((now() AT TIME ZONE 'UTC')::date - ${days})`;
+  const names = await pair.psql(
+    "primary",
+    database,
+    `SELECT tandem_spend_rows_partition(${dayAgo(40)}) || '|' || tandem_spend_rows_partition(${dayAgo(3)})`,
+  );
+  const [old = "", recent = ""] = names.split("|");
+  await pair.psql(
+    "primary",
+    database,
+    `INSERT INTO tandem_spend_rows (start_time, end_time, spend, request_id, api_key, model)
+     SELECT t, t, 0.25, 'e2e-retention-' || d, '${RETENTION_KEY}', 'm'
+       FROM (VALUES (40), (3)) AS v(d), LATERAL (SELECT ${dayAgo(0)}::timestamp AT TIME ZONE 'UTC' - d * interval '1 day' + interval '12 hours' AS t) AS x`,
+  );
+  return { old, recent };
+}
+
+/**
+ * Retention's next run (at most a minute apart) drops the day beyond the period as a table, and
+ * the replica replays the drop; the recent day and both days' aggregates stay.
+ */
+async function expectRetention(database: string, days: { old: string; recent: string }): Promise<void> {
+  const exists = (server: "primary" | "replica", table: string) =>
+    pair.psql(server, database, `SELECT to_regclass('${table}') IS NOT NULL`).then((out) => out.trim() === "t");
+  for (const server of ["primary", "replica"] as const)
+    await eventually(
+      `${days.old} dropped on the ${server}`,
+      () => exists(server, days.old),
+      (present) => !present,
+      {
+        timeoutMs: 150_000,
+        intervalMs: 2000,
+      },
+    );
+  await pair.waitReplayed();
+  for (const server of ["primary", "replica"] as const) {
+    assert.equal(await exists(server, days.recent), true, `${days.recent} kept on the ${server}`);
+    const kept = await pair.psql(
+      server,
+      database,
+      `SELECT (SELECT count(*) FROM tandem_spend_rows WHERE api_key = '${RETENTION_KEY}') || '|' ||
+              (SELECT count(*) FROM tandem_daily_spend WHERE api_key = '${RETENTION_KEY}')`,
+    );
+    assert.equal(kept.trim(), "1|2", `on the ${server}: the recent row, and both days' aggregates (rows|aggregate days)`);
+  }
+  log(`retention: ${days.old} dropped on the primary and the replica; ${days.recent} and the aggregates kept`);
+}
+
 /** GET /health/readiness reaches 200 with the writer connected and this reader state (the reader may take a moment at start). */
 async function expectReadiness(r: Release, reader: "connected" | "disabled"): Promise<void> {
   const ready = await eventually(
@@ -426,12 +481,18 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
   );
 
   it(
-    "2. db.url + db.readReplicaUrl: the same routing; the URLs only in the chart-managed Secret",
+    "2. db.url + db.readReplicaUrl: the same routing; the URLs only in the chart-managed Secret; spendLogs.retentionPeriod drops an old day's partition, on the replica too",
     { timeout: 300_000 },
     scenario(async () => {
       const database = "e2e_plain";
-      const r = await install("e2e-plain", database, { url: pair.url("primary", database), readReplicaUrl: pair.url("replica", database) });
+      const r = await install(
+        "e2e-plain",
+        database,
+        { url: pair.url("primary", database), readReplicaUrl: pair.url("replica", database) },
+        { spendLogs: { retentionPeriod: "7d", retentionInterval: "1m" } },
+      );
       await expectReadiness(r, "connected");
+      const days = await seedRetentionDays(database);
 
       const stored = await kube.readSecret(r.fullname);
       assert.equal(stored.DATABASE_URL, pair.url("primary", database), "chart-managed Secret holds DATABASE_URL");
@@ -442,6 +503,7 @@ describe(`tandem on Kubernetes (namespace ${settings.namespace})`, () => {
 
       await proveRouting(r, "replica");
       await assertNoCredentialsInSpecs(r);
+      await expectRetention(database, days);
       await finish(r);
     }),
   );
