@@ -46,7 +46,7 @@ export function spendLogSql(filter: SpendLogFilter, now = new Date()): Prisma.Sq
   return Prisma.sql`
     SELECT * FROM "tandem_spend_rows"
     WHERE ${Prisma.join(where, " AND ")}
-    ORDER BY "start_time" DESC, "request_id" DESC
+    ORDER BY "start_time" DESC, hashtextextended("request_id", 0) DESC
     LIMIT ${filter.page_size} OFFSET ${(filter.page - 1) * filter.page_size}`;
 }
 

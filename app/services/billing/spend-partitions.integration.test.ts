@@ -144,7 +144,7 @@ describe("spend rows by day", () => {
       { name: "by team", filter: { team_id: "team-7" }, index: /Index Cond: \(\(hashtextextended\(team_id/ },
       { name: "by end user", filter: { end_user: "eu-7" }, index: /Index Cond: \(\(hashtextextended\(end_user/ },
       { name: "by request id", filter: { request_id: "q-2026-12-05-77" }, index: /Index Cond: \(hashtextextended\(request_id/ },
-      { name: "the latest", filter: {}, index: /Index Scan Backward using tandem_spend_rows_20261205_pkey/ },
+      { name: "the latest", filter: {}, index: /Index Scan Backward using tandem_spend_rows_20261205_start_time_hashtextextended_idx/ },
     ];
     for (const { name, filter, index } of cases) {
       it(`${name}: an index scan, only the day's partition, on the replica`, async () => {

@@ -97,7 +97,7 @@ async function insertBatch(db: RoutedClient, batch: readonly SpendRecord[]): Pro
           ${batch.map((r) => r.cost)}::float8[], ${batch.map((r) => r.startTime.toISOString())}::timestamptz[],
           ${batch.map((r) => r.endTime.toISOString())}::timestamptz[],
           ${batch.map(metadataOf)}::jsonb[])
-        ON CONFLICT ("start_time", "request_id") DO NOTHING
+        ON CONFLICT DO NOTHING
         RETURNING "request_id"`;
       const records = new Map(batch.map((record) => [record.requestId, record]));
       const byKey = new Map<string, number>();
