@@ -7,6 +7,7 @@ import type { Config } from "./config/env.js";
 import type { ProxyConfig } from "./config/model-config.js";
 import { ModelRouter } from "./services/upstream/model-router.js";
 import { CallerCache } from "./services/access/caller-cache.js";
+import { EndUsers } from "./services/access/end-users.js";
 import { UpstreamClient } from "./services/upstream/upstream-client.js";
 import { RateLimits, type LimitScope } from "./services/access/rate-limits.js";
 import { LocalAdmissions, type Admissions } from "./services/access/admission.js";
@@ -114,6 +115,8 @@ export async function startServer(
     log.error({ variable }, `${error.message}; keeping the last good value`);
   });
   const callers = new CallerCache(config.keyCacheTtlMs);
+  // Reads through the database opened below (its first read comes with a request).
+  const endUsers = new EndUsers(() => database.db, config.keyCacheTtlMs);
   // The fleet's Redis (REDIS_URL / REDIS_HOST, or router_settings.redis_*): shared limits and invalidations.
   const redisSettings = config.redis ?? proxy.redis;
   const redisGauges = (status: RedisStatus) => setState(metrics.redisState, ["connected", "degraded", "disabled"], status);
@@ -134,6 +137,7 @@ export async function startServer(
     // key written moments ago on another pod would otherwise be taken as final).
     onWrite: (scopes, lsn) => {
       callers.invalidate(scopes);
+      endUsers.invalidate(scopes);
       return bus.publish({ scopes, lsn });
     },
     onQuery: (endpoint) => metrics.dbQueries.inc({ endpoint }),
@@ -180,6 +184,7 @@ export async function startServer(
       ({ scopes, lsn }) => {
         database.consistency.heard(scopes, lsn);
         callers.invalidate(scopes);
+        endUsers.invalidate(scopes);
       },
       log,
     );
@@ -266,6 +271,7 @@ export async function startServer(
     spend,
     costEstimates,
     proxyBudget,
+    endUsers,
     selfBase: undefined as string | undefined,
     // The admin UI: its sign-in and the fleet's sign-outs (Redis when there is one).
     ui: { ...config.ui, revocations: redis ? new RedisSessionRevocations(redis) : new LocalSessionRevocations() },

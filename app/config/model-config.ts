@@ -24,6 +24,8 @@ export interface Deployment {
   apiVersion?: string;
   /** Bedrock's region (litellm_params.aws_region_name, else AWS_REGION). */
   awsRegion?: string;
+  /** litellm_params.region_name: where it runs, for end users' allowed_model_region. */
+  region?: string;
   apiBase: string;
   apiKey?: string;
   timeoutMs: number;
@@ -115,6 +117,8 @@ const ModelEntry = z.object({
       weight: z.number().positive().optional(),
       api_version: z.string().min(1).optional(),
       aws_region_name: z.string().min(1).optional(),
+      // Where the deployment runs ("eu", "us"): end users with an allowed_model_region are served only there.
+      region_name: z.string().min(1).optional(),
       // LiteLLM takes a deployment's prices here as well as in model_info.
       input_cost_per_token: z.number().nonnegative().optional(),
       output_cost_per_token: z.number().nonnegative().optional(),
@@ -234,6 +238,7 @@ const IMPLEMENTED: Record<string, string[]> = {
     "weight",
     "api_version",
     "aws_region_name",
+    "region_name",
     "input_cost_per_token",
     "output_cost_per_token",
     "output_cost_per_image",
@@ -340,6 +345,7 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
       );
     const deployment: Deployment = {
       id,
+      ...(params.region_name ? { region: params.region_name } : {}),
       name: entry.model_name,
       upstreamModel,
       provider,

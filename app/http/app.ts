@@ -15,6 +15,8 @@ import { createListener } from "./listener.js";
 import { observeRequest } from "./observe.js";
 import { modelRoutes } from "./routes/models.js";
 import { userRoutes } from "./routes/users.js";
+import { budgetRoutes } from "./routes/budgets.js";
+import { endUserRoutes } from "./routes/end-users.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { consistencyContext } from "./consistency.js";
 import { rejectNul, requireJsonBody, verifyJsonDepth } from "./input-guards.js";
@@ -65,6 +67,8 @@ function createApp(ctx: AppContext, handlers: Map<string, ProxyHandler>, options
   app.use(keyRoutes(ctx));
   app.use(userRoutes(ctx));
   app.use(teamRoutes(ctx));
+  app.use(budgetRoutes(ctx));
+  app.use(endUserRoutes(ctx));
   app.use(spendRoutes(ctx));
   app.use(spendAnalyticsRoutes(ctx));
   app.use(uiDatabaseRoutes(ctx));

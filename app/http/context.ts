@@ -8,6 +8,7 @@ import type { ResponseCache } from "../services/upstream/response-cache.js";
 import type { CacheSettings } from "../config/model-config.js";
 import type { ModelRouter } from "../services/upstream/model-router.js";
 import type { CallerCache } from "../services/access/caller-cache.js";
+import type { EndUsers } from "../services/access/end-users.js";
 import type { Admissions } from "../services/access/admission.js";
 import type { RedisLink } from "../fleet/redis-link.js";
 import type { UpstreamClient } from "../services/upstream/upstream-client.js";
@@ -46,6 +47,7 @@ export interface AppContext {
   costEstimates: CostEstimates;
   /** LiteLLM's global proxy budget, when litellm_settings.max_budget is set. */
   proxyBudget?: ProxyBudget;
+  endUsers: EndUsers;
   /** The response cache, when litellm_settings.cache is on. */
   responseCache?: { cache: ResponseCache; settings: CacheSettings };
   /** The fleet's Redis, when configured (readiness shows its state). */

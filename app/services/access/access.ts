@@ -4,6 +4,7 @@ import type { BudgetScope } from "../billing/budget-reservations.js";
 import { ApiError } from "../errors.js";
 import type { LimitScope } from "./rate-limits.js";
 import type { Snapshot } from "../billing/spend-queue.js";
+import type { EndUserRecord } from "./end-users.js";
 
 /** The configured model groups a request can name. */
 export interface ModelCatalog {
@@ -112,6 +113,27 @@ export function budgetScopes(caller: Caller, unwritten: Unwritten, now = Date.no
     scopes.push({ kind: "member", id, maxBudget: member.max_budget, ...periodSpend(row, `member:${id}`, unwritten, caller.snapshot, now) });
   }
   return scopes;
+}
+
+/**
+ * The end user's budget, from its budget object: what the end user spent in the budget's period.
+ * It applies whoever calls, the master key too (as LiteLLM's end-user limits do).
+ */
+export function endUserBudgetScopes(endUser: EndUserRecord | null, unwritten: Unwritten, now = Date.now()): BudgetScope[] {
+  const budget = endUser?.budget;
+  if (!endUser || budget?.max_budget === null || budget?.max_budget === undefined) return [];
+  const row = { spend: endUser.spend, budget_reset_at: budget.budget_reset_at };
+  const id = endUser.user_id;
+  return [{ kind: "end_user", id, maxBudget: budget.max_budget, ...periodSpend(row, `end_user:${id}`, unwritten, endUser.snapshot, now) }];
+}
+
+/** The end user's rate limits, from its budget object. */
+export function endUserLimitScopes(endUser: EndUserRecord | null): LimitScope[] {
+  const budget = endUser?.budget;
+  if (!endUser || !budget || (budget.rpm_limit === null && budget.tpm_limit === null && budget.max_parallel_requests === null)) return [];
+  return [
+    { kind: "end_user", id: endUser.user_id, rpm: budget.rpm_limit, tpm: budget.tpm_limit, maxParallel: budget.max_parallel_requests },
+  ];
 }
 
 /** The rate limits a key's request counts against. */

@@ -6,7 +6,7 @@ import { ApiError } from "../errors.js";
  * or one deployment of model_list (its litellm_params rpm / tpm).
  */
 export interface LimitScope {
-  kind: "key" | "user" | "team" | "deployment";
+  kind: "key" | "user" | "team" | "deployment" | "end_user";
   id: string;
   rpm: number | null;
   tpm: number | null;

@@ -55,6 +55,25 @@ export async function resetBudgets(db: RoutedClient, now = new Date()): Promise<
       scopes.push(...ids.map((id) => `${table.scope}:${id}`));
     }
   }
+  // Budget objects: a period's end starts a new one for every end user on that budget.
+  const budgets = (await writer.budget.findMany({ where: due, select: { budget_id: true, budget_duration: true } })).map((b) => ({
+    id: b.budget_id,
+    budget_duration: b.budget_duration,
+  }));
+  for (const [duration, ids] of byDuration(budgets)) {
+    reset += await writer.$transaction(async (tx) => {
+      // Only the budgets this pod moved on (another pod may have just reset some).
+      const moved = await tx.budget.updateManyAndReturn({
+        where: { budget_id: { in: ids }, ...stillDue },
+        data: { budget_reset_at: budgetResetAt(duration, now)! },
+        select: { budget_id: true },
+      });
+      if (moved.length > 0)
+        await tx.endUser.updateMany({ where: { budget_id: { in: moved.map((b) => b.budget_id) } }, data: { spend: 0 } });
+      return moved.length;
+    });
+    scopes.push(...ids.map((id) => `budget:${id}`));
+  }
   if (scopes.length > 0) await db.$consistency.wrote(scopes);
   return reset;
 }

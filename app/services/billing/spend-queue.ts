@@ -235,12 +235,13 @@ export interface Snapshot {
 }
 
 /** The budget scopes one spend entry counts against. */
-export function spendScopes(entry: Pick<SpendRecord, "token" | "keyed" | "teamId" | "userId" | "proxyBudgetUser">): string[] {
+export function spendScopes(entry: Pick<SpendRecord, "token" | "keyed" | "teamId" | "userId" | "proxyBudgetUser" | "endUser">): string[] {
   return [
     ...(entry.keyed ? [`key:${entry.token}`] : []),
     ...(entry.teamId ? [`team:${entry.teamId}`] : []),
     ...(entry.userId ? [`user:${entry.userId}`] : []),
     ...(entry.userId && entry.teamId ? [`member:${entry.teamId}:${entry.userId}`] : []),
+    ...(entry.endUser ? [`end_user:${entry.endUser}`] : []),
     ...(entry.proxyBudgetUser && entry.proxyBudgetUser !== entry.userId ? [`user:${entry.proxyBudgetUser}`] : []),
   ];
 }

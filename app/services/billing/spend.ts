@@ -104,6 +104,7 @@ async function insertBatch(db: RoutedClient, batch: readonly SpendRecord[]): Pro
       const byTeam = new Map<string, number>();
       const byUser = new Map<string, number>();
       const byMember = new Map<string, { team_id: string; user_id: string; cost: number }>();
+      const byEndUser = new Map<string, number>();
       for (const { request_id } of inserted) {
         const record = records.get(request_id);
         if (!record) continue;
@@ -115,6 +116,7 @@ async function insertBatch(db: RoutedClient, batch: readonly SpendRecord[]): Pro
           member.cost += record.cost;
           byMember.set(name, member);
         }
+        if (record.endUser) byEndUser.set(record.endUser, (byEndUser.get(record.endUser) ?? 0) + record.cost);
         for (const user of new Set([record.userId, record.proxyBudgetUser]))
           if (user) byUser.set(user, (byUser.get(user) ?? 0) + record.cost);
       }
@@ -140,6 +142,15 @@ async function insertBatch(db: RoutedClient, batch: readonly SpendRecord[]): Pro
           UPDATE "tandem_team_membership" AS m SET "spend" = m."spend" + v.cost, "updated_at" = now()
           FROM unnest(${teams}::text[], ${users}::text[], ${members.map((m) => m.cost)}::float8[]) AS v(team_id, user_id, cost)
           WHERE m."team_id" = v.team_id AND m."user_id" = v.user_id`;
+      }
+      // An end user's spend grows with every request naming it; one nobody made is made by its first
+      // (as LiteLLM does). In id order, as above.
+      if (byEndUser.size > 0) {
+        const endUsers = [...byEndUser].sort(([a], [b]) => a.localeCompare(b));
+        await tx.$executeRaw`
+          INSERT INTO "tandem_end_user" ("user_id", "spend")
+          SELECT * FROM unnest(${endUsers.map(([id]) => id)}::text[], ${endUsers.map(([, cost]) => cost)}::float8[])
+          ON CONFLICT ("user_id") DO UPDATE SET "spend" = "tandem_end_user"."spend" + excluded."spend", "updated_at" = now()`;
       }
     },
     { maxWait: 10_000, timeout: 30_000 },

@@ -1,10 +1,12 @@
 import type { Deployment } from "../../config/model-config.js";
 import { FREE, type Ticket } from "../access/admission.js";
-import { budgetScopes, limitScopes } from "../access/access.js";
+import { budgetScopes, endUserBudgetScopes, endUserLimitScopes, limitScopes } from "../access/access.js";
+import type { EndUserRecord } from "../access/end-users.js";
 import type { Caller } from "../access/auth.js";
 import { ApiError } from "../errors.js";
 import type { Busy } from "../upstream/model-router.js";
 import type { ProxyDeps } from "./deps.js";
+import type { Snapshot } from "../billing/spend-queue.js";
 
 /** How long a request waits for requests in flight to release a budget they hold before it is refused (429). */
 const BUDGET_WAIT_MS = 5000;
@@ -15,13 +17,14 @@ const BUDGET_WAIT_MS = 5000;
  * each hold all of it), the request waits for them — briefly, with backoff — instead of being
  * refused at once: a client's second request then runs once the first is charged, rather than failing.
  */
-export async function admitRequest(deps: ProxyDeps, caller: Caller, costKey: string): Promise<Ticket> {
+export async function admitRequest(deps: ProxyDeps, caller: Caller, endUser: EndUserRecord | null, costKey: string): Promise<Ticket> {
+  const unwritten = (scope: string, snapshot?: Snapshot) => deps.spend.unwrittenParts(scope, snapshot);
   const deadline = Date.now() + BUDGET_WAIT_MS;
   for (let pause = 10; ; pause = Math.min(pause * 2, 250)) {
     try {
       return await deps.admissions.admit({
-        limits: limitScopes(caller),
-        budgets: budgetScopes(caller, (scope, snapshot) => deps.spend.unwrittenParts(scope, snapshot)),
+        limits: [...limitScopes(caller), ...endUserLimitScopes(endUser)],
+        budgets: [...budgetScopes(caller, unwritten), ...endUserBudgetScopes(endUser, unwritten)],
         costKey,
       });
     } catch (error) {

@@ -4,6 +4,7 @@ import type { CacheSettings } from "../../config/model-config.js";
 import type { Admissions } from "../access/admission.js";
 import type { CostEstimates } from "../billing/cost-estimates.js";
 import type { ProxyBudget } from "../billing/proxy-budget.js";
+import type { EndUsers } from "../access/end-users.js";
 import type { SpendQueue } from "../billing/spend-queue.js";
 import type { ModelRouter } from "../upstream/model-router.js";
 import type { ResponseCache } from "../upstream/response-cache.js";
@@ -17,6 +18,7 @@ export interface ProxyDeps {
   spend: SpendQueue;
   costEstimates: CostEstimates;
   proxyBudget?: ProxyBudget;
+  endUsers: EndUsers;
   responseCache?: { cache: ResponseCache; settings: CacheSettings };
   metrics: Metrics;
   log: Logger;

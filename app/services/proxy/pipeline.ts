@@ -9,6 +9,7 @@ import { dispatch } from "./dispatch.js";
 import type { Operation, ProxyBody } from "./operation.js";
 import { endUserOf } from "./record.js";
 import { relay } from "./relay.js";
+import { ApiError } from "../errors.js";
 
 /** One proxied request, as the HTTP layer hands it over: who calls, the validated body, the headers a stage reads. */
 export interface ProxyRequest {
@@ -35,16 +36,19 @@ export async function proxy(deps: ProxyDeps, op: Operation, request: ProxyReques
   checkAccess(caller, model, deps.router);
   // LiteLLM checks the global budget for virtual keys; the master key is the admin's.
   if (caller.kind === "key") await deps.proxyBudget?.check();
+  const endUserId = endUserOf(body);
+  const endUser = endUserId ? await deps.endUsers.get(endUserId) : null;
+  if (endUser?.blocked) throw ApiError.badRequest(`User blocked from making LLM API Calls. User=${endUser.user_id}`, "user");
   const caching = cachingFor(deps, op, model, body);
   // Budgets hold under concurrency: the request reserves its expected cost until its spend is recorded.
   const costKey = `${caller.kind === "key" ? caller.key.token : "master"}|${model}`;
-  const ticket = await admitRequest(deps, caller, costKey);
+  const ticket = await admitRequest(deps, caller, endUser, costKey);
   let tokens = 0;
   try {
     const startTime = new Date();
     const cached = await cachedAnswer(deps, caching);
     if (cached !== undefined) {
-      serveCached(deps, op, caller, model, caching!.key, cached, res, { startTime, endUser: endUserOf(body) });
+      serveCached(deps, op, caller, model, caching!.key, cached, res, { startTime, endUser: endUserId });
       return;
     }
     // A client that goes away mid-request stops the upstream call too.

@@ -63,6 +63,11 @@ export class ModelRouter {
     return [...this.config.models.keys()];
   }
 
+  /** The regions deployments say they run in (litellm_params.region_name). */
+  regions(): string[] {
+    return [...new Set([...this.config.models.values()].flat().flatMap((d) => (d.region ? [d.region] : [])))];
+  }
+
   /** The group's deployments; a name only a wildcard group matches gets that group's, made concrete for it. */
   deployments(model: string): Deployment[] {
     return this.config.models.get(model) ?? this.wildcards.deploymentsFor(model);
