@@ -1,11 +1,9 @@
 import { z } from "zod";
+import { budget as money, limit, parallel } from "./fields.js";
 
 // LiteLLM's budget and end-user (customer) request bodies. The admin UI's client is typed from them.
 
 const id = z.string().min(1).max(256);
-const money = z.number().nonnegative().nullable().optional();
-const limit = z.number().int().positive().max(2_147_483_647).nullable().optional();
-const parallel = z.number().int().nonnegative().max(2_147_483_647).nullable().optional();
 
 /** The limits a budget carries; null clears one. */
 export const BudgetFields = {

@@ -2,10 +2,10 @@ import { z } from "zod";
 
 // LiteLLM's request fields shared by keys, users and teams; null clears a limit.
 // Limits are stored as Postgres integers (LiteLLM's schema): past 2^31 - 1 is a 400, never a database error.
-const limit = z.number().int().positive().max(2_147_483_647).nullable().optional();
+export const limit = z.number().int().positive().max(2_147_483_647).nullable().optional();
 // LiteLLM takes max_parallel_requests 0: a key that may run nothing (yet).
-const parallel = z.number().int().nonnegative().max(2_147_483_647).nullable().optional();
-const budget = z.number().nonnegative().nullable().optional();
+export const parallel = z.number().int().nonnegative().max(2_147_483_647).nullable().optional();
+export const budget = z.number().nonnegative().nullable().optional();
 
 export const LimitFields = {
   // LiteLLM's clients send null for "not given" on these: null is an empty list / no metadata.
