@@ -1,7 +1,8 @@
 // Who may use which model, and what a request's budgets and limits are, for a key with its team and user.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { allowedModels, budgetScopes, checkAccess, limitScopes, resolveModel } from "./access.js";
+import { allowedModels, budgetScopes, checkAccess, endUserBudgetScopes, endUserLimitScopes, limitScopes, resolveModel } from "./access.js";
+import type { EndUserRecord } from "./end-users.js";
 import type { Caller, KeyCaller } from "./auth.js";
 import { ApiError } from "../errors.js";
 import { globMatch } from "../glob.js";
@@ -155,4 +156,50 @@ describe("model-name wildcards", () => {
   it("a pattern of many stars against a long name is decided without backtracking", { timeout: 60_000 }, () => {
     assert.equal(globMatch(`${"*".repeat(40)}!`, "a".repeat(10_000)), undefined);
   });
+});
+
+describe("access: an end user's budget and limits", () => {
+  const none = () => ({ all: 0, mirrored: 0 });
+  const budgetRow = { max_budget: null, rpm_limit: null, tpm_limit: null, max_parallel_requests: null, budget_reset_at: null };
+  const endUser = (spend: number, budget: object | null) =>
+    ({
+      user_id: "eu",
+      spend,
+      blocked: false,
+      budget_id: budget ? "b" : null,
+      budget: budget && { ...budgetRow, ...budget },
+      snapshot: { at: 0 },
+    }) as unknown as EndUserRecord;
+  const now = Date.parse("2026-12-07T12:00:00Z");
+  const cases: Array<
+    [
+      string,
+      EndUserRecord | null,
+      Array<{ kind: string; maxBudget: number; spent: number }>,
+      Array<{ rpm: number | null; tpm: number | null }>,
+    ]
+  > = [
+    ["no end user named: nothing", null, [], []],
+    ["an end user without a budget: nothing", endUser(3, null), [], []],
+    ["a budget with max_budget: its spend against it", endUser(3, { max_budget: 5 }), [{ kind: "end_user", maxBudget: 5, spent: 3 }], []],
+    [
+      "a budget whose period ended: spend counts from 0",
+      endUser(3, { max_budget: 5, budget_reset_at: new Date(now - 1000) }),
+      [{ kind: "end_user", maxBudget: 5, spent: 0 }],
+      [],
+    ],
+    ["rpm and tpm only: limits, no budget", endUser(3, { rpm_limit: 2, tpm_limit: 50 }), [], [{ rpm: 2, tpm: 50 }]],
+  ];
+  for (const [what, who, budgets, rates] of cases) {
+    it(what, () => {
+      assert.deepEqual(
+        endUserBudgetScopes(who, none, now).map(({ kind, maxBudget, spent }) => ({ kind, maxBudget, spent })),
+        budgets,
+      );
+      assert.deepEqual(
+        endUserLimitScopes(who).map(({ rpm, tpm }) => ({ rpm, tpm })),
+        rates,
+      );
+    });
+  }
 });
