@@ -67,8 +67,10 @@ describe("migrations", () => {
       tables.map((t) => t.tablename),
       [
         "_prisma_migrations",
+        "tandem_budget",
         "tandem_daily_end_user_spend",
         "tandem_daily_spend",
+        "tandem_end_user",
         "tandem_spend_logs",
         "tandem_spend_rows",
         "tandem_team",

@@ -149,7 +149,9 @@ async function insertBatch(db: RoutedClient, batch: readonly SpendRecord[]): Pro
         const endUsers = [...byEndUser].sort(([a], [b]) => a.localeCompare(b));
         await tx.$executeRaw`
           INSERT INTO "tandem_end_user" ("user_id", "spend")
-          SELECT * FROM unnest(${endUsers.map(([id]) => id)}::text[], ${endUsers.map(([, cost]) => cost)}::float8[])
+          SELECT v.id, sum(v.cost) FROM unnest(${endUsers.map(([id]) => id)}::text[], ${endUsers.map(([, cost]) => cost)}::float8[]) AS v(id, cost)
+          -- Ids that differ here may be one text there (lone surrogates become U+FFFD): summed, not upserted twice.
+          GROUP BY v.id ORDER BY v.id
           ON CONFLICT ("user_id") DO UPDATE SET "spend" = "tandem_end_user"."spend" + excluded."spend", "updated_at" = now()`;
       }
     },
