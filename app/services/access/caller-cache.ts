@@ -1,9 +1,5 @@
 import type { KeyCaller } from "./auth.js";
-
-interface Entry {
-  caller: KeyCaller;
-  expiresAt: number;
-}
+import { ExpiringMap } from "./expiring-map.js";
 
 /**
  * Keys, with their team and user, as read a moment ago: the request path's
@@ -16,13 +12,15 @@ interface Entry {
  * A request that needs a newer position (x-tandem-min-lsn) reads past it.
  */
 export class CallerCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: ExpiringMap<string, KeyCaller>;
 
   constructor(
     readonly ttlMs: number,
-    private readonly maxEntries = 10_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+    maxEntries = 10_000,
+    now: () => number = Date.now,
+  ) {
+    this.entries = new ExpiringMap(ttlMs, maxEntries, now);
+  }
 
   get enabled(): boolean {
     return this.ttlMs > 0;
@@ -34,29 +32,16 @@ export class CallerCache {
 
   /** The cached caller for a key's hash, unless expired or older than `needed`. */
   get(token: string, needed?: bigint): KeyCaller | undefined {
-    const entry = this.entries.get(token);
-    if (!entry) return undefined;
-    if (
-      entry.expiresAt <= this.now() ||
-      (needed !== undefined && (entry.caller.snapshot?.lsn === undefined || entry.caller.snapshot.lsn < needed))
-    ) {
+    const caller = this.entries.get(token)?.value;
+    if (caller && needed !== undefined && (caller.snapshot?.lsn === undefined || caller.snapshot.lsn < needed)) {
       this.entries.delete(token);
       return undefined;
     }
-    return entry.caller;
+    return caller;
   }
 
   set(caller: KeyCaller): void {
-    if (!this.enabled) return;
-    const token = caller.key.token;
-    this.entries.delete(token);
-    this.entries.set(token, { caller, expiresAt: this.now() + this.ttlMs });
-    // Oldest first out: Map iteration is insertion order.
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.entries.delete(oldest);
-    }
+    this.entries.set(caller.key.token, caller);
   }
 
   /** Drops what this pod just changed: "key:<hash>", "team:<id>" (its keys), "user:<id>" (theirs). */
@@ -70,9 +55,8 @@ export class CallerCache {
       else if (scope.startsWith("user:")) users.add(scope.slice(5));
     }
     if (teams.size === 0 && users.size === 0) return;
-    for (const [token, { caller }] of this.entries) {
-      if ((caller.key.team_id && teams.has(caller.key.team_id)) || (caller.key.user_id && users.has(caller.key.user_id)))
-        this.entries.delete(token);
-    }
+    this.entries.deleteWhere(
+      (caller) => (!!caller.key.team_id && teams.has(caller.key.team_id)) || (!!caller.key.user_id && users.has(caller.key.user_id)),
+    );
   }
 }

@@ -1,6 +1,7 @@
 import type { RoutedClient } from "../../db/routing-client.js";
 import type { Budget, EndUser } from "../../generated/prisma/client.js";
 import type { Snapshot } from "../billing/spend-queue.js";
+import { ExpiringMap } from "./expiring-map.js";
 
 /** An end user as a request is checked against it: blocked or not, its spend and its budget's limits. */
 export type EndUserRecord = EndUser & { budget: Budget | null; snapshot: Snapshot };
@@ -11,27 +12,25 @@ export type EndUserRecord = EndUser & { budget: Budget | null; snapshot: Snapsho
  * pod's and the fleet's writes to an end user or to its budget drop the entry at once.
  */
 export class EndUsers {
-  private readonly entries = new Map<string, { record: EndUserRecord | null; expiresAt: number }>();
+  private readonly entries: ExpiringMap<string, EndUserRecord | null>;
 
   constructor(
     private readonly dbOf: () => RoutedClient,
-    private readonly ttlMs: number,
-    private readonly maxEntries = 10_000,
-  ) {}
+    ttlMs: number,
+    maxEntries = 10_000,
+  ) {
+    this.entries = new ExpiringMap(ttlMs, maxEntries);
+  }
 
   async get(userId: string): Promise<EndUserRecord | null> {
     const cached = this.entries.get(userId);
-    if (cached && cached.expiresAt > Date.now()) return cached.record;
+    if (cached) return cached.value;
     const db = this.dbOf();
     db.$consistency.dependOn([`end_user:${userId}`]);
     const snapshot: Snapshot = { lsn: db.$consistency.replayedPosition(), at: Date.now() };
     const row = await db.endUser.findUnique({ where: { user_id: userId }, include: { budget: true } });
     const record = row ? { ...row, snapshot } : null;
-    if (this.ttlMs > 0) {
-      this.entries.delete(userId);
-      this.entries.set(userId, { record, expiresAt: Date.now() + this.ttlMs });
-      if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    }
+    this.entries.set(userId, record);
     return record;
   }
 
@@ -43,7 +42,6 @@ export class EndUsers {
       if (scope.startsWith("end_user:")) this.entries.delete(scope.slice(9));
       else if (scope.startsWith("budget:")) budgets.add(scope.slice(7));
     }
-    if (budgets.size === 0) return;
-    for (const [id, { record }] of this.entries) if (record?.budget_id && budgets.has(record.budget_id)) this.entries.delete(id);
+    if (budgets.size > 0) this.entries.deleteWhere((record) => !!record?.budget_id && budgets.has(record.budget_id));
   }
 }
