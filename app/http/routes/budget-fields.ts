@@ -37,6 +37,6 @@ const oneBudget = <T extends { budget_id?: string | null; max_budget?: number | 
     issues.addIssue({ code: "custom", path: ["max_budget"], message: "set either max_budget or budget_id, not both" });
 };
 
-export const NewEndUser = z.object({ user_id: id, ...EndUserFields }).superRefine(oneBudget);
-export const UpdateEndUser = z.object({ user_id: id, ...EndUserFields }).superRefine(oneBudget);
+/** /end_user/new's and /end_user/update's body: the same fields (update leaves out what is not sent). */
+export const EndUserBody = z.object({ user_id: id, ...EndUserFields }).superRefine(oneBudget);
 export const EndUserIds = z.object({ user_ids: z.array(id).min(1, "list at least one end user id") });

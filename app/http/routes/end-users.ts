@@ -12,7 +12,7 @@ import {
   updateEndUser,
   type EndUserRules,
 } from "../../services/admin/end-users.js";
-import { EndUserIds, NewEndUser, UpdateEndUser } from "./budget-fields.js";
+import { EndUserBody, EndUserIds } from "./budget-fields.js";
 
 /** LiteLLM's end-user routes, under both of its names (/end_user/* and /customer/*), the admin's. */
 export function endUserRoutes(ctx: AppContext): Router {
@@ -23,7 +23,7 @@ export function endUserRoutes(ctx: AppContext): Router {
 
   router.post(both("new"), async (req, res) => {
     await adminOnly(ctx, req);
-    const { user_id, ...fields } = validate(NewEndUser, req.body);
+    const { user_id, ...fields } = validate(EndUserBody, req.body);
     res.json(await newEndUser(db, user_id, fields, rules));
   });
   router.get(both("info"), async (req, res) => {
@@ -32,7 +32,7 @@ export function endUserRoutes(ctx: AppContext): Router {
   });
   router.post(both("update"), async (req, res) => {
     await adminOnly(ctx, req);
-    const { user_id, ...fields } = validate(UpdateEndUser, req.body);
+    const { user_id, ...fields } = validate(EndUserBody, req.body);
     res.json(await updateEndUser(db, user_id, fields, rules));
   });
   router.get(both("list"), async (req, res) => {

@@ -45,19 +45,22 @@ export function setsBudget(input: BudgetInput): boolean {
   return Object.values(budgetData(input)).some((value) => value !== undefined);
 }
 
+/** A new budget's row: its limits, an id when one is given, and who made it (the admin). */
+export function budgetCreateData(input: BudgetInput, budgetId?: string): Prisma.BudgetCreateInput {
+  return {
+    ...(budgetData(input) as Prisma.BudgetCreateInput),
+    ...(budgetId ? { budget_id: budgetId } : {}),
+    created_by: PROXY_ADMIN_USER,
+    updated_by: PROXY_ADMIN_USER,
+  };
+}
+
 const notFound = (budgetId: string, param = "budget_id") =>
   ApiError.notFound(`${param}: budget ${JSON.stringify(budgetId)} not found`, param);
 
 export async function newBudget(db: RoutedClient, input: BudgetInput & { budget_id?: string }) {
   try {
-    const budget = await db.budget.create({
-      data: {
-        ...(budgetData(input) as Prisma.BudgetCreateInput),
-        ...(input.budget_id ? { budget_id: input.budget_id } : {}),
-        created_by: PROXY_ADMIN_USER,
-        updated_by: PROXY_ADMIN_USER,
-      },
-    });
+    const budget = await db.budget.create({ data: budgetCreateData(input, input.budget_id) });
     await db.$consistency.wrote([`budget:${budget.budget_id}`]);
     return budgetView(budget);
   } catch (error) {

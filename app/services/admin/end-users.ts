@@ -1,8 +1,8 @@
 import type { RoutedClient } from "../../db/routing-client.js";
-import type { Budget, EndUser } from "../../generated/prisma/client.js";
+import type { Budget, EndUser, Prisma } from "../../generated/prisma/client.js";
 import type { BudgetInput } from "../../http/routes/budget-fields.js";
 import { ApiError } from "../errors.js";
-import { budgetData, budgetView, setsBudget } from "./budgets.js";
+import { budgetCreateData, budgetData, budgetView, setsBudget } from "./budgets.js";
 import { PROXY_ADMIN_USER } from "./users.js";
 
 export interface EndUserInput extends BudgetInput {
@@ -60,13 +60,11 @@ function columns(input: EndUserInput) {
   };
 }
 
-async function budgetExists(db: RoutedClient, budgetId: string): Promise<void> {
-  db.$consistency.dependOn([`budget:${budgetId}`]);
-  if (!(await db.budget.findUnique({ where: { budget_id: budgetId }, select: { budget_id: true } })))
+/** A shared budget named by the body must exist: checked on the writer, inside the transaction that links it. */
+async function requireBudget(tx: Prisma.TransactionClient, budgetId: string): Promise<void> {
+  if (!(await tx.budget.findUnique({ where: { budget_id: budgetId }, select: { budget_id: true } })))
     throw ApiError.badRequest(`budget_id: budget ${JSON.stringify(budgetId)} not found; make it with /budget/new`, "budget_id");
 }
-
-const scopes = (row: { user_id: string; budget_id: string | null }) => [`end_user:${row.user_id}`];
 
 /**
  * LiteLLM's /end_user/new: the end user with a shared budget (`budget_id`) or a budget of its own
@@ -74,24 +72,20 @@ const scopes = (row: { user_id: string; budget_id: string | null }) => [`end_use
  */
 export async function newEndUser(db: RoutedClient, userId: string, input: EndUserInput, rules: EndUserRules) {
   check(input, rules);
-  if (input.budget_id) await budgetExists(db, input.budget_id);
   try {
     const row = await db.$transaction(async (tx) => {
-      const own = setsBudget(input)
-        ? await tx.budget.create({ data: { ...(budgetData(input) as object), created_by: PROXY_ADMIN_USER, updated_by: PROXY_ADMIN_USER } })
-        : null;
+      if (input.budget_id) await requireBudget(tx, input.budget_id);
+      const own = setsBudget(input) ? await tx.budget.create({ data: budgetCreateData(input) }) : null;
       return tx.endUser.create({
         data: { user_id: userId, ...columns(input), budget_id: own?.budget_id ?? input.budget_id ?? null },
         include: { budget: true },
       });
     });
-    await db.$consistency.wrote(scopes(row));
+    await db.$consistency.wrote([`end_user:${row.user_id}`]);
     return endUserView(row);
   } catch (error) {
     if ((error as { code?: string }).code === "P2002")
       throw ApiError.badRequest(`Customer already exists, passed user_id=${userId}. Please pass a new user_id.`, "user_id");
-    if ((error as { code?: string }).code === "P2003")
-      throw ApiError.badRequest(`budget_id: budget ${JSON.stringify(input.budget_id)} not found`, "budget_id");
     throw error;
   }
 }
@@ -109,22 +103,19 @@ export async function endUserInfo(db: RoutedClient, userId: string) {
  */
 export async function updateEndUser(db: RoutedClient, userId: string, input: EndUserInput, rules: EndUserRules) {
   check(input, rules);
-  if (input.budget_id) await budgetExists(db, input.budget_id);
   const row = await db.$transaction(async (tx) => {
     const current = await tx.endUser.findUnique({ where: { user_id: userId } });
     if (!current) throw missing([userId], "user_id");
+    if (input.budget_id) await requireBudget(tx, input.budget_id);
     let budgetId = input.budget_id !== undefined ? input.budget_id : current.budget_id;
     if (setsBudget(input)) {
       if (budgetId)
         await tx.budget.update({ where: { budget_id: budgetId }, data: { ...budgetData(input), updated_by: PROXY_ADMIN_USER } });
-      else
-        budgetId = (
-          await tx.budget.create({ data: { ...(budgetData(input) as object), created_by: PROXY_ADMIN_USER, updated_by: PROXY_ADMIN_USER } })
-        ).budget_id;
+      else budgetId = (await tx.budget.create({ data: budgetCreateData(input) })).budget_id;
     }
     return tx.endUser.update({ where: { user_id: userId }, data: { ...columns(input), budget_id: budgetId }, include: { budget: true } });
   });
-  await db.$consistency.wrote([...scopes(row), ...(row.budget_id ? [`budget:${row.budget_id}`] : [])]);
+  await db.$consistency.wrote([`end_user:${row.user_id}`, ...(row.budget_id ? [`budget:${row.budget_id}`] : [])]);
   return endUserView(row);
 }
 
