@@ -67,6 +67,7 @@ export async function proxy(deps: ProxyDeps, op: Operation, request: ProxyReques
         requestId: request.requestId,
         costKey,
         caching,
+        endUser: endUserId,
       });
     } finally {
       limits?.done(tokens);

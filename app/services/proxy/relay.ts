@@ -12,7 +12,7 @@ import type { Caching } from "./caching.js";
 import type { ProxyDeps } from "./deps.js";
 import type { Routed } from "./dispatch.js";
 import { NO_USAGE, speaksClientFormat, type Operation, type ProxyBody } from "./operation.js";
-import { endUserOf, record } from "./record.js";
+import { record } from "./record.js";
 
 /** Relays the routed deployment's answer to the client (streamed or whole, translated where a format asks) and queues its spend; returns the tokens used. */
 export async function relay(
@@ -22,7 +22,15 @@ export async function relay(
   body: ProxyBody,
   res: ServerResponse,
   routed: Routed,
-  call: { stream: boolean; abort: AbortController; startTime: Date; requestId: string; costKey: string; caching: Caching | undefined },
+  call: {
+    stream: boolean;
+    abort: AbortController;
+    startTime: Date;
+    requestId: string;
+    costKey: string;
+    caching: Caching | undefined;
+    endUser: string | undefined;
+  },
 ): Promise<number> {
   const { stream, abort, startTime, requestId, costKey, caching } = call;
   const { deployment, attempt } = routed;
@@ -122,7 +130,7 @@ export async function relay(
   }
   const cost = costOf(usage, deployment.price, images);
   deps.costEstimates.observe(costKey, cost);
-  record(deps, op, caller, { model: deployment.name, usage, cost, responseId, startTime, estimated, endUser: endUserOf(body) });
+  record(deps, op, caller, { model: deployment.name, usage, cost, responseId, startTime, estimated, endUser: call.endUser });
   return usage.total_tokens ?? 0;
 }
 

@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import { Alert, Card, Table, Text } from "@mantine/core";
+import { Alert, Card, Table, Text, TextInput } from "@mantine/core";
 
 /** An API error, shown where the thing it concerns would be: never a blank page. */
 export function ErrorNote({ error, title = "Something went wrong" }: { error: string | undefined; title?: string }) {
@@ -72,5 +72,28 @@ export function DataTable({ label, columns, children }: { label: string; columns
         <Table.Tbody>{children}</Table.Tbody>
       </Table>
     </Scrollable>
+  );
+}
+
+/** The UTC day `offsetDays` from today, as a date input takes it (YYYY-MM-DD). */
+export const isoDay = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+
+/** From and To date inputs, each bounded by the other. */
+export function DateRange({
+  start,
+  end,
+  onStart,
+  onEnd,
+}: {
+  start: string;
+  end: string;
+  onStart: (day: string) => void;
+  onEnd: (day: string) => void;
+}) {
+  return (
+    <>
+      <TextInput type="date" label="From" value={start} max={end} onChange={(e) => onStart(e.currentTarget.value)} />
+      <TextInput type="date" label="To" value={end} min={start} onChange={(e) => onEnd(e.currentTarget.value)} />
+    </>
   );
 }

@@ -1,11 +1,10 @@
 import { useState, type FormEvent } from "react";
 import { Button, Group, Stack, Table, Text, TextInput } from "@mantine/core";
 import { api, type SpendLogsParams } from "../api.js";
-import { DataTable, ErrorNote, usd } from "../components.js";
+import { DataTable, DateRange, ErrorNote, isoDay, usd } from "../components.js";
 import { useLoad } from "../use-load.js";
 
 const PAGE_SIZE = 50;
-const isoDay = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 const FILTERS = [
   ["api_key", "Key or key hash"],
   ["user_id", "User"],
@@ -45,19 +44,11 @@ export function Logs() {
               onChange={(e) => setDraft({ ...draft, [name]: e.currentTarget.value.trim() })}
             />
           ))}
-          <TextInput
-            type="date"
-            label="From"
-            value={draft.start_date}
-            max={draft.end_date}
-            onChange={(e) => setDraft({ ...draft, start_date: e.currentTarget.value })}
-          />
-          <TextInput
-            type="date"
-            label="To"
-            value={draft.end_date}
-            min={draft.start_date}
-            onChange={(e) => setDraft({ ...draft, end_date: e.currentTarget.value })}
+          <DateRange
+            start={draft.start_date}
+            end={draft.end_date}
+            onStart={(day) => setDraft({ ...draft, start_date: day })}
+            onEnd={(day) => setDraft({ ...draft, end_date: day })}
           />
           <Button type="submit">Show</Button>
         </Group>

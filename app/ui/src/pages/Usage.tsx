@@ -1,11 +1,9 @@
 import { useState } from "react";
-import { Card, Group, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { Card, Group, Stack, Table, Text, Title } from "@mantine/core";
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { api } from "../api.js";
-import { ErrorNote, Figure, usd } from "../components.js";
+import { DateRange, ErrorNote, Figure, isoDay, usd } from "../components.js";
 import { useLoad } from "../use-load.js";
-
-const isoDay = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 
 interface Day {
   date: string;
@@ -84,8 +82,7 @@ export function Usage() {
   return (
     <Stack>
       <Group align="end">
-        <TextInput type="date" label="From" value={start} max={end} onChange={(e) => setStart(e.currentTarget.value)} />
-        <TextInput type="date" label="To" value={end} min={start} onChange={(e) => setEnd(e.currentTarget.value)} />
+        <DateRange start={start} end={end} onStart={setStart} onEnd={setEnd} />
       </Group>
       <ErrorNote error={activity.error ?? keys.error ?? models.error ?? teams.error} />
       <div className="cards">
