@@ -21,9 +21,13 @@ describe("budgets and end users", () => {
       {},
       {
         extraConfig: (url) => {
-          const lines = modelEntry("eu-model", "echo", url);
-          lines.splice(lines.indexOf("    litellm_params:") + 1, 0, "      region_name: eu");
-          return { models: lines };
+          // One group over two regions and a deployment that names none (LiteLLM's own test config has the same).
+          const inRegion = (region: string | undefined, id: string) => {
+            const lines = modelEntry("regional", "echo", url, { id });
+            if (region) lines.splice(lines.indexOf("    litellm_params:") + 1, 0, `      region_name: ${region}`);
+            return lines;
+          };
+          return { models: [...inRegion("eu", "regional-eu"), ...inRegion("us", "regional-us"), ...inRegion(undefined, "regional-any")] };
         },
       },
     );
@@ -142,6 +146,61 @@ describe("budgets and end users", () => {
     );
     assert.ok((info.json.spend as number) > 0);
     assert.equal(info.json.blocked, false);
+  });
+
+  it("an end user with allowed_model_region is served only by deployments in that region, and the answer says which", async () => {
+    assert.equal((await proxy.admin("/end_user/new", { body: { user_id: "eu-customer", allowed_model_region: "eu" } })).status, 200);
+    const client = new OpenAI({ apiKey: MASTER_KEY, baseURL: `${proxy.base}/v1`, maxRetries: 0 });
+    const served = new Set<string>();
+    for (let i = 0; i < 12; i++) {
+      const { response } = await client.chat.completions
+        .create({ model: "regional", user: "eu-customer", messages: [{ role: "user", content: "hi" }] })
+        .withResponse();
+      assert.equal(response.headers.get("x-litellm-model-region"), "eu");
+      served.add(response.headers.get("x-litellm-model-id")!);
+    }
+    assert.deepEqual([...served], ["regional-eu"]);
+    // The same group without the end user is spread over all three deployments.
+    const anyone = new Set<string>();
+    for (let i = 0; i < 40 && anyone.size < 3; i++) {
+      const { response } = await client.chat.completions
+        .create({ model: "regional", messages: [{ role: "user", content: "hi" }] })
+        .withResponse();
+      anyone.add(response.headers.get("x-litellm-model-id")!);
+    }
+    assert.equal(anyone.size, 3);
+  });
+
+  it("a model with no deployment in the end user's region is a 400 naming `user`", async () => {
+    assert.equal((await proxy.admin("/end_user/new", { body: { user_id: "us-customer", allowed_model_region: "us" } })).status, 200);
+    const res = await fetch(`${proxy.base}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o-mini", user: "us-customer", messages: [{ role: "user", content: "hi" }] }),
+    });
+    const json = (await res.json()) as { error: { message: string; param: string } };
+    assert.equal(res.status, 400);
+    assert.equal(json.error.param, "user");
+    assert.match(json.error.message, /region us/);
+  });
+
+  it("x-litellm-customer-id (and x-litellm-end-user-id) name the end user as `user` does, ahead of the body", async () => {
+    await proxy.admin("/customer/block", { body: { user_ids: ["header-blocked"] } });
+    const send = (headers: Record<string, string>, user?: string) =>
+      fetch(`${proxy.base}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json", ...headers },
+        body: JSON.stringify({ model: "gpt-4o-mini", ...(user ? { user } : {}), messages: [{ role: "user", content: "hi" }] }),
+      });
+    assert.equal((await send({ "x-litellm-customer-id": "header-blocked" }, "someone-fine")).status, 400);
+    assert.equal((await send({ "x-litellm-end-user-id": "header-blocked" })).status, 400);
+    assert.equal((await send({ "x-litellm-end-user-id": "header-walk-in" })).status, 200);
+    const info = await eventually(
+      () => proxy.admin("/end_user/info?end_user_id=header-walk-in"),
+      (r) => r.status === 200,
+      30_000,
+    );
+    assert.ok((info.json.spend as number) > 0, "the spend is the header's end user's");
   });
 
   it("/customer/block refuses the end user's requests (making it if new); /customer/unblock lets them through again", async () => {

@@ -1,7 +1,7 @@
 import type { Deployment } from "../../config/model-config.js";
 import type { Ticket } from "../access/admission.js";
 import { ApiError } from "../errors.js";
-import { NoDeploymentAvailable, type Attempt, type Busy } from "../upstream/model-router.js";
+import { NoDeploymentAvailable, NoDeploymentInRegion, type Attempt, type Busy } from "../upstream/model-router.js";
 import { adapterFor } from "../upstream/providers/index.js";
 import type { NativeRequest } from "../upstream/providers/provider.js";
 import type { UpstreamResponse } from "../upstream/upstream-client.js";
@@ -34,37 +34,46 @@ export async function dispatch(
   model: string,
   body: ProxyBody,
   original: ClientRequest | undefined,
-  call: { signal: AbortSignal; stream: boolean },
+  call: { signal: AbortSignal; stream: boolean; region?: string },
 ): Promise<{ routed: Routed; limits: Ticket | undefined }> {
   let limits: Ticket | undefined;
   try {
-    const routed = await deps.router.route<Sent>(model, async (deployment) => {
-      const admitted = await admitDeployment(deps, deployment);
-      if ("busy" in admitted) return admitted;
-      let attempt: Attempt<Sent>;
-      try {
-        // A deployment that speaks the client's own format gets the client's body, with its own model name;
-        // one that does not gets the translation, or the reason there is none (the client's 400).
-        const native =
-          speaksClientFormat(op, deployment) && original
-            ? { body: { ...original.body, model: deployment.upstreamModel }, headers: original.headers }
-            : undefined;
-        attempt =
-          !native && original?.untranslatable
-            ? { ok: false, retryable: false, error: original.untranslatable }
-            : await tryDeployment(deps, op, deployment, payloadFor(body, deployment, call.stream), call, native);
-      } catch (error) {
-        admitted.done(0);
-        throw error;
-      }
-      if (attempt.ok) limits = admitted;
-      else admitted.done(0);
-      const outcome = attempt.ok ? "ok" : attempt.retryable ? "retried" : "failed";
-      deps.metrics.upstreamAttempts.inc({ model_group: deployment.pattern ?? deployment.name, deployment: deployment.id, outcome });
-      return attempt;
-    });
+    const routed = await deps.router.route<Sent>(
+      model,
+      async (deployment) => {
+        const admitted = await admitDeployment(deps, deployment);
+        if ("busy" in admitted) return admitted;
+        let attempt: Attempt<Sent>;
+        try {
+          // A deployment that speaks the client's own format gets the client's body, with its own model name;
+          // one that does not gets the translation, or the reason there is none (the client's 400).
+          const native =
+            speaksClientFormat(op, deployment) && original
+              ? { body: { ...original.body, model: deployment.upstreamModel }, headers: original.headers }
+              : undefined;
+          attempt =
+            !native && original?.untranslatable
+              ? { ok: false, retryable: false, error: original.untranslatable }
+              : await tryDeployment(deps, op, deployment, payloadFor(body, deployment, call.stream), call, native);
+        } catch (error) {
+          admitted.done(0);
+          throw error;
+        }
+        if (attempt.ok) limits = admitted;
+        else admitted.done(0);
+        const outcome = attempt.ok ? "ok" : attempt.retryable ? "retried" : "failed";
+        deps.metrics.upstreamAttempts.inc({ model_group: deployment.pattern ?? deployment.name, deployment: deployment.id, outcome });
+        return attempt;
+      },
+      { region: call.region },
+    );
     return { routed, limits };
   } catch (error) {
+    if (error instanceof NoDeploymentInRegion)
+      throw ApiError.badRequest(
+        `user: the end user may be served only in region ${error.region} (allowed_model_region), and no deployment of model ${error.model} is there (litellm_params.region_name)`,
+        "user",
+      );
     if (error instanceof NoDeploymentAvailable)
       throw ApiError.rateLimited(
         `No deployments available for model ${error.model}: every deployment is ${error.why}. Try again in ${Math.ceil(error.retryAfterMs / 1000)}s`,

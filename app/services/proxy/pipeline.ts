@@ -7,7 +7,7 @@ import { clientRequest } from "./client-request.js";
 import type { ProxyDeps } from "./deps.js";
 import { dispatch } from "./dispatch.js";
 import type { Operation, ProxyBody } from "./operation.js";
-import { endUserOf } from "./record.js";
+import { endUserOf } from "./end-user-id.js";
 import { relay } from "./relay.js";
 import { ApiError } from "../errors.js";
 
@@ -36,7 +36,7 @@ export async function proxy(deps: ProxyDeps, op: Operation, request: ProxyReques
   checkAccess(caller, model, deps.router);
   // LiteLLM checks the global budget for virtual keys; the master key is the admin's.
   if (caller.kind === "key") await deps.proxyBudget?.check();
-  const endUserId = endUserOf(body);
+  const endUserId = endUserOf(body, request.headers);
   const endUser = endUserId ? await deps.endUsers.get(endUserId) : null;
   if (endUser?.blocked) throw ApiError.badRequest(`User blocked from making LLM API Calls. User=${endUser.user_id}`, "user");
   const caching = cachingFor(deps, op, model, body);
@@ -58,7 +58,11 @@ export async function proxy(deps: ProxyDeps, op: Operation, request: ProxyReques
     });
     const stream = op.streams && body.stream === true;
     // The answering deployment's rpm/tpm admission, settled with the tokens once the answer is in.
-    const { routed, limits } = await dispatch(deps, op, model, body, original, { signal: abort.signal, stream });
+    const { routed, limits } = await dispatch(deps, op, model, body, original, {
+      signal: abort.signal,
+      stream,
+      region: endUser?.allowed_model_region ?? undefined,
+    });
     try {
       tokens = await relay(deps, op, caller, body, res, routed, {
         stream,

@@ -6,15 +6,6 @@ import type { Usage } from "../billing/spend.js";
 import type { ProxyDeps } from "./deps.js";
 import type { Operation } from "./operation.js";
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-/** The end user a request names — OpenAI's `user`, Anthropic's `metadata.user_id` — LiteLLM's "customer". */
-export function endUserOf(body: Record<string, unknown>): string | undefined {
-  const named = body.user ?? (body.metadata as { user_id?: unknown } | undefined)?.user_id;
-  // Lone surrogates become U+FFFD here, as they would on their way to the database anyway.
-  return typeof named === "string" && named.length > 0 ? named.slice(0, 256).replace(LONE_SURROGATE, "\uFFFD") : undefined;
-}
-
 /** What one answered call cost, for its spend row. */
 export interface Answered {
   model: string;

@@ -37,6 +37,7 @@ export async function relay(
   res.setHeader("x-litellm-model-id", deployment.id);
   res.setHeader("x-litellm-model-group", deployment.name);
   res.setHeader("x-litellm-attempted-retries", String(routed.tries - 1));
+  if (deployment.region) res.setHeader("x-litellm-model-region", deployment.region);
   if (!attempt.ok) {
     if (!attempt.value) throw attempt.error;
     const { response, failureText = "" } = attempt.value;

@@ -25,6 +25,16 @@ export class NoDeploymentAvailable extends Error {
   }
 }
 
+/** The request may be served only in one region (an end user's allowed_model_region), and its model group has no deployment there. */
+export class NoDeploymentInRegion extends Error {
+  constructor(
+    readonly model: string,
+    readonly region: string,
+  ) {
+    super(`no deployment of ${model} (or its fallbacks) is in region ${region}`);
+  }
+}
+
 /**
  * LiteLLM's Router, simple-shuffle: a request for a model group goes to one
  * of its deployments at random, weighted; a retryable failure is retried up
@@ -77,18 +87,28 @@ export class ModelRouter {
     return this.cooldowns.all();
   }
 
+  /**
+   * `region` (an end user's allowed_model_region) keeps the request on deployments whose
+   * litellm_params.region_name is that region, fallbacks included; one without a region_name is
+   * not known to be there, so it is not used (LiteLLM's pre-call check does the same).
+   */
   async route<T>(
     model: string,
     attempt: (deployment: Deployment) => Promise<Attempt<T>>,
+    options: { region?: string } = {},
   ): Promise<{ deployment: Deployment; attempt: Exclude<Attempt<T>, Busy>; tries: number }> {
+    const groups = [model, ...(this.config.router.fallbacks.get(model) ?? [])];
+    const { region } = options;
+    const eligible = (group: string) => this.deployments(group).filter((d) => region === undefined || d.region === region);
+    if (region !== undefined && groups.every((group) => eligible(group).length === 0)) throw new NoDeploymentInRegion(model, region);
     let tries = 0;
     let last: { deployment: Deployment; attempt: Exclude<Attempt<T>, Busy> } | undefined;
     let busyFor: number | undefined;
     const busy = new Set<string>();
-    for (const group of [model, ...(this.config.router.fallbacks.get(model) ?? [])]) {
+    for (const group of groups) {
       const tried = new Set<string>();
       for (let i = 0; i <= this.config.router.numRetries;) {
-        const deployment = this.pick(group, tried, busy);
+        const deployment = this.pick(eligible(group), tried, busy);
         if (!deployment) break;
         const result = await attempt(deployment);
         if (isBusy(result)) {
@@ -106,13 +126,13 @@ export class ModelRouter {
     }
     if (last) return { ...last, tries };
     if (busyFor !== undefined) throw new NoDeploymentAvailable(model, busyFor, "at its rpm/tpm limit");
-    throw new NoDeploymentAvailable(model, this.firstBackMs(model));
+    throw new NoDeploymentAvailable(model, this.firstBackMs(groups.flatMap(eligible)));
   }
 
   /** A deployment of the group not cooling down nor busy, preferring one not yet tried; weighted at random. */
-  private pick(group: string, tried: Set<string>, busy: Set<string>): Deployment | undefined {
+  private pick(deployments: Deployment[], tried: Set<string>, busy: Set<string>): Deployment | undefined {
     const now = this.now();
-    const up = this.deployments(group).filter((d) => this.cooldowns.until(d.id) <= now && !busy.has(d.id));
+    const up = deployments.filter((d) => this.cooldowns.until(d.id) <= now && !busy.has(d.id));
     const fresh = up.filter((d) => !tried.has(d.id));
     const pool = fresh.length > 0 ? fresh : up;
     const total = pool.reduce((sum, d) => sum + d.weight, 0);
@@ -124,10 +144,9 @@ export class ModelRouter {
     return pool.at(-1);
   }
 
-  private firstBackMs(model: string): number {
+  private firstBackMs(deployments: Deployment[]): number {
     const now = this.now();
-    const groups = [model, ...(this.config.router.fallbacks.get(model) ?? [])];
-    const until = groups.flatMap((g) => this.deployments(g)).map((d) => Math.max(now, this.cooldowns.until(d.id)));
+    const until = deployments.map((d) => Math.max(now, this.cooldowns.until(d.id)));
     return Math.max(0, Math.min(...until) - now);
   }
 }

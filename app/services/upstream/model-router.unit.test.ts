@@ -3,7 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Deployment, RouterSettings } from "../../config/model-config.js";
-import { ModelRouter, NoDeploymentAvailable, type Attempt } from "./model-router.js";
+import { ModelRouter, NoDeploymentAvailable, NoDeploymentInRegion, type Attempt } from "./model-router.js";
 
 const deployment = (name: string, id: string, weight = 1): Deployment => ({
   id,
@@ -204,5 +204,48 @@ describe('wildcard model groups (LiteLLM\'s model_name: "*" / "anthropic/*")', (
   it("has() knows the names a pattern matches", () => {
     assert.equal(router.has("anything-at-all"), true);
     assert.equal(routerWith({ a: [deployment("a", "a")] }).router.has("b"), false);
+  });
+});
+
+describe("an end user's allowed_model_region (litellm_params.region_name)", () => {
+  const inRegion = (name: string, id: string, region?: string): Deployment => ({ ...deployment(name, id), ...(region ? { region } : {}) });
+  const groups = {
+    gpt: [inRegion("gpt", "eu-1", "eu"), inRegion("gpt", "us-1", "us"), inRegion("gpt", "nowhere")],
+    "gpt-us": [inRegion("gpt-us", "us-2", "us")],
+    "gpt-eu-backup": [inRegion("gpt-eu-backup", "eu-2", "eu")],
+  };
+  const cases: Array<[string, string, string | undefined, string[], string[] | "no deployment"]> = [
+    ["no region: any deployment", "gpt", undefined, [], ["eu-1", "us-1", "nowhere"]],
+    ["eu: only the eu deployment", "gpt", "eu", [], ["eu-1"]],
+    ["us: only the us deployment", "gpt", "us", [], ["us-1"]],
+    ["a deployment without region_name is never in a region", "gpt", "ap", [], "no deployment"],
+    ["a group with no deployment there, and no fallback", "gpt-us", "eu", [], "no deployment"],
+    ["a fallback in the region serves when the group has none there", "gpt-us", "eu", ["gpt-eu-backup"], ["eu-2"]],
+  ];
+  for (const [name, model, region, fallbacks, expected] of cases) {
+    it(name, async () => {
+      const served = new Set<string>();
+      const draws = [0, 0.34, 0.67, 0.99];
+      for (const draw of draws) {
+        const { router } = routerWith(groups, { fallbacks: new Map([[model, fallbacks]]) }, () => draw);
+        try {
+          served.add((await router.route(model, upstream([]).attempt, region ? { region } : {})).deployment.id);
+        } catch (error) {
+          assert.ok(error instanceof NoDeploymentInRegion, String(error));
+          assert.equal(expected, "no deployment");
+          return;
+        }
+      }
+      assert.notEqual(expected, "no deployment");
+      assert.deepEqual([...served].sort(), [...(expected as string[])].sort());
+    });
+  }
+
+  it("a retry stays in the region: the other region's deployment is never tried", async () => {
+    const { router } = routerWith(groups);
+    const { tries, attempt } = upstream(["eu-1"]);
+    const result = await router.route("gpt", attempt, { region: "eu" });
+    assert.ok(tries.every((id) => id === "eu-1"));
+    assert.equal(result.attempt.ok, false);
   });
 });
