@@ -251,10 +251,9 @@ export async function startServer(
     redis && outbox && ledger
       ? new FleetAdmissions(new RedisAdmissions(redis, outbox, costEstimates, onRefuse), local, redis, () => ledger.livePods)
       : local;
-  const proxyBudget =
-    proxy.proxyBudget && new ProxyBudget(database.db, proxy.proxyBudget, (scope, snapshot) => spend.unwrittenParts(scope, snapshot));
+  const proxyBudget = new ProxyBudget(database.db, proxy.proxyBudget, (scope, snapshot) => spend.unwrittenParts(scope, snapshot));
   // A writer that is away at start delays the row, never the start: retried until it is made.
-  const stopProxyBudget = proxyBudget?.keepEnsuring(log, 10_000);
+  const stopProxyBudget = proxyBudget.keepEnsuring(log, 10_000);
   const ctx = {
     database,
     router: new ModelRouter(proxy, { cooldowns }),
@@ -318,7 +317,7 @@ export async function startServer(
       await Promise.race([lifecycle.settle(), new Promise((r) => setTimeout(r, remaining()).unref())]);
       stopBudgetResets();
       stopSpendRetention();
-      stopProxyBudget?.();
+      stopProxyBudget();
       await spend.drain(remaining());
       await ledger?.close();
       await upstream.close();

@@ -40,7 +40,8 @@ export interface Deployment {
 
 /** litellm_settings.max_budget / budget_duration: LiteLLM's global proxy budget. */
 export interface ProxyBudgetSettings {
-  maxBudget: number;
+  /** null: no global budget; the proxy's spend is still counted on its row, as LiteLLM does. */
+  maxBudget: number | null;
   budgetDuration?: string;
 }
 
@@ -85,7 +86,7 @@ export interface ProxyConfig {
   /** The response cache, when litellm_settings.cache is true. */
   cache?: CacheSettings;
   /** LiteLLM's global proxy budget (litellm_settings.max_budget > 0, budget_duration). */
-  proxyBudget?: ProxyBudgetSettings;
+  proxyBudget: ProxyBudgetSettings;
   /** general_settings.maximum_spend_logs_retention_period / _interval (SPEND_LOGS_RETENTION_* win). */
   spendRetention: RetentionSettings;
   /** One line per section or key tandem does not implement (logged once at startup). */
@@ -453,7 +454,7 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
     throw new ModelConfigError((error as Error).message);
   }
   // LiteLLM treats max_budget 0 as "no global budget".
-  const proxyBudget = ls.max_budget ? { maxBudget: ls.max_budget, budgetDuration: ls.budget_duration } : undefined;
+  const proxyBudget = ls.max_budget ? { maxBudget: ls.max_budget, budgetDuration: ls.budget_duration } : { maxBudget: null };
   return {
     models,
     redis,

@@ -46,7 +46,7 @@ export interface AppContext {
   /** Expected cost per key and model, for budget reservations. */
   costEstimates: CostEstimates;
   /** LiteLLM's global proxy budget, when litellm_settings.max_budget is set. */
-  proxyBudget?: ProxyBudget;
+  proxyBudget: ProxyBudget;
   endUsers: EndUsers;
   /** The response cache, when litellm_settings.cache is on. */
   responseCache?: { cache: ResponseCache; settings: CacheSettings };

@@ -214,6 +214,16 @@ describe("the proxy: keys, teams, spend and chat completions", () => {
       assert.ok(close(totals[0].team_spend, n * COST), `team spend ${totals[0].team_spend}`);
     });
 
+    it("without a global max_budget the proxy's spend still grows on LiteLLM's litellm-proxy-budget user, which refuses nothing", async () => {
+      const proxyUser = async () =>
+        (await proxy.admin("/user/info?user_id=litellm-proxy-budget")).json.user_info as { spend: number; max_budget: number | null };
+      const before = await eventually(proxyUser, (user) => user !== undefined, 15_000);
+      assert.equal(before.max_budget, null);
+      for (let i = 0; i < 3; i++) await ask(key);
+      const after = await eventually(proxyUser, (user) => user.spend >= before.spend + 3 * COST - 1e-12, 30_000);
+      assert.ok(after.spend > 0);
+    });
+
     const spendRows = async () => ((await proxy.admin(`/spend/logs?api_key=${key}`)).json as unknown as unknown[]).length;
     /** The key's spend rows once this pod's queue is empty. */
     const settledSpendRows = async () => {

@@ -13,8 +13,9 @@ export const PROXY_BUDGET_USER = "litellm-proxy-budget";
 /**
  * The global proxy budget, as LiteLLM keeps it: a user row named
  * `litellm-proxy-budget` (made at start, reset by the budget job like any
- * user's) that every request's spend grows. A request is refused once that
- * spend has reached the budget. Unlike a key's budget nothing is reserved:
+ * user's) that every request's spend grows, with or without a budget (LiteLLM's
+ * tests read it). With `litellm_settings.max_budget`, a virtual key's request is
+ * refused once that spend has reached it. Unlike a key's budget nothing is reserved:
  * the whole proxy's traffic would queue behind one reservation, so requests
  * in flight when the budget runs out may overshoot it by their own cost.
  * The row is read on the reader at most every `refreshMs`, and this pod's
@@ -72,6 +73,7 @@ export class ProxyBudget {
    * a failed read keeps the last row (a database away never refuses requests for this budget).
    */
   async check(now = Date.now()): Promise<void> {
+    if (this.settings.maxBudget === null) return;
     if (!this.reading && now - this.readAt >= this.refreshMs) {
       this.readAt = now;
       const snapshot: Snapshot = { lsn: this.db.$consistency.replayedPosition(), at: now };
@@ -88,6 +90,6 @@ export class ProxyBudget {
       ? periodSpend(row, `user:${PROXY_BUDGET_USER}`, this.unwritten, snapshot, now).spent
       : this.unwritten(`user:${PROXY_BUDGET_USER}`).all;
     const max = row?.max_budget ?? this.settings.maxBudget;
-    if (spent >= max) throw ApiError.budgetExceeded(`Budget has been exceeded! Current cost: ${spent}, Max budget: ${max}`);
+    if (max !== null && spent >= max) throw ApiError.budgetExceeded(`Budget has been exceeded! Current cost: ${spent}, Max budget: ${max}`);
   }
 }

@@ -17,7 +17,7 @@ export interface ProxyDeps {
   admissions: Admissions;
   spend: SpendQueue;
   costEstimates: CostEstimates;
-  proxyBudget?: ProxyBudget;
+  proxyBudget: ProxyBudget;
   endUsers: EndUsers;
   responseCache?: { cache: ResponseCache; settings: CacheSettings };
   metrics: Metrics;

@@ -35,7 +35,7 @@ export async function proxy(deps: ProxyDeps, op: Operation, request: ProxyReques
   const model = resolveModel(caller, body.model);
   checkAccess(caller, model, deps.router);
   // LiteLLM checks the global budget for virtual keys; the master key is the admin's.
-  if (caller.kind === "key") await deps.proxyBudget?.check();
+  if (caller.kind === "key") await deps.proxyBudget.check();
   const endUserId = endUserOf(body, request.headers);
   const endUser = endUserId ? await deps.endUsers.get(endUserId) : null;
   if (endUser?.blocked) throw ApiError.badRequest(`User blocked from making LLM API Calls. User=${endUser.user_id}`, "user");

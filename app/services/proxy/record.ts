@@ -32,7 +32,7 @@ export function record(deps: ProxyDeps, op: Operation, caller: Caller, call: Ans
     teamId: caller.kind === "key" ? caller.key.team_id : null,
     userId: caller.kind === "key" ? caller.key.user_id : null,
     endUser: call.endUser,
-    proxyBudgetUser: deps.proxyBudget && PROXY_BUDGET_USER,
+    proxyBudgetUser: PROXY_BUDGET_USER,
     callType: op.callType,
     model: call.model,
     usage: call.usage,
