@@ -71,6 +71,8 @@ describe("migrations", () => {
         "tandem_daily_end_user_spend",
         "tandem_daily_spend",
         "tandem_end_user",
+        "tandem_organization",
+        "tandem_organization_membership",
         "tandem_spend_logs",
         "tandem_spend_rows",
         "tandem_team",

@@ -17,6 +17,7 @@ import { modelRoutes } from "./routes/models.js";
 import { userRoutes } from "./routes/users.js";
 import { budgetRoutes } from "./routes/budgets.js";
 import { endUserRoutes } from "./routes/end-users.js";
+import { organizationRoutes } from "./routes/organizations.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { consistencyContext } from "./consistency.js";
 import { rejectNul, requireJsonBody, verifyJsonDepth } from "./input-guards.js";
@@ -69,6 +70,7 @@ function createApp(ctx: AppContext, handlers: Map<string, ProxyHandler>, options
   app.use(teamRoutes(ctx));
   app.use(budgetRoutes(ctx));
   app.use(endUserRoutes(ctx));
+  app.use(organizationRoutes(ctx));
   app.use(spendRoutes(ctx));
   app.use(spendAnalyticsRoutes(ctx));
   app.use(uiDatabaseRoutes(ctx));

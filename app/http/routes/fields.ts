@@ -57,6 +57,7 @@ export const TeamFields = {
   team_alias: z.string().min(1).max(255).nullable().optional(),
   members_with_roles: z.array(Member).optional(),
   blocked: z.boolean().optional(),
+  organization_id: z.string().min(1).max(256).nullable().optional(),
   model_aliases: z
     .record(z.string(), z.string().min(1))
     .nullable()

@@ -55,6 +55,12 @@ export function budgetCreateData(input: BudgetInput, budgetId?: string): Prisma.
   };
 }
 
+/** A shared budget named by a body must exist: checked on the writer, inside the transaction that links it. */
+export async function requireBudget(tx: Prisma.TransactionClient, budgetId: string): Promise<void> {
+  if (!(await tx.budget.findUnique({ where: { budget_id: budgetId }, select: { budget_id: true } })))
+    throw ApiError.badRequest(`budget_id: budget ${JSON.stringify(budgetId)} not found; make it with /budget/new`, "budget_id");
+}
+
 const notFound = (budgetId: string, param = "budget_id") =>
   ApiError.notFound(`${param}: budget ${JSON.stringify(budgetId)} not found`, param);
 

@@ -1,8 +1,8 @@
 import type { RoutedClient } from "../../db/routing-client.js";
-import type { Budget, EndUser, Prisma } from "../../generated/prisma/client.js";
+import type { Budget, EndUser } from "../../generated/prisma/client.js";
 import type { BudgetInput } from "../../http/routes/budget-fields.js";
 import { ApiError } from "../errors.js";
-import { budgetCreateData, budgetData, budgetView, setsBudget } from "./budgets.js";
+import { budgetCreateData, budgetData, budgetView, requireBudget, setsBudget } from "./budgets.js";
 import { PROXY_ADMIN_USER } from "./users.js";
 
 export interface EndUserInput extends BudgetInput {
@@ -58,12 +58,6 @@ function columns(input: EndUserInput) {
     ...(input.allowed_model_region !== undefined ? { allowed_model_region: input.allowed_model_region } : {}),
     ...(input.default_model !== undefined ? { default_model: input.default_model } : {}),
   };
-}
-
-/** A shared budget named by the body must exist: checked on the writer, inside the transaction that links it. */
-async function requireBudget(tx: Prisma.TransactionClient, budgetId: string): Promise<void> {
-  if (!(await tx.budget.findUnique({ where: { budget_id: budgetId }, select: { budget_id: true } })))
-    throw ApiError.badRequest(`budget_id: budget ${JSON.stringify(budgetId)} not found; make it with /budget/new`, "budget_id");
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { RoutedClient, WriterTransaction as Tx } from "../../db/routing-client.js";
-import type { Prisma, Team } from "../../generated/prisma/client.js";
+import type { Prisma, Team, VirtualKey as VirtualKeyRow } from "../../generated/prisma/client.js";
 import { ApiError } from "../errors.js";
+import { requireTeamFits } from "./organization-bounds.js";
 import { IMPLICIT_USER_ROLE, keyScopes, keyView, limitData, limitView, type LimitFields } from "./keys.js";
 
 export interface TeamMember {
@@ -14,6 +15,8 @@ export interface TeamFields extends LimitFields {
   blocked?: boolean;
   model_aliases?: Record<string, string>;
   members_with_roles?: TeamMember[];
+  /** The organization it belongs to; null takes it out of one. */
+  organization_id?: string | null;
 }
 
 export interface NewTeamInput extends TeamFields {
@@ -33,6 +36,7 @@ export function teamView(team: Team) {
     })),
     blocked: team.blocked,
     model_aliases: team.model_aliases,
+    organization_id: team.organization_id,
   };
 }
 
@@ -42,6 +46,7 @@ function teamData(input: TeamFields) {
     ...(input.team_alias !== undefined ? { team_alias: input.team_alias } : {}),
     ...(input.blocked !== undefined ? { blocked: input.blocked } : {}),
     ...(input.model_aliases !== undefined ? { model_aliases: input.model_aliases } : {}),
+    ...(input.organization_id !== undefined ? { organization_id: input.organization_id } : {}),
     ...(input.members_with_roles !== undefined ? { members_with_roles: input.members_with_roles as unknown as Prisma.InputJsonValue } : {}),
   };
 }
@@ -83,6 +88,7 @@ async function addTeamToUsers(tx: Tx, teamId: string, members: readonly TeamMemb
 export async function newTeam(db: RoutedClient, input: NewTeamInput, creator?: string) {
   try {
     const { team, members } = await db.$transaction(async (tx) => {
+      if (input.organization_id) await requireTeamFits(tx, input.organization_id, input);
       const given = await withUserIds(tx, input.members_with_roles ?? []);
       const members: TeamMember[] =
         creator && !given.some((m) => m.user_id === creator) ? [...given, { role: "admin", user_id: creator }] : given;
@@ -108,7 +114,10 @@ export async function teamInfo(db: RoutedClient, teamId: string) {
 
 export async function updateTeam(db: RoutedClient, teamId: string, input: TeamFields) {
   const team = await db.$transaction(async (tx) => {
-    await lockedTeam(tx, teamId);
+    const current = await lockedTeam(tx, teamId);
+    // The team as it will be, within the organization it will be in.
+    const organizationId = input.organization_id !== undefined ? input.organization_id : current.organization_id;
+    if (organizationId) await requireTeamFits(tx, organizationId, { ...current, ...limitData(input) });
     const updated = await tx.team.update({ where: { team_id: teamId }, data: teamData(input) });
     if (input.members_with_roles) await addTeamToUsers(tx, teamId, input.members_with_roles);
     return updated;
@@ -133,18 +142,25 @@ export async function listTeams(db: RoutedClient, filter: { user_id?: string; te
 
 /** Deletes the teams and, as LiteLLM does, their keys; members keep their user rows. */
 export async function deleteTeams(db: RoutedClient, teamIds: string[]) {
-  const { teams, keys } = await db.$transaction(async (tx) => {
-    const found = await tx.team.findMany({ where: { team_id: { in: teamIds } }, select: { team_id: true } });
-    const ids = found.map((t) => t.team_id);
-    const owned = await tx.virtualKey.findMany({ where: { team_id: { in: ids } }, select: { token: true, team_id: true, user_id: true } });
-    await tx.virtualKey.deleteMany({ where: { team_id: { in: ids } } });
-    await tx.team.deleteMany({ where: { team_id: { in: ids } } });
-    for (const id of ids) await tx.$executeRaw`UPDATE "tandem_user" SET "teams" = array_remove("teams", ${id}) WHERE ${id} = ANY("teams")`;
-    return { teams: ids, keys: owned };
-  });
-  await db.$consistency.wrote([...teams.map((id) => `team:${id}`), ...keys.flatMap(keyScopes)]);
+  const { teams, keys } = await db.$transaction((tx) => deleteTeamsIn(tx, { team_id: { in: teamIds } }));
+  await db.$consistency.wrote(deletedScopes({ teams, keys }));
   if (teams.length === 0) throw ApiError.notFound("team_ids: none of the teams exist", "team_ids");
   return { deleted_teams: teams, deleted_keys: keys.length };
+}
+
+/** Deletes the teams a filter finds, with their keys, inside the caller's transaction; returns what went. */
+export async function deleteTeamsIn(tx: Tx, where: Prisma.TeamWhereInput) {
+  const ids = (await tx.team.findMany({ where, select: { team_id: true } })).map((t) => t.team_id);
+  const keys = await tx.virtualKey.findMany({ where: { team_id: { in: ids } }, select: { token: true, team_id: true, user_id: true } });
+  await tx.virtualKey.deleteMany({ where: { team_id: { in: ids } } });
+  await tx.team.deleteMany({ where: { team_id: { in: ids } } });
+  for (const id of ids) await tx.$executeRaw`UPDATE "tandem_user" SET "teams" = array_remove("teams", ${id}) WHERE ${id} = ANY("teams")`;
+  return { teams: ids, keys };
+}
+
+/** The consistency scopes of deleted teams and keys (caches on every pod drop them). */
+export function deletedScopes(deleted: { teams: string[]; keys: Array<Pick<VirtualKeyRow, "token" | "team_id" | "user_id">> }): string[] {
+  return [...deleted.teams.map((id) => `team:${id}`), ...deleted.keys.flatMap(keyScopes)];
 }
 
 // The same member by user id when both have one, else by email (a member added by email may have been matched to a user).

@@ -1,0 +1,226 @@
+// Organizations (LiteLLM's /organization/*) through the HTTP API on a real primary/replica pair:
+// LiteLLM's methods and answer shapes, members by role, teams kept within their organization's
+// budget and models, and bad input refused with the field named and nothing written.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
+
+type Org = {
+  organization_id: string;
+  organization_alias: string;
+  budget_id: string;
+  models: string[];
+  litellm_budget_table: { budget_id: string; max_budget: number | null; rpm_limit: number | null } | null;
+  members?: Array<{ user_id: string; user_role: string; user_email: string | null }>;
+  teams?: Array<{ team_id: string }>;
+};
+
+describe("organizations", () => {
+  let proxy: Proxy;
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await proxy.admin(path, { method, ...(body === undefined ? {} : { body }) });
+    return { status: res.status, json: res.json as unknown };
+  };
+  const ok = async <T = Org>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await call(method, path, body);
+    assert.equal(res.status, 200, `${method} ${path}: ${JSON.stringify(res.json)}`);
+    return res.json as T;
+  };
+  const refused = async (method: string, path: string, body: unknown, status: number, field: string) => {
+    const res = await call(method, path, body);
+    assert.equal(res.status, status, `${method} ${path} ${JSON.stringify(body)}: ${JSON.stringify(res.json)}`);
+    assert.match(JSON.stringify(res.json), new RegExp(field), `names ${field}: ${JSON.stringify(res.json)}`);
+  };
+  const list = () => ok<Org[]>("GET", "/organization/list");
+
+  before(async () => {
+    proxy = await startProxy();
+  });
+  after(async () => {
+    await proxy?.stop();
+  });
+
+  it("19 parallel /organization/new with one alias each make an organization with a budget; /organization/list shows them with budget, members and teams", async () => {
+    const alias = `Organization: ${Date.now()}`;
+    const made = await Promise.all(
+      Array.from({ length: 19 }, () =>
+        ok("POST", "/organization/new", { organization_alias: alias, models: ["azure-models"], max_budget: null }),
+      ),
+    );
+    assert.equal(new Set(made.map((o) => o.organization_id)).size, 19);
+    for (const org of made) assert.equal(org.litellm_budget_table?.budget_id, org.budget_id, "a budget of its own, even without limits");
+    const listed = (await list()).filter((o) => o.organization_alias === alias);
+    assert.equal(listed.length, 19);
+    for (const org of listed) {
+      assert.notEqual(org.litellm_budget_table, null);
+      assert.deepEqual([org.members, org.teams, org.models], [[], [], ["azure-models"]]);
+    }
+    const byAlias = await ok<Org[]>("GET", `/organization/list?org_alias=${encodeURIComponent(alias.toUpperCase().slice(0, 20))}`);
+    assert.ok(byAlias.length >= 19, "org_alias matches a part, in any case");
+  });
+
+  it("a member is added by user id, its role changed (PATCH) and removed (DELETE); the user stays", async () => {
+    const org = await ok("POST", "/organization/new", { organization_alias: "members" });
+    const user = await ok<{ user_id: string }>("POST", "/user/new", {
+      user_email: `member-${Date.now()}@example.com`,
+      auto_create_key: false,
+    });
+    const added = await ok<{ updated_organization_memberships: Array<{ user_role: string }> }>("POST", "/organization/member_add", {
+      organization_id: org.organization_id,
+      member: { user_id: user.user_id, role: "internal_user" },
+    });
+    assert.equal(added.updated_organization_memberships[0]!.user_role, "internal_user");
+    const info = await ok("GET", `/organization/info?organization_id=${org.organization_id}`);
+    assert.deepEqual(
+      info.members!.map((m) => [m.user_id, m.user_role]),
+      [[user.user_id, "internal_user"]],
+    );
+    const updated = await ok<{ user_role: string }>("PATCH", "/organization/member_update", {
+      organization_id: org.organization_id,
+      user_id: user.user_id,
+      role: "org_admin",
+    });
+    assert.equal(updated.user_role, "org_admin");
+    await ok("DELETE", "/organization/member_delete", { organization_id: org.organization_id, user_id: user.user_id });
+    assert.deepEqual((await ok("GET", `/organization/info?organization_id=${org.organization_id}`)).members, []);
+    assert.equal((await call("GET", `/user/info?user_id=${user.user_id}`)).status, 200);
+  });
+
+  it("member_add by an email nobody has makes that user; a member twice, an unknown organization or role is a 4xx naming it, adding nothing", async () => {
+    const org = await ok("POST", "/organization/new", { organization_alias: "by-email" });
+    const email = `new-${Date.now()}@example.com`;
+    const added = await ok<{ updated_users: Array<{ user_id: string; user_email: string }> }>("POST", "/organization/member_add", {
+      organization_id: org.organization_id,
+      member: [{ user_email: email, role: "internal_user_viewer" }],
+    });
+    assert.equal(added.updated_users[0]!.user_email, email);
+    const userId = added.updated_users[0]!.user_id;
+    await refused(
+      "POST",
+      "/organization/member_add",
+      { organization_id: org.organization_id, member: { user_id: userId, role: "org_admin" } },
+      400,
+      "member",
+    );
+    await refused(
+      "POST",
+      "/organization/member_add",
+      { organization_id: "no-such-org", member: { user_id: userId, role: "org_admin" } },
+      404,
+      "organization_id",
+    );
+    await refused(
+      "POST",
+      "/organization/member_add",
+      { organization_id: org.organization_id, member: { user_id: "x", role: "owner" } },
+      400,
+      "role",
+    );
+    await refused(
+      "POST",
+      "/organization/member_add",
+      { organization_id: org.organization_id, member: { role: "org_admin" } },
+      400,
+      "user_id",
+    );
+    await refused(
+      "PATCH",
+      "/organization/member_update",
+      { organization_id: org.organization_id, user_id: "ghost", role: "org_admin" },
+      404,
+      "user_id",
+    );
+    const members = (await ok("GET", `/organization/info?organization_id=${org.organization_id}`)).members!;
+    assert.deepEqual(
+      members.map((m) => [m.user_id, m.user_role, m.user_email]),
+      [[userId, "internal_user_viewer", email]],
+    );
+  });
+
+  it("a team in an organization stays within its budget, limits and models; an unknown organization is a 400; nothing is written when refused", async () => {
+    const org = await ok("POST", "/organization/new", {
+      organization_alias: "bounded",
+      models: ["gpt-4o-mini"],
+      max_budget: 10,
+      rpm_limit: 60,
+    });
+    const teamsBefore = ((await ok<unknown[]>("GET", "/team/list")) as unknown[]).length;
+    await refused("POST", "/team/new", { organization_id: "no-such-org" }, 400, "organization_id");
+    await refused("POST", "/team/new", { organization_id: org.organization_id, max_budget: 11 }, 400, "max_budget");
+    await refused("POST", "/team/new", { organization_id: org.organization_id, rpm_limit: 61 }, 400, "rpm_limit");
+    await refused(
+      "POST",
+      "/team/new",
+      { organization_id: org.organization_id, models: ["gpt-4o-mini", "o3"] },
+      400,
+      "Model 'o3' not in organization's allowed models",
+    );
+    assert.equal(((await ok<unknown[]>("GET", "/team/list")) as unknown[]).length, teamsBefore, "no team made");
+
+    const team = await ok<{ team_id: string; organization_id: string }>("POST", "/team/new", {
+      organization_id: org.organization_id,
+      models: ["gpt-4o-mini"],
+      max_budget: 10,
+    });
+    assert.equal(team.organization_id, org.organization_id);
+    await refused("POST", "/team/update", { team_id: team.team_id, max_budget: 20 }, 400, "max_budget");
+    const info = await ok<{ team_info: { max_budget: number } }>("GET", `/team/info?team_id=${team.team_id}`);
+    assert.equal(info.team_info.max_budget, 10, "unchanged");
+    assert.deepEqual(
+      (await ok("GET", `/organization/info?organization_id=${org.organization_id}`)).teams!.map((t) => t.team_id),
+      [team.team_id],
+    );
+  });
+
+  it("/organization/update (PATCH) changes what is sent and the organization's budget in place; an unknown id is a 404", async () => {
+    const org = await ok("POST", "/organization/new", { organization_alias: "before", max_budget: 1, metadata: { a: 1 } });
+    const updated = await ok<Org & { metadata: Record<string, unknown> }>("PATCH", "/organization/update", {
+      organization_id: org.organization_id,
+      organization_alias: "after",
+      max_budget: 2,
+      metadata: { b: 2 },
+    });
+    assert.equal(updated.organization_alias, "after");
+    assert.equal(updated.litellm_budget_table?.max_budget, 2);
+    assert.equal(updated.budget_id, org.budget_id, "the same budget, changed");
+    assert.deepEqual(updated.metadata, { a: 1, b: 2 });
+    await refused("PATCH", "/organization/update", { organization_id: "no-such-org", organization_alias: "x" }, 404, "organization_id");
+    await refused(
+      "POST",
+      "/organization/new",
+      { organization_id: org.organization_id, organization_alias: "again" },
+      400,
+      "organization_id",
+    );
+    await refused("POST", "/organization/new", { models: [] }, 400, "organization_alias");
+  });
+
+  it("/organization/delete (DELETE) takes its teams and their keys with it; one unknown id deletes nothing", async () => {
+    const org = await ok("POST", "/organization/new", { organization_alias: "doomed" });
+    const team = await ok<{ team_id: string }>("POST", "/team/new", { organization_id: org.organization_id });
+    const key = (await ok<{ key: string }>("POST", "/key/generate", { team_id: team.team_id })).key;
+    await refused("DELETE", "/organization/delete", { organization_ids: [org.organization_id, "ghost"] }, 404, "ghost");
+    assert.equal((await call("GET", `/organization/info?organization_id=${org.organization_id}`)).status, 200, "nothing deleted");
+
+    const deleted = await ok<Org[]>("DELETE", "/organization/delete", { organization_ids: [org.organization_id] });
+    assert.deepEqual(
+      deleted.map((o) => [o.organization_id, o.teams!.map((t) => t.team_id)]),
+      [[org.organization_id, [team.team_id]]],
+    );
+    assert.equal((await call("GET", `/organization/info?organization_id=${org.organization_id}`)).status, 404);
+    assert.equal((await call("GET", `/team/info?team_id=${team.team_id}`)).status, 404);
+    const res = await fetch(`${proxy.base}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
+    });
+    assert.equal(res.status, 401, "its team's key is gone");
+  });
+
+  it("organization routes are the admin's: a virtual key is refused", async () => {
+    const key = (await ok<{ key: string }>("POST", "/key/generate", {})).key;
+    const res = await fetch(`${proxy.base}/organization/list`, { headers: { authorization: `Bearer ${key}` } });
+    assert.equal(res.status, 401);
+    assert.notEqual(key, MASTER_KEY);
+  });
+});

@@ -1,0 +1,49 @@
+import type { WriterTransaction as Tx } from "../../db/routing-client.js";
+import type { Budget, Organization } from "../../generated/prisma/client.js";
+import { ApiError } from "../errors.js";
+
+/** LiteLLM's name for "every model on the proxy" in a model list. */
+const ALL_PROXY_MODELS = "all-proxy-models";
+
+/** What of a team an organization bounds. */
+export interface TeamBounds {
+  max_budget?: number | null;
+  tpm_limit?: number | null;
+  rpm_limit?: number | null;
+  models?: string[];
+}
+
+/**
+ * A team inside an organization stays within it, as LiteLLM checks on /team/new and /team/update:
+ * its max_budget, tpm_limit and rpm_limit no higher than the organization's budget's, its models
+ * among the organization's (an organization without models, or with all-proxy-models, allows any;
+ * a team without a model list is not refused, as in LiteLLM).
+ * Throws LiteLLM's 400 naming the field; a team without a limit is within any.
+ */
+export function checkTeamWithin(team: TeamBounds, org: Pick<Organization, "organization_id" | "models"> & { budget: Budget | null }): void {
+  const where = `Organization: ${org.organization_id}`;
+  const above = (field: "max_budget" | "tpm_limit" | "rpm_limit", label: string) => {
+    const mine = team[field];
+    const theirs = org.budget?.[field];
+    if (mine != null && theirs != null && mine > theirs)
+      throw ApiError.badRequest(`${field}: Team ${label} (${mine}) exceeds organization's ${label} (${theirs}). ${where}`, field);
+  };
+  above("max_budget", "max_budget");
+  above("tpm_limit", "tpm_limit");
+  above("rpm_limit", "rpm_limit");
+  if (org.models.length === 0 || org.models.includes(ALL_PROXY_MODELS)) return;
+  const outside = (team.models ?? []).find((model) => !org.models.includes(model));
+  if (outside !== undefined)
+    throw ApiError.badRequest(
+      `models: Model '${outside}' not in organization's allowed models. Organization allowed models=${JSON.stringify(org.models)}. ${where}`,
+      "models",
+    );
+}
+
+/** The organization a team names, read and locked on the writer inside the team's transaction, and the team checked against it. */
+export async function requireTeamFits(tx: Tx, organizationId: string, team: TeamBounds): Promise<void> {
+  await tx.$queryRaw`SELECT 1 FROM "tandem_organization" WHERE "organization_id" = ${organizationId} FOR SHARE`;
+  const org = await tx.organization.findUnique({ where: { organization_id: organizationId }, include: { budget: true } });
+  if (!org) throw ApiError.badRequest(`organization_id: Organization not found for organization_id=${organizationId}`, "organization_id");
+  checkTeamWithin(team, org);
+}
