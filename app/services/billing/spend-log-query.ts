@@ -30,24 +30,35 @@ export function rangeOf(filter: Pick<SpendLogFilter, "startTime" | "endTime">, n
 
 /**
  * Newest first, one page. Each text filter is matched through its column's
- * hash index (the value rechecked); the range prunes the day partitions; the
- * order is each partition's index order, merged.
+ * hash index; the range prunes the day partitions; the order is each
+ * partition's index order, merged, so a page reads about its own rows
+ * whatever the range holds. The values themselves are rechecked on the page,
+ * outside: inside, the planner takes the recheck for a second, independent
+ * condition, expects one row a partition, and sorts every matching row of
+ * the range instead (200 ms for a user's 30 days at 30 M rows). Only a 64-bit
+ * hash collision of two values could make a page one row short.
  */
 export function spendLogSql(filter: SpendLogFilter, now = new Date()): Prisma.Sql {
   const { from, to } = rangeOf(filter, now);
   const where: Prisma.Sql[] = [Prisma.sql`"start_time" >= ${from} AND "start_time" < ${to}`];
-  const byHash = (column: string, value: string) =>
-    Prisma.sql`hashtextextended(${Prisma.raw(`"${column}"`)}, 0) = hashtextextended(${value}::text, 0) AND ${Prisma.raw(`"${column}"`)} = ${value}`;
-  if (filter.api_key) where.push(byHash("api_key", toToken(filter.api_key)));
-  if (filter.user_id) where.push(byHash("user", filter.user_id));
-  if (filter.team_id) where.push(byHash("team_id", filter.team_id));
-  if (filter.end_user) where.push(byHash("end_user", filter.end_user));
-  if (filter.request_id) where.push(byHash("request_id", filter.request_id));
-  return Prisma.sql`
+  const recheck: Prisma.Sql[] = [];
+  const byHash = (column: string, value: string) => {
+    where.push(Prisma.sql`hashtextextended(${Prisma.raw(`"${column}"`)}, 0) = hashtextextended(${value}::text, 0)`);
+    recheck.push(Prisma.sql`${Prisma.raw(`"${column}"`)} = ${value}`);
+  };
+  if (filter.api_key) byHash("api_key", toToken(filter.api_key));
+  if (filter.user_id) byHash("user", filter.user_id);
+  if (filter.team_id) byHash("team_id", filter.team_id);
+  if (filter.end_user) byHash("end_user", filter.end_user);
+  if (filter.request_id) byHash("request_id", filter.request_id);
+  const order = Prisma.sql`ORDER BY "start_time" DESC, hashtextextended("request_id", 0) DESC`;
+  const page = Prisma.sql`
     SELECT * FROM "tandem_spend_rows"
     WHERE ${Prisma.join(where, " AND ")}
-    ORDER BY "start_time" DESC, hashtextextended("request_id", 0) DESC
+    ${order}
     LIMIT ${filter.page_size} OFFSET ${(filter.page - 1) * filter.page_size}`;
+  if (recheck.length === 0) return page;
+  return Prisma.sql`SELECT * FROM (${page}) AS "page" WHERE ${Prisma.join(recheck, " AND ")} ${order}`;
 }
 
 /** A spend row under LiteLLM's SpendLogs names (startTime, endTime, user, call_type, …). */
