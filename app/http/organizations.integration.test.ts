@@ -3,7 +3,7 @@
 // budget and models, and bad input refused with the field named and nothing written.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
+import { eventually, MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
 
 type Org = {
   organization_id: string;
@@ -215,6 +215,32 @@ describe("organizations", () => {
       body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
     });
     assert.equal(res.status, 401, "its team's key is gone");
+  });
+
+  it("an organization's max_budget refuses its teams' keys once spent (LiteLLM's words); its spend grows; a raised budget lets them through", async () => {
+    const org = await ok("POST", "/organization/new", { organization_alias: "thrifty", max_budget: 1e-9 });
+    const team = await ok<{ team_id: string }>("POST", "/team/new", { organization_id: org.organization_id });
+    const key = (await ok<{ key: string }>("POST", "/key/generate", { team_id: team.team_id })).key;
+    const chat = async () => {
+      const res = await fetch(`${proxy.base}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
+      });
+      return { status: res.status, json: (await res.json()) as { error?: { message: string } } };
+    };
+    assert.equal((await chat()).status, 200, "nothing spent yet");
+    const refused = await eventually(chat, (r) => r.status !== 200, 30_000);
+    assert.equal(refused.status, 400, JSON.stringify(refused.json));
+    assert.match(refused.json.error!.message, new RegExp(`^Budget has been exceeded! Organization=${org.organization_id} Current cost: `));
+    const info = await eventually(
+      () => ok<Org & { spend: number }>("GET", `/organization/info?organization_id=${org.organization_id}`),
+      (o) => o.spend > 0,
+      30_000,
+    );
+    assert.ok(info.spend > 1e-9);
+    await ok("PATCH", "/organization/update", { organization_id: org.organization_id, max_budget: 100 });
+    assert.equal((await eventually(chat, (r) => r.status === 200, 30_000)).status, 200);
   });
 
   it("organization routes are the admin's: a virtual key is refused", async () => {

@@ -105,6 +105,18 @@ export function budgetScopes(caller: Caller, unwritten: Unwritten, now = Date.no
       ? []
       : [{ kind, id, maxBudget: row.max_budget, ...periodSpend(row, `${kind}:${id}`, unwritten, caller.snapshot, now) }],
   );
+  // The team's organization's budget (LiteLLM's organization_max_budget_check), with its budget object's period.
+  const org = caller.key.team?.organization;
+  if (org?.budget?.max_budget !== null && org?.budget?.max_budget !== undefined) {
+    const row = { spend: org.spend, budget_reset_at: org.budget.budget_reset_at };
+    const id = org.organization_id;
+    scopes.push({
+      kind: "organization",
+      id,
+      maxBudget: org.budget.max_budget,
+      ...periodSpend(row, `organization:${id}`, unwritten, caller.snapshot, now),
+    });
+  }
   // The user's budget within the key's team (LiteLLM's max_budget_in_team); it has no period of its own.
   const member = caller.membership;
   if (member?.max_budget !== null && member?.max_budget !== undefined) {

@@ -106,6 +106,24 @@ describe("access: budgets and limits", () => {
     );
   });
 
+  it("the key's team's organization budget is a scope of its own, over the organization's spend and its budget's period", () => {
+    const organization = (budget: object | null) => ({ organization_id: "o", spend: 4, budget_id: "b", budget });
+    const cases: Array<[string, object | null, unknown[]]> = [
+      ["a max_budget", { max_budget: 5, budget_reset_at: null }, [["organization", "o", 5, 5]]],
+      ["no max_budget", { max_budget: null, budget_reset_at: null }, []],
+      ["no budget (deleted)", null, []],
+      ["an ended period: only this pod's spend since", { max_budget: 5, budget_reset_at: new Date(1000) }, [["organization", "o", 5, 0.5]]],
+    ];
+    for (const [name, budget, expected] of cases) {
+      const who = caller({ team: { organization_id: "o", organization: organization(budget) } });
+      assert.deepEqual(
+        budgetScopes(who, unwritten, 2000).map((s) => [s.kind, s.id, s.maxBudget, s.spent]),
+        expected,
+        name,
+      );
+    }
+  });
+
   it("each scope carries when its spend was read and the part of this pod's spend the fleet's ledger holds", () => {
     const who = caller({ key: { max_budget: 10, spend: 3 } });
     const [scope] = budgetScopes(who, unwritten, 5000);

@@ -1,12 +1,14 @@
 import type { RoutedClient } from "../../db/routing-client.js";
-import type { Team, TeamMembership, User, VirtualKey } from "../../generated/prisma/client.js";
+import type { Budget, Organization, Team, TeamMembership, User, VirtualKey } from "../../generated/prisma/client.js";
 import { ApiError } from "../errors.js";
 import { isHashOf, tokenOf } from "./key-hash.js";
 import type { Snapshot } from "../billing/spend-queue.js";
 import type { CallerCache } from "./caller-cache.js";
 import { requiredLsn } from "../../db/consistency.js";
 
-export type KeyRecord = VirtualKey & { team: Team | null };
+/** The organization a key's team belongs to, with its budget (read with the key, in the same statement). */
+export type OrganizationRecord = Organization & { budget: Budget | null };
+export type KeyRecord = VirtualKey & { team: (Team & { organization?: OrganizationRecord | null }) | null };
 export type KeyCaller = {
   kind: "key";
   key: KeyRecord;
@@ -76,7 +78,11 @@ export async function authenticate(db: RoutedClient, masterKey: string, secret: 
 /** The key with its team and user, read now; null if there is no such key. */
 async function lookUp(db: RoutedClient, token: string): Promise<KeyCaller | null> {
   const snapshot: Snapshot = { lsn: db.$consistency.replayedPosition(), at: Date.now() };
-  const query = { where: { token }, include: { team: true }, relationLoadStrategy: "join" } as const;
+  const query = {
+    where: { token },
+    include: { team: { include: { organization: { include: { budget: true } } } } },
+    relationLoadStrategy: "join",
+  } as const;
   let key = await db.virtualKey.findUnique(query);
   if (!key && !db.$consistency.readerMissIsFinal()) key = await db.$primary().virtualKey.findUnique(query);
   // The key came with its team and names its user; if this pod just changed either, read them as they are now.

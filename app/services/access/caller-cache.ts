@@ -49,14 +49,25 @@ export class CallerCache {
     if (this.entries.size === 0) return;
     const teams = new Set<string>();
     const users = new Set<string>();
+    const organizations = new Set<string>();
+    const budgets = new Set<string>();
     for (const scope of scopes) {
       if (scope.startsWith("key:")) this.entries.delete(scope.slice(4));
       else if (scope.startsWith("team:")) teams.add(scope.slice(5));
       else if (scope.startsWith("user:")) users.add(scope.slice(5));
+      else if (scope.startsWith("organization:")) organizations.add(scope.slice(13));
+      else if (scope.startsWith("budget:")) budgets.add(scope.slice(7));
     }
-    if (teams.size === 0 && users.size === 0) return;
-    this.entries.deleteWhere(
-      (caller) => (!!caller.key.team_id && teams.has(caller.key.team_id)) || (!!caller.key.user_id && users.has(caller.key.user_id)),
-    );
+    if (teams.size === 0 && users.size === 0 && organizations.size === 0 && budgets.size === 0) return;
+    this.entries.deleteWhere((caller) => {
+      const { team_id: teamId, user_id: userId, team } = caller.key;
+      const org = team?.organization;
+      return (
+        (!!teamId && teams.has(teamId)) ||
+        (!!userId && users.has(userId)) ||
+        (!!org && organizations.has(org.organization_id)) ||
+        (!!org?.budget_id && budgets.has(org.budget_id))
+      );
+    });
   }
 }

@@ -7,7 +7,13 @@ import { CallerCache } from "./caller-cache.js";
 const caller = (token: string, teamId: string | null = null, userId: string | null = null, lsn?: bigint): KeyCaller =>
   ({
     kind: "key",
-    key: { token, team_id: teamId, user_id: userId, team: null },
+    // Team t2 is in organization o1, whose budget is b1.
+    key: {
+      token,
+      team_id: teamId,
+      user_id: userId,
+      team: teamId === "t2" ? { team_id: teamId, organization: { organization_id: "o1", budget_id: "b1" } } : null,
+    },
     user: null,
     snapshot: { lsn, at: 0 },
   }) as unknown as KeyCaller;
@@ -37,6 +43,9 @@ describe("caller cache", () => {
     ["a key change drops that key", ["key:a"], ["b", "c"]],
     ["a team change drops the team's keys", ["team:t1"], ["c"]],
     ["a user change drops the user's keys", ["user:u1"], ["a", "b"]],
+    ["an organization change drops its teams' keys", ["organization:o1"], ["a", "b"]],
+    ["a change of the organization's budget drops its teams' keys", ["budget:b1"], ["a", "b"]],
+    ["another budget drops nothing", ["budget:b2"], ["a", "b", "c"]],
     ["the caller scope alone drops nothing", ["caller:master"], ["a", "b", "c"]],
   ];
   for (const [what, scopes, left] of invalidations) {

@@ -6,7 +6,7 @@ import type { LocalCount } from "../access/rate-limits.js";
 /** What a budgeted request is checked against: a key's, team's or user's limit and what is already spent. */
 export interface BudgetScope {
   /** A member scope's id is `<team_id>:<user_id>`: the user's budget within the team. */
-  kind: "key" | "team" | "user" | "member" | "end_user";
+  kind: "key" | "team" | "user" | "member" | "end_user" | "organization";
   id: string;
   maxBudget: number;
   /** Spend as read (database) plus this pod's recorded, unwritten spend. */
@@ -29,6 +29,7 @@ export function budgetSpent(scope: BudgetScope, spent: number): ApiError {
     user: `ExceededBudget: User=${scope.id} over budget. Spend=${spent}, Budget=${scope.maxBudget}`,
     team: `Budget has been exceeded! Team=${scope.id} Current cost: ${spent}, Max budget: ${scope.maxBudget}`,
     end_user: `ExceededBudget: End User=${scope.id} over budget. Spend=${spent}, Budget=${scope.maxBudget}`,
+    organization: `Budget has been exceeded! Organization=${scope.id} Current cost: ${spent}, Max budget: ${scope.maxBudget}`,
     member: `Budget has been exceeded! User=${scope.id.slice(scope.id.indexOf(":") + 1)} in Team=${scope.id.slice(0, scope.id.indexOf(":"))} Current cost: ${spent}, Max budget: ${scope.maxBudget}`,
   };
   return ApiError.budgetExceeded(messages[scope.kind]);

@@ -55,7 +55,7 @@ export async function resetBudgets(db: RoutedClient, now = new Date()): Promise<
       scopes.push(...ids.map((id) => `${table.scope}:${id}`));
     }
   }
-  // Budget objects: a period's end starts a new one for every end user on that budget.
+  // Budget objects: a period's end starts a new one for every end user and organization on that budget.
   const budgets = (await writer.budget.findMany({ where: due, select: { budget_id: true, budget_duration: true } })).map((b) => ({
     id: b.budget_id,
     budget_duration: b.budget_duration,
@@ -68,8 +68,11 @@ export async function resetBudgets(db: RoutedClient, now = new Date()): Promise<
         data: { budget_reset_at: budgetResetAt(duration, now)! },
         select: { budget_id: true },
       });
-      if (moved.length > 0)
-        await tx.endUser.updateMany({ where: { budget_id: { in: moved.map((b) => b.budget_id) } }, data: { spend: 0 } });
+      if (moved.length > 0) {
+        const onThem = { budget_id: { in: moved.map((b) => b.budget_id) } };
+        await tx.endUser.updateMany({ where: onThem, data: { spend: 0 } });
+        await tx.organization.updateMany({ where: onThem, data: { spend: 0 } });
+      }
       return moved.length;
     });
     scopes.push(...ids.map((id) => `budget:${id}`));

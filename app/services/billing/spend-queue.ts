@@ -235,10 +235,13 @@ export interface Snapshot {
 }
 
 /** The budget scopes one spend entry counts against. */
-export function spendScopes(entry: Pick<SpendRecord, "token" | "keyed" | "teamId" | "userId" | "proxyBudgetUser" | "endUser">): string[] {
+export function spendScopes(
+  entry: Pick<SpendRecord, "token" | "keyed" | "teamId" | "organizationId" | "userId" | "proxyBudgetUser" | "endUser">,
+): string[] {
   return [
     ...(entry.keyed ? [`key:${entry.token}`] : []),
     ...(entry.teamId ? [`team:${entry.teamId}`] : []),
+    ...(entry.organizationId ? [`organization:${entry.organizationId}`] : []),
     ...(entry.userId ? [`user:${entry.userId}`] : []),
     ...(entry.userId && entry.teamId ? [`member:${entry.teamId}:${entry.userId}`] : []),
     ...(entry.endUser ? [`end_user:${entry.endUser}`] : []),

@@ -20,6 +20,8 @@ export interface SpendRecord {
   /** Whether `token` is a virtual key whose spend grows (false for the master key: it has no row). */
   keyed: boolean;
   teamId: string | null;
+  /** The team's organization, whose spend grows too. */
+  organizationId?: string | null;
   /** The key's user (LiteLLM's `user` column); their spend grows too. */
   userId?: string | null;
   /** LiteLLM's global proxy budget user (litellm_settings.max_budget): every request's spend grows it too. */
@@ -105,6 +107,7 @@ async function insertBatch(db: RoutedClient, batch: readonly SpendRecord[]): Pro
       const byUser = new Map<string, number>();
       const byMember = new Map<string, { team_id: string; user_id: string; cost: number }>();
       const byEndUser = new Map<string, number>();
+      const byOrganization = new Map<string, number>();
       for (const { request_id } of inserted) {
         const record = records.get(request_id);
         if (!record) continue;
@@ -116,6 +119,8 @@ async function insertBatch(db: RoutedClient, batch: readonly SpendRecord[]): Pro
           member.cost += record.cost;
           byMember.set(name, member);
         }
+        if (record.organizationId)
+          byOrganization.set(record.organizationId, (byOrganization.get(record.organizationId) ?? 0) + record.cost);
         if (record.endUser) byEndUser.set(record.endUser, (byEndUser.get(record.endUser) ?? 0) + record.cost);
         for (const user of new Set([record.userId, record.proxyBudgetUser]))
           if (user) byUser.set(user, (byUser.get(user) ?? 0) + record.cost);
@@ -126,6 +131,8 @@ async function insertBatch(db: RoutedClient, batch: readonly SpendRecord[]): Pro
         await tx.virtualKey.updateMany({ where: { token }, data: { spend: { increment: cost } } });
       for (const [teamId, cost] of [...byTeam].sort(([a], [b]) => a.localeCompare(b)))
         await tx.team.updateMany({ where: { team_id: teamId }, data: { spend: { increment: cost } } });
+      for (const [organizationId, cost] of [...byOrganization].sort(([a], [b]) => a.localeCompare(b)))
+        await tx.organization.updateMany({ where: { organization_id: organizationId }, data: { spend: { increment: cost } } });
       for (const [userId, cost] of [...byUser].sort(([a], [b]) => a.localeCompare(b)))
         await tx.user.updateMany({ where: { user_id: userId }, data: { spend: { increment: cost } } });
       // A user's spend within a team grows where they are a member (no row: nothing to count against).

@@ -30,6 +30,7 @@ export function record(deps: ProxyDeps, op: Operation, caller: Caller, call: Ans
     token: caller.kind === "key" ? caller.key.token : tokenOf(deps.masterKey),
     keyed: caller.kind === "key",
     teamId: caller.kind === "key" ? caller.key.team_id : null,
+    organizationId: caller.kind === "key" ? (caller.key.team?.organization_id ?? null) : null,
     userId: caller.kind === "key" ? caller.key.user_id : null,
     endUser: call.endUser,
     proxyBudgetUser: PROXY_BUDGET_USER,
