@@ -6,6 +6,9 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { MASTER_KEY, modelEntry, startProxy, type Proxy } from "../test-support/proxy.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { appRoot } from "../paths.js";
 
 describe("LiteLLM's OpenAI routes and router", () => {
   let proxy: Proxy;
@@ -53,6 +56,16 @@ describe("LiteLLM's OpenAI routes and router", () => {
   });
   after(async () => {
     await proxy?.stop();
+  });
+
+  it("/health/readiness carries LiteLLM's litellm_version, cache and success_callbacks beside tandem's db and redis", async () => {
+    const body = (await (await fetch(`${proxy.base}/health/readiness`)).json()) as Record<string, unknown>;
+    const { version } = JSON.parse(readFileSync(join(appRoot, "package.json"), "utf8")) as { version: string };
+    assert.deepEqual(
+      [body.status, body.litellm_version, body.cache, body.success_callbacks, body.redis],
+      ["healthy", version, null, [], "disabled"],
+    );
+    assert.equal((body.db as { writer: string }).writer, "connected");
   });
 
   describe("model lists", () => {

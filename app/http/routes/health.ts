@@ -1,5 +1,11 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Router } from "express";
 import type { AppContext } from "../context.js";
+import { appRoot } from "../../paths.js";
+
+/** tandem's version, where LiteLLM's readiness gives its own (clients and dashboards read the field). */
+const VERSION = (JSON.parse(readFileSync(join(appRoot, "package.json"), "utf8")) as { version: string }).version;
 
 export function healthRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -33,12 +39,18 @@ export function healthRoutes(ctx: AppContext): Router {
     if (readers.members.length > 1) db.readers = Object.fromEntries(readers.members.map((m) => [m.name, readers.view(m)]));
     // Redis never makes the pod unready: without it each pod enforces its own limits.
     const redis = ctx.redis?.status ?? "disabled";
+    // LiteLLM's readiness fields beside tandem's own (its `db` is tandem's object here, per the contract).
+    const litellm = {
+      litellm_version: VERSION,
+      cache: ctx.responseCache ? (ctx.redis ? "redis" : "local") : null,
+      success_callbacks: [],
+    };
     if (ctx.lifecycle.draining) {
-      res.status(503).json({ status: "draining", db, redis });
+      res.status(503).json({ status: "draining", db, redis, ...litellm });
     } else if (health.writerStatus === "disconnected") {
-      res.status(503).json({ status: "unhealthy", db, redis });
+      res.status(503).json({ status: "unhealthy", db, redis, ...litellm });
     } else {
-      res.json({ status: "healthy", db, redis });
+      res.json({ status: "healthy", db, redis, ...litellm });
     }
   });
 
