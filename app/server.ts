@@ -23,6 +23,7 @@ import { MemoryResponseCache } from "./services/upstream/response-cache.js";
 import { LOCAL_ONLY, RedisInvalidationBus, type InvalidationBus } from "./fleet/invalidation-bus.js";
 import { scheduleBudgetResets } from "./services/billing/budget-resets.js";
 import { openDatabase, type Database } from "./db/database.js";
+import { withFileSettings } from "./config/file-settings.js";
 import type { ReaderMember } from "./db/reader-set.js";
 import type { ReaderStatus } from "./db/reader-state.js";
 import { onSecretFileUnreadable } from "./config/secret-file.js";
@@ -83,10 +84,11 @@ function portOf(server: Server, fallback: number): number {
 export async function startServer(
   config: Config,
   proxy: Pick<ProxyConfig, "models" | "router" | "warnings" | "masterKey" | "redis" | "cache" | "proxyBudget" | "unpriced"> &
-    Partial<Pick<ProxyConfig, "spendRetention">>,
+    Partial<Pick<ProxyConfig, "spendRetention" | "databasePoolLimit" | "spendFlushIntervalMs">>,
   log: Logger,
   options: { metricsPort?: number } = { metricsPort: metricsPortFromEnv(process.env) },
 ): Promise<RunningServer> {
+  config = withFileSettings(config, proxy);
   // MASTER_KEY, then the config file's general_settings.master_key, then LiteLLM's variable.
   // MASTER_KEY_FILE is read again when it changes (at most once a second), so a rotated key needs no restart.
   const fixedKey = proxy.masterKey ?? config.litellmMasterKey;

@@ -46,7 +46,10 @@ export interface Config {
    * a health cycle sees a reader with the write.
    */
   replayCheckTimeoutMs: number;
+  /** DATABASE_CONNECTION_POOL_LIMIT: each endpoint's pool (writer, each reader instance); default 10. */
   poolLimit: number;
+  /** Which of the settings a LiteLLM config file may also give were set here (the environment wins). */
+  fromEnv?: { poolLimit?: boolean; spendFlushIntervalMs?: boolean };
   /** A pooled connection is closed after about this long (±20 %), so DNS names over several instances spread again. */
   connectionMaxLifetimeMs: number;
   /** How often this pod writes its queued spend (one writer transaction per flush). */
@@ -255,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
     // Never staler than the replica may be: the cache is one more reader under the same bound.
     keyCacheTtlMs: Math.min(e.KEY_CACHE_TTL_MS ?? 60_000, e.DATABASE_READ_REPLICA_MAX_LAG_MS ?? 5000),
     poolLimit: e.DATABASE_CONNECTION_POOL_LIMIT ?? 10,
+    fromEnv: { poolLimit: e.DATABASE_CONNECTION_POOL_LIMIT !== undefined, spendFlushIntervalMs: e.SPEND_FLUSH_INTERVAL_MS !== undefined },
     connectionMaxLifetimeMs: e.DATABASE_CONNECTION_MAX_LIFETIME_MS ?? 300_000,
     masterKey,
     redis,

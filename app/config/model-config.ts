@@ -87,6 +87,10 @@ export interface ProxyConfig {
   cache?: CacheSettings;
   /** LiteLLM's global proxy budget (litellm_settings.max_budget > 0, budget_duration). */
   proxyBudget: ProxyBudgetSettings;
+  /** general_settings.database_connection_pool_limit (DATABASE_CONNECTION_POOL_LIMIT wins). */
+  databasePoolLimit?: number;
+  /** general_settings.proxy_batch_write_at, in ms (SPEND_FLUSH_INTERVAL_MS wins). */
+  spendFlushIntervalMs?: number;
   /** general_settings.maximum_spend_logs_retention_period / _interval (SPEND_LOGS_RETENTION_* win). */
   spendRetention: RetentionSettings;
   /** One line per section or key tandem does not implement (logged once at startup). */
@@ -189,6 +193,9 @@ const GeneralSection = z
     database_url: z.string().optional(),
     maximum_spend_logs_retention_period: z.union([z.string(), z.number()]).optional(),
     maximum_spend_logs_retention_interval: z.string().optional(),
+    // How often spend is written (seconds) and each pod's pool size per database endpoint.
+    proxy_batch_write_at: z.number().positive().max(3600).optional(),
+    database_connection_pool_limit: z.number().int().min(1).max(1000).optional(),
   })
   .loose();
 
@@ -228,7 +235,14 @@ const IMPLEMENTED: Record<string, string[]> = {
     "cache_params",
   ],
   cache_params: ["type", "host", "port", "password", "ttl", "namespace", "supported_call_types", "mode"],
-  general_settings: ["master_key", "database_url", "maximum_spend_logs_retention_period", "maximum_spend_logs_retention_interval"],
+  general_settings: [
+    "master_key",
+    "database_url",
+    "maximum_spend_logs_retention_period",
+    "maximum_spend_logs_retention_interval",
+    "proxy_batch_write_at",
+    "database_connection_pool_limit",
+  ],
   litellm_params: [
     "model",
     "api_base",
@@ -461,6 +475,8 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
     cache,
     proxyBudget,
     spendRetention,
+    ...(gs.database_connection_pool_limit !== undefined ? { databasePoolLimit: gs.database_connection_pool_limit } : {}),
+    ...(gs.proxy_batch_write_at !== undefined ? { spendFlushIntervalMs: Math.round(gs.proxy_batch_write_at * 1000) } : {}),
     router: {
       numRetries: file.router_settings.num_retries ?? file.litellm_settings.num_retries ?? 2,
       timeoutMs: timeoutS * 1000,
