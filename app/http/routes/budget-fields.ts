@@ -32,7 +32,7 @@ const EndUserFields = {
 };
 
 /** A budget of its own (max_budget, limits) or a shared one (budget_id), not both: which would apply is unclear. */
-const oneBudget = <T extends { budget_id?: string | null; max_budget?: number | null }>(value: T, issues: z.RefinementCtx) => {
+export const oneBudget = <T extends { budget_id?: string | null; max_budget?: number | null }>(value: T, issues: z.RefinementCtx) => {
   if (value.budget_id && value.max_budget !== undefined && value.max_budget !== null)
     issues.addIssue({ code: "custom", path: ["max_budget"], message: "set either max_budget or budget_id, not both" });
 };

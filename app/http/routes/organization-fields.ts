@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BudgetFields } from "./budget-fields.js";
+import { BudgetFields, oneBudget } from "./budget-fields.js";
 
 // LiteLLM's organization request bodies. The admin UI's client is typed from them.
 
@@ -22,10 +22,7 @@ const OrganizationFields = {
 /** /organization/new: its own budget from the limits in the body, or a shared one by budget_id. */
 export const NewOrganization = z
   .object({ organization_id: id.optional(), budget_id: id.nullable().optional(), ...OrganizationFields })
-  .superRefine((value, issues) => {
-    if (value.budget_id && value.max_budget !== undefined && value.max_budget !== null)
-      issues.addIssue({ code: "custom", path: ["max_budget"], message: "set either max_budget or budget_id, not both" });
-  });
+  .superRefine(oneBudget);
 export type NewOrganizationInput = z.infer<typeof NewOrganization>;
 
 /** /organization/update: what is sent changes, the rest stays; limits change the organization's budget. */
@@ -41,14 +38,15 @@ export const OrganizationIds = z.object({ organization_ids: z.array(id).min(1, "
 export const OrganizationInfoBody = z.object({ organizations: z.array(id).min(1, "list at least one organization id") });
 export const OrganizationListQuery = z.object({ org_id: id.optional(), org_alias: z.string().min(1).optional() });
 
+const email = z.string().min(3).max(320);
+/** A member is named by user id or by email. */
+const named = (m: { user_id?: string | null; user_email?: string | null }) => !!m.user_id || !!m.user_email;
+const NAMED = { message: "either user_id or user_email must be provided", path: ["user_id"] };
+
 /** One member: a user by id or by email, and its role there. */
 export const OrganizationMember = z
-  .object({
-    user_id: id.nullable().optional(),
-    user_email: z.string().min(3).max(320).nullable().optional(),
-    role: OrganizationRole,
-  })
-  .refine((m) => !!m.user_id || !!m.user_email, { message: "either user_id or user_email must be provided", path: ["user_id"] });
+  .object({ user_id: id.nullable().optional(), user_email: email.nullable().optional(), role: OrganizationRole })
+  .refine(named, NAMED);
 export type OrganizationMemberInput = z.infer<typeof OrganizationMember>;
 
 // A member's own budget within the organization is not kept (tandem has no per-member organization
@@ -61,15 +59,8 @@ export const OrganizationMemberAdd = z.object({
   member: z.preprocess((v) => (Array.isArray(v) ? v : [v]), z.array(OrganizationMember).min(1)),
   max_budget_in_organization: memberBudget,
 });
-const MemberRef = {
-  organization_id: id,
-  user_id: id.nullable().optional(),
-  user_email: z.string().min(3).max(320).nullable().optional(),
-};
-const named = (m: { user_id?: string | null; user_email?: string | null }) => !!m.user_id || !!m.user_email;
+const MemberRef = { organization_id: id, user_id: id.nullable().optional(), user_email: email.nullable().optional() };
 export const OrganizationMemberUpdate = z
   .object({ ...MemberRef, role: OrganizationRole, max_budget_in_organization: memberBudget })
-  .refine(named, { message: "either user_id or user_email must be provided", path: ["user_id"] });
-export const OrganizationMemberDelete = z
-  .object(MemberRef)
-  .refine(named, { message: "either user_id or user_email must be provided", path: ["user_id"] });
+  .refine(named, NAMED);
+export const OrganizationMemberDelete = z.object(MemberRef).refine(named, NAMED);

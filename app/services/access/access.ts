@@ -5,6 +5,7 @@ import { ApiError } from "../errors.js";
 import type { LimitScope } from "./rate-limits.js";
 import type { Snapshot } from "../billing/spend-queue.js";
 import type { EndUserRecord } from "./end-users.js";
+import type { Budget } from "../../generated/prisma/client.js";
 
 /** The configured model groups a request can name. */
 export interface ModelCatalog {
@@ -107,16 +108,7 @@ export function budgetScopes(caller: Caller, unwritten: Unwritten, now = Date.no
   );
   // The team's organization's budget (LiteLLM's organization_max_budget_check), with its budget object's period.
   const org = caller.key.team?.organization;
-  if (org?.budget?.max_budget !== null && org?.budget?.max_budget !== undefined) {
-    const row = { spend: org.spend, budget_reset_at: org.budget.budget_reset_at };
-    const id = org.organization_id;
-    scopes.push({
-      kind: "organization",
-      id,
-      maxBudget: org.budget.max_budget,
-      ...periodSpend(row, `organization:${id}`, unwritten, caller.snapshot, now),
-    });
-  }
+  if (org) scopes.push(...budgetObjectScope("organization", org.organization_id, org, unwritten, caller.snapshot, now));
   // The user's budget within the key's team (LiteLLM's max_budget_in_team); it has no period of its own.
   const member = caller.membership;
   if (member?.max_budget !== null && member?.max_budget !== undefined) {
@@ -132,11 +124,25 @@ export function budgetScopes(caller: Caller, unwritten: Unwritten, now = Date.no
  * It applies whoever calls, the master key too (as LiteLLM's end-user limits do).
  */
 export function endUserBudgetScopes(endUser: EndUserRecord | null, unwritten: Unwritten, now = Date.now()): BudgetScope[] {
-  const budget = endUser?.budget;
-  if (!endUser || budget?.max_budget === null || budget?.max_budget === undefined) return [];
-  const row = { spend: endUser.spend, budget_reset_at: budget.budget_reset_at };
-  const id = endUser.user_id;
-  return [{ kind: "end_user", id, maxBudget: budget.max_budget, ...periodSpend(row, `end_user:${id}`, unwritten, endUser.snapshot, now) }];
+  return endUser ? budgetObjectScope("end_user", endUser.user_id, endUser, unwritten, endUser.snapshot, now) : [];
+}
+
+/**
+ * The scope of an owner whose limits are a budget object (an end user, an organization): its own
+ * spend over the budget's max_budget, in the budget's period; none without a max_budget.
+ */
+function budgetObjectScope(
+  kind: "end_user" | "organization",
+  id: string,
+  owner: { spend: number; budget: Budget | null },
+  unwritten: Unwritten,
+  snapshot: Snapshot | undefined,
+  now: number,
+): BudgetScope[] {
+  const budget = owner.budget;
+  if (budget?.max_budget === null || budget?.max_budget === undefined) return [];
+  const row = { spend: owner.spend, budget_reset_at: budget.budget_reset_at };
+  return [{ kind, id, maxBudget: budget.max_budget, ...periodSpend(row, `${kind}:${id}`, unwritten, snapshot, now) }];
 }
 
 /** The end user's rate limits, from its budget object. */

@@ -61,6 +61,17 @@ export async function requireBudget(tx: Prisma.TransactionClient, budgetId: stri
     throw ApiError.badRequest(`budget_id: budget ${JSON.stringify(budgetId)} not found; make it with /budget/new`, "budget_id");
 }
 
+/**
+ * The limits in a body applied to an owner's budget (an end user's, an organization's): changed in
+ * place when it has one, else made. Returns the budget id the owner then has (unchanged without limits).
+ */
+export async function applyBudget(tx: Prisma.TransactionClient, budgetId: string | null, input: BudgetInput): Promise<string | null> {
+  if (!setsBudget(input)) return budgetId;
+  if (!budgetId) return (await tx.budget.create({ data: budgetCreateData(input) })).budget_id;
+  await tx.budget.update({ where: { budget_id: budgetId }, data: { ...budgetData(input), updated_by: PROXY_ADMIN_USER } });
+  return budgetId;
+}
+
 const notFound = (budgetId: string, param = "budget_id") =>
   ApiError.notFound(`${param}: budget ${JSON.stringify(budgetId)} not found`, param);
 

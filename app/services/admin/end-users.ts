@@ -2,8 +2,7 @@ import type { RoutedClient } from "../../db/routing-client.js";
 import type { Budget, EndUser } from "../../generated/prisma/client.js";
 import type { BudgetInput } from "../../http/routes/budget-fields.js";
 import { ApiError } from "../errors.js";
-import { budgetCreateData, budgetData, budgetView, requireBudget, setsBudget } from "./budgets.js";
-import { PROXY_ADMIN_USER } from "./users.js";
+import { applyBudget, budgetView, requireBudget } from "./budgets.js";
 
 export interface EndUserInput extends BudgetInput {
   alias?: string | null;
@@ -69,9 +68,9 @@ export async function newEndUser(db: RoutedClient, userId: string, input: EndUse
   try {
     const row = await db.$transaction(async (tx) => {
       if (input.budget_id) await requireBudget(tx, input.budget_id);
-      const own = setsBudget(input) ? await tx.budget.create({ data: budgetCreateData(input) }) : null;
+      const own = await applyBudget(tx, null, input);
       return tx.endUser.create({
-        data: { user_id: userId, ...columns(input), budget_id: own?.budget_id ?? input.budget_id ?? null },
+        data: { user_id: userId, ...columns(input), budget_id: own ?? input.budget_id ?? null },
         include: { budget: true },
       });
     });
@@ -101,12 +100,7 @@ export async function updateEndUser(db: RoutedClient, userId: string, input: End
     const current = await tx.endUser.findUnique({ where: { user_id: userId } });
     if (!current) throw missing([userId], "user_id");
     if (input.budget_id) await requireBudget(tx, input.budget_id);
-    let budgetId = input.budget_id !== undefined ? input.budget_id : current.budget_id;
-    if (setsBudget(input)) {
-      if (budgetId)
-        await tx.budget.update({ where: { budget_id: budgetId }, data: { ...budgetData(input), updated_by: PROXY_ADMIN_USER } });
-      else budgetId = (await tx.budget.create({ data: budgetCreateData(input) })).budget_id;
-    }
+    const budgetId = await applyBudget(tx, input.budget_id !== undefined ? input.budget_id : current.budget_id, input);
     return tx.endUser.update({ where: { user_id: userId }, data: { ...columns(input), budget_id: budgetId }, include: { budget: true } });
   });
   await db.$consistency.wrote([`end_user:${row.user_id}`, ...(row.budget_id ? [`budget:${row.budget_id}`] : [])]);

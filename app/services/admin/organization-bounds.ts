@@ -22,15 +22,12 @@ export interface TeamBounds {
  */
 export function checkTeamWithin(team: TeamBounds, org: Pick<Organization, "organization_id" | "models"> & { budget: Budget | null }): void {
   const where = `Organization: ${org.organization_id}`;
-  const above = (field: "max_budget" | "tpm_limit" | "rpm_limit", label: string) => {
+  for (const field of ["max_budget", "tpm_limit", "rpm_limit"] as const) {
     const mine = team[field];
     const theirs = org.budget?.[field];
     if (mine != null && theirs != null && mine > theirs)
-      throw ApiError.badRequest(`${field}: Team ${label} (${mine}) exceeds organization's ${label} (${theirs}). ${where}`, field);
-  };
-  above("max_budget", "max_budget");
-  above("tpm_limit", "tpm_limit");
-  above("rpm_limit", "rpm_limit");
+      throw ApiError.badRequest(`${field}: Team ${field} (${mine}) exceeds organization's ${field} (${theirs}). ${where}`, field);
+  }
   if (org.models.length === 0 || org.models.includes(ALL_PROXY_MODELS)) return;
   const outside = (team.models ?? []).find((model) => !org.models.includes(model));
   if (outside !== undefined)

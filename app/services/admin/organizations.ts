@@ -3,7 +3,7 @@ import type { RoutedClient, WriterTransaction as Tx } from "../../db/routing-cli
 import type { Budget, Organization, OrganizationMembership, Prisma, Team, User } from "../../generated/prisma/client.js";
 import type { NewOrganizationInput, OrganizationMemberInput, UpdateOrganizationInput } from "../../http/routes/organization-fields.js";
 import { ApiError } from "../errors.js";
-import { budgetCreateData, budgetData, budgetView, requireBudget, setsBudget } from "./budgets.js";
+import { applyBudget, budgetCreateData, budgetView, requireBudget } from "./budgets.js";
 import { deletedScopes, deleteTeamsIn, teamView } from "./teams.js";
 import { PROXY_ADMIN_USER, userView } from "./users.js";
 
@@ -148,15 +148,9 @@ export async function listOrganizations(db: RoutedClient, filter: { org_id?: str
 export async function updateOrganization(db: RoutedClient, input: UpdateOrganizationInput) {
   const id = input.organization_id;
   const org = await db.$transaction(async (tx) => {
-    await tx.$queryRaw`SELECT 1 FROM "tandem_organization" WHERE "organization_id" = ${id} FOR UPDATE`;
-    const current = await tx.organization.findUnique({ where: { organization_id: id } });
-    if (!current) throw notFound(id);
-    let budgetId = current.budget_id;
-    if (setsBudget(input)) {
-      if (budgetId)
-        await tx.budget.update({ where: { budget_id: budgetId }, data: { ...budgetData(input), updated_by: PROXY_ADMIN_USER } });
-      else budgetId = (await tx.budget.create({ data: budgetCreateData(input) })).budget_id;
-    }
+    await lockedOrganization(tx, id);
+    const current = (await tx.organization.findUnique({ where: { organization_id: id } }))!;
+    const budgetId = await applyBudget(tx, current.budget_id, input);
     return tx.organization.update({
       where: { organization_id: id },
       data: {
