@@ -109,12 +109,8 @@ async function spendRows(pair: LocalPair): Promise<number> {
   const client = new pg.Client({ connectionString: pair.primary.adminUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ table_name: string }>(
-      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name ILIKE '%spend_log%' ORDER BY table_name LIMIT 1",
-    );
-    const table = rows[0]?.table_name;
-    if (!table) throw new Error("no spend log table");
-    const count = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM "${table}"`);
+    // Every spend row, across the day partitions (the previous release's "tandem_spend_logs" only forwards to it).
+    const count = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM "tandem_spend_rows"`);
     return Number(count.rows[0]?.n ?? 0);
   } finally {
     await client.end();
