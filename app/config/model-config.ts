@@ -29,6 +29,12 @@ export interface Deployment {
   apiBase: string;
   apiKey?: string;
   timeoutMs: number;
+  /** litellm_params.stream_timeout: the bound on a streamed call's wait instead (seconds → ms). */
+  streamTimeoutMs?: number;
+  /** litellm_params.num_retries: the group's retries, in place of the config's. */
+  numRetries?: number;
+  /** litellm_params.mock_timeout: every call times out after its timeout (LiteLLM's testing switch). */
+  mockTimeout?: true;
   /** What its calls cost: config prices, else the price database's, else none (said at startup). */
   price: Price;
   rpm?: number;
@@ -36,6 +42,21 @@ export interface Deployment {
   /** Share of the group's traffic (litellm_params.weight, else rpm, else tpm, else 1). */
   weight: number;
   mode: "chat" | "completion" | "embedding" | "image_generation" | "moderation";
+}
+
+/**
+ * A model_list entry tandem cannot serve (a provider it does not have, a required setting missing
+ * or read from an unset variable). The rest of the file serves; a call to it answers a 400 naming
+ * the reason. CONFIG_FILE_STRICT=true refuses the start instead.
+ */
+export interface Unserved {
+  id: string;
+  /** The model group (model_name). */
+  name: string;
+  /** litellm_params.model, as written. */
+  model: string;
+  provider: string;
+  reason: string;
 }
 
 /** litellm_settings.max_budget / budget_duration: LiteLLM's global proxy budget. */
@@ -50,8 +71,14 @@ export interface RouterSettings {
   /** Further tries after a retryable failure, on another deployment where there is one. */
   numRetries: number;
   timeoutMs: number;
-  /** model group → groups to try, in order, once its own deployments have failed. */
+  /** model group → groups to try, in order, once its own deployments have failed (`*`: every group's default). */
   fallbacks: Map<string, string[]>;
+  /** The same for a prompt longer than the group's context window (context_window_fallbacks). */
+  contextWindowFallbacks?: Map<string, string[]>;
+  /** The same for content the provider refused (content_policy_fallbacks). */
+  contentPolicyFallbacks?: Map<string, string[]>;
+  /** router_settings.model_group_alias: a name clients use → the model group that serves it. */
+  aliases?: Map<string, string>;
   /** Retryable failures a deployment may have in a minute; one more cools it down. */
   allowedFails: number;
   cooldownMs: number;
@@ -72,6 +99,8 @@ export interface CacheSettings {
 export interface ProxyConfig {
   /** model group → its deployments, in file order (a repeated model_name is load balancing). */
   models: Map<string, Deployment[]>;
+  /** Entries tandem cannot serve, each named in a warning; their groups answer a 400 saying why. */
+  unserved: Unserved[];
   router: RouterSettings;
   /** general_settings.master_key, resolved. */
   masterKey?: string;
@@ -103,6 +132,12 @@ export class ModelConfigError extends Error {
   override name = "ModelConfigError";
 }
 
+/** One model_list entry cannot be served; the rest of the file can (refused only under CONFIG_FILE_STRICT). */
+class EntryNotServable extends ModelConfigError {}
+
+/** An os.environ/NAME whose variable is not set. */
+class UnsetVariable extends EntryNotServable {}
+
 const OS_ENVIRON = /^os\.environ\/(.+)$/;
 
 const seconds = z.number().positive();
@@ -117,6 +152,9 @@ const ModelEntry = z.object({
       api_base: z.string().min(1).optional(),
       api_key: z.string().optional(),
       timeout: seconds.optional(),
+      stream_timeout: seconds.optional(),
+      num_retries: z.number().int().nonnegative().optional(),
+      mock_timeout: z.boolean().optional(),
       rpm: z.number().int().positive().optional(),
       tpm: z.number().int().positive().optional(),
       weight: z.number().positive().optional(),
@@ -151,6 +189,12 @@ const RouterSection = z
     num_retries: z.number().int().nonnegative().optional(),
     timeout: seconds.optional(),
     fallbacks: Fallbacks.optional(),
+    context_window_fallbacks: Fallbacks.optional(),
+    content_policy_fallbacks: Fallbacks.optional(),
+    default_fallbacks: z.array(z.string().min(1)).optional(),
+    model_group_alias: z
+      .record(z.string(), z.union([z.string().min(1), z.object({ model: z.string().min(1), hidden: z.boolean().optional() })]))
+      .optional(),
     allowed_fails: z.number().int().nonnegative().optional(),
     cooldown_time: z.number().nonnegative().optional(),
     routing_strategy: z.string().optional(),
@@ -166,6 +210,9 @@ const LitellmSection = z
     num_retries: z.number().int().nonnegative().optional(),
     request_timeout: seconds.optional(),
     fallbacks: Fallbacks.optional(),
+    context_window_fallbacks: Fallbacks.optional(),
+    content_policy_fallbacks: Fallbacks.optional(),
+    default_fallbacks: z.array(z.string().min(1)).optional(),
     cooldown_time: z.number().nonnegative().optional(),
     drop_params: z.boolean().optional(),
     max_budget: z.number().nonnegative().optional(),
@@ -215,6 +262,10 @@ const IMPLEMENTED: Record<string, string[]> = {
     "num_retries",
     "timeout",
     "fallbacks",
+    "context_window_fallbacks",
+    "content_policy_fallbacks",
+    "default_fallbacks",
+    "model_group_alias",
     "allowed_fails",
     "cooldown_time",
     "routing_strategy",
@@ -227,6 +278,9 @@ const IMPLEMENTED: Record<string, string[]> = {
     "num_retries",
     "request_timeout",
     "fallbacks",
+    "context_window_fallbacks",
+    "content_policy_fallbacks",
+    "default_fallbacks",
     "cooldown_time",
     "drop_params",
     "max_budget",
@@ -248,6 +302,9 @@ const IMPLEMENTED: Record<string, string[]> = {
     "api_base",
     "api_key",
     "timeout",
+    "stream_timeout",
+    "num_retries",
+    "mock_timeout",
     "rpm",
     "tpm",
     "weight",
@@ -309,8 +366,20 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
   if (file.general_settings.database_url !== undefined)
     warnings.push(`${source}: general_settings.database_url is ignored; tandem reads DATABASE_URL`);
 
+  // LiteLLM reads an unset variable as no value; tandem does too, saying so, unless told to be strict.
+  const strict = /^(1|true)$/i.test(env.CONFIG_FILE_STRICT ?? "");
+  const optionalEnv = (value: string | undefined, where: string): string | undefined => {
+    try {
+      return resolveEnv(value, where, env);
+    } catch (error) {
+      if (!(error instanceof UnsetVariable) || strict) throw error;
+      warnings.push(`${error.message}; read as no value`);
+      return undefined;
+    }
+  };
   const timeoutS = file.router_settings.timeout ?? file.litellm_settings.request_timeout ?? 600;
   const models = new Map<string, Deployment[]>();
+  const unserved: Unserved[] = [];
   const ids = new Set<string>();
   const unpriced: string[] = [];
   file.model_list.forEach((entry, index) => {
@@ -320,74 +389,51 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
     warnings.push(...unimplemented("model_info", entry.model_info, source, `model_list[${index}].model_info`));
     const slash = params.model.indexOf("/");
     const provider = slash >= 0 ? params.model.slice(0, slash) : "openai";
-    if (!(PROVIDERS as readonly string[]).includes(provider))
-      throw new ModelConfigError(
-        `${where}.litellm_params.model ${JSON.stringify(params.model)}: provider ${JSON.stringify(provider)} is not served by tandem (it serves ${PROVIDERS.join("/, ")}/)`,
-      );
-    if (chatOnly(provider) && entry.model_info.mode !== "chat")
-      throw new ModelConfigError(`${where}.model_info.mode ${entry.model_info.mode}: tandem serves ${provider}/ models for chat only`);
-    const awsRegion =
-      provider === "bedrock"
-        ? (resolveEnv(params.aws_region_name, `${where}.litellm_params.aws_region_name`, env) ?? env.AWS_REGION)
-        : undefined;
-    if (provider === "bedrock" && !awsRegion)
-      throw new ModelConfigError(`${where}.litellm_params.aws_region_name is required for ${params.model} (or set AWS_REGION)`);
-    const apiBase = resolveEnv(params.api_base, `${where}.litellm_params.api_base`, env) ?? defaultApiBase(provider, awsRegion);
-    if (!apiBase) throw new ModelConfigError(`${where}.litellm_params.api_base is required for ${params.model}`);
-    if (!/^https?:\/\/[^\s/]+/.test(apiBase) || !URL.canParse(apiBase))
-      throw new ModelConfigError(`${where}.litellm_params.api_base must be an http(s) URL`);
-    const apiVersion =
-      provider === "azure"
-        ? (resolveEnv(params.api_version, `${where}.litellm_params.api_version`, env) ?? env.AZURE_API_VERSION ?? AZURE_DEFAULT_API_VERSION)
-        : undefined;
-    const apiKey = resolveEnv(params.api_key, `${where}.litellm_params.api_key`, env);
-    registerSecret(apiKey);
     const id = entry.model_info.id ?? `${entry.model_name}/${index}`;
     if (ids.has(id)) throw new ModelConfigError(`${where}.model_info.id "${id}" is used twice`);
     ids.add(id);
-    const upstreamModel = slash >= 0 ? params.model.slice(slash + 1) : params.model;
-    const price = resolvePrice(provider, upstreamModel, {
-      input_cost_per_token: entry.model_info.input_cost_per_token ?? params.input_cost_per_token,
-      output_cost_per_token: entry.model_info.output_cost_per_token ?? params.output_cost_per_token,
-      output_cost_per_image: entry.model_info.output_cost_per_image ?? params.output_cost_per_image,
-      cache_read_input_token_cost: entry.model_info.cache_read_input_token_cost ?? params.cache_read_input_token_cost,
-      cache_creation_input_token_cost: entry.model_info.cache_creation_input_token_cost ?? params.cache_creation_input_token_cost,
-    });
-    // A wildcard entry is priced per concrete model when a request names one.
-    if (price.source === "unknown" && !upstreamModel.includes("*"))
-      unpriced.push(
-        `${where} (${entry.model_name}): no price for ${params.model} in the config or the price database; its calls are charged 0 (set model_info.input_cost_per_token / output_cost_per_token)`,
-      );
-    const deployment: Deployment = {
-      id,
-      ...(params.region_name ? { region: params.region_name } : {}),
-      name: entry.model_name,
-      upstreamModel,
-      provider,
-      ...(apiVersion ? { apiVersion } : {}),
-      ...(awsRegion ? { awsRegion } : {}),
-      apiBase: apiBase.replace(/\/+$/, ""),
-      apiKey,
-      timeoutMs: (params.timeout ?? timeoutS) * 1000,
-      price,
-      rpm: params.rpm,
-      tpm: params.tpm,
-      weight: params.weight ?? params.rpm ?? params.tpm ?? 1,
-      mode: entry.model_info.mode,
-    };
+    let deployment: Deployment;
+    try {
+      deployment = servableDeployment(entry, { where, id, provider, env, timeoutS, unpriced });
+    } catch (error) {
+      if (!(error instanceof EntryNotServable) || strict) throw error;
+      unserved.push({ id, name: entry.model_name, model: params.model, provider, reason: error.message });
+      warnings.push(`${error.message}; ${entry.model_name} (${id}) is not served (CONFIG_FILE_STRICT=true refuses the start instead)`);
+      return;
+    }
     models.set(entry.model_name, [...(models.get(entry.model_name) ?? []), deployment]);
   });
 
-  const fallbacks = new Map<string, string[]>();
-  const section = file.router_settings.fallbacks ? "router_settings" : "litellm_settings";
-  (file.router_settings.fallbacks ?? file.litellm_settings.fallbacks ?? []).forEach((rule, index) => {
-    for (const [group, targets] of Object.entries(rule)) {
-      for (const name of [group, ...targets])
-        if (!models.has(name))
-          throw new ModelConfigError(`${source}: ${section}.fallbacks[${index}] names ${JSON.stringify(name)}, which is not in model_list`);
-      fallbacks.set(group, targets);
-    }
-  });
+  const known = (name: string) => models.has(name) || unserved.some((u) => u.name === name);
+  const fallbackLists = (key: "fallbacks" | "context_window_fallbacks" | "content_policy_fallbacks") => {
+    const lists = new Map<string, string[]>();
+    const section = file.router_settings[key] ? "router_settings" : "litellm_settings";
+    (file.router_settings[key] ?? file.litellm_settings[key] ?? []).forEach((rule, index) => {
+      for (const [group, targets] of Object.entries(rule)) {
+        // `*` is every group's default (LiteLLM's default_fallbacks written inside fallbacks).
+        for (const name of group === "*" ? targets : [group, ...targets])
+          if (!known(name))
+            throw new ModelConfigError(`${source}: ${section}.${key}[${index}] names ${JSON.stringify(name)}, which is not in model_list`);
+        lists.set(group, targets);
+      }
+    });
+    return lists;
+  };
+  const fallbacks = fallbackLists("fallbacks");
+  const defaults = file.router_settings.default_fallbacks ?? file.litellm_settings.default_fallbacks;
+  for (const [index, name] of (defaults ?? []).entries())
+    if (!known(name))
+      throw new ModelConfigError(`${source}: default_fallbacks[${index}] names ${JSON.stringify(name)}, which is not in model_list`);
+  if (defaults && !fallbacks.has("*")) fallbacks.set("*", defaults);
+  const aliases = new Map<string, string>();
+  for (const [alias, target] of Object.entries(file.router_settings.model_group_alias ?? {})) {
+    const group = typeof target === "string" ? target : target.model;
+    if (!known(group))
+      throw new ModelConfigError(
+        `${source}: router_settings.model_group_alias.${alias} names ${JSON.stringify(group)}, which is not in model_list`,
+      );
+    aliases.set(alias, group);
+  }
 
   let masterKey: string | undefined;
   let masterKeyProblem: string | undefined;
@@ -406,19 +452,19 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
   try {
     redis = redisConfig(
       {
-        url: resolveEnv(rs.redis_url, at("redis_url"), env),
-        host: resolveEnv(rs.redis_host, at("redis_host"), env),
-        port: typeof rs.redis_port === "number" ? rs.redis_port : resolveEnv(rs.redis_port, at("redis_port"), env),
-        password: resolveEnv(rs.redis_password, at("redis_password"), env),
+        url: optionalEnv(rs.redis_url, at("redis_url")),
+        host: optionalEnv(rs.redis_host, at("redis_host")),
+        port: typeof rs.redis_port === "number" ? rs.redis_port : optionalEnv(rs.redis_port, at("redis_port")),
+        password: optionalEnv(rs.redis_password, at("redis_password")),
       },
       { url: at("redis_url"), host: at("redis_host"), port: at("redis_port"), password: at("redis_password"), username: "", ssl: "" },
     );
     // LiteLLM's cache Redis: the fleet's Redis when router_settings names none.
     redis ??= redisConfig(
       {
-        host: resolveEnv(cp?.host, cacheAt("host"), env),
-        port: typeof cp?.port === "number" ? cp.port : resolveEnv(cp?.port, cacheAt("port"), env),
-        password: resolveEnv(cp?.password, cacheAt("password"), env),
+        host: optionalEnv(cp?.host, cacheAt("host")),
+        port: typeof cp?.port === "number" ? cp.port : optionalEnv(cp?.port, cacheAt("port")),
+        password: optionalEnv(cp?.password, cacheAt("password")),
       },
       { url: "", host: cacheAt("host"), port: cacheAt("port"), password: cacheAt("password"), username: "", ssl: "" },
     );
@@ -471,6 +517,7 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
   const proxyBudget = ls.max_budget ? { maxBudget: ls.max_budget, budgetDuration: ls.budget_duration } : { maxBudget: null };
   return {
     models,
+    unserved,
     redis,
     cache,
     proxyBudget,
@@ -481,6 +528,9 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
       numRetries: file.router_settings.num_retries ?? file.litellm_settings.num_retries ?? 2,
       timeoutMs: timeoutS * 1000,
       fallbacks,
+      contextWindowFallbacks: fallbackLists("context_window_fallbacks"),
+      contentPolicyFallbacks: fallbackLists("content_policy_fallbacks"),
+      aliases,
       allowedFails: file.router_settings.allowed_fails ?? 3,
       cooldownMs: (file.router_settings.cooldown_time ?? file.litellm_settings.cooldown_time ?? 5) * 1000,
     },
@@ -488,6 +538,71 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
     masterKeyProblem,
     warnings,
     unpriced,
+  };
+}
+
+/** One model_list entry as a deployment, or why tandem cannot serve it. */
+function servableDeployment(
+  entry: z.infer<typeof ModelEntry>,
+  at: { where: string; id: string; provider: string; env: NodeJS.ProcessEnv; timeoutS: number; unpriced: string[] },
+): Deployment {
+  const { where, id, provider, env, timeoutS, unpriced } = at;
+  const params = entry.litellm_params;
+  const slash = params.model.indexOf("/");
+  if (!(PROVIDERS as readonly string[]).includes(provider))
+    throw new EntryNotServable(
+      `${where}.litellm_params.model ${JSON.stringify(params.model)}: provider ${JSON.stringify(provider)} is not served by tandem (it serves ${PROVIDERS.join("/, ")}/)`,
+    );
+  if (chatOnly(provider) && entry.model_info.mode !== "chat")
+    throw new EntryNotServable(`${where}.model_info.mode ${entry.model_info.mode}: tandem serves ${provider}/ models for chat only`);
+  const awsRegion =
+    provider === "bedrock"
+      ? (resolveEnv(params.aws_region_name, `${where}.litellm_params.aws_region_name`, env) ?? env.AWS_REGION)
+      : undefined;
+  if (provider === "bedrock" && !awsRegion)
+    throw new EntryNotServable(`${where}.litellm_params.aws_region_name is required for ${params.model} (or set AWS_REGION)`);
+  const apiBase = resolveEnv(params.api_base, `${where}.litellm_params.api_base`, env) ?? defaultApiBase(provider, awsRegion);
+  if (!apiBase) throw new EntryNotServable(`${where}.litellm_params.api_base is required for ${params.model}`);
+  if (!/^https?:\/\/[^\s/]+/.test(apiBase) || !URL.canParse(apiBase))
+    throw new EntryNotServable(`${where}.litellm_params.api_base must be an http(s) URL`);
+  const apiVersion =
+    provider === "azure"
+      ? (resolveEnv(params.api_version, `${where}.litellm_params.api_version`, env) ?? env.AZURE_API_VERSION ?? AZURE_DEFAULT_API_VERSION)
+      : undefined;
+  const apiKey = resolveEnv(params.api_key, `${where}.litellm_params.api_key`, env);
+  registerSecret(apiKey);
+  const upstreamModel = slash >= 0 ? params.model.slice(slash + 1) : params.model;
+  const price = resolvePrice(provider, upstreamModel, {
+    input_cost_per_token: entry.model_info.input_cost_per_token ?? params.input_cost_per_token,
+    output_cost_per_token: entry.model_info.output_cost_per_token ?? params.output_cost_per_token,
+    output_cost_per_image: entry.model_info.output_cost_per_image ?? params.output_cost_per_image,
+    cache_read_input_token_cost: entry.model_info.cache_read_input_token_cost ?? params.cache_read_input_token_cost,
+    cache_creation_input_token_cost: entry.model_info.cache_creation_input_token_cost ?? params.cache_creation_input_token_cost,
+  });
+  // A wildcard entry is priced per concrete model when a request names one.
+  if (price.source === "unknown" && !upstreamModel.includes("*"))
+    unpriced.push(
+      `${where} (${entry.model_name}): no price for ${params.model} in the config or the price database; its calls are charged 0 (set model_info.input_cost_per_token / output_cost_per_token)`,
+    );
+  return {
+    id,
+    ...(params.region_name ? { region: params.region_name } : {}),
+    name: entry.model_name,
+    upstreamModel,
+    provider,
+    ...(apiVersion ? { apiVersion } : {}),
+    ...(awsRegion ? { awsRegion } : {}),
+    apiBase: apiBase.replace(/\/+$/, ""),
+    apiKey,
+    timeoutMs: (params.timeout ?? timeoutS) * 1000,
+    ...(params.stream_timeout !== undefined ? { streamTimeoutMs: params.stream_timeout * 1000 } : {}),
+    ...(params.num_retries !== undefined ? { numRetries: params.num_retries } : {}),
+    ...(params.mock_timeout ? { mockTimeout: true as const } : {}),
+    price,
+    rpm: params.rpm,
+    tpm: params.tpm,
+    weight: params.weight ?? params.rpm ?? params.tpm ?? 1,
+    mode: entry.model_info.mode,
   };
 }
 
@@ -507,6 +622,6 @@ function resolveEnv(value: string | undefined, where: string, env: NodeJS.Proces
   if (!match?.[1]) return value;
   const resolved = env[match[1]];
   if (resolved === undefined || resolved === "")
-    throw new ModelConfigError(`${where} reads ${match[1]} from the environment, which is not set`);
+    throw new UnsetVariable(`${where} reads ${match[1]} from the environment, which is not set`);
   return resolved;
 }

@@ -60,7 +60,7 @@ describe("proxy config (LiteLLM's config.yaml)", () => {
       "http://10.0.0.1:8000/v1",
     );
     assert.throws(
-      () => parseProxyConfig(text, "config.yaml", { UPSTREAM_BASE: "not a url" }),
+      () => parseProxyConfig(text, "config.yaml", { UPSTREAM_BASE: "not a url", CONFIG_FILE_STRICT: "true" }),
       /model_list\[0\]\.litellm_params\.api_base must be an http\(s\) URL/,
     );
   });
@@ -106,7 +106,16 @@ describe("proxy config (LiteLLM's config.yaml)", () => {
 
   it("router_settings win over litellm_settings; defaults are LiteLLM's (2 retries, 600 s, 3 allowed fails, 5 s cooldown)", () => {
     const defaults = parseProxyConfig("model_list: []", "config.yaml", {}).router;
-    assert.deepEqual(defaults, { numRetries: 2, timeoutMs: 600_000, fallbacks: new Map(), allowedFails: 3, cooldownMs: 5000 });
+    assert.deepEqual(defaults, {
+      numRetries: 2,
+      timeoutMs: 600_000,
+      fallbacks: new Map(),
+      contextWindowFallbacks: new Map(),
+      contentPolicyFallbacks: new Map(),
+      aliases: new Map(),
+      allowedFails: 3,
+      cooldownMs: 5000,
+    });
     const set = parseProxyConfig(
       `model_list:
   - {model_name: a, litellm_params: {model: a, api_base: "http://x"}}
@@ -121,6 +130,9 @@ litellm_settings: {num_retries: 5, request_timeout: 10, drop_params: true}
       numRetries: 1,
       timeoutMs: 30_000,
       fallbacks: new Map([["a", ["b"]]]),
+      contextWindowFallbacks: new Map(),
+      contentPolicyFallbacks: new Map(),
+      aliases: new Map(),
       allowedFails: 0,
       cooldownMs: 60_000,
     });
@@ -152,25 +164,66 @@ environment_variables: {A: b}
     ]);
   });
 
-  const bad: Array<[string, string, Record<string, string>, RegExp]> = [
+  it("an optional setting read from an unset variable is no value, with a warning (LiteLLM's CI config: redis_password without REDIS_PASSWORD)", () => {
+    const text =
+      "router_settings:\n  redis_host: os.environ/REDIS_HOST\n  redis_port: os.environ/REDIS_PORT\n  redis_password: os.environ/REDIS_PASSWORD\n";
+    const config = parseProxyConfig(text, "config.yaml", { REDIS_HOST: "redis.internal", REDIS_PORT: "6379" });
+    assert.deepEqual([config.redis?.name, config.redis?.password], ["redis.internal:6379", undefined]);
+    assert.deepEqual(config.warnings, [
+      "config.yaml: router_settings.redis_password reads REDIS_PASSWORD from the environment, which is not set; read as no value",
+    ]);
+    assert.throws(
+      () => parseProxyConfig(text, "config.yaml", { REDIS_HOST: "redis.internal", REDIS_PORT: "6379", CONFIG_FILE_STRICT: "1" }),
+      /router_settings\.redis_password reads REDIS_PASSWORD from the environment, which is not set$/,
+    );
+  });
+
+  it("LiteLLM's fallback lists, default fallbacks, model_group_alias and per-deployment retries and timeouts", () => {
+    const config = parseProxyConfig(
+      `model_list:
+  - {model_name: small, litellm_params: {model: openai/s, api_base: "http://x", num_retries: 50, stream_timeout: 0.5, mock_timeout: true}}
+  - {model_name: large, litellm_params: {model: openai/l, api_base: "http://x"}}
+  - {model_name: safe, litellm_params: {model: openai/p, api_base: "http://x"}}
+  - {model_name: elsewhere, litellm_params: {model: sagemaker/m}}
+litellm_settings:
+  context_window_fallbacks: [{small: [large]}]
+  content_policy_fallbacks: [{small: [safe]}]
+  default_fallbacks: [large]
+router_settings:
+  fallbacks: [{small: [elsewhere, large]}]
+  model_group_alias: {my-alias: small, hidden-alias: {model: large, hidden: true}}
+`,
+      "config.yaml",
+      {},
+    );
+    const { router } = config;
+    assert.deepEqual(
+      [router.fallbacks, router.contextWindowFallbacks, router.contentPolicyFallbacks, router.aliases],
+      [
+        new Map([
+          ["small", ["elsewhere", "large"]],
+          ["*", ["large"]],
+        ]),
+        new Map([["small", ["large"]]]),
+        new Map([["small", ["safe"]]]),
+        new Map([
+          ["my-alias", "small"],
+          ["hidden-alias", "large"],
+        ]),
+      ],
+      "a fallback may name a group tandem cannot serve (it is skipped when reached)",
+    );
+    const small = config.models.get("small")![0]!;
+    assert.deepEqual([small.numRetries, small.streamTimeoutMs, small.mockTimeout], [50, 500, true]);
+    assert.ok(!config.warnings.some((w) => /not implemented/.test(w)), config.warnings.join("\n"));
+  });
+
+  const unservable: Array<[string, string, Record<string, string>, RegExp]> = [
     [
       "a missing environment variable",
       litellm,
       { LITELLM_MASTER_KEY: "x" },
-      /^config\.yaml: model_list\[0\]\.litellm_params\.api_key reads OPENAI_API_KEY from the environment, which is not set$/,
-    ],
-    ["invalid YAML", "model_list: [", {}, /^config\.yaml: not valid YAML/],
-    [
-      "a missing model",
-      "model_list:\n  - model_name: a\n    litellm_params:\n      api_base: http://x/v1\n",
-      {},
-      /^config\.yaml: model_list\[0\]\.litellm_params\.model /,
-    ],
-    [
-      "a negative cost",
-      "model_list:\n  - model_name: a\n    litellm_params: {model: a, api_base: 'http://x'}\n    model_info: {input_cost_per_token: -1}\n",
-      {},
-      /model_list\[0\]\.model_info\.input_cost_per_token/,
+      /^config\.yaml: model_list\[0\]\.litellm_params\.api_key reads OPENAI_API_KEY from the environment, which is not set/,
     ],
     [
       "an Azure deployment without api_base",
@@ -195,6 +248,36 @@ environment_variables: {A: b}
       "model_list:\n  - {model_name: a, litellm_params: {model: anthropic/claude-3-haiku}, model_info: {mode: embedding}}\n",
       {},
       /model_list\[0\]\.model_info\.mode embedding: tandem serves anthropic\/ models for chat only/,
+    ],
+  ];
+  for (const [what, text, env, reason] of unservable) {
+    it(`serves the rest of the file without ${what}, saying why in a warning (CONFIG_FILE_STRICT=true refuses it)`, () => {
+      const config = parseProxyConfig(text, "config.yaml", env);
+      assert.equal(config.unserved.length, 1);
+      assert.match(config.unserved[0]!.reason, reason);
+      assert.ok(
+        config.warnings.some((w) => reason.test(w) && / is not served \(CONFIG_FILE_STRICT=true refuses the start instead\)$/.test(w)),
+      );
+      assert.throws(
+        () => parseProxyConfig(text, "config.yaml", { ...env, CONFIG_FILE_STRICT: "true" }),
+        (error: unknown) => error instanceof ModelConfigError && reason.test(error.message),
+      );
+    });
+  }
+
+  const bad: Array<[string, string, Record<string, string>, RegExp]> = [
+    ["invalid YAML", "model_list: [", {}, /^config\.yaml: not valid YAML/],
+    [
+      "a missing model",
+      "model_list:\n  - model_name: a\n    litellm_params:\n      api_base: http://x/v1\n",
+      {},
+      /^config\.yaml: model_list\[0\]\.litellm_params\.model /,
+    ],
+    [
+      "a negative cost",
+      "model_list:\n  - model_name: a\n    litellm_params: {model: a, api_base: 'http://x'}\n    model_info: {input_cost_per_token: -1}\n",
+      {},
+      /model_list\[0\]\.model_info\.input_cost_per_token/,
     ],
     [
       "a deployment id used twice",

@@ -8,6 +8,7 @@ import type { ProxyDeps } from "./deps.js";
 import { dispatch } from "./dispatch.js";
 import type { Operation, ProxyBody } from "./operation.js";
 import { endUserOf } from "./end-user-id.js";
+import { requestRouting } from "./request-routing.js";
 import { relay } from "./relay.js";
 import { ApiError } from "../errors.js";
 
@@ -34,6 +35,17 @@ export async function proxy(deps: ProxyDeps, op: Operation, request: ProxyReques
   const body = (original?.chat ?? request.body) as ProxyBody;
   const model = resolveModel(caller, body.model);
   checkAccess(caller, model, deps.router);
+  const routing = requestRouting(body, request.headers);
+  routing.fallbacks?.forEach((fallback, index) => {
+    // A fallback is a model like any other: the caller must be allowed it (checked now, not when it is reached).
+    fallback.model = resolveModel(caller, fallback.model);
+    try {
+      checkAccess(caller, fallback.model, deps.router);
+    } catch (error) {
+      if (error instanceof ApiError) throw new ApiError(error.status, `fallbacks[${index}]: ${error.message}`, error.type, "fallbacks");
+      throw error;
+    }
+  });
   // LiteLLM checks the global budget for virtual keys; the master key is the admin's.
   if (caller.kind === "key") await deps.proxyBudget.check();
   const endUserId = endUserOf(body, request.headers);
@@ -62,6 +74,8 @@ export async function proxy(deps: ProxyDeps, op: Operation, request: ProxyReques
       signal: abort.signal,
       stream,
       region: endUser?.allowed_model_region ?? undefined,
+      routing,
+      header: (name, value) => res.setHeader(name, value),
     });
     try {
       tokens = await relay(deps, op, caller, body, res, routed, {

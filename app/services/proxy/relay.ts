@@ -36,7 +36,6 @@ export async function relay(
   const { deployment, attempt } = routed;
   res.setHeader("x-litellm-model-id", deployment.id);
   res.setHeader("x-litellm-model-group", deployment.name);
-  res.setHeader("x-litellm-attempted-retries", String(routed.tries - 1));
   if (deployment.region) res.setHeader("x-litellm-model-region", deployment.region);
   if (!attempt.ok) {
     if (!attempt.value) throw attempt.error;

@@ -1,4 +1,4 @@
-import type { Deployment, ProxyConfig } from "../../config/model-config.js";
+import type { Deployment, ProxyConfig, Unserved } from "../../config/model-config.js";
 import { LocalCooldowns, type Cooldowns } from "./cooldowns.js";
 import { WildcardGroups } from "./wildcard-groups.js";
 
@@ -7,12 +7,65 @@ import { WildcardGroups } from "./wildcard-groups.js";
  * rest are final. A busy deployment (at its rpm/tpm) was not called: it is skipped, neither a try
  * nor a failure.
  */
-export type Attempt<T> = { ok: true; value: T } | { ok: false; retryable: boolean; value?: T; error?: unknown; busy?: undefined } | Busy;
+export type Attempt<T> = { ok: true; value: T } | Failure<T> | Busy;
+
+/** Which of LiteLLM's fallback lists a failure goes to once its own group cannot serve it. */
+export type FallbackKind = "general" | "context_window" | "content_policy";
+
+export interface Failure<T> {
+  ok: false;
+  /** Worth another deployment of the group (then the general fallbacks). */
+  retryable: boolean;
+  value?: T;
+  error?: unknown;
+  busy?: undefined;
+  /** Not worth a retry, but worth that kind's fallbacks (a prompt too long, content refused, a mock failure). */
+  fallback?: FallbackKind;
+  /** Not the deployment's fault (a mock failure a client asked for): no cooldown. */
+  cooldown?: false;
+}
+
+/** Which group an attempt is for: the model asked for (fallback 0), or its nth fallback. */
+export interface Step {
+  group: string;
+  fallback: number;
+}
+
+/** What the request itself asks of routing, beside the config. */
+export interface RouteOptions {
+  /** An end user's allowed_model_region. */
+  region?: string;
+  /** The request's own (client-side) fallbacks, in place of the config's general ones. */
+  fallbacks?: string[];
+  /** The request's num_retries, in place of the deployment's and the config's. */
+  numRetries?: number;
+}
+
+/** The deployment that answered (or the last that failed), and what it took. */
+export interface Routed<T> {
+  deployment: Deployment;
+  attempt: Exclude<Attempt<T>, Busy>;
+  /** Calls made, over every group. */
+  tries: number;
+  /** Retries within the group that answered (LiteLLM's x-litellm-attempted-retries). */
+  retries: number;
+  /** Fallback groups tried (x-litellm-attempted-fallbacks). */
+  fallbacks: number;
+  /** The retries the model group allows (x-litellm-max-retries). */
+  maxRetries: number;
+}
 
 /** The deployment is at its rpm/tpm limit: not called. */
 export type Busy = { ok: false; retryable: true; busy: { retryAfterMs: number } };
 
 const isBusy = <T>(attempt: Attempt<T>): attempt is Busy => !attempt.ok && attempt.busy !== undefined;
+
+interface GroupState {
+  tries: number;
+  busy: Set<string>;
+  busyFor?: number;
+}
+type GroupOutcome<T> = { deployment: Deployment; attempt: Exclude<Attempt<T>, Busy>; retries: number };
 
 /** Every deployment that could serve the request is cooling down after failures, or at its rpm/tpm limit. */
 export class NoDeploymentAvailable extends Error {
@@ -22,6 +75,16 @@ export class NoDeploymentAvailable extends Error {
     readonly why: "cooling down after failures" | "at its rpm/tpm limit" = "cooling down after failures",
   ) {
     super(`no deployment of ${model} is available; every one is ${why}`);
+  }
+}
+
+/** Every deployment of the model group is one tandem cannot serve (a provider it does not have, a setting missing). */
+export class ModelNotServed extends Error {
+  constructor(
+    readonly model: string,
+    readonly reasons: string[],
+  ) {
+    super(`${model} is not served: ${reasons.join("; ")}`);
   }
 }
 
@@ -54,7 +117,7 @@ export class ModelRouter {
   private readonly wildcards: WildcardGroups;
 
   constructor(
-    private readonly config: Pick<ProxyConfig, "models" | "router">,
+    private readonly config: Pick<ProxyConfig, "models" | "router"> & Partial<Pick<ProxyConfig, "unserved">>,
     options: { now?: () => number; random?: () => number; cooldowns?: Cooldowns } = {},
   ) {
     this.now = options.now ?? Date.now;
@@ -65,12 +128,24 @@ export class ModelRouter {
 
   /** Configured by name, or matched by a wildcard group (`*`, `anthropic/*`). */
   has(model: string): boolean {
-    return this.deployments(model).length > 0;
+    return this.deployments(model).length > 0 || this.unserved(model).length > 0;
   }
 
-  /** The configured model group names, wildcard patterns included. */
+  /** The configured model group names, wildcard patterns included (and those tandem cannot serve: they answer why). */
   modelNames(): string[] {
-    return [...this.config.models.keys()];
+    return [
+      ...new Set([
+        ...this.config.models.keys(),
+        ...(this.config.unserved ?? []).map((u) => u.name),
+        ...(this.config.router.aliases?.keys() ?? []),
+      ]),
+    ];
+  }
+
+  /** The group's entries tandem cannot serve. */
+  unserved(model: string): Unserved[] {
+    const group = this.config.router.aliases?.get(model) ?? model;
+    return (this.config.unserved ?? []).filter((u) => u.name === group);
   }
 
   /** The regions deployments say they run in (litellm_params.region_name). */
@@ -80,7 +155,8 @@ export class ModelRouter {
 
   /** The group's deployments; a name only a wildcard group matches gets that group's, made concrete for it. */
   deployments(model: string): Deployment[] {
-    return this.config.models.get(model) ?? this.wildcards.deploymentsFor(model);
+    const group = this.config.models.get(model) ?? this.config.models.get(this.config.router.aliases?.get(model) ?? "");
+    return group ?? this.wildcards.deploymentsFor(model);
   }
 
   coolingDown(): Array<{ id: string; untilMs: number }> {
@@ -88,45 +164,90 @@ export class ModelRouter {
   }
 
   /**
-   * `region` (an end user's allowed_model_region) keeps the request on deployments whose
-   * litellm_params.region_name is that region, fallbacks included; one without a region_name is
-   * not known to be there, so it is not used (LiteLLM's pre-call check does the same).
+   * Tries the model group, then — when it cannot serve — the fallbacks for how it failed:
+   * context_window_fallbacks for a prompt too long, content_policy_fallbacks for content refused,
+   * else the request's own fallbacks, the group's, or the default ones. Each group is tried with
+   * its retries. `region` (an end user's allowed_model_region) keeps the request on deployments
+   * whose litellm_params.region_name is that region, fallbacks included; one without a
+   * region_name is not known to be there, so it is not used (LiteLLM's pre-call check does the same).
    */
   async route<T>(
     model: string,
-    attempt: (deployment: Deployment) => Promise<Attempt<T>>,
-    options: { region?: string } = {},
-  ): Promise<{ deployment: Deployment; attempt: Exclude<Attempt<T>, Busy>; tries: number }> {
-    const groups = [model, ...(this.config.router.fallbacks.get(model) ?? [])];
+    attempt: (deployment: Deployment, step: Step) => Promise<Attempt<T>>,
+    options: RouteOptions = {},
+  ): Promise<Routed<T>> {
     const { region } = options;
     const eligible = (group: string) => this.deployments(group).filter((d) => region === undefined || d.region === region);
-    if (region !== undefined && groups.every((group) => eligible(group).length === 0)) throw new NoDeploymentInRegion(model, region);
-    let tries = 0;
-    let last: { deployment: Deployment; attempt: Exclude<Attempt<T>, Busy> } | undefined;
-    let busyFor: number | undefined;
-    const busy = new Set<string>();
-    for (const group of groups) {
-      const tried = new Set<string>();
-      for (let i = 0; i <= this.config.router.numRetries;) {
-        const deployment = this.pick(eligible(group), tried, busy);
-        if (!deployment) break;
-        const result = await attempt(deployment);
-        if (isBusy(result)) {
-          busy.add(deployment.id);
-          busyFor = Math.min(busyFor ?? Infinity, result.busy.retryAfterMs);
-          continue;
-        }
-        i++;
-        tried.add(deployment.id);
-        tries++;
-        last = { deployment, attempt: result };
-        if (result.ok || !result.retryable) return { ...last, tries };
-        this.cooldowns.failed(deployment.id, this.deployments(group).length > 1);
-      }
+    const general = options.fallbacks ?? this.fallbacksOf("general", model);
+    if (region !== undefined && [model, ...general].every((group) => eligible(group).length === 0))
+      throw new NoDeploymentInRegion(model, region);
+    const state: GroupState = { tries: 0, busy: new Set() };
+    const retriesOf = (group: string) =>
+      options.numRetries ?? this.deployments(group).find((d) => d.numRetries !== undefined)?.numRetries ?? this.config.router.numRetries;
+    const maxRetries = retriesOf(model);
+    let last = await this.tryGroup(eligible, { group: model, fallback: 0 }, maxRetries, attempt, state);
+    const done = (outcome: GroupOutcome<T>, fallbacks: number): Routed<T> => ({ ...outcome, tries: state.tries, fallbacks, maxRetries });
+    if (last && (last.attempt.ok || (!last.attempt.retryable && !last.attempt.fallback))) return done(last, 0);
+    const kind = (last && !last.attempt.ok && last.attempt.fallback) || "general";
+    // LiteLLM's order: a prompt too long or content refused goes to its own list when there is one.
+    const specific = kind === "general" ? [] : this.fallbacksOf(kind, model);
+    const next = specific.length > 0 ? specific : general;
+    let fallbacks = 0;
+    for (const [index, group] of next.entries()) {
+      const outcome = await this.tryGroup(eligible, { group, fallback: index + 1 }, retriesOf(group), attempt, state);
+      if (!outcome) continue;
+      last = outcome;
+      fallbacks = index + 1;
+      if (outcome.attempt.ok) break;
     }
-    if (last) return { ...last, tries };
-    if (busyFor !== undefined) throw new NoDeploymentAvailable(model, busyFor, "at its rpm/tpm limit");
-    throw new NoDeploymentAvailable(model, this.firstBackMs(groups.flatMap(eligible)));
+    if (last) return done(last, fallbacks);
+    if (state.busyFor !== undefined) throw new NoDeploymentAvailable(model, state.busyFor, "at its rpm/tpm limit");
+    const unserved = this.unserved(model);
+    if (this.deployments(model).length === 0 && unserved.length > 0)
+      throw new ModelNotServed(
+        model,
+        unserved.map((u) => u.reason),
+      );
+    throw new NoDeploymentAvailable(model, this.firstBackMs([model, ...next].flatMap(eligible)));
+  }
+
+  /** One group, with its retries: its last answer, or nothing when no deployment of it could be called. */
+  private async tryGroup<T>(
+    eligible: (group: string) => Deployment[],
+    step: Step,
+    maxRetries: number,
+    attempt: (deployment: Deployment, step: Step) => Promise<Attempt<T>>,
+    state: GroupState,
+  ): Promise<GroupOutcome<T> | undefined> {
+    const tried = new Set<string>();
+    let last: GroupOutcome<T> | undefined;
+    for (let i = 0; i <= maxRetries;) {
+      const deployment = this.pick(eligible(step.group), tried, state.busy);
+      if (!deployment) break;
+      const result = await attempt(deployment, step);
+      if (isBusy(result)) {
+        state.busy.add(deployment.id);
+        state.busyFor = Math.min(state.busyFor ?? Infinity, result.busy.retryAfterMs);
+        continue;
+      }
+      tried.add(deployment.id);
+      state.tries++;
+      last = { deployment, attempt: result, retries: i };
+      i++;
+      if (result.ok || !result.retryable) return last;
+      if (result.cooldown !== false) this.cooldowns.failed(deployment.id, this.deployments(step.group).length > 1);
+    }
+    return last;
+  }
+
+  /** A kind's fallbacks for the group: its own entry, else the `*` entry (LiteLLM's default_fallbacks). */
+  private fallbacksOf(kind: FallbackKind, model: string): string[] {
+    const lists = {
+      general: this.config.router.fallbacks,
+      context_window: this.config.router.contextWindowFallbacks,
+      content_policy: this.config.router.contentPolicyFallbacks,
+    }[kind];
+    return lists?.get(model) ?? lists?.get("*") ?? [];
   }
 
   /** A deployment of the group not cooling down nor busy, preferring one not yet tried; weighted at random. */

@@ -3,7 +3,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Deployment, RouterSettings } from "../../config/model-config.js";
-import { ModelRouter, NoDeploymentAvailable, NoDeploymentInRegion, type Attempt } from "./model-router.js";
+import {
+  ModelNotServed,
+  ModelRouter,
+  NoDeploymentAvailable,
+  NoDeploymentInRegion,
+  type Attempt,
+  type RouteOptions,
+} from "./model-router.js";
 
 const deployment = (name: string, id: string, weight = 1): Deployment => ({
   id,
@@ -247,5 +254,165 @@ describe("an end user's allowed_model_region (litellm_params.region_name)", () =
     const result = await router.route("gpt", attempt, { region: "eu" });
     assert.ok(tries.every((id) => id === "eu-1"));
     assert.equal(result.attempt.ok, false);
+  });
+});
+
+describe("fallbacks, as LiteLLM's router chooses them", () => {
+  const groups = {
+    small: [deployment("small", "s1"), deployment("small", "s2")],
+    large: [deployment("large", "l1")],
+    safe: [deployment("safe", "p1")],
+    other: [deployment("other", "o1")],
+  };
+  type How = "retryable" | "final" | "context_window" | "content_policy" | "mock";
+  /** Fails every listed deployment the listed way; answers on the rest. */
+  const failing = (how: Record<string, How>) => {
+    const tries: string[] = [];
+    const attempt = async (d: Deployment): Promise<Attempt<string>> => {
+      tries.push(d.id);
+      const kind = how[d.id];
+      if (!kind) return { ok: true, value: d.id };
+      if (kind === "retryable") return { ok: false, retryable: true };
+      if (kind === "final") return { ok: false, retryable: false };
+      if (kind === "mock") return { ok: false, retryable: false, fallback: "general", cooldown: false };
+      return { ok: false, retryable: false, fallback: kind };
+    };
+    return { tries, attempt };
+  };
+  const settings: Partial<RouterSettings> = {
+    fallbacks: new Map([
+      ["small", ["large"]],
+      ["*", ["other"]],
+    ]),
+    contextWindowFallbacks: new Map([["small", ["large"]]]),
+    contentPolicyFallbacks: new Map([["small", ["safe"]]]),
+  };
+  const cases: Array<[string, string, Record<string, How>, RouteOptions, { answered: string | null; tries: string[]; fallbacks: number }]> =
+    [
+      [
+        "a group that fails after its retries goes to its fallbacks",
+        "small",
+        { s1: "retryable", s2: "retryable" },
+        {},
+        { answered: "l1", tries: ["s1", "s2", "s1", "l1"], fallbacks: 1 },
+      ],
+      [
+        "the request's own fallbacks replace the config's",
+        "small",
+        { s1: "retryable", s2: "retryable" },
+        { fallbacks: ["safe"], numRetries: 0 },
+        { answered: "p1", tries: ["s1", "p1"], fallbacks: 1 },
+      ],
+      [
+        "a group without fallbacks of its own takes the default ones (`*`)",
+        "safe",
+        { p1: "retryable" },
+        { numRetries: 0 },
+        { answered: "o1", tries: ["p1", "o1"], fallbacks: 1 },
+      ],
+      [
+        "a prompt too long is not retried: it goes to context_window_fallbacks",
+        "small",
+        { s1: "context_window" },
+        {},
+        { answered: "l1", tries: ["s1", "l1"], fallbacks: 1 },
+      ],
+      [
+        "content refused goes to content_policy_fallbacks",
+        "small",
+        { s1: "content_policy" },
+        {},
+        { answered: "p1", tries: ["s1", "p1"], fallbacks: 1 },
+      ],
+      [
+        "a prompt too long for a group without context_window_fallbacks takes its general ones",
+        "safe",
+        { p1: "context_window" },
+        {},
+        { answered: "o1", tries: ["p1", "o1"], fallbacks: 1 },
+      ],
+      [
+        "the request's own fault is final: no retry, no fallback",
+        "small",
+        { s1: "final" },
+        {},
+        { answered: null, tries: ["s1"], fallbacks: 0 },
+      ],
+      [
+        "a mocked failure (mock_testing_fallbacks) goes to the fallbacks without a retry",
+        "small",
+        { s1: "mock", s2: "mock" },
+        {},
+        { answered: "l1", tries: ["s1", "l1"], fallbacks: 1 },
+      ],
+      [
+        "fallbacks are tried in order until one answers",
+        "small",
+        { s1: "retryable", s2: "retryable", l1: "retryable" },
+        { fallbacks: ["large", "other"], numRetries: 0 },
+        { answered: "o1", tries: ["s1", "l1", "o1"], fallbacks: 2 },
+      ],
+      [
+        "every fallback failing leaves the last failure, after all of them",
+        "small",
+        { s1: "retryable", s2: "retryable", l1: "retryable" },
+        { numRetries: 0 },
+        { answered: null, tries: ["s1", "l1"], fallbacks: 1 },
+      ],
+    ];
+  for (const [name, model, how, options, expected] of cases) {
+    it(name, async () => {
+      const { router } = routerWith(groups, settings);
+      const { tries, attempt } = failing(how);
+      const result = await router.route(model, attempt, options);
+      assert.deepEqual({ answered: result.attempt.ok ? result.deployment.id : null, tries, fallbacks: result.fallbacks }, expected);
+    });
+  }
+
+  it("retries are counted in the group that answered; the group's limit is the request's, else its deployment's, else the config's", async () => {
+    const withOwn = { small: [{ ...deployment("small", "s1"), numRetries: 50 }, deployment("small", "s2")], large: groups.large };
+    const { router } = routerWith(withOwn, { numRetries: 5 });
+    const once = { s1: "retryable" as How };
+    const first = await router.route("small", failing(once).attempt);
+    assert.deepEqual([first.retries, first.maxRetries], [1, 50]);
+    assert.equal((await router.route("small", failing({}).attempt, { numRetries: 3 })).maxRetries, 3);
+    assert.equal((await router.route("large", failing({}).attempt)).maxRetries, 5);
+  });
+
+  it("a mocked failure never cools the deployment down", async () => {
+    const { router } = routerWith(groups, { ...settings, allowedFails: 0 });
+    await router.route("small", failing({ s1: "mock", s2: "mock" }).attempt);
+    assert.deepEqual(router.coolingDown(), []);
+  });
+
+  it("an alias (model_group_alias) is routed as its group", async () => {
+    const { router } = routerWith(groups, { aliases: new Map([["my-alias", "large"]]) });
+    assert.ok(router.has("my-alias"));
+    assert.equal((await router.route("my-alias", failing({}).attempt)).deployment.id, "l1");
+  });
+
+  it("a group tandem cannot serve answers why; as a fallback it is passed over", async () => {
+    const unserved = [
+      { id: "x", name: "elsewhere", model: "sagemaker/m", provider: "sagemaker", reason: "provider sagemaker is not served" },
+    ];
+    const router = new ModelRouter({
+      models: new Map(Object.entries(groups)),
+      unserved,
+      router: {
+        numRetries: 0,
+        timeoutMs: 1000,
+        fallbacks: new Map([["small", ["elsewhere", "large"]]]),
+        allowedFails: 3,
+        cooldownMs: 5000,
+      },
+    });
+    assert.ok(router.has("elsewhere") && router.modelNames().includes("elsewhere"));
+    await assert.rejects(
+      router.route("elsewhere", failing({}).attempt),
+      (e: unknown) => e instanceof ModelNotServed && /sagemaker/.test(e.message),
+    );
+    const { tries, attempt } = failing({ s1: "retryable", s2: "retryable" });
+    const result = await router.route("small", attempt);
+    assert.deepEqual([tries.at(-1), result.fallbacks], ["l1", 2]);
   });
 });

@@ -33,8 +33,14 @@ export class UpstreamClient {
     return target;
   }
 
-  /** Sends one provider request (path, headers and body made by the deployment's adapter). */
-  async post(deployment: Deployment, wire: WireRequest, signal: AbortSignal, stream: boolean): Promise<UpstreamResponse> {
+  /** Sends one provider request (path, headers and body made by the deployment's adapter); `timeoutMs` bounds each wait. */
+  async post(
+    deployment: Deployment,
+    wire: WireRequest,
+    signal: AbortSignal,
+    stream: boolean,
+    timeoutMs = deployment.timeoutMs,
+  ): Promise<UpstreamResponse> {
     try {
       const { origin, basePath } = this.target(deployment);
       const response = await this.agent.request({
@@ -48,8 +54,8 @@ export class UpstreamClient {
         },
         body: wire.body,
         signal,
-        headersTimeout: deployment.timeoutMs,
-        bodyTimeout: deployment.timeoutMs,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
       });
       const type = response.headers["content-type"];
       const retryAfter = response.headers["retry-after"];
@@ -60,7 +66,7 @@ export class UpstreamClient {
         body: response.body,
       };
     } catch (error) {
-      throw upstreamFailure(deployment, error, signal);
+      throw upstreamFailure(deployment, error, signal, timeoutMs);
     }
   }
 
@@ -69,10 +75,10 @@ export class UpstreamClient {
   }
 }
 
-function upstreamFailure(deployment: Deployment, error: unknown, signal: AbortSignal): ApiError {
+function upstreamFailure(deployment: Deployment, error: unknown, signal: AbortSignal, timeoutMs: number): ApiError {
   if (signal.aborted) return new ApiError(499, "client closed the request", "client_closed_request");
   if (error instanceof errors.HeadersTimeoutError || error instanceof errors.ConnectTimeoutError)
-    return new ApiError(504, `upstream for ${deployment.name} timed out after ${deployment.timeoutMs / 1000}s`, "timeout");
+    return new ApiError(504, `upstream for ${deployment.name} timed out after ${timeoutMs / 1000}s`, "timeout");
   const code = (error as { code?: string }).code ?? (error as Error).message;
   return new ApiError(502, `upstream for ${deployment.name} unreachable (${code})`, "upstream_error");
 }
