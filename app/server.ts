@@ -84,7 +84,7 @@ function portOf(server: Server, fallback: number): number {
 export async function startServer(
   config: Config,
   proxy: Pick<ProxyConfig, "models" | "router" | "warnings" | "masterKey" | "redis" | "cache" | "proxyBudget" | "unpriced"> &
-    Partial<Pick<ProxyConfig, "spendRetention" | "databasePoolLimit" | "spendFlushIntervalMs">>,
+    Partial<Pick<ProxyConfig, "spendRetention" | "databasePoolLimit" | "spendFlushIntervalMs" | "unserved">>,
   log: Logger,
   options: { metricsPort?: number } = { metricsPort: metricsPortFromEnv(process.env) },
 ): Promise<RunningServer> {
@@ -105,6 +105,8 @@ export async function startServer(
   for (const deployment of [...proxy.models.values()].flat())
     if (deployment.price.source === "unknown")
       metrics.unpricedDeployments.set({ model_group: deployment.name, deployment: deployment.id }, 1);
+  for (const entry of proxy.unserved ?? [])
+    metrics.unservedDeployments.set({ model_group: entry.name, deployment: entry.id, provider: entry.provider }, 1);
   const overallReaderGauges = (status: ReaderStatus) => {
     metrics.readerDegraded.set(status === "degraded" ? 1 : 0);
     metrics.readerLagging.set(status === "lagging" ? 1 : 0);

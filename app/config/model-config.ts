@@ -561,7 +561,13 @@ function servableDeployment(
       : undefined;
   if (provider === "bedrock" && !awsRegion)
     throw new EntryNotServable(`${where}.litellm_params.aws_region_name is required for ${params.model} (or set AWS_REGION)`);
-  const apiBase = resolveEnv(params.api_base, `${where}.litellm_params.api_base`, env) ?? defaultApiBase(provider, awsRegion);
+  // LiteLLM's OpenAI client takes its address from OPENAI_BASE_URL / OPENAI_API_BASE when an entry gives none.
+  const openaiBase =
+    provider === "openai" || provider === "text-completion-openai" ? (env.OPENAI_BASE_URL ?? env.OPENAI_API_BASE) : undefined;
+  const apiBase =
+    resolveEnv(params.api_base, `${where}.litellm_params.api_base`, env) ??
+    (openaiBase || undefined) ??
+    defaultApiBase(provider, awsRegion);
   if (!apiBase) throw new EntryNotServable(`${where}.litellm_params.api_base is required for ${params.model}`);
   if (!/^https?:\/\/[^\s/]+/.test(apiBase) || !URL.canParse(apiBase))
     throw new EntryNotServable(`${where}.litellm_params.api_base must be an http(s) URL`);

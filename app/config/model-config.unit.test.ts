@@ -368,6 +368,15 @@ describe("providers tandem serves", () => {
     );
     assert.equal(base("groq/llama-3.1-8b-instant", ", api_base: 'http://proxy.local/v1'")?.apiBase, "http://proxy.local/v1");
   });
+  it("an OpenAI entry without api_base takes OPENAI_BASE_URL or OPENAI_API_BASE, as LiteLLM's OpenAI client does", () => {
+    const text =
+      "model_list:\n  - {model_name: a, litellm_params: {model: gpt-4o}}\n  - {model_name: b, litellm_params: {model: groq/llama}}\n";
+    const config = parseProxyConfig(text, "config.yaml", { OPENAI_API_BASE: "http://gateway.internal/v1" });
+    assert.deepEqual(
+      [config.models.get("a")?.[0]?.apiBase, config.models.get("b")?.[0]?.apiBase],
+      ["http://gateway.internal/v1", "https://api.groq.com/openai/v1"],
+    );
+  });
   it("bedrock takes its region from aws_region_name (or AWS_REGION) and its address from the region", () => {
     const d = base("bedrock/anthropic.claude-3-haiku-20240307-v1:0", ", aws_region_name: eu-central-1");
     assert.deepEqual([d?.awsRegion, d?.apiBase], ["eu-central-1", "https://bedrock-runtime.eu-central-1.amazonaws.com"]);

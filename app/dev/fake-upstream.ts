@@ -75,6 +75,33 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
       );
       return;
     }
+    // "small-context" has a 50-word window and "moderated" refuses the word "forbidden", as providers word such refusals.
+    const promptWords = (body.messages ?? []).reduce((n: number, m) => n + String(m.content ?? "").split(/\s+/).length, 0);
+    if (model === "small-context" && promptWords > 50) {
+      res.writeHead(400, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          error: {
+            message: `This model's maximum context length is 50 tokens. However, your messages resulted in ${promptWords} tokens.`,
+            type: "invalid_request_error",
+            param: "messages",
+            code: "context_length_exceeded",
+          },
+        }),
+      );
+      return;
+    }
+    if (model === "moderated" && JSON.stringify(body.messages ?? []).includes("forbidden")) {
+      res.writeHead(400, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          error: {
+            message: "Your request was rejected by the safety system.",
+            type: "invalid_request_error",
+            code: "content_policy_violation",
+          },
+        }),
+      );
+      return;
+    }
     if (operation === "/embeddings") {
       const inputs = Array.isArray(body.input) ? body.input : [body.input];
       const tokens = inputs.reduce((n: number, i) => n + String(i).split(/\s+/).length, 0);

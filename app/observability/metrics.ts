@@ -115,6 +115,12 @@ export function createMetrics() {
       labelNames: ["model_group", "deployment"] as const,
       registers: [registry],
     }),
+    unservedDeployments: new Gauge({
+      name: "tandem_model_unserved",
+      help: "1 for each config entry tandem cannot serve (a provider it does not have, a setting missing): calls to it answer a 400 saying why",
+      labelNames: ["model_group", "deployment", "provider"] as const,
+      registers: [registry],
+    }),
     cacheHits: new Counter({
       name: "tandem_cache_hits_total",
       help: "Requests answered from the response cache (litellm_settings.cache), by model group",

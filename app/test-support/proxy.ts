@@ -32,7 +32,7 @@ export function modelEntry(
   name: string,
   upstreamModel: string,
   apiBase: string,
-  options: { timeout?: number; id?: string; mode?: string; rpm?: number } = {},
+  options: { timeout?: number; id?: string; mode?: string; rpm?: number; params?: Record<string, string | number | boolean> } = {},
 ): string[] {
   return [
     `  - model_name: ${name}`,
@@ -42,6 +42,7 @@ export function modelEntry(
     "      api_key: os.environ/FAKE_UPSTREAM_KEY",
     `      timeout: ${options.timeout ?? 30}`,
     ...(options.rpm ? [`      rpm: ${options.rpm}`] : []),
+    ...Object.entries(options.params ?? {}).map(([name, value]) => `      ${name}: ${value}`),
     "    model_info:",
     ...(options.id ? [`      id: ${options.id}`] : []),
     ...(options.mode ? [`      mode: ${options.mode}`] : []),

@@ -27,31 +27,40 @@ export function modelRoutes(ctx: AppContext): Router {
   const info = async (req: Request, res: Response) => {
     const caller = await callerOf(ctx, req.headers);
     const cooling = new Set(ctx.router.coolingDown().map((c) => c.id));
-    const data = allowedModels(caller, ctx.router).flatMap((name) =>
-      ctx.router.deployments(name).map((d) => ({
-        model_name: d.name,
-        litellm_params: {
-          model: d.upstreamModel,
-          api_base: d.apiBase,
-          timeout: d.timeoutMs / 1000,
-          ...(d.rpm ? { rpm: d.rpm } : {}),
-          ...(d.tpm ? { tpm: d.tpm } : {}),
-        },
-        model_info: {
-          id: d.id,
-          mode: d.mode,
-          input_cost_per_token: d.price.inputPerToken,
-          output_cost_per_token: d.price.outputPerToken,
-          ...(d.price.perImage !== undefined ? { output_cost_per_image: d.price.perImage } : {}),
-          // Where the price in use came from: config, genai-prices (and the model it matched) or unknown (charged 0).
-          price_source: d.price.source,
-          ...(d.price.matched ? { price_model: d.price.matched } : {}),
-          db_model: false,
-          cooling_down: cooling.has(d.id),
-        },
+    const names = allowedModels(caller, ctx.router);
+    // An entry tandem cannot serve is listed with why, as LiteLLM lists every entry of the file.
+    const unserved = names.flatMap((name) =>
+      ctx.router.unserved(name).map((u) => ({
+        model_name: u.name,
+        litellm_params: { model: u.model },
+        model_info: { id: u.id, db_model: false, tandem_unserved: u.reason },
       })),
     );
-    res.json({ data });
+    // An alias (model_group_alias) names its group's deployments again: each is listed once.
+    const deployments = [...new Map(names.flatMap((name) => ctx.router.deployments(name)).map((d) => [d.id, d])).values()];
+    const data = deployments.map((d) => ({
+      model_name: d.name,
+      litellm_params: {
+        model: d.upstreamModel,
+        api_base: d.apiBase,
+        timeout: d.timeoutMs / 1000,
+        ...(d.rpm ? { rpm: d.rpm } : {}),
+        ...(d.tpm ? { tpm: d.tpm } : {}),
+      },
+      model_info: {
+        id: d.id,
+        mode: d.mode,
+        input_cost_per_token: d.price.inputPerToken,
+        output_cost_per_token: d.price.outputPerToken,
+        ...(d.price.perImage !== undefined ? { output_cost_per_image: d.price.perImage } : {}),
+        // Where the price in use came from: config, genai-prices (and the model it matched) or unknown (charged 0).
+        price_source: d.price.source,
+        ...(d.price.matched ? { price_model: d.price.matched } : {}),
+        db_model: false,
+        cooling_down: cooling.has(d.id),
+      },
+    }));
+    res.json({ data: [...data, ...new Map(unserved.map((u) => [u.model_info.id, u])).values()] });
   };
 
   // LiteLLM's /model_group/info: per model group the caller may use, its providers, limits, prices and mode.
@@ -59,7 +68,9 @@ export function modelRoutes(ctx: AppContext): Router {
     const caller = await callerOf(ctx, req.headers);
     const { model_group } = validate(z.object({ model_group: z.string().min(1).optional() }), req.query, "query");
     const groups = allowedModels(caller, ctx.router).filter((name) => !model_group || name === model_group);
-    res.json({ data: groups.map((name) => modelGroupView(name, ctx.router.deployments(name))) });
+    // A group tandem cannot serve has no deployments to describe (/model/info says why).
+    const served = groups.filter((name) => ctx.router.deployments(name).length > 0);
+    res.json({ data: served.map((name) => modelGroupView(name, ctx.router.deployments(name))) });
   };
 
   router.get(["/v1/models", "/models"], list);
