@@ -104,18 +104,32 @@ describe("tandem serve as a process", () => {
     assert.equal(stderr, "tandem: DATABASE_CONNECTION_POOL_LIMIT must be an integer between 1 and 1000\n");
   });
 
-  it("a bad CONFIG_FILE stops the start with a clear error naming the entry", async () => {
-    const bad = join(mkdtempSync(join(tmpdir(), "tandem-cfg-")), "config.yaml");
-    writeFileSync(bad, "model_list:\n  - model_name: x\n    litellm_params:\n      model: openai/x\n      api_base: not-a-url\n");
-    const child = spawn(process.execPath, ["--import", "tsx", join(appRoot, "app", "cli.ts"), "serve"], {
-      env: { PATH: process.env.PATH, ...env(), CONFIG_FILE: bad },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise((resolve) => child.on("exit", resolve));
-    assert.equal(code, 1);
-    assert.match(stderr, /^tandem: CONFIG_FILE .*config\.yaml: model_list\[0\]\.litellm_params\.api_base must be an http\(s\) URL\n$/);
+  it("a bad CONFIG_FILE stops the start with a clear error naming the entry; an entry tandem cannot serve does so under CONFIG_FILE_STRICT", async () => {
+    const start = async (text: string, extra: Record<string, string> = {}) => {
+      const file = join(mkdtempSync(join(tmpdir(), "tandem-cfg-")), "config.yaml");
+      writeFileSync(file, text);
+      const child = spawn(process.execPath, ["--import", "tsx", join(appRoot, "app", "cli.ts"), "serve"], {
+        env: { PATH: process.env.PATH, ...env(), CONFIG_FILE: file, ...extra },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      // A process that serves instead of stopping is the failure: it is killed, not waited for.
+      const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      const code = await new Promise((resolve) => child.on("exit", resolve));
+      clearTimeout(killer);
+      return { code, stderr };
+    };
+    const malformed = await start("router_settings:\n  num_retries: lots\n");
+    assert.equal(malformed.code, 1, malformed.stderr);
+    assert.match(malformed.stderr, /^tandem: CONFIG_FILE .*config\.yaml: router_settings\.num_retries .*\n$/);
+    const unservable = "model_list:\n  - model_name: x\n    litellm_params:\n      model: openai/x\n      api_base: not-a-url\n";
+    const strict = await start(unservable, { CONFIG_FILE_STRICT: "true" });
+    assert.equal(strict.code, 1, strict.stderr);
+    assert.match(
+      strict.stderr,
+      /^tandem: CONFIG_FILE .*config\.yaml: model_list\[0\]\.litellm_params\.api_base must be an http\(s\) URL\n$/,
+    );
   });
 
   it("LiteLLM's master key sources: general_settings.master_key (os.environ/), else LITELLM_MASTER_KEY; unimplemented settings named once at startup", async () => {
