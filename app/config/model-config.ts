@@ -7,6 +7,7 @@ import { parseDuration } from "../services/admin/durations.js";
 import { resolvePrice, type Price } from "./prices.js";
 import { AZURE_DEFAULT_API_VERSION, chatOnly, defaultApiBase, PROVIDERS } from "./providers.js";
 import { registerSecret } from "../observability/secrets.js";
+import { fieldPath } from "./field-path.js";
 
 /** One `model_list` entry: a deployment of the model group clients name as `model`. */
 export interface Deployment {
@@ -346,10 +347,7 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
   const parsed = ConfigFile.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const path = (issue?.path ?? [])
-      .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
-      .join("")
-      .replace(/^\./, "");
+    const path = fieldPath(issue?.path ?? []);
     throw new ModelConfigError(`${source}: ${path || "file"} ${issue?.message ?? "is invalid"}`);
   }
   const file = parsed.data;

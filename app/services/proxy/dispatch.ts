@@ -51,14 +51,13 @@ export async function dispatch(
 ): Promise<{ routed: Routed; limits: Ticket | undefined }> {
   const { routing } = call;
   let limits: Ticket | undefined;
-  let rateLimitMocked = false;
   try {
     const routed = await deps.router.route<Sent>(
       model,
       async (deployment, step) => {
         const timeoutMs = routing.timeoutMs ?? (call.stream ? deployment.streamTimeoutMs : undefined) ?? deployment.timeoutMs;
         call.header("x-litellm-timeout", pythonSeconds(timeoutMs));
-        const mocked = mockedFailure(routing, step, model, () => (rateLimitMocked ? false : (rateLimitMocked = true)));
+        const mocked = mockedFailure(routing, step, model);
         if (mocked) return mocked;
         const admitted = await admitDeployment(deps, deployment);
         if ("busy" in admitted) return admitted;
@@ -125,7 +124,7 @@ export async function dispatch(
  * group asked for (so its fallbacks answer), mock_testing_rate_limit_error makes the first call a
  * 429 (so a retry answers). Neither is the deployment's fault: no cooldown, no upstream call.
  */
-function mockedFailure(routing: RequestRouting, step: Step, model: string, firstRateLimit: () => boolean): Attempt<Sent> | undefined {
+function mockedFailure(routing: RequestRouting, step: Step, model: string): Attempt<Sent> | undefined {
   if (step.fallback > 0) return undefined;
   if (routing.mock.fallbacks)
     return {
@@ -139,7 +138,7 @@ function mockedFailure(routing: RequestRouting, step: Step, model: string, first
         "internal_server_error",
       ),
     };
-  if (routing.mock.rateLimit && firstRateLimit())
+  if (routing.mock.rateLimit && step.retry === 0)
     return {
       ok: false,
       retryable: true,

@@ -25,10 +25,11 @@ export interface Failure<T> {
   cooldown?: false;
 }
 
-/** Which group an attempt is for: the model asked for (fallback 0), or its nth fallback. */
+/** Which group an attempt is for — the model asked for (fallback 0), or its nth fallback — and which retry in it (0: the first call). */
 export interface Step {
   group: string;
   fallback: number;
+  retry: number;
 }
 
 /** What the request itself asks of routing, beside the config. */
@@ -214,7 +215,7 @@ export class ModelRouter {
   /** One group, with its retries: its last answer, or nothing when no deployment of it could be called. */
   private async tryGroup<T>(
     eligible: (group: string) => Deployment[],
-    step: Step,
+    step: Omit<Step, "retry">,
     maxRetries: number,
     attempt: (deployment: Deployment, step: Step) => Promise<Attempt<T>>,
     state: GroupState,
@@ -224,7 +225,7 @@ export class ModelRouter {
     for (let i = 0; i <= maxRetries;) {
       const deployment = this.pick(eligible(step.group), tried, state.busy);
       if (!deployment) break;
-      const result = await attempt(deployment, step);
+      const result = await attempt(deployment, { ...step, retry: i });
       if (isBusy(result)) {
         state.busy.add(deployment.id);
         state.busyFor = Math.min(state.busyFor ?? Infinity, result.busy.retryAfterMs);
