@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { startMigratedPair, Witness, type LocalPair } from "../test-support/pair.js";
 import { tcpBalancer, type Balancer } from "../test-support/balancer.js";
 import { freeze, pauseReplay, resumeReplay, thaw } from "../test-support/faults.js";
-import { readLoad, until } from "../test-support/load.js";
+import { readersConnected, readLoad, until } from "../test-support/load.js";
 import { startProxy, type Proxy } from "../test-support/proxy.js";
 
 const KEY_READ = /^SELECT .*"tandem_verification_token"/s;
@@ -63,7 +63,7 @@ describe("one reader address over three replicas (a balanced Service)", () => {
   });
 
   it("finds the three instances behind the one address, each named by its own host:port", async () => {
-    await until(() => proxy.tandem.database.reader.members.length === 3, "three instances found");
+    await readersConnected(proxy.tandem.database.reader, 3, "three instances found");
     const names = proxy.tandem.database.reader.members.map((m) => m.name).sort();
     assert.deepEqual(names, [0, 1, 2].map(instanceOf).sort());
     const readiness = (await (await fetch(`${proxy.base}/health/readiness`)).json()) as {

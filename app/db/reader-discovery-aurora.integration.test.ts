@@ -11,7 +11,7 @@ import type { Database } from "./database.js";
 import { openReading, seedTeams, startMigratedPair, Witness, type LocalPair } from "../test-support/pair.js";
 import { replicasOnLoopbackHosts, type ReplicaHosts } from "../test-support/loopback-hosts.js";
 import { captureLogs } from "../test-support/logs.js";
-import { readLoad, until } from "../test-support/load.js";
+import { readersConnected, readLoad, until } from "../test-support/load.js";
 
 const TEAM = /"tandem_team"/;
 
@@ -86,7 +86,7 @@ describe("Aurora topology discovery (DATABASE_READ_REPLICA_DISCOVERY=aurora)", (
     });
 
     it("every reader instance the topology lists, never the writer's row; reads spread over them", async () => {
-      await until(() => database.reader.members.length === 2, "an instance per reader row");
+      await readersConnected(database.reader, 2, "an instance per reader row");
       assert.deepEqual(
         database.reader.members.map((m) => m.foundBy),
         ["aurora", "aurora"],

@@ -12,7 +12,7 @@ import { openReading, seedTeams, startMigratedPair, Witness, type LocalPair } fr
 import { replicasOnLoopbackHosts, type ReplicaHosts } from "../test-support/loopback-hosts.js";
 import { startDnsStub, type DnsStub } from "../test-support/dns-stub.js";
 import { captureLogs } from "../test-support/logs.js";
-import { readLoad, until } from "../test-support/load.js";
+import { readersConnected, readLoad, until } from "../test-support/load.js";
 
 const TEAM = /"tandem_team"/;
 const NAME = "replicas.tandem.test";
@@ -70,7 +70,7 @@ describe("DNS discovery (DATABASE_READ_REPLICA_DISCOVERY=dns)", () => {
     });
 
     it("an instance per record, each found by dns behind the one address; reads spread over them, none on the writer", async () => {
-      await until(() => database.reader.members.length === 2, "an instance per record");
+      await readersConnected(database.reader, 2, "an instance per record");
       assert.deepEqual(
         database.reader.members.map((m) => [m.name, m.address, m.foundBy]).sort(),
         [0, 1].map((i) => [instance(i), `${NAME}:${replicas.port}`, "dns"]).sort(),

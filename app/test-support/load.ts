@@ -51,3 +51,12 @@ export function readLoad(read: () => Promise<unknown>, workers = 8) {
     },
   };
 }
+
+/**
+ * Waits until a reader set lists `count` instances and each has connected:
+ * an instance is listed as soon as it is found, but serves reads only once its
+ * first health check answers, so a spread measured before that is one-sided.
+ */
+export function readersConnected(reader: { members: readonly { state: { status: string } }[] }, count: number, what: string) {
+  return until(() => reader.members.length === count && reader.members.every((m) => m.state.status === "connected"), what);
+}
