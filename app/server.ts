@@ -4,11 +4,12 @@ import { randomUUID } from "node:crypto";
 import { createServer, type RequestListener, type Server } from "node:http";
 import { hostname } from "node:os";
 import type { Config } from "./config/env.js";
-import type { ProxyConfig } from "./config/model-config.js";
+import { DEFAULT_HEALTH_CHECKS, type ProxyConfig } from "./config/model-config.js";
 import { ModelRouter } from "./services/upstream/model-router.js";
 import { CallerCache } from "./services/access/caller-cache.js";
 import { EndUsers } from "./services/access/end-users.js";
 import { UpstreamClient } from "./services/upstream/upstream-client.js";
+import { DeploymentHealth } from "./services/upstream/deployment-health.js";
 import { RateLimits, type LimitScope } from "./services/access/rate-limits.js";
 import { LocalAdmissions, type Admissions } from "./services/access/admission.js";
 import { RedisLink, type RedisStatus } from "./fleet/redis-link.js";
@@ -84,7 +85,7 @@ function portOf(server: Server, fallback: number): number {
 export async function startServer(
   config: Config,
   proxy: Pick<ProxyConfig, "models" | "router" | "warnings" | "masterKey" | "redis" | "cache" | "proxyBudget" | "unpriced"> &
-    Partial<Pick<ProxyConfig, "spendRetention" | "databasePoolLimit" | "spendFlushIntervalMs" | "unserved">>,
+    Partial<Pick<ProxyConfig, "spendRetention" | "databasePoolLimit" | "spendFlushIntervalMs" | "unserved" | "healthChecks">>,
   log: Logger,
   options: { metricsPort?: number } = { metricsPort: metricsPortFromEnv(process.env) },
 ): Promise<RunningServer> {
@@ -246,6 +247,12 @@ export async function startServer(
   // Router cooldowns for the fleet when there is a Redis (LiteLLM's way), else this pod's own.
   const cooldowns = redis ? new FleetCooldowns(redis, proxy.router, log) : undefined;
   const upstream = new UpstreamClient();
+  const deploymentHealth = new DeploymentHealth(
+    upstream,
+    proxy.healthChecks ?? DEFAULT_HEALTH_CHECKS,
+    (e) => metrics.deploymentHealthy.set({ model_group: e.deployment.name, deployment: e.deployment.id }, e.healthy ? 1 : 0),
+    log,
+  );
   // Budget reservations for the fleet when there is a Redis, else this pod's own.
   const costEstimates = new CostEstimates();
   const onRefuse = (scope: LimitScope["kind"]) => metrics.rateLimited.inc({ scope });
@@ -263,6 +270,7 @@ export async function startServer(
     router: new ModelRouter(proxy, { cooldowns }),
     callers,
     upstream,
+    deploymentHealth,
     admissions,
     redis,
     get masterKey() {
@@ -294,6 +302,7 @@ export async function startServer(
   ctx.selfBase = `http://127.0.0.1:${port}`;
   const metricsPort = metricsServer ? portOf(metricsServer, options.metricsPort!) : undefined;
   log.info({ port, metricsPort, models: ctx.router.modelNames(), reader: database.reader.status }, `tandem listening on :${port}`);
+  const stopHealthChecks = deploymentHealth.start(() => ctx.router.allDeployments());
 
   let stopping: Promise<void> | undefined;
   const shutdown = (timeoutMs = 25_000) =>
@@ -320,6 +329,7 @@ export async function startServer(
       const remaining = () => Math.max(1000, deadline - Date.now());
       await Promise.race([lifecycle.settle(), new Promise((r) => setTimeout(r, remaining()).unref())]);
       stopBudgetResets();
+      stopHealthChecks();
       stopSpendRetention();
       stopProxyBudget();
       await spend.drain(remaining());

@@ -43,7 +43,24 @@ export interface Deployment {
   /** Share of the group's traffic (litellm_params.weight, else rpm, else tpm, else 1). */
   weight: number;
   mode: "chat" | "completion" | "embedding" | "image_generation" | "moderation";
+  /** model_info.health_check_timeout: the bound on its health call (seconds → ms), else the default. */
+  healthCheckTimeoutMs?: number;
+  /** model_info.health_check_model: the concrete model a wildcard deployment's health call asks for. */
+  healthCheckModel?: string;
 }
+
+/** general_settings' health checks (GET /health): on demand, or by a loop whose last results it answers with. */
+export interface HealthCheckSettings {
+  /** background_health_checks: every `intervalMs` each pod calls every deployment; GET /health answers the last run. */
+  background: boolean;
+  /** health_check_interval (seconds → ms), 300 s by default as in LiteLLM. */
+  intervalMs: number;
+  /** health_check_details: false shows each endpoint's model and error only. */
+  details: boolean;
+}
+
+/** LiteLLM's defaults: on demand, a 300 s interval once turned on, every detail. */
+export const DEFAULT_HEALTH_CHECKS: HealthCheckSettings = { background: false, intervalMs: 300_000, details: true };
 
 /**
  * A model_list entry tandem cannot serve (a provider it does not have, a required setting missing
@@ -123,6 +140,7 @@ export interface ProxyConfig {
   spendFlushIntervalMs?: number;
   /** general_settings.maximum_spend_logs_retention_period / _interval (SPEND_LOGS_RETENTION_* win). */
   spendRetention: RetentionSettings;
+  healthChecks: HealthCheckSettings;
   /** One line per section or key tandem does not implement (logged once at startup). */
   warnings: string[];
   /** One line per deployment with no price from the config or the price database (charged 0; logged once at startup). */
@@ -180,6 +198,8 @@ const ModelEntry = z.object({
       output_cost_per_image: z.number().nonnegative().optional(),
       cache_read_input_token_cost: z.number().nonnegative().optional(),
       cache_creation_input_token_cost: z.number().nonnegative().optional(),
+      health_check_timeout: z.number().positive().max(600).optional(),
+      health_check_model: z.string().min(1).optional(),
     })
     .loose()
     .default({ mode: "chat" }),
@@ -244,6 +264,9 @@ const GeneralSection = z
     // How often spend is written (seconds) and each pod's pool size per database endpoint.
     proxy_batch_write_at: z.number().positive().max(3600).optional(),
     database_connection_pool_limit: z.number().int().min(1).max(1000).optional(),
+    background_health_checks: z.boolean().optional(),
+    health_check_interval: z.number().positive().max(86_400).optional(),
+    health_check_details: z.boolean().optional(),
   })
   .loose();
 
@@ -297,6 +320,9 @@ const IMPLEMENTED: Record<string, string[]> = {
     "maximum_spend_logs_retention_interval",
     "proxy_batch_write_at",
     "database_connection_pool_limit",
+    "background_health_checks",
+    "health_check_interval",
+    "health_check_details",
   ],
   litellm_params: [
     "model",
@@ -326,6 +352,8 @@ const IMPLEMENTED: Record<string, string[]> = {
     "output_cost_per_image",
     "cache_read_input_token_cost",
     "cache_creation_input_token_cost",
+    "health_check_timeout",
+    "health_check_model",
   ],
 };
 
@@ -520,6 +548,11 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
     cache,
     proxyBudget,
     spendRetention,
+    healthChecks: {
+      background: gs.background_health_checks ?? DEFAULT_HEALTH_CHECKS.background,
+      intervalMs: gs.health_check_interval !== undefined ? gs.health_check_interval * 1000 : DEFAULT_HEALTH_CHECKS.intervalMs,
+      details: gs.health_check_details ?? DEFAULT_HEALTH_CHECKS.details,
+    },
     ...(gs.database_connection_pool_limit !== undefined ? { databasePoolLimit: gs.database_connection_pool_limit } : {}),
     ...(gs.proxy_batch_write_at !== undefined ? { spendFlushIntervalMs: Math.round(gs.proxy_batch_write_at * 1000) } : {}),
     router: {
@@ -607,6 +640,8 @@ function servableDeployment(
     tpm: params.tpm,
     weight: params.weight ?? params.rpm ?? params.tpm ?? 1,
     mode: entry.model_info.mode,
+    ...(entry.model_info.health_check_timeout !== undefined ? { healthCheckTimeoutMs: entry.model_info.health_check_timeout * 1000 } : {}),
+    ...(entry.model_info.health_check_model ? { healthCheckModel: entry.model_info.health_check_model } : {}),
   };
 }
 

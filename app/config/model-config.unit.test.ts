@@ -354,6 +354,24 @@ router_settings:
       /config\.yaml: router_settings\.redis_password is set but config\.yaml: router_settings\.redis_host is not/,
     );
   });
+
+  it("health checks: on demand by default; background_health_checks, health_check_interval, health_check_details; per deployment health_check_timeout and health_check_model", () => {
+    assert.deepEqual(parseProxyConfig(litellm, "config.yaml", env).healthChecks, { background: false, intervalMs: 300_000, details: true });
+    const config = parseProxyConfig(
+      `${litellm.replace("      output_cost_per_token: 0.0000006", "      output_cost_per_token: 0.0000006\n      health_check_timeout: 2.5\n      health_check_model: openai/gpt-4o")}` +
+        "  background_health_checks: true\n  health_check_interval: 60\n  health_check_details: false\n",
+      "config.yaml",
+      env,
+    );
+    assert.deepEqual(config.healthChecks, { background: true, intervalMs: 60_000, details: false });
+    const deployment = config.models.get("gpt-4o-mini")![0]!;
+    assert.deepEqual([deployment.healthCheckTimeoutMs, deployment.healthCheckModel], [2500, "openai/gpt-4o"]);
+    assert.deepEqual(config.warnings, []);
+    assert.throws(
+      () => parseProxyConfig(`${litellm}  health_check_interval: -1\n`, "config.yaml", env),
+      /config\.yaml: general_settings\.health_check_interval Too small/,
+    );
+  });
 });
 
 describe("providers tandem serves", () => {

@@ -19,6 +19,8 @@ import { budgetRoutes } from "./routes/budgets.js";
 import { endUserRoutes } from "./routes/end-users.js";
 import { organizationRoutes } from "./routes/organizations.js";
 import { metricsRoutes } from "./routes/metrics.js";
+import { deploymentHealthRoutes } from "./routes/deployment-health.js";
+import { routeListRoutes } from "./routes/route-list.js";
 import { consistencyContext } from "./consistency.js";
 import { rejectNul, requireJsonBody, verifyJsonDepth } from "./input-guards.js";
 
@@ -74,6 +76,8 @@ function createApp(ctx: AppContext, handlers: Map<string, ProxyHandler>, options
   app.use(spendRoutes(ctx));
   app.use(spendAnalyticsRoutes(ctx));
   app.use(uiDatabaseRoutes(ctx));
+  app.use(deploymentHealthRoutes(ctx));
+  app.use(routeListRoutes(app));
   app.use(notFound);
   app.use(errorHandler(ctx.log));
   return app;

@@ -12,6 +12,7 @@ import type { EndUsers } from "../services/access/end-users.js";
 import type { Admissions } from "../services/access/admission.js";
 import type { RedisLink } from "../fleet/redis-link.js";
 import type { UpstreamClient } from "../services/upstream/upstream-client.js";
+import type { DeploymentHealth } from "../services/upstream/deployment-health.js";
 import type { SessionRevocations } from "../services/ui/session-revocations.js";
 
 /** Work that must finish before the process exits (spend writes after a response). */
@@ -36,6 +37,8 @@ export interface AppContext {
   /** Keys seen a moment ago (bounded by the replica staleness bound), dropped on this pod's writes. */
   callers: CallerCache;
   upstream: UpstreamClient;
+  /** GET /health's calls to each deployment (on demand, or the background loop's last run). */
+  deploymentHealth: DeploymentHealth;
   /** Rate limits and budgets: the fleet's in Redis when there is one, else this pod's. */
   admissions: Admissions;
   masterKey: string;

@@ -121,6 +121,12 @@ export function createMetrics() {
       labelNames: ["model_group", "deployment", "provider"] as const,
       registers: [registry],
     }),
+    deploymentHealthy: new Gauge({
+      name: "tandem_deployment_healthy",
+      help: "1 if the deployment answered its last health call (GET /health, background_health_checks), 0 if it failed",
+      labelNames: ["model_group", "deployment"] as const,
+      registers: [registry],
+    }),
     cacheHits: new Counter({
       name: "tandem_cache_hits_total",
       help: "Requests answered from the response cache (litellm_settings.cache), by model group",

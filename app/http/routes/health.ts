@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Router } from "express";
 import type { AppContext } from "../context.js";
+import { callerOf } from "../auth.js";
 import { appRoot } from "../../paths.js";
 
 /** tandem's version, where LiteLLM's readiness gives its own (clients and dashboards read the field). */
@@ -25,7 +26,7 @@ export function healthRoutes(ctx: AppContext): Router {
   // work, spend waits in the queue, and taking every pod out of the Service
   // at once would turn a 30-second failover into a full outage. Only an
   // unreachable writer (or a draining process) does.
-  router.get("/health/readiness", (_req, res) => {
+  const readiness = () => {
     const { health } = ctx.database;
     const readers = ctx.database.reader;
     const db: Record<string, unknown> = { writer: health.writerStatus, reader: readers.status };
@@ -45,13 +46,19 @@ export function healthRoutes(ctx: AppContext): Router {
       cache: ctx.responseCache ? (ctx.redis ? "redis" : "local") : null,
       success_callbacks: [],
     };
-    if (ctx.lifecycle.draining) {
-      res.status(503).json({ status: "draining", db, redis, ...litellm });
-    } else if (health.writerStatus === "disconnected") {
-      res.status(503).json({ status: "unhealthy", db, redis, ...litellm });
-    } else {
-      res.json({ status: "healthy", db, redis, ...litellm });
-    }
+    if (ctx.lifecycle.draining) return { code: 503, body: { status: "draining", db, redis, ...litellm } };
+    if (health.writerStatus === "disconnected") return { code: 503, body: { status: "unhealthy", db, redis, ...litellm } };
+    return { code: 200, body: { status: "healthy", db, redis, ...litellm } };
+  };
+  router.get("/health/readiness", (_req, res) => {
+    const { code, body } = readiness();
+    res.status(code).json(body);
+  });
+  // LiteLLM's authenticated readiness: the same answer, for a caller with a key.
+  router.get("/health/readiness/details", async (req, res) => {
+    await callerOf(ctx, req.headers);
+    const { code, body } = readiness();
+    res.status(code).json(body);
   });
 
   return router;

@@ -160,6 +160,11 @@ export class ModelRouter {
     return group ?? this.wildcards.deploymentsFor(model);
   }
 
+  /** Every configured deployment once (wildcard ones as configured, not per concrete name). */
+  allDeployments(): Deployment[] {
+    return [...this.config.models.values()].flat();
+  }
+
   coolingDown(): Array<{ id: string; untilMs: number }> {
     return this.cooldowns.all();
   }
