@@ -97,6 +97,8 @@ export interface RouterSettings {
   contentPolicyFallbacks?: Map<string, string[]>;
   /** router_settings.model_group_alias: a name clients use → the model group that serves it. */
   aliases?: Map<string, string>;
+  /** Aliases with `hidden: true`: served, but not listed in /v1/models (LiteLLM's way to keep an old name working). */
+  hiddenAliases?: Set<string>;
   /** Retryable failures a deployment may have in a minute; one more cools it down. */
   allowedFails: number;
   cooldownMs: number;
@@ -452,7 +454,9 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
       throw new ModelConfigError(`${source}: default_fallbacks[${index}] names ${JSON.stringify(name)}, which is not in model_list`);
   if (defaults && !fallbacks.has("*")) fallbacks.set("*", defaults);
   const aliases = new Map<string, string>();
+  const hiddenAliases = new Set<string>();
   for (const [alias, target] of Object.entries(file.router_settings.model_group_alias ?? {})) {
+    if (typeof target !== "string" && target.hidden) hiddenAliases.add(alias);
     const group = typeof target === "string" ? target : target.model;
     if (!known(group))
       throw new ModelConfigError(
@@ -562,6 +566,7 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
       contextWindowFallbacks: fallbackLists("context_window_fallbacks"),
       contentPolicyFallbacks: fallbackLists("content_policy_fallbacks"),
       aliases,
+      hiddenAliases,
       allowedFails: file.router_settings.allowed_fails ?? 3,
       cooldownMs: (file.router_settings.cooldown_time ?? file.litellm_settings.cooldown_time ?? 5) * 1000,
     },

@@ -113,6 +113,7 @@ describe("proxy config (LiteLLM's config.yaml)", () => {
       contextWindowFallbacks: new Map(),
       contentPolicyFallbacks: new Map(),
       aliases: new Map(),
+      hiddenAliases: new Set(),
       allowedFails: 3,
       cooldownMs: 5000,
     });
@@ -133,6 +134,7 @@ litellm_settings: {num_retries: 5, request_timeout: 10, drop_params: true}
       contextWindowFallbacks: new Map(),
       contentPolicyFallbacks: new Map(),
       aliases: new Map(),
+      hiddenAliases: new Set(),
       allowedFails: 0,
       cooldownMs: 60_000,
     });
@@ -213,6 +215,7 @@ router_settings:
       ],
       "a fallback may name a group tandem cannot serve (it is skipped when reached)",
     );
+    assert.deepEqual([...router.hiddenAliases!], ["hidden-alias"]);
     const small = config.models.get("small")![0]!;
     assert.deepEqual([small.numRetries, small.streamTimeoutMs, small.mockTimeout], [50, 500, true]);
     assert.ok(!config.warnings.some((w) => /not implemented/.test(w)), config.warnings.join("\n"));

@@ -53,7 +53,7 @@ describe("fallbacks, retries and timeouts (LiteLLM's router)", () => {
             "  content_policy_fallbacks: [{guarded: [lenient]}]",
             "router_settings:",
             "  fallbacks: [{badly-configured: [backup]}]",
-            "  model_group_alias: {my-alias: backup}",
+            "  model_group_alias: {my-alias: backup, old-name: {model: backup, hidden: true}}",
           ].join("\n"),
         }),
       },
@@ -141,13 +141,16 @@ describe("fallbacks, retries and timeouts (LiteLLM's router)", () => {
     assert.ok(rows.some((r) => r.total_tokens === 30));
   });
 
-  it("model_group_alias: the alias is served by its group, and listed", async () => {
+  it("model_group_alias: the alias is served by its group, and listed; a hidden one serves but is not listed", async () => {
     const res = await chat({ model: "my-alias" });
     assert.deepEqual([res.status, res.header("x-litellm-model-id")], [200, "backup-1"]);
+    const hidden = await chat({ model: "old-name" });
+    assert.deepEqual([hidden.status, hidden.header("x-litellm-model-id")], [200, "backup-1"]);
     const models = (await (await fetch(`${proxy.base}/v1/models`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).json()) as {
       data: Array<{ id: string }>;
     };
     assert.ok(models.data.some((m) => m.id === "my-alias"));
+    assert.ok(!models.data.some((m) => m.id === "old-name"));
   });
 
   it("an entry tandem cannot serve (sagemaker/) leaves the rest serving: a call to it is a 400 naming the provider; /model/info and the metrics say so", async () => {

@@ -16,7 +16,8 @@ export function modelRoutes(ctx: AppContext): Router {
 
   const list = async (req: Request, res: Response) => {
     const caller = await callerOf(ctx, req.headers);
-    res.json({ object: "list", data: allowedModels(caller, ctx.router).map(entry) });
+    const listed = allowedModels(caller, ctx.router).filter((name) => !ctx.router.hidden(name));
+    res.json({ object: "list", data: listed.map(entry) });
   };
   const one = async (req: Request, res: Response) => {
     const caller = await callerOf(ctx, req.headers);

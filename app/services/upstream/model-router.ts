@@ -143,6 +143,11 @@ export class ModelRouter {
     ];
   }
 
+  /** An alias kept out of model lists (model_group_alias with `hidden: true`); it still serves. */
+  hidden(model: string): boolean {
+    return this.config.router.hiddenAliases?.has(model) ?? false;
+  }
+
   /** The group's entries tandem cannot serve. */
   unserved(model: string): Unserved[] {
     const group = this.config.router.aliases?.get(model) ?? model;
