@@ -4,7 +4,7 @@ import { parse } from "yaml";
 import { z } from "zod";
 import { redisConfig, RedisConfigError, type RedisConfig } from "./redis.js";
 import { parseDuration } from "../services/admin/durations.js";
-import { resolvePrice, type Price } from "./prices.js";
+import { contextWindow, resolvePrice, type Price } from "./prices.js";
 import { AZURE_DEFAULT_API_VERSION, chatOnly, defaultApiBase, PROVIDERS } from "./providers.js";
 import { registerSecret } from "../observability/secrets.js";
 import { fieldPath } from "./field-path.js";
@@ -43,6 +43,11 @@ export interface Deployment {
   /** Share of the group's traffic (litellm_params.weight, else rpm, else tpm, else 1). */
   weight: number;
   mode: "chat" | "completion" | "embedding" | "image_generation" | "moderation";
+  /**
+   * The most prompt tokens it takes (model_info.max_input_tokens, else the context window the price
+   * database gives its model or base_model): with enable_pre_call_checks a longer prompt skips it.
+   */
+  maxInputTokens?: number;
   /** model_info.health_check_timeout: the bound on its health call (seconds → ms), else the default. */
   healthCheckTimeoutMs?: number;
   /** model_info.health_check_model: the concrete model a wildcard deployment's health call asks for. */
@@ -97,6 +102,8 @@ export interface RouterSettings {
   contentPolicyFallbacks?: Map<string, string[]>;
   /** router_settings.model_group_alias: a name clients use → the model group that serves it. */
   aliases?: Map<string, string>;
+  /** enable_pre_call_checks: a prompt longer than a deployment's maxInputTokens is not sent to it. */
+  preCallChecks?: boolean;
   /** Aliases with `hidden: true`: served, but not listed in /v1/models (LiteLLM's way to keep an old name working). */
   hiddenAliases?: Set<string>;
   /** Retryable failures a deployment may have in a minute; one more cools it down. */
@@ -201,6 +208,9 @@ const ModelEntry = z.object({
       cache_read_input_token_cost: z.number().nonnegative().optional(),
       cache_creation_input_token_cost: z.number().nonnegative().optional(),
       health_check_timeout: z.number().positive().max(600).optional(),
+      // The model it is priced and sized as (an Azure deployment named otherwise: azure/gpt-4o).
+      base_model: z.string().min(1).optional(),
+      max_input_tokens: z.number().int().positive().optional(),
       health_check_model: z.string().min(1).optional(),
     })
     .loose()
@@ -221,6 +231,7 @@ const RouterSection = z
     allowed_fails: z.number().int().nonnegative().optional(),
     cooldown_time: z.number().nonnegative().optional(),
     routing_strategy: z.string().optional(),
+    enable_pre_call_checks: z.boolean().optional(),
     redis_url: z.string().optional(),
     redis_host: z.string().optional(),
     redis_port: z.union([z.number().int(), z.string()]).optional(),
@@ -295,6 +306,7 @@ const IMPLEMENTED: Record<string, string[]> = {
     "allowed_fails",
     "cooldown_time",
     "routing_strategy",
+    "enable_pre_call_checks",
     "redis_url",
     "redis_host",
     "redis_port",
@@ -356,6 +368,8 @@ const IMPLEMENTED: Record<string, string[]> = {
     "cache_creation_input_token_cost",
     "health_check_timeout",
     "health_check_model",
+    "base_model",
+    "max_input_tokens",
   ],
 };
 
@@ -567,6 +581,7 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
       contentPolicyFallbacks: fallbackLists("content_policy_fallbacks"),
       aliases,
       hiddenAliases,
+      preCallChecks: file.router_settings.enable_pre_call_checks ?? false,
       allowedFails: file.router_settings.allowed_fails ?? 3,
       cooldownMs: (file.router_settings.cooldown_time ?? file.litellm_settings.cooldown_time ?? 5) * 1000,
     },
@@ -614,7 +629,15 @@ function servableDeployment(
   const apiKey = resolveEnv(params.api_key, `${where}.litellm_params.api_key`, env);
   registerSecret(apiKey);
   const upstreamModel = slash >= 0 ? params.model.slice(slash + 1) : params.model;
-  const price = resolvePrice(provider, upstreamModel, {
+  // Priced and sized as its base_model when it names one ("azure/gpt-4o"; without a prefix, the entry's provider).
+  const base = entry.model_info.base_model;
+  const baseSlash = base && (PROVIDERS as readonly string[]).includes(base.slice(0, base.indexOf("/"))) ? base.indexOf("/") : -1;
+  const sizedAs = base
+    ? { provider: baseSlash > 0 ? base.slice(0, baseSlash) : provider, model: base.slice(baseSlash + 1) }
+    : { provider, model: upstreamModel };
+  const maxInputTokens =
+    entry.model_info.max_input_tokens ?? (sizedAs.model.includes("*") ? undefined : contextWindow(sizedAs.provider, sizedAs.model));
+  const price = resolvePrice(sizedAs.provider, sizedAs.model, {
     input_cost_per_token: entry.model_info.input_cost_per_token ?? params.input_cost_per_token,
     output_cost_per_token: entry.model_info.output_cost_per_token ?? params.output_cost_per_token,
     output_cost_per_image: entry.model_info.output_cost_per_image ?? params.output_cost_per_image,
@@ -645,6 +668,7 @@ function servableDeployment(
     tpm: params.tpm,
     weight: params.weight ?? params.rpm ?? params.tpm ?? 1,
     mode: entry.model_info.mode,
+    ...(maxInputTokens !== undefined ? { maxInputTokens } : {}),
     ...(entry.model_info.health_check_timeout !== undefined ? { healthCheckTimeoutMs: entry.model_info.health_check_timeout * 1000 } : {}),
     ...(entry.model_info.health_check_model ? { healthCheckModel: entry.model_info.health_check_model } : {}),
   };

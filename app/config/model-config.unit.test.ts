@@ -42,6 +42,8 @@ describe("proxy config (LiteLLM's config.yaml)", () => {
         tpm: undefined,
         weight: 1,
         mode: "chat",
+        // The price database's context window for the model.
+        maxInputTokens: 128_000,
       },
     ]);
     assert.equal(config.models.get("local")?.[0]?.upstreamModel, "llama3");
@@ -114,6 +116,7 @@ describe("proxy config (LiteLLM's config.yaml)", () => {
       contentPolicyFallbacks: new Map(),
       aliases: new Map(),
       hiddenAliases: new Set(),
+      preCallChecks: false,
       allowedFails: 3,
       cooldownMs: 5000,
     });
@@ -135,6 +138,7 @@ litellm_settings: {num_retries: 5, request_timeout: 10, drop_params: true}
       contentPolicyFallbacks: new Map(),
       aliases: new Map(),
       hiddenAliases: new Set(),
+      preCallChecks: false,
       allowedFails: 0,
       cooldownMs: 60_000,
     });
@@ -145,8 +149,8 @@ litellm_settings: {num_retries: 5, request_timeout: 10, drop_params: true}
   it("names every section and key it does not implement, once, without failing", () => {
     const config = parseProxyConfig(
       `model_list:
-  - {model_name: a, litellm_params: {model: a, api_base: "http://x", max_tokens: 10}, model_info: {base_model: a}}
-router_settings: {enable_pre_call_checks: true, routing_strategy: latency-based-routing}
+  - {model_name: a, litellm_params: {model: a, api_base: "http://x", max_tokens: 10}, model_info: {supports_vision: true}}
+router_settings: {enable_tag_filtering: true, routing_strategy: latency-based-routing}
 litellm_settings: {callbacks: [langfuse]}
 general_settings: {alerting: [slack], database_url: "postgres://x"}
 environment_variables: {A: b}
@@ -156,13 +160,13 @@ environment_variables: {A: b}
     );
     assert.deepEqual(config.warnings, [
       "config.yaml: environment_variables is not implemented by tandem and is ignored",
-      "config.yaml: router_settings.enable_pre_call_checks is not implemented by tandem and is ignored",
+      "config.yaml: router_settings.enable_tag_filtering is not implemented by tandem and is ignored",
       "config.yaml: litellm_settings.callbacks is not implemented by tandem and is ignored",
       "config.yaml: general_settings.alerting is not implemented by tandem and is ignored",
       "config.yaml: router_settings.routing_strategy latency-based-routing is not implemented by tandem; simple-shuffle is used",
       "config.yaml: general_settings.database_url is ignored; tandem reads DATABASE_URL",
       "config.yaml: model_list[0].litellm_params.max_tokens is not implemented by tandem and is ignored",
-      "config.yaml: model_list[0].model_info.base_model is not implemented by tandem and is ignored",
+      "config.yaml: model_list[0].model_info.supports_vision is not implemented by tandem and is ignored",
     ]);
   });
 
@@ -356,6 +360,26 @@ router_settings:
       () => parseProxyConfig("router_settings: {redis_password: x}\n", "config.yaml", {}),
       /config\.yaml: router_settings\.redis_password is set but config\.yaml: router_settings\.redis_host is not/,
     );
+  });
+
+  it("model_info.base_model prices and sizes a deployment named otherwise (Azure); max_input_tokens wins; enable_pre_call_checks", () => {
+    const config = parseProxyConfig(
+      `model_list:
+  - {model_name: azure-gpt, litellm_params: {model: azure/my-deployment, api_base: "https://x.openai.azure.com"}, model_info: {base_model: azure/gpt-4o}}
+  - {model_name: plain, litellm_params: {model: openai/gpt-4o, api_base: "http://x"}}
+  - {model_name: sized, litellm_params: {model: openai/gpt-4o, api_base: "http://x"}, model_info: {max_input_tokens: 1000}}
+  - {model_name: unknown, litellm_params: {model: openai/my-own-model, api_base: "http://x"}}
+router_settings: {enable_pre_call_checks: true}
+`,
+      "config.yaml",
+      {},
+    );
+    const [azure, plain, sized, unknown] = ["azure-gpt", "plain", "sized", "unknown"].map((name) => config.models.get(name)![0]!);
+    assert.equal(azure!.price.source, "genai-prices");
+    assert.deepEqual([azure!.price.inputPerToken, azure!.maxInputTokens], [plain!.price.inputPerToken, plain!.maxInputTokens]);
+    assert.equal(plain!.maxInputTokens, 128_000);
+    assert.deepEqual([sized!.maxInputTokens, unknown!.maxInputTokens], [1000, undefined]);
+    assert.equal(config.router.preCallChecks, true);
   });
 
   it("health checks: on demand by default; background_health_checks, health_check_interval, health_check_details; per deployment health_check_timeout and health_check_model", () => {

@@ -118,3 +118,10 @@ export function resolvePrice(provider: string, model: string, configured: Config
     matched: found.model.id,
   };
 }
+
+/** The model's context window as the price database knows it (prompt and answer together), if it does. */
+export function contextWindow(provider: string, model: string): number | undefined {
+  const providerId = PRICED_PROVIDERS[provider];
+  const found = providerId ? calcPrice({ input_tokens: 1, output_tokens: 1 }, model, { providerId }) : null;
+  return found?.model.context_window ?? undefined;
+}

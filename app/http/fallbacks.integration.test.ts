@@ -43,15 +43,21 @@ describe("fallbacks, retries and timeouts (LiteLLM's router)", () => {
             ...modelEntry("many-retries", "echo", url, { id: "many-retries-1", params: { num_retries: 50 } }),
             ...modelEntry("one-second", "echo", url, { id: "one-second-1", timeout: 1 }),
             ...modelEntry("gpt-instruct", "echo", url),
+            // A 20-token window, known from the config: with enable_pre_call_checks, never sent a longer prompt.
+            ...modelEntry("sized", "sized-model", url),
+            "      max_input_tokens: 20",
+            ...modelEntry("sized-alone", "sized-model", url),
+            "      max_input_tokens: 20",
             "  - model_name: sagemaker-model",
             "    litellm_params:",
             "      model: sagemaker/berri-benchmarking-Llama-2-70b-chat-hf-4",
           ],
           sections: [
             "litellm_settings:",
-            "  context_window_fallbacks: [{small: [large]}]",
+            "  context_window_fallbacks: [{small: [large]}, {sized: [large]}]",
             "  content_policy_fallbacks: [{guarded: [lenient]}]",
             "router_settings:",
+            "  enable_pre_call_checks: true",
             "  fallbacks: [{badly-configured: [backup]}]",
             "  model_group_alias: {my-alias: backup, old-name: {model: backup, hidden: true}}",
           ].join("\n"),
@@ -139,6 +145,20 @@ describe("fallbacks, retries and timeouts (LiteLLM's router)", () => {
     assert.equal(proxy.upstream.requests.length, before);
     const rows = await proxy.spendRows("", (rows) => rows.some((r) => r.request_id === res.json.id || r.total_tokens === 30));
     assert.ok(rows.some((r) => r.total_tokens === 30));
+  });
+
+  it("enable_pre_call_checks: a prompt longer than max_input_tokens goes to the context_window_fallbacks without calling the model; with none, a 400 naming messages", async () => {
+    const res = await chat({ model: "sized", messages: [{ role: "user", content: longPrompt }] });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.deepEqual([res.header("x-litellm-model-id"), res.header("x-litellm-attempted-fallbacks")], ["large-1", "1"]);
+    const alone = await chat({ model: "sized-alone", messages: [{ role: "user", content: longPrompt }] });
+    assert.equal(alone.status, 400, JSON.stringify(alone.json));
+    assert.equal(alone.json.error.param, "messages");
+    assert.match(alone.json.error.message, /exceed the context window .* sized-alone \(max_input_tokens 20/);
+    assert.equal(sentTo("sized-model").length, 0);
+    // A prompt that fits is served by the model itself.
+    const short = await chat({ model: "sized", messages: [{ role: "user", content: "Hi" }] });
+    assert.deepEqual([short.status, sentTo("sized-model").length], [200, 1]);
   });
 
   it("model_group_alias: the alias is served by its group, and listed; a hidden one serves but is not listed", async () => {

@@ -51,6 +51,7 @@ export function modelRoutes(ctx: AppContext): Router {
       model_info: {
         id: d.id,
         mode: d.mode,
+        ...(d.maxInputTokens !== undefined ? { max_input_tokens: d.maxInputTokens } : {}),
         input_cost_per_token: d.price.inputPerToken,
         output_cost_per_token: d.price.outputPerToken,
         ...(d.price.perImage !== undefined ? { output_cost_per_image: d.price.perImage } : {}),

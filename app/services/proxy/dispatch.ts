@@ -5,12 +5,14 @@ import {
   ModelNotServed,
   NoDeploymentAvailable,
   NoDeploymentInRegion,
+  PromptTooLong,
   type Attempt,
   type Routed as RoutedBy,
   type Step,
 } from "../upstream/model-router.js";
 import { mockChatResponse } from "../upstream/mock-response.js";
 import { fallbackKindOf } from "../upstream/failure-kind.js";
+import { promptTokens } from "../billing/token-estimate.js";
 import { adapterFor } from "../upstream/providers/index.js";
 import type { NativeRequest } from "../upstream/providers/provider.js";
 import type { UpstreamResponse } from "../upstream/upstream-client.js";
@@ -96,7 +98,13 @@ export async function dispatch(
         deps.metrics.upstreamAttempts.inc({ model_group: deployment.pattern ?? deployment.name, deployment: deployment.id, outcome });
         return attempt;
       },
-      { region: call.region, fallbacks: routing.fallbacks?.map((f) => f.model), numRetries: routing.numRetries },
+      {
+        region: call.region,
+        fallbacks: routing.fallbacks?.map((f) => f.model),
+        numRetries: routing.numRetries,
+        // Counted only when enable_pre_call_checks asks for it: tokenizing is not free.
+        ...(deps.router.preCallChecks ? { promptTokens: promptTokens(model, op.prompt(body)) } : {}),
+      },
     );
     call.header("x-litellm-attempted-retries", String(routed.retries));
     call.header("x-litellm-attempted-fallbacks", String(routed.fallbacks));
@@ -105,6 +113,11 @@ export async function dispatch(
   } catch (error) {
     if (error instanceof ModelNotServed)
       throw ApiError.badRequest(`model: ${error.model} cannot be served by tandem: ${error.reasons.join("; ")}`, "model");
+    if (error instanceof PromptTooLong)
+      throw ApiError.badRequest(
+        `messages: the prompt's ${error.promptTokens} tokens exceed the context window of every deployment of ${error.model} (max_input_tokens ${error.maxInputTokens}, enable_pre_call_checks); no deployment was called (context_length_exceeded)`,
+        "messages",
+      );
     if (error instanceof NoDeploymentInRegion)
       throw ApiError.badRequest(
         `user: the end user may be served only in region ${error.region} (allowed_model_region), and no deployment of model ${error.model} is there (litellm_params.region_name)`,

@@ -40,6 +40,8 @@ export interface RouteOptions {
   fallbacks?: string[];
   /** The request's num_retries, in place of the deployment's and the config's. */
   numRetries?: number;
+  /** The prompt's tokens, counted when enable_pre_call_checks is on: deployments too small for it are skipped. */
+  promptTokens?: number;
 }
 
 /** The deployment that answered (or the last that failed), and what it took. */
@@ -86,6 +88,20 @@ export class ModelNotServed extends Error {
     readonly reasons: string[],
   ) {
     super(`${model} is not served: ${reasons.join("; ")}`);
+  }
+}
+
+/**
+ * enable_pre_call_checks: the prompt is longer than every deployment of the model group takes
+ * (max_input_tokens), and no context_window_fallbacks group took it either. Nothing was called.
+ */
+export class PromptTooLong extends Error {
+  constructor(
+    readonly model: string,
+    readonly promptTokens: number,
+    readonly maxInputTokens: number,
+  ) {
+    super(`the prompt's ${promptTokens} tokens exceed ${model}'s max_input_tokens (${maxInputTokens})`);
   }
 }
 
@@ -143,6 +159,11 @@ export class ModelRouter {
     ];
   }
 
+  /** Whether requests' prompts are counted for the pre-call check (enable_pre_call_checks). */
+  get preCallChecks(): boolean {
+    return this.config.router.preCallChecks ?? false;
+  }
+
   /** An alias kept out of model lists (model_group_alias with `hidden: true`); it still serves. */
   hidden(model: string): boolean {
     return this.config.router.hiddenAliases?.has(model) ?? false;
@@ -187,8 +208,12 @@ export class ModelRouter {
     attempt: (deployment: Deployment, step: Step) => Promise<Attempt<T>>,
     options: RouteOptions = {},
   ): Promise<Routed<T>> {
-    const { region } = options;
-    const eligible = (group: string) => this.deployments(group).filter((d) => region === undefined || d.region === region);
+    const { region, promptTokens } = options;
+    const inRegion = (group: string) => this.deployments(group).filter((d) => region === undefined || d.region === region);
+    // LiteLLM's pre-call check: a deployment whose context window the prompt exceeds is not called.
+    const fits = (d: Deployment) =>
+      !this.config.router.preCallChecks || promptTokens === undefined || d.maxInputTokens === undefined || promptTokens <= d.maxInputTokens;
+    const eligible = (group: string) => inRegion(group).filter(fits);
     const general = options.fallbacks ?? this.fallbacksOf("general", model);
     if (region !== undefined && [model, ...general].every((group) => eligible(group).length === 0))
       throw new NoDeploymentInRegion(model, region);
@@ -199,7 +224,9 @@ export class ModelRouter {
     let last = await this.tryGroup(eligible, { group: model, fallback: 0 }, maxRetries, attempt, state);
     const done = (outcome: GroupOutcome<T>, fallbacks: number): Routed<T> => ({ ...outcome, tries: state.tries, fallbacks, maxRetries });
     if (last && (last.attempt.ok || (!last.attempt.retryable && !last.attempt.fallback))) return done(last, 0);
-    const kind = (last && !last.attempt.ok && last.attempt.fallback) || "general";
+    // Every deployment there is, too small for the prompt: a context-window failure without a call.
+    const tooLong = !last && inRegion(model).length > 0 && eligible(model).length === 0;
+    const kind = tooLong ? "context_window" : (last && !last.attempt.ok && last.attempt.fallback) || "general";
     // LiteLLM's order: a prompt too long or content refused goes to its own list when there is one.
     const specific = kind === "general" ? [] : this.fallbacksOf(kind, model);
     const next = specific.length > 0 ? specific : general;
@@ -212,6 +239,7 @@ export class ModelRouter {
       if (outcome.attempt.ok) break;
     }
     if (last) return done(last, fallbacks);
+    if (tooLong) throw new PromptTooLong(model, promptTokens!, Math.max(...inRegion(model).map((d) => d.maxInputTokens!)));
     if (state.busyFor !== undefined) throw new NoDeploymentAvailable(model, state.busyFor, "at its rpm/tpm limit");
     const unserved = this.unserved(model);
     if (this.deployments(model).length === 0 && unserved.length > 0)

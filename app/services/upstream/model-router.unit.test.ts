@@ -8,6 +8,7 @@ import {
   ModelRouter,
   NoDeploymentAvailable,
   NoDeploymentInRegion,
+  PromptTooLong,
   type Attempt,
   type RouteOptions,
 } from "./model-router.js";
@@ -414,5 +415,51 @@ describe("fallbacks, as LiteLLM's router chooses them", () => {
     const { tries, attempt } = failing({ s1: "retryable", s2: "retryable" });
     const result = await router.route("small", attempt);
     assert.deepEqual([tries.at(-1), result.fallbacks], ["l1", 2]);
+  });
+});
+
+describe("enable_pre_call_checks: a prompt longer than a deployment's max_input_tokens is not sent to it", () => {
+  const sized = (name: string, id: string, maxInputTokens?: number): Deployment => ({
+    ...deployment(name, id),
+    ...(maxInputTokens !== undefined ? { maxInputTokens } : {}),
+  });
+  const groups = {
+    mixed: [sized("mixed", "tiny", 100), sized("mixed", "roomy", 10_000)],
+    small: [sized("small", "s1", 100), sized("small", "s2", 200)],
+    large: [sized("large", "l1", 100_000)],
+    unsized: [sized("unsized", "u1")],
+  };
+  const cases: Array<{ name: string; model: string; tokens: number; checks?: boolean; tried: string[]; fallbacks?: number }> = [
+    { name: "a deployment too small is skipped for one that fits", model: "mixed", tokens: 500, tried: ["roomy"] },
+    { name: "a prompt that fits goes to any deployment", model: "mixed", tokens: 50, tried: ["tiny"] },
+    {
+      name: "none of the group fits: its context_window_fallbacks answer, nothing of it called",
+      model: "small",
+      tokens: 500,
+      tried: ["l1"],
+      fallbacks: 1,
+    },
+    { name: "a deployment of unknown size is not skipped", model: "unsized", tokens: 1_000_000, tried: ["u1"] },
+    { name: "without enable_pre_call_checks nothing is skipped", model: "small", tokens: 500, checks: false, tried: ["s1"] },
+  ];
+  for (const c of cases)
+    it(c.name, async () => {
+      const router = routerWith(groups, {
+        preCallChecks: c.checks ?? true,
+        contextWindowFallbacks: new Map([["small", ["large"]]]),
+      }).router;
+      const { tries, attempt } = upstream([]);
+      const routed = await router.route(c.model, attempt, { promptTokens: c.tokens });
+      assert.deepEqual([tries, routed.fallbacks], [c.tried, c.fallbacks ?? 0]);
+    });
+
+  it("no group fits, fallbacks included: PromptTooLong with the largest window, and no call", async () => {
+    const router = routerWith(groups, { preCallChecks: true }).router;
+    const { tries, attempt } = upstream([]);
+    await assert.rejects(
+      router.route("small", attempt, { promptTokens: 500 }),
+      (e: unknown) => e instanceof PromptTooLong && e.maxInputTokens === 200 && e.promptTokens === 500,
+    );
+    assert.deepEqual(tries, []);
   });
 });
