@@ -85,7 +85,9 @@ function portOf(server: Server, fallback: number): number {
 export async function startServer(
   config: Config,
   proxy: Pick<ProxyConfig, "models" | "router" | "warnings" | "masterKey" | "redis" | "cache" | "proxyBudget" | "unpriced"> &
-    Partial<Pick<ProxyConfig, "spendRetention" | "databasePoolLimit" | "spendFlushIntervalMs" | "unserved" | "healthChecks">>,
+    Partial<
+      Pick<ProxyConfig, "spendRetention" | "databasePoolLimit" | "spendFlushIntervalMs" | "unserved" | "healthChecks" | "passThrough">
+    >,
   log: Logger,
   options: { metricsPort?: number } = { metricsPort: metricsPortFromEnv(process.env) },
 ): Promise<RunningServer> {
@@ -271,6 +273,7 @@ export async function startServer(
     callers,
     upstream,
     deploymentHealth,
+    passThrough: proxy.passThrough ?? [],
     admissions,
     redis,
     get masterKey() {

@@ -5,6 +5,8 @@ import { z } from "zod";
 import { redisConfig, RedisConfigError, type RedisConfig } from "./redis.js";
 import { parseDuration } from "../services/admin/durations.js";
 import { contextWindow, resolvePrice, type Price } from "./prices.js";
+import { ROUTING_STRATEGIES, type RoutingStrategy } from "./routing-strategies.js";
+import { PassThroughEntry, passThroughEndpoints, type PassThroughEndpoint } from "./pass-through.js";
 import { AZURE_DEFAULT_API_VERSION, chatOnly, defaultApiBase, PROVIDERS } from "./providers.js";
 import { registerSecret } from "../observability/secrets.js";
 import { fieldPath } from "./field-path.js";
@@ -102,6 +104,10 @@ export interface RouterSettings {
   contentPolicyFallbacks?: Map<string, string[]>;
   /** router_settings.model_group_alias: a name clients use → the model group that serves it. */
   aliases?: Map<string, string>;
+  /** router_settings.routing_strategy (simple-shuffle when absent or one tandem does not have). */
+  strategy?: RoutingStrategy;
+  /** routing_strategy_args.lowest_latency_buffer: latency-based routing spreads over any within this fraction of the fastest. */
+  latencyBuffer?: number;
   /** enable_pre_call_checks: a prompt longer than a deployment's maxInputTokens is not sent to it. */
   preCallChecks?: boolean;
   /** Aliases with `hidden: true`: served, but not listed in /v1/models (LiteLLM's way to keep an old name working). */
@@ -150,6 +156,8 @@ export interface ProxyConfig {
   /** general_settings.maximum_spend_logs_retention_period / _interval (SPEND_LOGS_RETENTION_* win). */
   spendRetention: RetentionSettings;
   healthChecks: HealthCheckSettings;
+  /** general_settings.pass_through_endpoints. */
+  passThrough: PassThroughEndpoint[];
   /** One line per section or key tandem does not implement (logged once at startup). */
   warnings: string[];
   /** One line per deployment with no price from the config or the price database (charged 0; logged once at startup). */
@@ -231,6 +239,10 @@ const RouterSection = z
     allowed_fails: z.number().int().nonnegative().optional(),
     cooldown_time: z.number().nonnegative().optional(),
     routing_strategy: z.string().optional(),
+    routing_strategy_args: z
+      .object({ lowest_latency_buffer: z.number().nonnegative().max(10).optional() })
+      .loose()
+      .optional(),
     enable_pre_call_checks: z.boolean().optional(),
     redis_url: z.string().optional(),
     redis_host: z.string().optional(),
@@ -280,6 +292,7 @@ const GeneralSection = z
     background_health_checks: z.boolean().optional(),
     health_check_interval: z.number().positive().max(86_400).optional(),
     health_check_details: z.boolean().optional(),
+    pass_through_endpoints: z.array(PassThroughEntry).optional(),
   })
   .loose();
 
@@ -306,6 +319,7 @@ const IMPLEMENTED: Record<string, string[]> = {
     "allowed_fails",
     "cooldown_time",
     "routing_strategy",
+    "routing_strategy_args",
     "enable_pre_call_checks",
     "redis_url",
     "redis_host",
@@ -337,6 +351,7 @@ const IMPLEMENTED: Record<string, string[]> = {
     "background_health_checks",
     "health_check_interval",
     "health_check_details",
+    "pass_through_endpoints",
   ],
   litellm_params: [
     "model",
@@ -401,7 +416,11 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
     ...unimplemented("litellm_settings", file.litellm_settings, source),
     ...unimplemented("general_settings", file.general_settings, source),
   ];
-  if (file.router_settings.routing_strategy && file.router_settings.routing_strategy !== "simple-shuffle")
+  const named = file.router_settings.routing_strategy;
+  const strategy: RoutingStrategy = (ROUTING_STRATEGIES as readonly string[]).includes(named ?? "")
+    ? (named as RoutingStrategy)
+    : "simple-shuffle";
+  if (named && named !== strategy)
     warnings.push(
       `${source}: router_settings.routing_strategy ${file.router_settings.routing_strategy} is not implemented by tandem; simple-shuffle is used`,
     );
@@ -557,6 +576,12 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
   } catch (error) {
     throw new ModelConfigError((error as Error).message);
   }
+  let passThrough: PassThroughEndpoint[];
+  try {
+    passThrough = passThroughEndpoints(gs.pass_through_endpoints ?? [], source, env);
+  } catch (error) {
+    throw new ModelConfigError((error as Error).message);
+  }
   // LiteLLM treats max_budget 0 as "no global budget".
   const proxyBudget = ls.max_budget ? { maxBudget: ls.max_budget, budgetDuration: ls.budget_duration } : { maxBudget: null };
   return {
@@ -566,6 +591,7 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
     cache,
     proxyBudget,
     spendRetention,
+    passThrough,
     healthChecks: {
       background: gs.background_health_checks ?? DEFAULT_HEALTH_CHECKS.background,
       intervalMs: gs.health_check_interval !== undefined ? gs.health_check_interval * 1000 : DEFAULT_HEALTH_CHECKS.intervalMs,
@@ -582,6 +608,10 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
       aliases,
       hiddenAliases,
       preCallChecks: file.router_settings.enable_pre_call_checks ?? false,
+      strategy,
+      ...(file.router_settings.routing_strategy_args?.lowest_latency_buffer !== undefined
+        ? { latencyBuffer: file.router_settings.routing_strategy_args.lowest_latency_buffer }
+        : {}),
       allowedFails: file.router_settings.allowed_fails ?? 3,
       cooldownMs: (file.router_settings.cooldown_time ?? file.litellm_settings.cooldown_time ?? 5) * 1000,
     },

@@ -117,6 +117,7 @@ describe("proxy config (LiteLLM's config.yaml)", () => {
       aliases: new Map(),
       hiddenAliases: new Set(),
       preCallChecks: false,
+      strategy: "simple-shuffle",
       allowedFails: 3,
       cooldownMs: 5000,
     });
@@ -139,6 +140,7 @@ litellm_settings: {num_retries: 5, request_timeout: 10, drop_params: true}
       aliases: new Map(),
       hiddenAliases: new Set(),
       preCallChecks: false,
+      strategy: "simple-shuffle",
       allowedFails: 0,
       cooldownMs: 60_000,
     });
@@ -150,7 +152,7 @@ litellm_settings: {num_retries: 5, request_timeout: 10, drop_params: true}
     const config = parseProxyConfig(
       `model_list:
   - {model_name: a, litellm_params: {model: a, api_base: "http://x", max_tokens: 10}, model_info: {supports_vision: true}}
-router_settings: {enable_tag_filtering: true, routing_strategy: latency-based-routing}
+router_settings: {enable_tag_filtering: true, routing_strategy: my-own-routing}
 litellm_settings: {callbacks: [langfuse]}
 general_settings: {alerting: [slack], database_url: "postgres://x"}
 environment_variables: {A: b}
@@ -163,7 +165,7 @@ environment_variables: {A: b}
       "config.yaml: router_settings.enable_tag_filtering is not implemented by tandem and is ignored",
       "config.yaml: litellm_settings.callbacks is not implemented by tandem and is ignored",
       "config.yaml: general_settings.alerting is not implemented by tandem and is ignored",
-      "config.yaml: router_settings.routing_strategy latency-based-routing is not implemented by tandem; simple-shuffle is used",
+      "config.yaml: router_settings.routing_strategy my-own-routing is not implemented by tandem; simple-shuffle is used",
       "config.yaml: general_settings.database_url is ignored; tandem reads DATABASE_URL",
       "config.yaml: model_list[0].litellm_params.max_tokens is not implemented by tandem and is ignored",
       "config.yaml: model_list[0].model_info.supports_vision is not implemented by tandem and is ignored",
@@ -380,6 +382,15 @@ router_settings: {enable_pre_call_checks: true}
     assert.equal(plain!.maxInputTokens, 128_000);
     assert.deepEqual([sized!.maxInputTokens, unknown!.maxInputTokens], [1000, undefined]);
     assert.equal(config.router.preCallChecks, true);
+  });
+
+  it("routing_strategy: LiteLLM's strategies by name, with routing_strategy_args.lowest_latency_buffer; simple-shuffle by default", () => {
+    const strategy = (settings: string) => parseProxyConfig(`router_settings: ${settings}\n`, "config.yaml", {}).router;
+    assert.equal(strategy("{}").strategy, "simple-shuffle");
+    for (const name of ["least-busy", "usage-based-routing-v2", "latency-based-routing", "cost-based-routing"])
+      assert.equal(strategy(`{routing_strategy: ${name}}`).strategy, name);
+    const latency = strategy("{routing_strategy: latency-based-routing, routing_strategy_args: {lowest_latency_buffer: 0.5, ttl: 60}}");
+    assert.deepEqual([latency.strategy, latency.latencyBuffer], ["latency-based-routing", 0.5]);
   });
 
   it("health checks: on demand by default; background_health_checks, health_check_interval, health_check_details; per deployment health_check_timeout and health_check_model", () => {

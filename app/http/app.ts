@@ -21,6 +21,7 @@ import { organizationRoutes } from "./routes/organizations.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { deploymentHealthRoutes } from "./routes/deployment-health.js";
 import { routeListRoutes } from "./routes/route-list.js";
+import { passThroughRoutes } from "./routes/pass-through.js";
 import { consistencyContext } from "./consistency.js";
 import { rejectNul, requireJsonBody, verifyJsonDepth } from "./input-guards.js";
 
@@ -57,6 +58,8 @@ function createApp(ctx: AppContext, handlers: Map<string, ProxyHandler>, options
   app.use(healthRoutes(ctx));
   if (!options.separateMetrics) app.use(metricsRoutes(ctx));
   app.use(uiRoutes(ctx));
+  // Before the JSON parser: a pass-through body is streamed to its target as it came.
+  app.use(passThroughRoutes(ctx, ctx.passThrough));
   app.use(requireJsonBody);
   app.use(
     express.json({ limit: BODY_LIMIT_BYTES, strict: true, type: ["application/json", "application/*+json"], verify: verifyJsonDepth }),

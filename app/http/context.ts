@@ -13,6 +13,7 @@ import type { Admissions } from "../services/access/admission.js";
 import type { RedisLink } from "../fleet/redis-link.js";
 import type { UpstreamClient } from "../services/upstream/upstream-client.js";
 import type { DeploymentHealth } from "../services/upstream/deployment-health.js";
+import type { PassThroughEndpoint } from "../config/pass-through.js";
 import type { SessionRevocations } from "../services/ui/session-revocations.js";
 
 /** Work that must finish before the process exits (spend writes after a response). */
@@ -37,6 +38,8 @@ export interface AppContext {
   /** Keys seen a moment ago (bounded by the replica staleness bound), dropped on this pod's writes. */
   callers: CallerCache;
   upstream: UpstreamClient;
+  /** general_settings.pass_through_endpoints. */
+  passThrough: readonly PassThroughEndpoint[];
   /** GET /health's calls to each deployment (on demand, or the background loop's last run). */
   deploymentHealth: DeploymentHealth;
   /** Rate limits and budgets: the fleet's in Redis when there is one, else this pod's. */

@@ -89,6 +89,7 @@ export async function proxy(deps: ProxyDeps, op: Operation, request: ProxyReques
       });
     } finally {
       limits?.done(tokens);
+      if (routed.attempt.ok) deps.router.ended(routed.deployment, tokens);
     }
   } finally {
     ticket.done(tokens);

@@ -24,7 +24,7 @@ export interface Answered {
 // sees, and what LiteLLM's /spend/logs?request_id= takes — or one tandem makes;
 // the client's x-request-id is only for correlating logs, so no header can
 // make a spend write collide.
-export function record(deps: ProxyDeps, op: Operation, caller: Caller, call: Answered): void {
+export function record(deps: ProxyDeps, op: Pick<Operation, "callType">, caller: Caller, call: Answered): void {
   deps.spend.enqueue({
     requestId: call.responseId ?? `tandem-${randomUUID()}`,
     token: caller.kind === "key" ? caller.key.token : tokenOf(deps.masterKey),

@@ -1,6 +1,7 @@
 import type { Deployment, ProxyConfig, Unserved } from "../../config/model-config.js";
 import { LocalCooldowns, type Cooldowns } from "./cooldowns.js";
 import { WildcardGroups } from "./wildcard-groups.js";
+import { choose, DeploymentStats } from "./routing-strategy.js";
 
 /**
  * What one try on one deployment came to. A retryable failure is worth another deployment; the
@@ -132,6 +133,7 @@ export class ModelRouter {
   private readonly random: () => number;
   private readonly cooldowns: Cooldowns;
   private readonly wildcards: WildcardGroups;
+  private readonly stats: DeploymentStats;
 
   constructor(
     private readonly config: Pick<ProxyConfig, "models" | "router"> & Partial<Pick<ProxyConfig, "unserved">>,
@@ -141,6 +143,15 @@ export class ModelRouter {
     this.random = options.random ?? Math.random;
     this.cooldowns = options.cooldowns ?? new LocalCooldowns(config.router, this.now);
     this.wildcards = new WildcardGroups(config.models);
+    this.stats = new DeploymentStats(this.now);
+  }
+
+  /**
+   * The request a deployment answered is over (its answer relayed), with the tokens it used: what
+   * least-busy and usage-based routing count. Every successful route() is ended once.
+   */
+  ended(deployment: Deployment, tokens: number): void {
+    this.stats.ended(deployment.id, tokens);
   }
 
   /** Configured by name, or matched by a wildcard group (`*`, `anthropic/*`). */
@@ -263,7 +274,24 @@ export class ModelRouter {
     for (let i = 0; i <= maxRetries;) {
       const deployment = this.pick(eligible(step.group), tried, state.busy);
       if (!deployment) break;
-      const result = await attempt(deployment, { ...step, retry: i });
+      const started = this.now();
+      this.stats.started(deployment.id);
+      let result: Attempt<T>;
+      try {
+        result = await attempt(deployment, { ...step, retry: i });
+      } catch (error) {
+        this.stats.ended(deployment.id, 0);
+        throw error;
+      }
+      const latencyMs = this.now() - started;
+      if (result.ok) this.stats.answered(deployment.id, latencyMs);
+      else if (isBusy(result)) this.stats.ended(deployment.id, 0);
+      else if (result.retryable && result.cooldown !== false) this.stats.failed(deployment.id, latencyMs);
+      else {
+        // The request's own fault (or a mock): the deployment answered, and the call is over.
+        this.stats.answered(deployment.id, latencyMs);
+        this.stats.ended(deployment.id, 0);
+      }
       if (isBusy(result)) {
         state.busy.add(deployment.id);
         state.busyFor = Math.min(state.busyFor ?? Infinity, result.busy.retryAfterMs);
@@ -295,13 +323,7 @@ export class ModelRouter {
     const up = deployments.filter((d) => this.cooldowns.until(d.id) <= now && !busy.has(d.id));
     const fresh = up.filter((d) => !tried.has(d.id));
     const pool = fresh.length > 0 ? fresh : up;
-    const total = pool.reduce((sum, d) => sum + d.weight, 0);
-    let point = this.random() * total;
-    for (const deployment of pool) {
-      point -= deployment.weight;
-      if (point < 0) return deployment;
-    }
-    return pool.at(-1);
+    return choose(this.config.router.strategy ?? "simple-shuffle", pool, this.stats, this.random, this.config.router.latencyBuffer);
   }
 
   private firstBackMs(deployments: Deployment[]): number {

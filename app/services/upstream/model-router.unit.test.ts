@@ -463,3 +463,24 @@ describe("enable_pre_call_checks: a prompt longer than a deployment's max_input_
     assert.deepEqual(tries, []);
   });
 });
+
+describe("routing strategies through the router", () => {
+  it("least-busy: a deployment whose answer is still being relayed is passed over until the request ends", async () => {
+    const { router } = routerWith({ gpt: [deployment("gpt", "a"), deployment("gpt", "b")] }, { strategy: "least-busy" });
+    const { attempt } = upstream([]);
+    const first = await router.route("gpt", attempt);
+    const second = await router.route("gpt", attempt);
+    assert.notEqual(first.deployment.id, second.deployment.id);
+    router.ended(first.deployment, 10);
+    assert.equal((await router.route("gpt", attempt)).deployment.id, first.deployment.id);
+  });
+
+  it("a retryable failure ends its call at once: the failed deployment is not left counted as busy", async () => {
+    const { router } = routerWith({ gpt: [deployment("gpt", "down"), deployment("gpt", "up")] }, { strategy: "least-busy", numRetries: 1 });
+    const routed = await router.route("gpt", upstream(["down"]).attempt);
+    assert.equal(routed.deployment.id, "up");
+    router.ended(routed.deployment, 0);
+    // Both idle again: the tie goes by weight (the draw 0 picks the first).
+    assert.equal((await router.route("gpt", upstream([]).attempt)).deployment.id, "down");
+  });
+});
