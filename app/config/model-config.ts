@@ -661,10 +661,7 @@ function servableDeployment(
   const upstreamModel = slash >= 0 ? params.model.slice(slash + 1) : params.model;
   // Priced and sized as its base_model when it names one ("azure/gpt-4o"; without a prefix, the entry's provider).
   const base = entry.model_info.base_model;
-  const baseSlash = base && (PROVIDERS as readonly string[]).includes(base.slice(0, base.indexOf("/"))) ? base.indexOf("/") : -1;
-  const sizedAs = base
-    ? { provider: baseSlash > 0 ? base.slice(0, baseSlash) : provider, model: base.slice(baseSlash + 1) }
-    : { provider, model: upstreamModel };
+  const sizedAs = base ? withProvider(base, provider) : { provider, model: upstreamModel };
   const maxInputTokens =
     entry.model_info.max_input_tokens ?? (sizedAs.model.includes("*") ? undefined : contextWindow(sizedAs.provider, sizedAs.model));
   const price = resolvePrice(sizedAs.provider, sizedAs.model, {
@@ -702,6 +699,13 @@ function servableDeployment(
     ...(entry.model_info.health_check_timeout !== undefined ? { healthCheckTimeoutMs: entry.model_info.health_check_timeout * 1000 } : {}),
     ...(entry.model_info.health_check_model ? { healthCheckModel: entry.model_info.health_check_model } : {}),
   };
+}
+
+/** LiteLLM's `provider/model`: the prefix when it names a provider tandem serves, else the whole name under `provider`. */
+function withProvider(name: string, provider: string): { provider: string; model: string } {
+  const slash = name.indexOf("/");
+  const prefix = slash > 0 ? name.slice(0, slash) : "";
+  return (PROVIDERS as readonly string[]).includes(prefix) ? { provider: prefix, model: name.slice(slash + 1) } : { provider, model: name };
 }
 
 export function loadProxyConfig(path: string | undefined, env: NodeJS.ProcessEnv): ProxyConfig {

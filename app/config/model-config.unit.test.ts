@@ -131,16 +131,12 @@ litellm_settings: {num_retries: 5, request_timeout: 10, drop_params: true}
       "config.yaml",
       {},
     );
+    // What router_settings set, over the defaults asserted above.
     assert.deepEqual(set.router, {
+      ...defaults,
       numRetries: 1,
       timeoutMs: 30_000,
       fallbacks: new Map([["a", ["b"]]]),
-      contextWindowFallbacks: new Map(),
-      contentPolicyFallbacks: new Map(),
-      aliases: new Map(),
-      hiddenAliases: new Set(),
-      preCallChecks: false,
-      strategy: "simple-shuffle",
       allowedFails: 0,
       cooldownMs: 60_000,
     });

@@ -91,8 +91,7 @@ export function resolvePrice(provider: string, model: string, configured: Config
       source: "config",
     };
   if (listedImagePrice !== undefined) return { inputPerToken: 0, outputPerToken: 0, ...image, source: "openai-image-prices" };
-  const providerId = PRICED_PROVIDERS[provider];
-  const found = providerId ? calcPrice({ input_tokens: 1, output_tokens: 1 }, model, { providerId }) : null;
+  const found = listing(provider, model);
   if (!found) return { inputPerToken: 0, outputPerToken: 0, source: "unknown" };
   const prices = found.model_price as { input_mtok?: Tiered; output_mtok?: Tiered; cache_read_mtok?: Tiered; cache_write_mtok?: Tiered };
   const cache = (tier?: number) => ({
@@ -121,7 +120,11 @@ export function resolvePrice(provider: string, model: string, configured: Config
 
 /** The model's context window as the price database knows it (prompt and answer together), if it does. */
 export function contextWindow(provider: string, model: string): number | undefined {
+  return listing(provider, model)?.model.context_window ?? undefined;
+}
+
+/** The price database's entry for a model of a provider it lists (null: not listed). */
+function listing(provider: string, model: string) {
   const providerId = PRICED_PROVIDERS[provider];
-  const found = providerId ? calcPrice({ input_tokens: 1, output_tokens: 1 }, model, { providerId }) : null;
-  return found?.model.context_window ?? undefined;
+  return providerId ? calcPrice({ input_tokens: 1, output_tokens: 1 }, model, { providerId }) : null;
 }

@@ -283,19 +283,20 @@ export class ModelRouter {
         this.stats.ended(deployment.id, 0);
         throw error;
       }
+      if (isBusy(result)) {
+        // Not called after all: nothing to measure.
+        this.stats.ended(deployment.id, 0);
+        state.busy.add(deployment.id);
+        state.busyFor = Math.min(state.busyFor ?? Infinity, result.busy.retryAfterMs);
+        continue;
+      }
       const latencyMs = this.now() - started;
       if (result.ok) this.stats.answered(deployment.id, latencyMs);
-      else if (isBusy(result)) this.stats.ended(deployment.id, 0);
       else if (result.retryable && result.cooldown !== false) this.stats.failed(deployment.id, latencyMs);
       else {
         // The request's own fault (or a mock): the deployment answered, and the call is over.
         this.stats.answered(deployment.id, latencyMs);
         this.stats.ended(deployment.id, 0);
-      }
-      if (isBusy(result)) {
-        state.busy.add(deployment.id);
-        state.busyFor = Math.min(state.busyFor ?? Infinity, result.busy.retryAfterMs);
-        continue;
       }
       tried.add(deployment.id);
       state.tries++;
