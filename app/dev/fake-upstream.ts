@@ -8,8 +8,10 @@
 //   hang      never answers (timeout tests)
 //   reset     streams three words, then drops the connection (a provider failing mid-stream)
 // It serves /chat/completions, /completions (the prompt echoed), /embeddings (a vector per input) and
-// /images/generations, under any prefix (Azure's /openai/deployments/<name>/… too).
+// /images/generations, under any prefix (Azure's /openai/deployments/<name>/… too), and the
+// Responses API (fake-responses.ts).
 import { createServer, type IncomingMessage, type Server } from "node:http";
+import { FakeResponses } from "./fake-responses.js";
 import { listenLocally } from "./local-server.js";
 
 export interface FakeUpstream {
@@ -35,8 +37,22 @@ function readBody(req: IncomingMessage): Promise<string> {
 export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
   const requests: FakeUpstream["requests"] = [];
   let openStreams = 0;
+  const responses = new FakeResponses();
   const server = createServer(async (req, res) => {
     const path = (req.url ?? "").split("?")[0]!;
+    if (path.includes("/responses")) {
+      const text = req.method === "POST" ? await readBody(req) : "";
+      const body = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+      const apiKey = req.headers["api-key"];
+      requests.push({
+        path: path.slice(path.indexOf("/responses")),
+        url: req.url ?? "",
+        body: { ...body, method: req.method },
+        authorization: req.headers.authorization,
+        apiKey: typeof apiKey === "string" ? apiKey : undefined,
+      });
+      if (responses.handle(req, res, path, body)) return;
+    }
     const operation = ["/chat/completions", "/completions", "/embeddings", "/images/generations", "/moderations"].find((op) =>
       path.endsWith(op),
     );

@@ -11,6 +11,7 @@ import { uiRoutes } from "./routes/ui.js";
 import { uiDatabaseRoutes } from "./routes/ui-database.js";
 import { openaiHandlers, openaiRoutes, type ProxyHandler } from "./routes/openai.js";
 import { messagesRoutes } from "./routes/messages.js";
+import { responsesRoutes } from "./routes/responses.js";
 import { createListener } from "./listener.js";
 import { observeRequest } from "./observe.js";
 import { modelRoutes } from "./routes/models.js";
@@ -69,6 +70,7 @@ function createApp(ctx: AppContext, handlers: Map<string, ProxyHandler>, options
   // Only the request shapes the lean listener leaves to Express reach these.
   app.use(openaiRoutes(handlers));
   app.use(messagesRoutes(ctx));
+  app.use(responsesRoutes(ctx));
   app.use(modelRoutes(ctx));
   app.use(keyRoutes(ctx));
   app.use(userRoutes(ctx));

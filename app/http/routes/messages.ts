@@ -42,10 +42,7 @@ export const MessagesRequest = z.object({ ...fields, max_tokens: z.number().int(
 const CountTokensRequest = z.object(fields).loose();
 
 /** The pipeline's view of the format (its requests arrive validated by MessagesRequest). */
-export const messagesFormat: ClientFormat<Record<string, unknown>> = {
-  ...anthropicMessages,
-  toChat: (body) => anthropicMessages.toChat(body as unknown as AnthropicRequest),
-};
+export const messagesFormat = anthropicMessages as unknown as ClientFormat<Record<string, unknown>>;
 
 /** /v1/messages/count_tokens: counted locally (OpenAI's encodings, an estimate as for a cut stream), for any model group. */
 export function messagesRoutes(ctx: AppContext): Router {

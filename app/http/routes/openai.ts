@@ -7,6 +7,7 @@ import { validate } from "../validate.js";
 import { ApiError } from "../../services/errors.js";
 import { MessagesRequest, messagesFormat } from "./messages.js";
 import { batchCompletions } from "./batch-completions.js";
+import { ResponsesRequestSchema, responsesFormat } from "./responses.js";
 import { proxy } from "../../services/proxy/pipeline.js";
 import type { Operation as PipelineOperation, ProxyBody } from "../../services/proxy/operation.js";
 import type { Deployment } from "../../config/model-config.js";
@@ -72,6 +73,15 @@ const OPERATIONS: Operation[] = [
     prompt: (body) => body.messages,
     streams: true,
     client: messagesFormat,
+  },
+  {
+    paths: ["/v1/responses", "/responses"],
+    upstreamPath: "/chat/completions",
+    callType: "aresponses",
+    schema: ResponsesRequestSchema,
+    prompt: (body) => body.messages,
+    streams: true,
+    client: responsesFormat,
   },
   {
     paths: ["/v1/moderations", "/moderations"],

@@ -8,6 +8,8 @@ export interface ClientRequest {
   chat: Record<string, unknown>;
   untranslatable?: ApiError;
   headers: Record<string, string>;
+  /** The one deployment that can serve it (it continues a response that deployment keeps). */
+  pinned?: string;
 }
 
 // Anthropic's beta features are switched on by header: a deployment that speaks the format gets it.
@@ -19,11 +21,13 @@ export function clientRequest(
   headers: IncomingHttpHeaders,
 ): ClientRequest {
   const carried = Object.fromEntries(NATIVE_HEADERS.flatMap((name) => (typeof headers[name] === "string" ? [[name, headers[name]]] : [])));
+  const pin = format.pinned?.(body);
+  const native = { body: pin?.request ?? body, headers: carried, ...(pin ? { pinned: pin.deploymentId } : {}) };
   try {
-    return { body, chat: format.toChat(body), headers: carried };
+    return { ...native, chat: format.toChat(body) };
   } catch (error) {
     // Content only the format's own provider takes (documents, server tools): fine for its deployments.
     if (!(error instanceof ApiError)) throw error;
-    return { body, chat: { model: body.model, stream: body.stream, messages: [] }, untranslatable: error, headers: carried };
+    return { ...native, chat: { model: body.model, stream: body.stream, messages: [] }, untranslatable: error };
   }
 }

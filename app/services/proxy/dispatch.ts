@@ -71,7 +71,11 @@ export async function dispatch(
           // one that does not gets the translation, or the reason there is none (the client's 400).
           const native =
             speaksClientFormat(op, deployment) && original
-              ? { body: { ...withoutRoutingFields(original.body), model: deployment.upstreamModel }, headers: original.headers }
+              ? {
+                  body: { ...withoutRoutingFields(original.body), model: deployment.upstreamModel },
+                  headers: original.headers,
+                  ...(op.client?.native ? { path: op.client.native.path } : {}),
+                }
               : undefined;
           attempt =
             !native && original?.untranslatable
@@ -102,6 +106,7 @@ export async function dispatch(
         region: call.region,
         fallbacks: routing.fallbacks?.map((f) => f.model),
         numRetries: routing.numRetries,
+        deploymentId: original?.pinned,
         // Counted only when enable_pre_call_checks asks for it: tokenizing is not free.
         ...(deps.router.preCallChecks ? { promptTokens: promptTokens(model, op.prompt(body)) } : {}),
       },

@@ -13,7 +13,7 @@ export interface Operation {
   streams: boolean;
   /** Answers images (charged per image where the deployment has a per-image price). */
   images?: true;
-  /** A client format other than OpenAI's (Anthropic's Messages): its body is converted to a chat body and back. */
+  /** A client format other than OpenAI's chat (Anthropic's Messages, OpenAI's Responses): its body is converted to a chat body and back. */
   client?: ClientFormat<Record<string, unknown>>;
   /** Providers report no usage for it (moderations): recorded at 0 instead of warned about. */
   unmetered?: true;
@@ -30,4 +30,4 @@ export type ProxyBody = {
 export const NO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
 
 /** Whether the deployment speaks the request's own client format (an Anthropic client, an anthropic/ model): then it is passed through. */
-export const speaksClientFormat = (op: Operation, deployment: Deployment) => op.client?.native === deployment.provider;
+export const speaksClientFormat = (op: Operation, deployment: Deployment) => op.client?.speaks(deployment) ?? false;

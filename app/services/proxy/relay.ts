@@ -63,12 +63,14 @@ export async function relay(
   // A deployment speaking the client's own format (an Anthropic client, an anthropic/ model) is passed through.
   const native = speaksClientFormat(op, deployment);
   const client = op.client && !native ? op.client : undefined;
+  const exchange = native ? op.client?.native : undefined;
   if (stream) {
+    const nativeStream = exchange?.stream(deployment);
     const pipeline = new StreamPipeline(
       body.stream_options?.include_usage === true,
-      adapter.stream?.(deployment),
+      nativeStream?.read ?? adapter.stream?.(deployment),
       client?.stream(body.model),
-      native,
+      native ? (nativeStream?.write ?? "as-is") : undefined,
     );
     res.statusCode = response.status;
     res.setHeader("content-type", pipeline.translated ? "text/event-stream" : (response.contentType ?? "text/event-stream"));
@@ -108,7 +110,6 @@ export async function relay(
     const text = adapter.answer ? translated(adapter.answer, received, deployment) : received;
     const parsed = safeJson(text);
     usage = usageOf(parsed);
-    responseId = idOf(parsed);
     if (op.images) {
       images = imagesOf(parsed);
       // dall-e models report no usage: the images themselves are what is billed.
@@ -117,8 +118,17 @@ export async function relay(
     if (!usage && op.unmetered && response.status < 300) usage = NO_USAGE;
     // Stored before the client has the answer, so its next request (on any pod) finds it.
     if (caching && !caching.controls.noStore && usage) deps.responseCache!.cache.set(caching.key, text, caching.ttlSeconds * 1000);
-    // The upstream's bytes as they came, unless a provider or client format translates them.
-    const out = native ? received : client ? translated((answer) => client.answer(answer, body.model), text, deployment) : text;
+    // The upstream's bytes as they came, unless a provider or client format translates them (or, for
+    // a native answer, the format rewrites what it routes by: the Responses API's id).
+    const out = exchange
+      ? exchange.answer(received, deployment)
+      : native
+        ? received
+        : client
+          ? translated((answer) => client.answer(answer, body.model), text, deployment)
+          : text;
+    // The spend row is kept under the id the client got.
+    responseId = idOf(out === text ? parsed : safeJson(out));
     res.statusCode = response.status;
     res.setHeader("content-type", out === received ? (response.contentType ?? "application/json") : "application/json");
     res.setHeader("content-length", Buffer.byteLength(out));

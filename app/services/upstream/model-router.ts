@@ -43,6 +43,8 @@ export interface RouteOptions {
   numRetries?: number;
   /** The prompt's tokens, counted when enable_pre_call_checks is on: deployments too small for it are skipped. */
   promptTokens?: number;
+  /** The one deployment that can serve it (it continues a response that deployment keeps), in a group that has it. */
+  deploymentId?: string;
 }
 
 /** The deployment that answered (or the last that failed), and what it took. */
@@ -219,8 +221,12 @@ export class ModelRouter {
     attempt: (deployment: Deployment, step: Step) => Promise<Attempt<T>>,
     options: RouteOptions = {},
   ): Promise<Routed<T>> {
-    const { region, promptTokens } = options;
-    const inRegion = (group: string) => this.deployments(group).filter((d) => region === undefined || d.region === region);
+    const { region, promptTokens, deploymentId } = options;
+    const pinned = (deployments: Deployment[]) => {
+      const only = deployments.filter((d) => d.id === deploymentId);
+      return only.length > 0 ? only : deployments;
+    };
+    const inRegion = (group: string) => pinned(this.deployments(group)).filter((d) => region === undefined || d.region === region);
     // LiteLLM's pre-call check: a deployment whose context window the prompt exceeds is not called.
     const fits = (d: Deployment) =>
       !this.config.router.preCallChecks || promptTokens === undefined || d.maxInputTokens === undefined || promptTokens <= d.maxInputTokens;

@@ -484,3 +484,27 @@ describe("routing strategies through the router", () => {
     assert.equal((await router.route("gpt", upstream([]).attempt)).deployment.id, "down");
   });
 });
+
+describe("a request pinned to one deployment (it continues a response that deployment keeps)", () => {
+  const groups = { gpt: [deployment("gpt", "a"), deployment("gpt", "b"), deployment("gpt", "c")], other: [deployment("other", "o")] };
+  const cases: Array<[string, string, string | undefined, string[]]> = [
+    ["every draw of the group goes to the pinned deployment", "gpt", "b", ["b"]],
+    ["a deployment the group does not have pins nothing", "other", "b", ["o"]],
+    ["no pin: the group's deployments share it", "gpt", undefined, ["a", "b", "c"]],
+  ];
+  for (const [name, model, deploymentId, expected] of cases)
+    it(name, async () => {
+      const served = new Set<string>();
+      for (const draw of [0, 0.4, 0.8]) {
+        const { router } = routerWith(groups, {}, () => draw);
+        served.add((await router.route(model, upstream([]).attempt, deploymentId ? { deploymentId } : {})).deployment.id);
+      }
+      assert.deepEqual([...served].sort(), expected);
+    });
+  it("a pinned deployment that fails is retried on itself, never on another", async () => {
+    const { router } = routerWith(groups);
+    const { tries, attempt } = upstream(["b"]);
+    await router.route("gpt", attempt, { deploymentId: "b" });
+    assert.deepEqual(tries, ["b", "b", "b"]);
+  });
+});

@@ -33,7 +33,7 @@ export class UpstreamClient {
     return target;
   }
 
-  /** Sends one provider request (path, headers and body made by the deployment's adapter); `timeoutMs` bounds each wait. */
+  /** Sends one provider request (a POST unless the wire says) (path, headers and body made by the deployment's adapter); `timeoutMs` bounds each wait. */
   async post(
     deployment: Deployment,
     wire: WireRequest,
@@ -46,9 +46,9 @@ export class UpstreamClient {
       const response = await this.agent.request({
         origin,
         path: `${basePath}${wire.path}`,
-        method: "POST",
+        method: wire.method ?? "POST",
         headers: {
-          "content-type": "application/json",
+          ...(wire.body !== undefined ? { "content-type": "application/json" } : {}),
           accept: stream ? "text/event-stream" : "application/json",
           ...wire.headers,
         },

@@ -4,13 +4,16 @@ type ReportedUsage = Partial<Usage> & {
   input_tokens?: number;
   output_tokens?: number;
   prompt_tokens_details?: { cached_tokens?: number };
+  /** The Responses API's name for prompt_tokens_details. */
+  input_tokens_details?: { cached_tokens?: number };
   /** LiteLLM's name for the prompt tokens written to a provider's cache. */
   cache_creation_input_tokens?: number;
 };
 
 /**
- * `usage` of a completion, an embedding (no completion tokens) or an image
- * generation (OpenAI's images API names them input_tokens/output_tokens).
+ * `usage` of a completion, an embedding (no completion tokens), an image
+ * generation or a response (OpenAI's images and Responses APIs name them
+ * input_tokens/output_tokens).
  */
 export function usageOf(value: unknown): Usage | undefined {
   const usage = (value as { usage?: ReportedUsage } | undefined)?.usage;
@@ -18,7 +21,7 @@ export function usageOf(value: unknown): Usage | undefined {
   if (!usage || typeof prompt !== "number") return undefined;
   const reported = usage.completion_tokens ?? usage.output_tokens;
   const completion = typeof reported === "number" ? reported : 0;
-  const cached = usage.prompt_tokens_details?.cached_tokens;
+  const cached = usage.prompt_tokens_details?.cached_tokens ?? usage.input_tokens_details?.cached_tokens;
   const created = usage.cache_creation_input_tokens;
   return {
     prompt_tokens: prompt,

@@ -2,7 +2,7 @@
 // Anthropic SDK, Claude Code) are served by any model group. Their request
 // becomes the pipeline's own shape (an OpenAI chat request) and the answer
 // goes back as a Messages answer; a deployment that speaks Anthropic itself
-// gets the client's body and bytes as they are (ClientFormat.native).
+// gets the client's body and bytes as they are (ClientFormat.speaks).
 import { ApiError } from "../../errors.js";
 import type { StreamTranslator } from "../providers/provider.js";
 import { SseLines } from "../providers/sse-lines.js";
@@ -290,7 +290,7 @@ export class ChatToMessagesStream implements StreamTranslator {
 
 /** Anthropic's Messages API, served by any model group. */
 export const anthropicMessages: ClientFormat<AnthropicRequest> = {
-  native: "anthropic",
+  speaks: (deployment) => deployment.provider === "anthropic",
   toChat: messagesToChat,
   answer: (completion, model) => JSON.stringify(chatToMessage(JSON.parse(completion) as Json, model)),
   stream: (model) => new ChatToMessagesStream(model),

@@ -7,13 +7,18 @@ export type OperationPath = "/chat/completions" | "/completions" | "/embeddings"
 export interface WireRequest {
   path: string;
   headers: Record<string, string>;
-  body: string;
+  /** Absent for a GET or DELETE. */
+  body?: string;
+  /** POST unless said (a kept response retrieved or deleted). */
+  method?: "GET" | "DELETE" | "POST";
 }
 
 /** A client's request in the provider's own format: its body (with the deployment's model) and the headers that format reads. */
 export interface NativeRequest {
   body: Record<string, unknown>;
   headers: Record<string, string>;
+  /** The OpenAI operation it goes to, when the format has one of its own (`/responses`); absent: the provider's own. */
+  path?: string;
 }
 
 /** Turns a provider's stream into OpenAI's chat.completion.chunk SSE, piece by piece. */
