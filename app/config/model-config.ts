@@ -12,6 +12,16 @@ import { registerSecret } from "../observability/secrets.js";
 import { fieldPath } from "./field-path.js";
 
 /** One `model_list` entry: a deployment of the model group clients name as `model`. */
+/** litellm_params' AWS identity: static keys (else the default chain), then a role assumed with them. */
+export interface AwsIdentity {
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+  roleArn?: string;
+  sessionName?: string;
+  stsEndpoint?: string;
+}
+
 export interface Deployment {
   /** model_info.id, or `<model_name>/<index in model_list>`. */
   id: string;
@@ -27,6 +37,8 @@ export interface Deployment {
   apiVersion?: string;
   /** Bedrock's region (litellm_params.aws_region_name, else AWS_REGION). */
   awsRegion?: string;
+  /** Bedrock's identity when not the default credential chain's: keys of its own and/or a role to assume. */
+  aws?: AwsIdentity;
   /** litellm_params.region_name: where it runs, for end users' allowed_model_region. */
   region?: string;
   apiBase: string;
@@ -196,6 +208,14 @@ const ModelEntry = z.object({
       weight: z.number().positive().optional(),
       api_version: z.string().min(1).optional(),
       aws_region_name: z.string().min(1).optional(),
+      // Bedrock's own endpoint (a VPC interface endpoint), and the identity it is called as.
+      aws_bedrock_runtime_endpoint: z.string().min(1).optional(),
+      aws_role_name: z.string().min(1).optional(),
+      aws_session_name: z.string().min(1).optional(),
+      aws_sts_endpoint: z.string().min(1).optional(),
+      aws_access_key_id: z.string().min(1).optional(),
+      aws_secret_access_key: z.string().min(1).optional(),
+      aws_session_token: z.string().min(1).optional(),
       // Where the deployment runs ("eu", "us"): end users with an allowed_model_region are served only there.
       region_name: z.string().min(1).optional(),
       // LiteLLM takes a deployment's prices here as well as in model_info.
@@ -366,6 +386,13 @@ const IMPLEMENTED: Record<string, string[]> = {
     "weight",
     "api_version",
     "aws_region_name",
+    "aws_bedrock_runtime_endpoint",
+    "aws_role_name",
+    "aws_session_name",
+    "aws_sts_endpoint",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
     "region_name",
     "input_cost_per_token",
     "output_cost_per_token",
@@ -642,12 +669,17 @@ function servableDeployment(
       : undefined;
   if (provider === "bedrock" && !awsRegion)
     throw new EntryNotServable(`${where}.litellm_params.aws_region_name is required for ${params.model} (or set AWS_REGION)`);
+  const aws = provider === "bedrock" ? awsIdentity(params, where, env) : undefined;
   // LiteLLM's OpenAI client takes its address from OPENAI_BASE_URL / OPENAI_API_BASE when an entry gives none.
   const openaiBase =
     provider === "openai" || provider === "text-completion-openai" ? (env.OPENAI_BASE_URL ?? env.OPENAI_API_BASE) : undefined;
   const apiBase =
     resolveEnv(params.api_base, `${where}.litellm_params.api_base`, env) ??
     (openaiBase || undefined) ??
+    (provider === "bedrock"
+      ? (resolveEnv(params.aws_bedrock_runtime_endpoint, `${where}.litellm_params.aws_bedrock_runtime_endpoint`, env) ??
+        env.AWS_BEDROCK_RUNTIME_ENDPOINT)
+      : undefined) ??
     defaultApiBase(provider, awsRegion);
   if (!apiBase) throw new EntryNotServable(`${where}.litellm_params.api_base is required for ${params.model}`);
   if (!/^https?:\/\/[^\s/]+/.test(apiBase) || !URL.canParse(apiBase))
@@ -684,6 +716,7 @@ function servableDeployment(
     provider,
     ...(apiVersion ? { apiVersion } : {}),
     ...(awsRegion ? { awsRegion } : {}),
+    ...(aws ? { aws } : {}),
     apiBase: apiBase.replace(/\/+$/, ""),
     apiKey,
     timeoutMs: (params.timeout ?? timeoutS) * 1000,
@@ -699,6 +732,38 @@ function servableDeployment(
     ...(entry.model_info.health_check_timeout !== undefined ? { healthCheckTimeoutMs: entry.model_info.health_check_timeout * 1000 } : {}),
     ...(entry.model_info.health_check_model ? { healthCheckModel: entry.model_info.health_check_model } : {}),
   };
+}
+
+/**
+ * A Bedrock deployment's own AWS identity, as LiteLLM reads it: `aws_access_key_id` /
+ * `aws_secret_access_key` (/ `aws_session_token`) in place of the default chain, and `aws_role_name`
+ * (a role ARN) assumed with them — or with the chain's, the pod's IRSA role on EKS — as
+ * `aws_session_name`, through `aws_sts_endpoint` when set (a VPC endpoint). Undefined: the chain.
+ */
+type EntryParams = z.infer<typeof ModelEntry>["litellm_params"];
+
+function awsIdentity(params: EntryParams, where: string, env: NodeJS.ProcessEnv): AwsIdentity | undefined {
+  type AwsParam =
+    "aws_access_key_id" | "aws_secret_access_key" | "aws_session_token" | "aws_role_name" | "aws_session_name" | "aws_sts_endpoint";
+  const read = (name: AwsParam) => {
+    const value = resolveEnv(params[name], `${where}.litellm_params.${name}`, env);
+    if (name !== "aws_role_name" && name !== "aws_session_name" && name !== "aws_sts_endpoint") registerSecret(value);
+    return value;
+  };
+  const identity: AwsIdentity = {
+    accessKeyId: read("aws_access_key_id"),
+    secretAccessKey: read("aws_secret_access_key"),
+    sessionToken: read("aws_session_token"),
+    roleArn: read("aws_role_name"),
+    sessionName: read("aws_session_name"),
+    stsEndpoint: read("aws_sts_endpoint"),
+  };
+  if (!identity.accessKeyId !== !identity.secretAccessKey)
+    throw new EntryNotServable(
+      `${where}.litellm_params.aws_access_key_id and aws_secret_access_key go together: one is set without the other`,
+    );
+  const set = Object.fromEntries(Object.entries(identity).filter(([, value]) => value !== undefined)) as AwsIdentity;
+  return Object.keys(set).length > 0 ? set : undefined;
 }
 
 /** LiteLLM's `provider/model`: the prefix when it names a provider tandem serves, else the whole name under `provider`. */

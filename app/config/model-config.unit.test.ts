@@ -249,6 +249,12 @@ router_settings:
       /model_list\[0\]\.litellm_params\.model "vertex_ai\/gemini-pro": provider "vertex_ai" is not served by tandem/,
     ],
     [
+      "a Bedrock access key without its secret",
+      "model_list:\n  - {model_name: a, litellm_params: {model: bedrock/m, aws_region_name: eu-west-1, aws_access_key_id: AKID}}\n",
+      {},
+      /model_list\[0\]\.litellm_params\.aws_access_key_id and aws_secret_access_key go together/,
+    ],
+    [
       "an Anthropic model for embeddings",
       "model_list:\n  - {model_name: a, litellm_params: {model: anthropic/claude-3-haiku}, model_info: {mode: embedding}}\n",
       {},
@@ -269,6 +275,36 @@ router_settings:
       );
     });
   }
+
+  it("reads a Bedrock deployment's endpoint and identity (LiteLLM's aws_* params, os.environ/ too); the keys are secrets", () => {
+    const text = [
+      "model_list:",
+      "  - model_name: a",
+      "    litellm_params:",
+      "      model: bedrock/anthropic.claude-3-haiku-20240307-v1:0",
+      "      aws_region_name: eu-west-1",
+      "      aws_bedrock_runtime_endpoint: https://vpce-1.bedrock-runtime.eu-west-1.vpce.amazonaws.com",
+      "      aws_access_key_id: os.environ/BEDROCK_KEY_ID",
+      "      aws_secret_access_key: os.environ/BEDROCK_SECRET",
+      "      aws_role_name: arn:aws:iam::1:role/r",
+      "      aws_session_name: s",
+      "  - model_name: b",
+      "    litellm_params: {model: bedrock/m, aws_region_name: us-east-1}",
+    ].join("\n");
+    const config = parseProxyConfig(text, "config.yaml", { BEDROCK_KEY_ID: "AKIDX", BEDROCK_SECRET: "bedrock-secret-value" });
+    const a = config.models.get("a")![0]!;
+    assert.equal(a.apiBase, "https://vpce-1.bedrock-runtime.eu-west-1.vpce.amazonaws.com");
+    assert.deepEqual(a.aws, {
+      accessKeyId: "AKIDX",
+      secretAccessKey: "bedrock-secret-value",
+      roleArn: "arn:aws:iam::1:role/r",
+      sessionName: "s",
+    });
+    const b = config.models.get("b")![0]!;
+    assert.deepEqual([b.apiBase, b.aws], ["https://bedrock-runtime.us-east-1.amazonaws.com", undefined]);
+    assert.ok(!config.warnings.some((w) => /aws_/.test(w)), config.warnings.join("\n"));
+    assert.equal(scrub("leaked bedrock-secret-value"), "leaked [REDACTED]");
+  });
 
   const bad: Array<[string, string, Record<string, string>, RegExp]> = [
     ["invalid YAML", "model_list: [", {}, /^config\.yaml: not valid YAML/],

@@ -8,12 +8,14 @@ import OpenAI from "openai";
 import { MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
 import Anthropic from "@anthropic-ai/sdk";
 import { startFakeAnthropic, type FakeAnthropic } from "../test-support/fake-anthropic.js";
-import { startFakeBedrock, TEST_AWS, type FakeBedrock } from "../test-support/fake-bedrock.js";
+import { startFakeBedrock, TEST_ASSUMED, TEST_AWS, type FakeBedrock } from "../test-support/fake-bedrock.js";
+import { startFakeSts, type FakeSts } from "../test-support/fake-sts.js";
 
 describe("providers: azure/, anthropic/ and bedrock/ deployments behind OpenAI's API", () => {
   let proxy: Proxy;
   let anthropic: FakeAnthropic;
   let bedrock: FakeBedrock;
+  let sts: FakeSts;
   const client = new OpenAI({ apiKey: MASTER_KEY, baseURL: "http://unset", maxRetries: 0 });
   const openai = () => client.withOptions({ baseURL: `${proxy.base}/v1` });
   const weatherTool = {
@@ -29,6 +31,7 @@ describe("providers: azure/, anthropic/ and bedrock/ deployments behind OpenAI's
   before(async () => {
     anthropic = await startFakeAnthropic("sk-ant-test");
     bedrock = await startFakeBedrock();
+    sts = await startFakeSts();
     // The AWS SDK's default credential chain reads these first (on EKS it would find the IRSA role instead).
     process.env.AWS_ACCESS_KEY_ID = TEST_AWS.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = TEST_AWS.secretAccessKey;
@@ -70,6 +73,20 @@ describe("providers: azure/, anthropic/ and bedrock/ deployments behind OpenAI's
             "      model: bedrock/anthropic.claude-3-haiku-20240307-v1:0",
             `      aws_region_name: ${TEST_AWS.region}`,
             `      api_base: ${bedrock.url}`,
+            // A VPC interface endpoint instead of the public one (no api_base), and a role assumed through STS.
+            "  - model_name: bedrock-vpc",
+            "    litellm_params:",
+            "      model: bedrock/anthropic.claude-3-haiku-20240307-v1:0",
+            `      aws_region_name: ${TEST_AWS.region}`,
+            `      aws_bedrock_runtime_endpoint: ${bedrock.url}`,
+            "  - model_name: bedrock-role",
+            "    litellm_params:",
+            "      model: bedrock/anthropic.claude-3-haiku-20240307-v1:0",
+            `      aws_region_name: ${TEST_AWS.region}`,
+            `      aws_bedrock_runtime_endpoint: ${bedrock.url}`,
+            "      aws_role_name: arn:aws:iam::123456789012:role/tandem-bedrock",
+            "      aws_session_name: tandem-test-session",
+            `      aws_sts_endpoint: ${sts.url}`,
             "  - model_name: bedrock-throttled",
             "    litellm_params:",
             "      model: bedrock/throttled",
@@ -84,6 +101,7 @@ describe("providers: azure/, anthropic/ and bedrock/ deployments behind OpenAI's
     await proxy?.stop();
     await anthropic?.close();
     await bedrock?.close();
+    await sts?.close();
   });
 
   describe("anthropic/", () => {
@@ -251,6 +269,31 @@ describe("providers: azure/, anthropic/ and bedrock/ deployments behind OpenAI's
       });
       assert.equal(res.status, 403);
       assert.equal(bedrock.requests.at(-1)?.signatureValid, false);
+    });
+
+    it("aws_bedrock_runtime_endpoint sends the deployment's calls to that endpoint (a VPC endpoint), signed for its region", async () => {
+      const before = bedrock.requests.length;
+      const answer = await openai().chat.completions.create({ model: "bedrock-vpc", messages: [{ role: "user", content: "via the vpc" }] });
+      assert.equal(answer.choices[0]?.message.content, "echo: via the vpc");
+      assert.equal(bedrock.requests.length, before + 1);
+      assert.equal(bedrock.requests.at(-1)!.signatureValid, true);
+    });
+
+    it("aws_role_name is assumed through STS (as aws_session_name, signed by the pod's own identity) and the calls are signed as that role; STS is asked once, not per call", async () => {
+      for (const word of ["one", "two", "three"]) {
+        const answer = await openai().chat.completions.create({ model: "bedrock-role", messages: [{ role: "user", content: word }] });
+        assert.equal(answer.choices[0]?.message.content, `echo: ${word}`);
+        const sent = bedrock.requests.at(-1)!;
+        assert.equal(sent.signatureValid, true);
+        assert.match(String(sent.headers.authorization), new RegExp(`Credential=${TEST_ASSUMED.accessKeyId}/`));
+        assert.equal(sent.headers["x-amz-security-token"], TEST_ASSUMED.sessionToken);
+      }
+      assert.equal(sts.calls.length, 1);
+      const [call] = sts.calls;
+      assert.deepEqual(
+        [call!.form.Action, call!.form.RoleArn, call!.form.RoleSessionName, call!.signedBy],
+        ["AssumeRole", "arn:aws:iam::123456789012:role/tandem-bedrock", "tandem-test-session", TEST_AWS.accessKeyId],
+      );
     });
 
     it("a stream is ConverseStream's event stream, relayed as OpenAI chunks with usage", async () => {

@@ -18,6 +18,16 @@ export interface FakeBedrock {
 }
 
 export const TEST_AWS = { accessKeyId: "AKIDTANDEMTEST", secretAccessKey: "tandem-test-secret-key", region: "eu-west-1" };
+/** What the fake STS hands out for an assumed role; the fake Bedrock takes requests signed with either. */
+export const TEST_ASSUMED = {
+  accessKeyId: "ASIATANDEMASSUMED",
+  secretAccessKey: "tandem-assumed-secret",
+  sessionToken: "tandem-session-token",
+};
+const SECRETS: Record<string, string> = {
+  [TEST_AWS.accessKeyId]: TEST_AWS.secretAccessKey,
+  [TEST_ASSUMED.accessKeyId]: TEST_ASSUMED.secretAccessKey,
+};
 
 const read = (req: IncomingMessage) =>
   new Promise<string>((resolve, reject) => {
@@ -35,11 +45,12 @@ async function signatureMatches(req: IncomingMessage, body: string): Promise<boo
     authorization,
   );
   const amzDate = req.headers["x-amz-date"];
-  if (!match || typeof amzDate !== "string" || match[1] !== TEST_AWS.accessKeyId || match[3] !== TEST_AWS.region) return false;
+  const secret = match ? SECRETS[match[1]!] : undefined;
+  if (!match || !secret || typeof amzDate !== "string" || match[3] !== TEST_AWS.region) return false;
   const headers: Record<string, string> = {};
   for (const name of match[4]!.split(";")) headers[name] = String(req.headers[name] ?? "");
   const signer = new SignatureV4({
-    credentials: { accessKeyId: TEST_AWS.accessKeyId, secretAccessKey: TEST_AWS.secretAccessKey },
+    credentials: { accessKeyId: match[1]!, secretAccessKey: secret },
     region: TEST_AWS.region,
     service: "bedrock",
     sha256: Hash.bind(null, "sha256"),

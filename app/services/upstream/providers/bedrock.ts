@@ -1,26 +1,25 @@
 import { randomUUID } from "node:crypto";
-import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { EventStreamCodec } from "@smithy/eventstream-codec";
 import { Hash } from "@smithy/hash-node";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { fromUtf8, toUtf8 } from "@smithy/util-utf8";
 import type { Deployment } from "../../../config/model-config.js";
 import { ApiError } from "../../errors.js";
+import { awsCredentials } from "./aws-credentials.js";
 import { toAnthropicMessages } from "./anthropic.js";
 import type { ProviderAdapter, StreamTranslator } from "./provider.js";
 import { ChunkWriter, chatCompletion, openaiUsage } from "./openai-shapes.js";
 
 type Json = Record<string, unknown>;
 
-// The AWS SDK's default credential chain (environment, web identity — IRSA on EKS —,
-// container and instance roles), resolved once and refreshed by the chain as it expires.
-const credentials = defaultProvider();
-const signers = new Map<string, SignatureV4>();
-const signerFor = (region: string) => {
-  let signer = signers.get(region);
+// One signer per deployment: its region and its identity (aws-credentials.ts).
+const signers = new WeakMap<Deployment, SignatureV4>();
+const signerFor = (region: string, deployment: Deployment) => {
+  let signer = signers.get(deployment);
   if (!signer) {
+    const credentials = awsCredentials(deployment.aws, region);
     signer = new SignatureV4({ credentials, region, service: "bedrock", sha256: Hash.bind(null, "sha256") });
-    signers.set(region, signer);
+    signers.set(deployment, signer);
   }
   return signer;
 };
@@ -45,7 +44,7 @@ async function signRequest(
   deployment: Deployment,
 ) {
   try {
-    return await signerFor(region).sign(request);
+    return await signerFor(region, deployment).sign(request);
   } catch (error) {
     throw new ApiError(
       502,
@@ -222,7 +221,7 @@ export function bedrockFailure(status: number, text: string): string {
   return JSON.stringify({ error: { message: `BedrockException - ${message}`, type, param: null, code: String(status) } });
 }
 
-/** Amazon Bedrock's Converse API, signed with SigV4 from the default credential chain. */
+/** Amazon Bedrock's Converse API, signed with SigV4 as the deployment's AWS identity (by default the credential chain's). */
 export const bedrock: ProviderAdapter = {
   operations: ["/chat/completions"],
   async request(deployment: Deployment, _operation, payload, stream) {
