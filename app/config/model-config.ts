@@ -688,7 +688,9 @@ function servableDeployment(
     provider === "azure"
       ? (resolveEnv(params.api_version, `${where}.litellm_params.api_version`, env) ?? env.AZURE_API_VERSION ?? AZURE_DEFAULT_API_VERSION)
       : undefined;
-  const apiKey = resolveEnv(params.api_key, `${where}.litellm_params.api_key`, env);
+  // LiteLLM's gemini/ reads GEMINI_API_KEY when the entry names no key.
+  const apiKey =
+    resolveEnv(params.api_key, `${where}.litellm_params.api_key`, env) ?? (provider === "gemini" ? env.GEMINI_API_KEY : undefined);
   registerSecret(apiKey);
   const upstreamModel = slash >= 0 ? params.model.slice(slash + 1) : params.model;
   // Priced and sized as its base_model when it names one ("azure/gpt-4o"; without a prefix, the entry's provider).

@@ -48,6 +48,7 @@ const PRICED_PROVIDERS: Record<string, string> = {
   azure: "azure",
   anthropic: "anthropic",
   bedrock: "aws",
+  gemini: "google",
   groq: "groq",
   together_ai: "together",
   deepseek: "deepseek",

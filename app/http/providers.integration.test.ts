@@ -10,12 +10,14 @@ import Anthropic from "@anthropic-ai/sdk";
 import { startFakeAnthropic, type FakeAnthropic } from "../test-support/fake-anthropic.js";
 import { startFakeBedrock, TEST_ASSUMED, TEST_AWS, type FakeBedrock } from "../test-support/fake-bedrock.js";
 import { startFakeSts, type FakeSts } from "../test-support/fake-sts.js";
+import { startFakeGemini, type FakeGemini } from "../test-support/fake-gemini.js";
 
 describe("providers: azure/, anthropic/ and bedrock/ deployments behind OpenAI's API", () => {
   let proxy: Proxy;
   let anthropic: FakeAnthropic;
   let bedrock: FakeBedrock;
   let sts: FakeSts;
+  let gemini: FakeGemini;
   const client = new OpenAI({ apiKey: MASTER_KEY, baseURL: "http://unset", maxRetries: 0 });
   const openai = () => client.withOptions({ baseURL: `${proxy.base}/v1` });
   const weatherTool = {
@@ -32,6 +34,7 @@ describe("providers: azure/, anthropic/ and bedrock/ deployments behind OpenAI's
     anthropic = await startFakeAnthropic("sk-ant-test");
     bedrock = await startFakeBedrock();
     sts = await startFakeSts();
+    gemini = await startFakeGemini("gemini-test-key");
     // The AWS SDK's default credential chain reads these first (on EKS it would find the IRSA role instead).
     process.env.AWS_ACCESS_KEY_ID = TEST_AWS.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = TEST_AWS.secretAccessKey;
@@ -87,6 +90,16 @@ describe("providers: azure/, anthropic/ and bedrock/ deployments behind OpenAI's
             "      aws_role_name: arn:aws:iam::123456789012:role/tandem-bedrock",
             "      aws_session_name: tandem-test-session",
             `      aws_sts_endpoint: ${sts.url}`,
+            "  - model_name: gemini-flash",
+            "    litellm_params:",
+            "      model: gemini/gemini-2.0-flash",
+            `      api_base: ${gemini.url}`,
+            "      api_key: gemini-test-key",
+            "  - model_name: gemini-throttled",
+            "    litellm_params:",
+            "      model: gemini/throttled",
+            `      api_base: ${gemini.url}`,
+            "      api_key: gemini-test-key",
             "  - model_name: bedrock-throttled",
             "    litellm_params:",
             "      model: bedrock/throttled",
@@ -102,6 +115,7 @@ describe("providers: azure/, anthropic/ and bedrock/ deployments behind OpenAI's
     await anthropic?.close();
     await bedrock?.close();
     await sts?.close();
+    await gemini?.close();
   });
 
   describe("anthropic/", () => {
@@ -235,6 +249,105 @@ describe("providers: azure/, anthropic/ and bedrock/ deployments behind OpenAI's
       });
       assert.equal(res.status, 400);
       assert.match(((await res.json()) as { error: { message: string } }).error.message, /^model: claude is a anthropic\/ deployment/);
+    });
+  });
+
+  describe("gemini/", () => {
+    const weatherTool = {
+      type: "function" as const,
+      function: {
+        name: "get_weather",
+        description: "Weather in a city",
+        parameters: { type: "object", properties: { city: { type: "string" } } },
+      },
+    };
+
+    it("a chat completion is a generateContent request (key in x-goog-api-key), answered in OpenAI's shape and charged from Gemini's usage", async () => {
+      const answer = await openai().chat.completions.create({
+        model: "gemini-flash",
+        messages: [
+          { role: "system", content: "Be brief." },
+          { role: "user", content: "hello gemini" },
+        ],
+        max_tokens: 40,
+        temperature: 0.5,
+      });
+      assert.equal(answer.choices[0]?.message.content, "echo: hello gemini");
+      assert.equal(answer.choices[0]?.finish_reason, "stop");
+      const sent = gemini.requests.at(-1)!;
+      assert.equal(sent.path, "/v1beta/models/gemini-2.0-flash:generateContent");
+      assert.equal(sent.headers["x-goog-api-key"], "gemini-test-key");
+      assert.deepEqual(sent.body, {
+        contents: [{ role: "user", parts: [{ text: "hello gemini" }] }],
+        systemInstruction: { parts: [{ text: "Be brief." }] },
+        generationConfig: { temperature: 0.5, maxOutputTokens: 40 },
+      });
+      const row = await spendOf(answer.id);
+      // Gemini 2.0 Flash: $0.10 / $0.40 per million tokens, from the price database.
+      const expected = answer.usage!.prompt_tokens * 0.1e-6 + answer.usage!.completion_tokens * 0.4e-6;
+      assert.ok(Number(row.spend) > 0 && Math.abs(Number(row.spend) - expected) < 1e-12, `spend ${String(row.spend)} expected ${expected}`);
+    });
+
+    it("a stream is streamGenerateContent's SSE, relayed as OpenAI chunks ending with usage", async () => {
+      const stream = await openai().chat.completions.create({
+        model: "gemini-flash",
+        messages: [{ role: "user", content: "stream from gemini" }],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      let text = "";
+      let usage: { completion_tokens: number } | undefined;
+      let finish: string | null | undefined;
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta.content ?? "";
+        finish ??= chunk.choices[0]?.finish_reason;
+        if (chunk.usage) usage = chunk.usage;
+      }
+      assert.equal(text, "echo: stream from gemini");
+      assert.equal(finish, "stop");
+      assert.equal(usage?.completion_tokens, 4);
+      assert.equal(gemini.requests.at(-1)?.path, "/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse");
+    });
+
+    it("tools: function declarations go out, a functionCall comes back as a tool call, its result goes back as a functionResponse", async () => {
+      const asked = await openai().chat.completions.create({
+        model: "gemini-flash",
+        tools: [weatherTool],
+        tool_choice: "required",
+        messages: [{ role: "user", content: "what is the weather in Paris?" }],
+      });
+      const call = asked.choices[0]?.message.tool_calls?.[0];
+      assert.equal(asked.choices[0]?.finish_reason, "tool_calls");
+      assert.ok(call?.type === "function");
+      assert.deepEqual([call.function.name, JSON.parse(call.function.arguments)], ["get_weather", { city: "Paris" }]);
+      assert.deepEqual(gemini.requests.at(-1)!.body.toolConfig, { functionCallingConfig: { mode: "ANY" } });
+      await openai().chat.completions.create({
+        model: "gemini-flash",
+        tools: [weatherTool],
+        messages: [
+          { role: "user", content: "what is the weather in Paris?" },
+          { role: "assistant", content: null, tool_calls: [call] },
+          { role: "tool", tool_call_id: call.id, content: '{"sky":"sunny"}' },
+        ],
+      });
+      assert.deepEqual(gemini.requests.at(-1)!.body.contents, [
+        { role: "user", parts: [{ text: "what is the weather in Paris?" }] },
+        { role: "model", parts: [{ functionCall: { name: "get_weather", args: { city: "Paris" } } }] },
+        { role: "user", parts: [{ functionResponse: { name: "get_weather", response: { content: { sky: "sunny" } } } }] },
+      ]);
+    });
+
+    it("Gemini's 429 is LiteLLM's error shape with Gemini's status, and a retry-after", async () => {
+      const res = await fetch(`${proxy.base}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "gemini-throttled", messages: [{ role: "user", content: "hi" }], num_retries: 0 }),
+      });
+      assert.equal(res.status, 429);
+      assert.ok(res.headers.get("retry-after"));
+      const { error } = (await res.json()) as { error: { message: string; code: string } };
+      assert.match(error.message, /^GeminiException - RESOURCE_EXHAUSTED: Resource has been exhausted/);
+      assert.equal(error.code, "429");
     });
   });
 
