@@ -38,19 +38,22 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
   const requests: FakeUpstream["requests"] = [];
   let openStreams = 0;
   const responses = new FakeResponses();
+  const record = (req: IncomingMessage, path: string, body: Record<string, unknown>) => {
+    const apiKey = req.headers["api-key"];
+    requests.push({
+      path,
+      url: req.url ?? "",
+      body,
+      authorization: req.headers.authorization,
+      apiKey: typeof apiKey === "string" ? apiKey : undefined,
+    });
+  };
   const server = createServer(async (req, res) => {
     const path = (req.url ?? "").split("?")[0]!;
     if (path.includes("/responses")) {
       const text = req.method === "POST" ? await readBody(req) : "";
       const body = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
-      const apiKey = req.headers["api-key"];
-      requests.push({
-        path: path.slice(path.indexOf("/responses")),
-        url: req.url ?? "",
-        body: { ...body, method: req.method },
-        authorization: req.headers.authorization,
-        apiKey: typeof apiKey === "string" ? apiKey : undefined,
-      });
+      record(req, path.slice(path.indexOf("/responses")), { ...body, method: req.method });
       if (responses.handle(req, res, path, body)) return;
     }
     const operation = ["/chat/completions", "/completions", "/embeddings", "/images/generations", "/moderations"].find((op) =>
@@ -72,14 +75,7 @@ export async function startFakeUpstream(port = 0): Promise<FakeUpstream> {
       stream?: boolean;
       stream_options?: { include_usage?: boolean };
     };
-    const apiKey = req.headers["api-key"];
-    requests.push({
-      path: operation,
-      url: req.url ?? "",
-      body,
-      authorization: req.headers.authorization,
-      apiKey: typeof apiKey === "string" ? apiKey : undefined,
-    });
+    record(req, operation, body);
     const model = body.model;
     if (model === "hang") return;
     if (model === "fail-429" || model === "fail-500") {

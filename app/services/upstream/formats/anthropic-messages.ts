@@ -4,8 +4,7 @@
 // goes back as a Messages answer; a deployment that speaks Anthropic itself
 // gets the client's body and bytes as they are (ClientFormat.speaks).
 import { ApiError } from "../../errors.js";
-import type { StreamTranslator } from "../providers/provider.js";
-import { SseLines } from "../providers/sse-lines.js";
+import { SseTranslator } from "../providers/sse-lines.js";
 import type { ClientFormat } from "./client-format.js";
 
 type Json = Record<string, unknown>;
@@ -180,8 +179,7 @@ export function chatToMessage(completion: Json, model: string): Json {
  * stop reason and usage in message_delta once the upstream says [DONE].
  * A stream cut short ends without message_stop, so the client knows.
  */
-export class ChatToMessagesStream implements StreamTranslator {
-  private readonly lines = new SseLines();
+export class ChatToMessagesStream extends SseTranslator {
   private started = false;
   private index = -1;
   private open: "text" | "tool" | undefined;
@@ -189,20 +187,8 @@ export class ChatToMessagesStream implements StreamTranslator {
   private stopReason = "end_turn";
   private usage: Json = { input_tokens: 0, output_tokens: 0 };
 
-  constructor(private readonly model: string) {}
-
-  feed(chunk: Uint8Array): string {
-    return this.lines
-      .feed(chunk)
-      .map((data) => this.translate(data))
-      .join("");
-  }
-
-  end(): string {
-    return this.lines
-      .end()
-      .map((data) => this.translate(data))
-      .join("");
+  constructor(private readonly model: string) {
+    super();
   }
 
   private event(type: string, data: Json): string {
@@ -231,7 +217,7 @@ export class ChatToMessagesStream implements StreamTranslator {
     return this.event("message_start", { message });
   }
 
-  private translate(data: string): string {
+  protected translate(data: string): string {
     if (data === "[DONE]") {
       return (
         this.start("") +

@@ -3,8 +3,7 @@
 // API's typed events — an output item per message or function call, text
 // and arguments as deltas, the whole response again in response.completed —
 // numbered by sequence_number as OpenAI numbers them.
-import type { StreamTranslator } from "../providers/provider.js";
-import { SseLines } from "../providers/sse-lines.js";
+import { SseTranslator } from "../providers/sse-lines.js";
 
 type Json = Record<string, unknown>;
 type ChatUsage = {
@@ -90,8 +89,7 @@ export function chatToResponse(completion: Json, model: string): Json {
  * OpenAI chat chunks as the Responses API's stream. A stream cut short ends
  * without response.completed, so the client knows it is incomplete.
  */
-export class ChatToResponsesStream implements StreamTranslator {
-  private readonly lines = new SseLines();
+export class ChatToResponsesStream extends SseTranslator {
   private sequence = 0;
   private id: string | undefined;
   private created = Math.floor(Date.now() / 1000);
@@ -101,20 +99,8 @@ export class ChatToResponsesStream implements StreamTranslator {
   private usage: ChatUsage | undefined;
   private finish: string | undefined;
 
-  constructor(private readonly model: string) {}
-
-  feed(chunk: Uint8Array): string {
-    return this.lines
-      .feed(chunk)
-      .map((data) => this.translate(data))
-      .join("");
-  }
-
-  end(): string {
-    return this.lines
-      .end()
-      .map((data) => this.translate(data))
-      .join("");
+  constructor(private readonly model: string) {
+    super();
   }
 
   private event(type: string, data: Json): string {
@@ -157,7 +143,7 @@ export class ChatToResponsesStream implements StreamTranslator {
     return out;
   }
 
-  private translate(data: string): string {
+  protected translate(data: string): string {
     if (data === "[DONE]") {
       const out = this.start("") + this.closeText() + this.closeCalls();
       const done = response(this.id!, this.model, this.created, this.output, responsesUsage(this.usage), this.finish);

@@ -4,7 +4,7 @@
 // one that names the deployment (response-id.ts) so a follow-up finds it.
 import type { Deployment } from "../../../config/model-config.js";
 import type { StreamTranslator } from "../providers/provider.js";
-import { SseLines } from "../providers/sse-lines.js";
+import { SseTranslator } from "../providers/sse-lines.js";
 import type { NativeExchange } from "./client-format.js";
 import { encodeResponseId } from "./response-id.js";
 
@@ -69,27 +69,14 @@ class IdRewriter implements StreamTranslator {
 }
 
 /** Reads the API's events as OpenAI chat chunks — the id, the text, the usage — which is what billing reads. */
-class ResponsesReader implements StreamTranslator {
-  private readonly lines = new SseLines();
+class ResponsesReader extends SseTranslator {
   private id = "";
 
-  constructor(private readonly deployment: Deployment) {}
-
-  feed(chunk: Uint8Array): string {
-    return this.lines
-      .feed(chunk)
-      .map((data) => this.read(data))
-      .join("");
+  constructor(private readonly deployment: Deployment) {
+    super();
   }
 
-  end(): string {
-    return this.lines
-      .end()
-      .map((data) => this.read(data))
-      .join("");
-  }
-
-  private read(data: string): string {
+  protected translate(data: string): string {
     let event: { type?: string; delta?: unknown; response?: Json };
     try {
       event = JSON.parse(data) as typeof event;

@@ -1,7 +1,7 @@
 import type { Deployment } from "../../../config/model-config.js";
 import { ApiError } from "../../errors.js";
-import type { ProviderAdapter, StreamTranslator } from "./provider.js";
-import { SseLines } from "./sse-lines.js";
+import type { ProviderAdapter } from "./provider.js";
+import { SseTranslator } from "./sse-lines.js";
 import { ChunkWriter, chatCompletion, openaiUsage } from "./openai-shapes.js";
 
 /** The Messages API version tandem speaks (Anthropic's stable one). */
@@ -169,28 +169,13 @@ export function fromAnthropicMessage(message: Json, created = Math.floor(Date.no
  * reason as finish_reason, and a usage-only chunk at the end (the relay
  * charges from it and passes it on only to clients that asked).
  */
-export class AnthropicStream implements StreamTranslator {
-  private readonly lines = new SseLines();
+export class AnthropicStream extends SseTranslator {
   private readonly out = new ChunkWriter("", "");
   private usage: AnthropicUsage = { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
   /** Anthropic content block index → OpenAI tool_calls index. */
   private readonly tools = new Map<number, number>();
 
-  feed(chunk: Uint8Array): string {
-    return this.lines
-      .feed(chunk)
-      .map((event) => this.translate(event))
-      .join("");
-  }
-
-  end(): string {
-    return this.lines
-      .end()
-      .map((event) => this.translate(event))
-      .join("");
-  }
-
-  private translate(data: string): string {
+  protected translate(data: string): string {
     let event: Json;
     try {
       event = JSON.parse(data) as Json;

@@ -5,9 +5,9 @@
 import { randomUUID } from "node:crypto";
 import type { Deployment } from "../../../config/model-config.js";
 import { ApiError } from "../../errors.js";
-import type { ProviderAdapter, StreamTranslator } from "./provider.js";
+import type { ProviderAdapter } from "./provider.js";
 import { ChunkWriter, chatCompletion, openaiUsage, type ToolCall } from "./openai-shapes.js";
-import { SseLines } from "./sse-lines.js";
+import { SseTranslator } from "./sse-lines.js";
 
 type Json = Record<string, unknown>;
 interface OpenAIMessage {
@@ -184,8 +184,7 @@ export function fromGeminiResponse(answer: Json, model: string): Json {
 }
 
 /** streamGenerateContent's SSE (each event a partial answer; usage counted so far in each) as OpenAI chunks. */
-export class GeminiStream implements StreamTranslator {
-  private readonly lines = new SseLines();
+export class GeminiStream extends SseTranslator {
   private readonly out: ChunkWriter;
   private started = false;
   private calls = 0;
@@ -193,26 +192,16 @@ export class GeminiStream implements StreamTranslator {
   private usage: GeminiUsage | undefined;
 
   constructor(model: string) {
+    super();
     this.out = new ChunkWriter(`chatcmpl-${randomUUID().replaceAll("-", "")}`, model);
   }
 
-  feed(chunk: Uint8Array): string {
-    return this.lines
-      .feed(chunk)
-      .map((data) => this.translate(data))
-      .join("");
+  /** The upstream ended the stream: the finish (if no event said it) and the usage chunk. */
+  protected override closing(): string {
+    return (this.finished ? "" : this.out.delta({}, "stop")) + this.out.done(usageFrom(this.usage));
   }
 
-  end(): string {
-    const rest = this.lines
-      .end()
-      .map((data) => this.translate(data))
-      .join("");
-    // The upstream ended the stream: the finish (if no event said it) and the usage chunk.
-    return rest + (this.finished ? "" : this.out.delta({}, "stop")) + this.out.done(usageFrom(this.usage));
-  }
-
-  private translate(data: string): string {
+  protected translate(data: string): string {
     let event: Json;
     try {
       event = JSON.parse(data) as Json;

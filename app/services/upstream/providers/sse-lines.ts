@@ -1,3 +1,5 @@
+import type { StreamTranslator } from "./provider.js";
+
 /**
  * Splits a server-sent event stream into its `data:` payloads, across chunk
  * boundaries (a chunk may end mid-line). `event:` lines are left out: the
@@ -24,4 +26,36 @@ export class SseLines {
 function dataOf(line: string): string[] {
   const trimmed = line.trim();
   return trimmed.startsWith("data:") ? [trimmed.slice(5).trim()] : [];
+}
+
+/**
+ * A StreamTranslator over an SSE stream whose `data:` payloads each translate
+ * on their own: the split across chunks is done here, once, for every format.
+ */
+export abstract class SseTranslator implements StreamTranslator {
+  private readonly lines = new SseLines();
+
+  feed(chunk: Uint8Array): string {
+    return this.lines
+      .feed(chunk)
+      .map((data) => this.translate(data))
+      .join("");
+  }
+
+  end(): string {
+    return (
+      this.lines
+        .end()
+        .map((data) => this.translate(data))
+        .join("") + this.closing()
+    );
+  }
+
+  /** One payload (the JSON text after `data:`, or `[DONE]`) in the target format. */
+  protected abstract translate(data: string): string;
+
+  /** What the upstream's end of the stream adds once every payload is translated. */
+  protected closing(): string {
+    return "";
+  }
 }
