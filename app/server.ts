@@ -39,7 +39,9 @@ import { CostEstimates } from "./services/billing/cost-estimates.js";
 import { writeSpendBatch, type SpendRecord } from "./services/billing/spend.js";
 import { SpendPartitions } from "./services/billing/spend-partitions.js";
 import { scheduleSpendRetention } from "./services/billing/spend-retention.js";
-import { Lifecycle } from "./http/context.js";
+import { Lifecycle, type AppContext } from "./http/context.js";
+import { MODEL_RELOAD_MS, serveStoredModels } from "./services/models/serve-stored-models.js";
+import { MODELS_SCOPE } from "./services/models/stored-models.js";
 
 export interface RunningServer {
   server: Server;
@@ -86,7 +88,10 @@ export async function startServer(
   config: Config,
   proxy: Pick<ProxyConfig, "models" | "router" | "warnings" | "masterKey" | "redis" | "cache" | "proxyBudget" | "unpriced"> &
     Partial<
-      Pick<ProxyConfig, "spendRetention" | "databasePoolLimit" | "spendFlushIntervalMs" | "unserved" | "healthChecks" | "passThrough">
+      Pick<
+        ProxyConfig,
+        "spendRetention" | "databasePoolLimit" | "spendFlushIntervalMs" | "unserved" | "healthChecks" | "passThrough" | "storeModelsInDb"
+      >
     >,
   log: Logger,
   options: { metricsPort?: number } = { metricsPort: metricsPortFromEnv(process.env) },
@@ -138,6 +143,7 @@ export async function startServer(
   await redis?.start();
   redisGauges(redis?.status ?? "disabled");
   let bus: InvalidationBus = LOCAL_ONLY;
+  let storedModels: AppContext["storedModels"] = undefined;
   const database = await openDatabase(config, log, {
     // The write's response waits for Redis to hand the news to the other pods, so a client that
     // creates a key on one pod and uses it on another at once is known there (a reader miss of a
@@ -192,6 +198,7 @@ export async function startServer(
         database.consistency.heard(scopes, lsn);
         callers.invalidate(scopes);
         endUsers.invalidate(scopes);
+        if (scopes.includes(MODELS_SCOPE)) void storedModels?.sync.refresh();
       },
       log,
     );
@@ -287,6 +294,7 @@ export async function startServer(
     proxyBudget,
     endUsers,
     selfBase: undefined as string | undefined,
+    storedModels: undefined as AppContext["storedModels"],
     // The admin UI: its sign-in and the fleet's sign-outs (Redis when there is one).
     ui: { ...config.ui, revocations: redis ? new RedisSessionRevocations(redis) : new LocalSessionRevocations() },
     // LiteLLM's exact-match response cache: the fleet's when there is a Redis, else each pod's memory.
@@ -295,6 +303,17 @@ export async function startServer(
       settings: proxy.cache,
     },
   };
+  // Models kept in the database join the router's before the first request, and follow every change.
+  storedModels = proxy.storeModelsInDb
+    ? serveStoredModels(
+        { db: database.db, router: ctx.router, metrics, log },
+        { saltKey: config.saltKey, masterKey: currentMasterKey() },
+        proxy.router.timeoutMs,
+      )
+    : undefined;
+  ctx.storedModels = storedModels;
+  await storedModels?.sync.refresh();
+  const stopModelSync = storedModels?.sync.every(MODEL_RELOAD_MS);
   const separateMetrics = options.metricsPort !== undefined;
   const server = await listen(createApi(ctx, { separateMetrics }), config.port);
   const metricsServer = separateMetrics ? await listen(createMetricsApp(ctx), options.metricsPort!) : undefined;
@@ -333,6 +352,7 @@ export async function startServer(
       await Promise.race([lifecycle.settle(), new Promise((r) => setTimeout(r, remaining()).unref())]);
       stopBudgetResets();
       stopHealthChecks();
+      stopModelSync?.();
       stopSpendRetention();
       stopProxyBudget();
       await spend.drain(remaining());

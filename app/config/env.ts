@@ -66,6 +66,8 @@ export interface Config {
   masterKey?: () => string;
   /** LiteLLM's name for it; MASTER_KEY and general_settings.master_key win. */
   litellmMasterKey?: string;
+  /** LITELLM_SALT_KEY: seals upstream secrets of models kept in the database (else the master key at start). */
+  saltKey?: string;
   /** The admin UI's sign-in (LiteLLM's UI_USERNAME / UI_PASSWORD; the master key always signs in too). */
   ui: { enabled: boolean; username: string; password?: string };
   port: number;
@@ -165,6 +167,7 @@ const EnvSchema = z.object({
   REDIS_COMMAND_TIMEOUT_MS: integer(5, 10_000),
   MASTER_KEY_FILE: optionalString,
   LITELLM_MASTER_KEY: optionalString,
+  LITELLM_SALT_KEY: optionalString,
   UI_USERNAME: optionalString,
   UI_PASSWORD: optionalString,
   DISABLE_ADMIN_UI: optionalString.pipe(z.enum(["true", "false", "True", "False"], { message: "must be true or false" }).optional()),
@@ -264,6 +267,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, purpose: Purpose = "serve"): 
     redis,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS ?? 50,
     litellmMasterKey: e.LITELLM_MASTER_KEY,
+    saltKey: e.LITELLM_SALT_KEY,
     ui: { enabled: e.DISABLE_ADMIN_UI?.toLowerCase() !== "true", username: e.UI_USERNAME ?? "admin", password: e.UI_PASSWORD },
     port: e.PORT ?? 4000,
     configFile: e.CONFIG_FILE,

@@ -66,6 +66,12 @@ export interface Deployment {
   healthCheckTimeoutMs?: number;
   /** model_info.health_check_model: the concrete model a wildcard deployment's health call asks for. */
   healthCheckModel?: string;
+  /** model_info.access_groups: names a key's `models` may list to be allowed this deployment's group. */
+  accessGroups?: string[];
+  /** model_info.team_id: a team's own model, served only to that team's keys. */
+  teamId?: string;
+  /** Kept in the database (/model/new), not the config file. */
+  stored?: true;
 }
 
 /** general_settings' health checks (GET /health): on demand, or by a loop whose last results it answers with. */
@@ -170,6 +176,8 @@ export interface ProxyConfig {
   healthChecks: HealthCheckSettings;
   /** general_settings.pass_through_endpoints. */
   passThrough: PassThroughEndpoint[];
+  /** general_settings.store_model_in_db (or STORE_MODEL_IN_DB=True): /model/new keeps models in the database. */
+  storeModelsInDb?: boolean;
   /** One line per section or key tandem does not implement (logged once at startup). */
   warnings: string[];
   /** One line per deployment with no price from the config or the price database (charged 0; logged once at startup). */
@@ -181,7 +189,7 @@ export class ModelConfigError extends Error {
 }
 
 /** One model_list entry cannot be served; the rest of the file can (refused only under CONFIG_FILE_STRICT). */
-class EntryNotServable extends ModelConfigError {}
+export class EntryNotServable extends ModelConfigError {}
 
 /** An os.environ/NAME whose variable is not set. */
 class UnsetVariable extends EntryNotServable {}
@@ -191,7 +199,7 @@ const OS_ENVIRON = /^os\.environ\/(.+)$/;
 const seconds = z.number().positive();
 const Fallbacks = z.array(z.record(z.string(), z.array(z.string().min(1))));
 
-const ModelEntry = z.object({
+export const ModelEntry = z.object({
   model_name: z.string().min(1),
   litellm_params: z
     .object({
@@ -240,6 +248,8 @@ const ModelEntry = z.object({
       base_model: z.string().min(1).optional(),
       max_input_tokens: z.number().int().positive().optional(),
       health_check_model: z.string().min(1).optional(),
+      access_groups: z.array(z.string().min(1)).optional(),
+      team_id: z.string().min(1).optional(),
     })
     .loose()
     .default({ mode: "chat" }),
@@ -313,6 +323,7 @@ const GeneralSection = z
     health_check_interval: z.number().positive().max(86_400).optional(),
     health_check_details: z.boolean().optional(),
     pass_through_endpoints: z.array(PassThroughEntry).optional(),
+    store_model_in_db: z.boolean().optional(),
   })
   .loose();
 
@@ -372,6 +383,7 @@ const IMPLEMENTED: Record<string, string[]> = {
     "health_check_interval",
     "health_check_details",
     "pass_through_endpoints",
+    "store_model_in_db",
   ],
   litellm_params: [
     "model",
@@ -412,6 +424,8 @@ const IMPLEMENTED: Record<string, string[]> = {
     "health_check_model",
     "base_model",
     "max_input_tokens",
+    "access_groups",
+    "team_id",
   ],
 };
 
@@ -475,14 +489,13 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
     const params = entry.litellm_params;
     warnings.push(...unimplemented("litellm_params", params, source, `model_list[${index}].litellm_params`));
     warnings.push(...unimplemented("model_info", entry.model_info, source, `model_list[${index}].model_info`));
-    const slash = params.model.indexOf("/");
-    const provider = slash >= 0 ? params.model.slice(0, slash) : "openai";
+    const provider = providerOf(params.model);
     const id = entry.model_info.id ?? `${entry.model_name}/${index}`;
     if (ids.has(id)) throw new ModelConfigError(`${where}.model_info.id "${id}" is used twice`);
     ids.add(id);
     let deployment: Deployment;
     try {
-      deployment = servableDeployment(entry, { where, id, provider, env, timeoutS, unpriced });
+      deployment = servableDeployment(entry, { where, id, env, timeoutS, unpriced });
     } catch (error) {
       if (!(error instanceof EntryNotServable) || strict) throw error;
       unserved.push({ id, name: entry.model_name, model: params.model, provider, reason: error.message });
@@ -626,6 +639,8 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
     },
     ...(gs.database_connection_pool_limit !== undefined ? { databasePoolLimit: gs.database_connection_pool_limit } : {}),
     ...(gs.proxy_batch_write_at !== undefined ? { spendFlushIntervalMs: Math.round(gs.proxy_batch_write_at * 1000) } : {}),
+    // LiteLLM's variable turns it on as well as the file's setting.
+    storeModelsInDb: gs.store_model_in_db ?? /^(1|true)$/i.test(env.STORE_MODEL_IN_DB ?? ""),
     router: {
       numRetries: file.router_settings.num_retries ?? file.litellm_settings.num_retries ?? 2,
       timeoutMs: timeoutS * 1000,
@@ -649,13 +664,23 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
   };
 }
 
-/** One model_list entry as a deployment, or why tandem cannot serve it. */
-function servableDeployment(
+/** LiteLLM's provider prefix of `litellm_params.model` (`openai` when there is none). */
+export function providerOf(model: string): string {
+  const slash = model.indexOf("/");
+  return slash >= 0 ? model.slice(0, slash) : "openai";
+}
+
+/**
+ * One model_list entry (or a model kept in the database) as a deployment; EntryNotServable says why
+ * tandem cannot serve it. `where` names the entry in messages; `timeoutS` is the router's default.
+ */
+export function servableDeployment(
   entry: z.infer<typeof ModelEntry>,
-  at: { where: string; id: string; provider: string; env: NodeJS.ProcessEnv; timeoutS: number; unpriced: string[] },
+  at: { where: string; id: string; env: NodeJS.ProcessEnv; timeoutS: number; unpriced: string[] },
 ): Deployment {
-  const { where, id, provider, env, timeoutS, unpriced } = at;
+  const { where, id, env, timeoutS, unpriced } = at;
   const params = entry.litellm_params;
+  const provider = providerOf(params.model);
   const slash = params.model.indexOf("/");
   if (!(PROVIDERS as readonly string[]).includes(provider))
     throw new EntryNotServable(
@@ -733,6 +758,8 @@ function servableDeployment(
     ...(maxInputTokens !== undefined ? { maxInputTokens } : {}),
     ...(entry.model_info.health_check_timeout !== undefined ? { healthCheckTimeoutMs: entry.model_info.health_check_timeout * 1000 } : {}),
     ...(entry.model_info.health_check_model ? { healthCheckModel: entry.model_info.health_check_model } : {}),
+    ...(entry.model_info.access_groups?.length ? { accessGroups: entry.model_info.access_groups } : {}),
+    ...(entry.model_info.team_id ? { teamId: entry.model_info.team_id } : {}),
   };
 }
 

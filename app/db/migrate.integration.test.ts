@@ -73,6 +73,7 @@ describe("migrations", () => {
         "tandem_end_user",
         "tandem_organization",
         "tandem_organization_membership",
+        "tandem_proxy_model",
         "tandem_spend_logs",
         "tandem_spend_rows",
         "tandem_team",

@@ -15,6 +15,7 @@ import { responsesRoutes } from "./routes/responses.js";
 import { createListener } from "./listener.js";
 import { observeRequest } from "./observe.js";
 import { modelRoutes } from "./routes/models.js";
+import { modelManagementRoutes } from "./routes/model-management.js";
 import { userRoutes } from "./routes/users.js";
 import { budgetRoutes } from "./routes/budgets.js";
 import { endUserRoutes } from "./routes/end-users.js";
@@ -72,6 +73,7 @@ function createApp(ctx: AppContext, handlers: Map<string, ProxyHandler>, options
   app.use(messagesRoutes(ctx));
   app.use(responsesRoutes(ctx));
   app.use(modelRoutes(ctx));
+  app.use(modelManagementRoutes(ctx));
   app.use(keyRoutes(ctx));
   app.use(userRoutes(ctx));
   app.use(teamRoutes(ctx));

@@ -15,6 +15,8 @@ import type { UpstreamClient } from "../services/upstream/upstream-client.js";
 import type { DeploymentHealth } from "../services/upstream/deployment-health.js";
 import type { PassThroughEndpoint } from "../config/pass-through.js";
 import type { SessionRevocations } from "../services/ui/session-revocations.js";
+import type { ModelSync } from "../services/models/model-sync.js";
+import type { BuildContext } from "../services/models/stored-models.js";
 
 /** Work that must finish before the process exits (spend writes after a response). */
 export class Lifecycle {
@@ -40,6 +42,8 @@ export interface AppContext {
   upstream: UpstreamClient;
   /** general_settings.pass_through_endpoints. */
   passThrough: readonly PassThroughEndpoint[];
+  /** Models kept in the database (general_settings.store_model_in_db): how they are built, and this pod's reload. */
+  storedModels?: { sync: ModelSync; at: BuildContext };
   /** GET /health's calls to each deployment (on demand, or the background loop's last run). */
   deploymentHealth: DeploymentHealth;
   /** Rate limits and budgets: the fleet's in Redis when there is one, else this pod's. */

@@ -7,6 +7,9 @@ import { ApiError } from "../../services/errors.js";
 import { validate } from "../validate.js";
 import type { Deployment } from "../../config/model-config.js";
 
+const ListQuery = z.object({ only_model_access_groups: z.string().optional() }).loose();
+const InfoQuery = z.object({ litellm_model_id: z.string().min(1).optional() }).loose();
+
 /** OpenAI's model list and LiteLLM's /model/info: only what the caller may use; never an upstream key. */
 export function modelRoutes(ctx: AppContext): Router {
   const router = Router();
@@ -16,7 +19,12 @@ export function modelRoutes(ctx: AppContext): Router {
 
   const list = async (req: Request, res: Response) => {
     const caller = await callerOf(ctx, req.headers);
-    const listed = allowedModels(caller, ctx.router).filter((name) => !ctx.router.hidden(name));
+    const { only_model_access_groups } = validate(ListQuery, req.query, "query");
+    const allowed = allowedModels(caller, ctx.router);
+    // LiteLLM's ?only_model_access_groups=true: the access groups of the models the caller may use.
+    const listed = /^true$/i.test(only_model_access_groups ?? "")
+      ? [...new Set(allowed.flatMap((name) => ctx.router.accessGroupsOf(name)))]
+      : allowed.filter((name) => !ctx.router.hidden(name));
     res.json({ object: "list", data: listed.map(entry) });
   };
   const one = async (req: Request, res: Response) => {
@@ -27,6 +35,7 @@ export function modelRoutes(ctx: AppContext): Router {
   };
   const info = async (req: Request, res: Response) => {
     const caller = await callerOf(ctx, req.headers);
+    const { litellm_model_id } = validate(InfoQuery, req.query, "query");
     const cooling = new Set(ctx.router.coolingDown().map((c) => c.id));
     const names = allowedModels(caller, ctx.router);
     // An entry tandem cannot serve is listed with why, as LiteLLM lists every entry of the file.
@@ -58,11 +67,14 @@ export function modelRoutes(ctx: AppContext): Router {
         // Where the price in use came from: config, genai-prices (and the model it matched) or unknown (charged 0).
         price_source: d.price.source,
         ...(d.price.matched ? { price_model: d.price.matched } : {}),
-        db_model: false,
+        db_model: d.stored ?? false,
+        ...(d.accessGroups ? { access_groups: d.accessGroups } : {}),
+        ...(d.teamId ? { team_id: d.teamId } : {}),
         cooling_down: cooling.has(d.id),
       },
     }));
-    res.json({ data: [...data, ...new Map(unserved.map((u) => [u.model_info.id, u])).values()] });
+    const all = [...data, ...new Map(unserved.map((u) => [u.model_info.id, u])).values()];
+    res.json({ data: litellm_model_id ? all.filter((m) => m.model_info.id === litellm_model_id) : all });
   };
 
   // LiteLLM's /model_group/info: per model group the caller may use, its providers, limits, prices and mode.

@@ -11,6 +11,10 @@ import type { Budget } from "../../generated/prisma/client.js";
 export interface ModelCatalog {
   has(model: string): boolean;
   modelNames(): string[];
+  /** model_info.access_groups of the group's deployments: names a model list may give instead of the model's. */
+  accessGroupsOf?(model: string): string[];
+  /** A team's own model (model_info.team_id): only that team's keys may use it. */
+  ownerTeam?(model: string): string | undefined;
 }
 
 /**
@@ -31,7 +35,13 @@ export function allowedModels(caller: Caller, catalog: ModelCatalog): string[] {
   const all = catalog.modelNames();
   if (caller.kind === "master") return all;
   const lists = [caller.key.models, caller.key.team?.models ?? [], caller.user?.models ?? []];
-  return all.filter((m) => lists.every((l) => allows(l, m)));
+  return all.filter((m) => ownTeamMay(caller, m, catalog) && lists.every((l) => allows(l, m, catalog.accessGroupsOf?.(m))));
+}
+
+/** A team's own model is that team's: any other caller is refused it, whatever its lists say. */
+function ownTeamMay(caller: Exclude<Caller, { kind: "master" }>, model: string, catalog: ModelCatalog): boolean {
+  const owner = catalog.ownerTeam?.(model);
+  return owner === undefined || caller.key.team?.team_id === owner;
 }
 
 /** May this caller use this model? Configured, and on every list that applies. Budgets and rate limits come next. */
@@ -47,18 +57,29 @@ export function checkAccess(caller: Caller, model: string, catalog: ModelCatalog
       entity,
       `${entity} not allowed to access model. This ${entity} can only access models=${JSON.stringify(models)}. Tried to access ${model}`,
     );
-  if (!allows(key.models, model)) throw denied("key", key.models);
-  if (key.team && !allows(key.team.models, model)) throw denied("team", key.team.models);
-  if (user && !allows(user.models, model)) throw denied("user", user.models);
+  const groups = catalog.accessGroupsOf?.(model);
+  if (!allows(key.models, model, groups)) throw denied("key", key.models);
+  if (!ownTeamMay(caller, model, catalog)) throw denied("team", key.team?.models ?? []);
+  if (key.team && !allows(key.team.models, model, groups)) throw denied("team", key.team.models);
+  if (user && !allows(user.models, model, groups)) throw denied("user", user.models);
 }
 
 // LiteLLM's names for "any model": on a key, all-team-models defers to the team's list.
 const ANY_MODEL = new Set(["*", "all-proxy-models", "all-team-models"]);
 
-/** Whether a key's, team's or user's model list lets it use `model`: empty allows all; entries may be LiteLLM's wildcards (`anthropic/*`). */
-export function allows(list: readonly string[], model: string): boolean {
+/**
+ * Whether a key's, team's or user's model list lets it use `model`: empty allows all; entries may be
+ * LiteLLM's wildcards (`anthropic/*`) or an access group the model is in (model_info.access_groups).
+ */
+export function allows(list: readonly string[], model: string, accessGroups: readonly string[] = []): boolean {
   if (list.length === 0) return true;
-  return list.some((entry) => entry === model || ANY_MODEL.has(entry) || (entry.includes("*") && globMatch(entry, model) !== undefined));
+  return list.some(
+    (entry) =>
+      entry === model ||
+      ANY_MODEL.has(entry) ||
+      accessGroups.includes(entry) ||
+      (entry.includes("*") && globMatch(entry, model) !== undefined),
+  );
 }
 
 /**

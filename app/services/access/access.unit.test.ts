@@ -62,6 +62,34 @@ describe("access: models", () => {
       );
   });
 
+  describe("access groups and teams' own models (models kept in the database)", () => {
+    // a and b are in access group "beta"; c is team t2's own model.
+    const grouped = {
+      ...catalog,
+      accessGroupsOf: (m: string) => (m === "a" || m === "b" ? ["beta"] : []),
+      ownerTeam: (m: string) => (m === "c" ? "t2" : undefined),
+    };
+    const cases: Array<[string, KeyCaller | Caller, string[]]> = [
+      ["an access group on a key allows its models", caller({ key: { models: ["beta"] } }), ["a", "b"]],
+      ["an access group on a team allows its models", caller({ team: { models: ["beta"] } }), ["a", "b"]],
+      ["a team's own model is refused to other teams' keys, even with an empty list", caller({ team: {} }), ["a", "b"]],
+      ["…and to keys without a team", caller(), ["a", "b"]],
+      ["it is allowed to its team's keys", caller({ team: { team_id: "t2" } }), ["a", "b", "c"]],
+      ["the master key may use every model", master, ["a", "b", "c"]],
+    ];
+    for (const [what, who, allowed] of cases)
+      it(`${what} → ${allowed.join(", ")}`, () => {
+        assert.deepEqual(allowedModels(who, grouped), allowed);
+        for (const m of ["a", "b", "c"])
+          if (allowed.includes(m)) checkAccess(who, m, grouped);
+          else
+            assert.throws(
+              () => checkAccess(who, m, grouped),
+              (e: unknown) => e instanceof ApiError && e.status === 401,
+            );
+      });
+  });
+
   it("an unknown model is a 400 naming the field, for every caller", () => {
     assert.throws(
       () => checkAccess(master, "zzz", catalog),

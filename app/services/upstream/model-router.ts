@@ -134,8 +134,11 @@ export class ModelRouter {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly cooldowns: Cooldowns;
-  private readonly wildcards: WildcardGroups;
   private readonly stats: DeploymentStats;
+  /** The config file's groups with the database's models joined in (replaceStored). */
+  private models: ReadonlyMap<string, Deployment[]>;
+  private unservedEntries: readonly Unserved[];
+  private wildcards: WildcardGroups;
 
   constructor(
     private readonly config: Pick<ProxyConfig, "models" | "router"> & Partial<Pick<ProxyConfig, "unserved">>,
@@ -144,8 +147,38 @@ export class ModelRouter {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.cooldowns = options.cooldowns ?? new LocalCooldowns(config.router, this.now);
+    this.models = config.models;
+    this.unservedEntries = config.unserved ?? [];
     this.wildcards = new WildcardGroups(config.models);
     this.stats = new DeploymentStats(this.now);
+  }
+
+  /**
+   * The models kept in the database, in place of the last ones: each joins the group of its name
+   * (beside the config file's deployments of that name, as LiteLLM's router does). The config's
+   * own never change.
+   */
+  replaceStored(deployments: readonly Deployment[], unserved: readonly Unserved[]): void {
+    const models = new Map([...this.config.models].map(([name, group]) => [name, [...group]]));
+    for (const d of deployments) models.set(d.name, [...(models.get(d.name) ?? []), d]);
+    this.models = models;
+    this.unservedEntries = [...(this.config.unserved ?? []), ...unserved];
+    this.wildcards = new WildcardGroups(models);
+  }
+
+  /** The access groups (model_info.access_groups) a key's model list may name to be allowed this group. */
+  accessGroupsOf(model: string): string[] {
+    return [...new Set(this.deployments(model).flatMap((d) => d.accessGroups ?? []))];
+  }
+
+  /** Every access group some deployment is in. */
+  accessGroups(): string[] {
+    return [...new Set(this.allDeployments().flatMap((d) => d.accessGroups ?? []))];
+  }
+
+  /** The team whose own model this group is (model_info.team_id on its deployments), if it is one. */
+  ownerTeam(model: string): string | undefined {
+    return this.deployments(model).find((d) => d.teamId !== undefined)?.teamId;
   }
 
   /**
@@ -163,13 +196,7 @@ export class ModelRouter {
 
   /** The configured model group names, wildcard patterns included (and those tandem cannot serve: they answer why). */
   modelNames(): string[] {
-    return [
-      ...new Set([
-        ...this.config.models.keys(),
-        ...(this.config.unserved ?? []).map((u) => u.name),
-        ...(this.config.router.aliases?.keys() ?? []),
-      ]),
-    ];
+    return [...new Set([...this.models.keys(), ...this.unservedEntries.map((u) => u.name), ...(this.config.router.aliases?.keys() ?? [])])];
   }
 
   /** Whether requests' prompts are counted for the pre-call check (enable_pre_call_checks). */
@@ -185,23 +212,23 @@ export class ModelRouter {
   /** The group's entries tandem cannot serve. */
   unserved(model: string): Unserved[] {
     const group = this.config.router.aliases?.get(model) ?? model;
-    return (this.config.unserved ?? []).filter((u) => u.name === group);
+    return this.unservedEntries.filter((u) => u.name === group);
   }
 
   /** The regions deployments say they run in (litellm_params.region_name). */
   regions(): string[] {
-    return [...new Set([...this.config.models.values()].flat().flatMap((d) => (d.region ? [d.region] : [])))];
+    return [...new Set(this.allDeployments().flatMap((d) => (d.region ? [d.region] : [])))];
   }
 
   /** The group's deployments; a name only a wildcard group matches gets that group's, made concrete for it. */
   deployments(model: string): Deployment[] {
-    const group = this.config.models.get(model) ?? this.config.models.get(this.config.router.aliases?.get(model) ?? "");
+    const group = this.models.get(model) ?? this.models.get(this.config.router.aliases?.get(model) ?? "");
     return group ?? this.wildcards.deploymentsFor(model);
   }
 
   /** Every configured deployment once (wildcard ones as configured, not per concrete name). */
   allDeployments(): Deployment[] {
-    return [...this.config.models.values()].flat();
+    return [...this.models.values()].flat();
   }
 
   coolingDown(): Array<{ id: string; untilMs: number }> {

@@ -508,3 +508,59 @@ describe("a request pinned to one deployment (it continues a response that deplo
     assert.deepEqual(tries, ["b", "b", "b"]);
   });
 });
+
+describe("ModelRouter: models kept in the database", () => {
+  const stored = (name: string, id: string, extra: Partial<Deployment> = {}): Deployment => ({
+    ...deployment(name, id),
+    stored: true,
+    ...extra,
+  });
+
+  it("a stored model joins the group of its name, beside the config file's deployments", () => {
+    const { router } = routerWith({ gpt: [deployment("gpt", "file")] });
+    router.replaceStored([stored("gpt", "db-1"), stored("new", "db-2")], []);
+    assert.deepEqual(
+      router.deployments("gpt").map((d) => d.id),
+      ["file", "db-1"],
+    );
+    assert.deepEqual(
+      router.deployments("new").map((d) => d.id),
+      ["db-2"],
+    );
+    assert.deepEqual(router.modelNames().sort(), ["gpt", "new"]);
+  });
+
+  it("each reload replaces the last: a deleted model is gone, the config file's stay", () => {
+    const { router } = routerWith({ gpt: [deployment("gpt", "file")] });
+    router.replaceStored([stored("new", "db-2")], []);
+    router.replaceStored([], [{ id: "db-3", name: "broken", model: "foo/bar", provider: "foo", reason: "provider foo" }]);
+    assert.equal(router.has("new"), false);
+    assert.deepEqual(
+      router.deployments("gpt").map((d) => d.id),
+      ["file"],
+    );
+    assert.equal(router.has("broken"), true, "an unserved stored model is known, and answers why");
+    assert.deepEqual(
+      router.unserved("broken").map((u) => u.id),
+      ["db-3"],
+    );
+  });
+
+  it("a stored wildcard serves names it matches", () => {
+    const { router } = routerWith({});
+    router.replaceStored([{ ...stored("team-*", "wild"), upstreamModel: "*" }], []);
+    assert.deepEqual(
+      router.deployments("team-x").map((d) => [d.id, d.upstreamModel]),
+      [["wild", "x"]],
+    );
+  });
+
+  it("access groups and a team's own model are read from the deployments", () => {
+    const { router } = routerWith({ gpt: [{ ...deployment("gpt", "file"), accessGroups: ["beta"] }] });
+    router.replaceStored([stored("mine", "db", { teamId: "t1", accessGroups: ["beta", "team"] })], []);
+    assert.deepEqual(router.accessGroupsOf("mine"), ["beta", "team"]);
+    assert.deepEqual(router.accessGroups().sort(), ["beta", "team"]);
+    assert.equal(router.ownerTeam("mine"), "t1");
+    assert.equal(router.ownerTeam("gpt"), undefined);
+  });
+});
