@@ -51,7 +51,8 @@ describe("admin UI in a real browser", () => {
     execFileSync("bash", [join(appRoot, "scripts", "ensure-chromium.sh")], { stdio: "inherit" });
     execFileSync("npm", ["run", "--silent", "build:ui"], { cwd: appRoot, stdio: "inherit" });
     mkdirSync(ARTIFACTS, { recursive: true });
-    proxy = await startProxy();
+    // Models kept in the database: the Models page can add and delete them.
+    proxy = await startProxy({}, { extraConfig: () => ({ sections: "general_settings:\n  store_model_in_db: true\n" }) });
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
       // Root in a container: Chromium's sandbox needs user namespaces it may not have.
@@ -267,6 +268,54 @@ describe("admin UI in a real browser", () => {
     const text = await page.content();
     assert.ok(!text.includes("sk-upstream-secret"), "no upstream key in the page");
     await page.getByText("available").first().waitFor();
+  });
+
+  it("the Models page adds a model kept in the database, tests it with a health call, and deletes it; the key it was given is never shown", async () => {
+    const upstreamKey = "sk-ui-added-upstream-key";
+    await open("models");
+    await page.getByRole("button", { name: "Add model" }).click();
+    const dialog = page.getByRole("dialog", { name: "Add a model" });
+    await dialog.getByLabel("Model name").fill("ui-model");
+    await dialog.getByLabel("Provider and model").fill("openai/echo");
+    await dialog.getByLabel("API base").fill(proxy.upstream.url);
+    await dialog.getByLabel("API key").fill(upstreamKey);
+    await dialog.getByRole("button", { name: "Add model" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await page.getByText("kept in the database").waitFor();
+    const listed = (await proxy.admin("/model/info")).json.data as Array<{ model_name: string; model_info: { id: string } }>;
+    const id = listed.find((m) => m.model_name === "ui-model")!.model_info.id;
+
+    const answer = await new OpenAI({ apiKey: MASTER_KEY, baseURL: `${proxy.base}/v1`, maxRetries: 0 }).chat.completions.create({
+      model: "ui-model",
+      messages: [{ role: "user", content: "hello" }],
+    });
+    assert.ok(answer.choices[0]?.message.content, "the added model answers");
+    assert.equal(proxy.upstream.requests.at(-1)!.authorization, `Bearer ${upstreamKey}`);
+
+    await page.getByRole("button", { name: `Test ${id}` }).click();
+    await page
+      .getByTestId(`model-health-${id}`)
+      .filter({ hasText: /^healthy$/ })
+      .waitFor({ timeout: 30_000 });
+    const unreachable = listed.find((m) => m.model_name === "unreachable")!.model_info.id;
+    await page.getByRole("button", { name: `Test ${unreachable}` }).click();
+    await page
+      .getByTestId(`model-health-${unreachable}`)
+      .filter({ hasText: /^unhealthy: / })
+      .waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: join(ARTIFACTS, "models-tested.png"), fullPage: true });
+    assert.ok(!(await page.content()).includes(upstreamKey), "the key it was given is not in the page");
+    assert.equal(
+      await page.getByRole("button", { name: `Delete ${unreachable}` }).count(),
+      0,
+      "a config file's model has no delete button",
+    );
+
+    await page.getByRole("button", { name: `Delete ${id}` }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
+    await page.getByTestId(`model-row-${id}`).waitFor({ state: "detached" });
+    const after = (await proxy.admin("/model/info")).json.data as Array<{ model_name: string }>;
+    assert.ok(!after.some((m) => m.model_name === "ui-model"), "deleted on the server too");
   });
 
   it("the Database page shows the reader degraded while the replica is stopped, and connected once it is back", async () => {

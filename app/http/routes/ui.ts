@@ -62,6 +62,8 @@ const sessionView = (ctx: AppContext, session: Session) => ({
   user_role: "proxy_admin",
   csrf_token: csrfTokenOf(sessionSecret(ctx), session),
   expires: new Date(session.expiresAt).toISOString(),
+  // What the pages may offer: adding models needs general_settings.store_model_in_db.
+  store_model_in_db: ctx.storedModels !== undefined,
 });
 
 /**

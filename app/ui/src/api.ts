@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { GenerateKey, MemberAdd, NewTeam, NewUser } from "../../http/routes/fields.js";
 import type { DailyActivityQuery, TopSpendQuery } from "../../http/routes/analytics-fields.js";
 import type { SpendLogsQuery } from "../../http/routes/spend-fields.js";
+import type { NewModel } from "../../http/routes/model-fields.js";
 import type { Metrics } from "../../services/billing/analytics-shapes.js";
 import type { SpendLogView } from "../../services/billing/spend-log-shape.js";
 
@@ -66,6 +67,8 @@ export interface SessionView {
   user_id: string;
   csrf_token: string;
   expires: string;
+  /** Models can be added and deleted here (general_settings.store_model_in_db). */
+  store_model_in_db: boolean;
 }
 
 export interface KeyView {
@@ -124,7 +127,15 @@ export interface ModelInfo {
     output_cost_per_token: number;
     price_source: string;
     cooling_down: boolean;
+    /** Kept in the database (added through /model/new), not the config file. */
+    db_model: boolean;
   };
+}
+
+/** GET /health for one deployment: healthy, or unhealthy with the error. */
+export interface HealthView {
+  healthy_endpoints: Array<{ model_id: string }>;
+  unhealthy_endpoints: Array<{ model_id: string; error: string }>;
 }
 
 export interface DatabaseView {
@@ -189,6 +200,9 @@ export const api = {
   deleteUsers: (userIds: string[]) => call<unknown>("POST", "/user/delete", { user_ids: userIds }),
 
   models: () => call<{ data: ModelInfo[] }>("GET", "/model/info"),
+  newModel: (body: z.input<typeof NewModel>) => call<{ model_id: string }>("POST", "/model/new", body),
+  deleteModel: (id: string) => call<unknown>("POST", "/model/delete", { id }),
+  modelHealth: (modelId: string) => call<HealthView>("GET", `/health${query({ model_id: modelId })}`),
 
   dailyActivity: (params: QueryOf<typeof DailyActivityQuery, "page" | "page_size">) =>
     call<DailyActivity>("GET", `/user/daily/activity${query(params)}`),
