@@ -16,7 +16,7 @@ import { appRoot } from "../paths.js";
 import { eventually, MASTER_KEY, startProxy, type Proxy } from "../test-support/proxy.js";
 
 const ARTIFACTS = process.env.TEST_ARTIFACTS_DIR ? join(process.env.TEST_ARTIFACTS_DIR, "ui") : join(appRoot, "test-artifacts", "ui");
-const PAGES = ["keys", "teams", "users", "models", "usage", "logs", "database"] as const;
+const PAGES = ["keys", "teams", "users", "models", "organizations", "end-users", "budgets", "usage", "logs", "database"] as const;
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 900 };
 
@@ -44,7 +44,7 @@ describe("admin UI in a real browser", () => {
   };
   const open = async (name: (typeof PAGES)[number]) => {
     await page.goto(`${proxy.base}/ui/${name}`);
-    await page.getByRole("heading", { level: 1, name: new RegExp(`^${name}$`, "i") }).waitFor();
+    await page.getByRole("heading", { level: 1, name: new RegExp(`^${name.replace("-", " ")}$`, "i") }).waitFor();
   };
 
   before(async () => {
@@ -316,6 +316,75 @@ describe("admin UI in a real browser", () => {
     await page.getByTestId(`model-row-${id}`).waitFor({ state: "detached" });
     const after = (await proxy.admin("/model/info")).json.data as Array<{ model_name: string }>;
     assert.ok(!after.some((m) => m.model_name === "ui-model"), "deleted on the server too");
+  });
+
+  it("budgets, end users and organizations: made, shown with their budgets, members and teams, blocked and deleted from their pages", async () => {
+    await open("budgets");
+    await page.getByRole("button", { name: "Create budget" }).click();
+    let dialog = page.getByRole("dialog", { name: "Create a budget" });
+    await dialog.getByLabel("Budget id").fill("ui-budget");
+    await dialog.getByLabel("Max budget (USD)").fill("3");
+    await dialog.getByLabel("RPM limit").fill("50");
+    await dialog.getByLabel("Period").fill("30d");
+    await dialog.getByRole("button", { name: "Create budget" }).click();
+    await page.getByTestId("budget-row-ui-budget").getByText("$3.0000").waitFor();
+    const budget = (await proxy.admin("/budget/info", { body: { budgets: ["ui-budget"] } })).json as unknown as Array<
+      Record<string, unknown>
+    >;
+    assert.deepEqual([budget[0]?.max_budget, budget[0]?.rpm_limit, budget[0]?.budget_duration], [3, 50, "30d"]);
+
+    await open("end-users");
+    await page.getByRole("button", { name: "Create end user" }).click();
+    dialog = page.getByRole("dialog", { name: "Create an end user" });
+    await dialog.getByLabel("End user id").fill("ui-end-user");
+    await dialog.getByLabel("Shared budget").click();
+    await page.getByRole("option", { name: "ui-budget" }).click();
+    await dialog.getByRole("button", { name: "Create end user" }).click();
+    const row = page.getByTestId("end-user-row-ui-end-user");
+    await row.getByText("ui-budget").waitFor();
+    await row.getByText("$3.0000").waitFor();
+    await page.getByRole("button", { name: "Block ui-end-user" }).click();
+    await row.getByText("blocked").waitFor();
+    assert.equal((await proxy.admin("/end_user/info?end_user_id=ui-end-user")).json.blocked, true);
+    await page.screenshot({ path: join(ARTIFACTS, "end-users-blocked.png"), fullPage: true });
+    await page.getByRole("button", { name: "Delete ui-end-user" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
+    await row.waitFor({ state: "detached" });
+    assert.equal((await proxy.admin("/end_user/info?end_user_id=ui-end-user")).status, 404);
+
+    assert.equal((await proxy.admin("/user/new", { body: { user_id: "org-member" } })).status, 200);
+    await open("organizations");
+    await page.getByRole("button", { name: "Create organization" }).click();
+    dialog = page.getByRole("dialog", { name: "Create an organization" });
+    await dialog.getByLabel("Organization alias").fill("ui-org");
+    await dialog.getByLabel("Max budget (USD)").fill("10");
+    await dialog.getByLabel("Models").fill("gpt-4o-mini");
+    await dialog.getByRole("button", { name: "Create organization" }).click();
+    const org = page.getByTestId("organization-row-ui-org");
+    await org.getByText("$10.0000").waitFor();
+    await page.getByRole("button", { name: "Add member to ui-org" }).click();
+    dialog = page.getByRole("dialog", { name: "Add a member to ui-org" });
+    await dialog.getByLabel("User id").fill("org-member");
+    await dialog.getByLabel("Role").click();
+    await page.getByRole("option", { name: "org_admin" }).click();
+    await dialog.getByRole("button", { name: "Add member" }).click();
+    await org.getByText("org-member (org_admin)").waitFor();
+    const orgId = (
+      (await proxy.admin("/organization/list")).json as unknown as Array<{ organization_id: string; organization_alias: string }>
+    ).find((o) => o.organization_alias === "ui-org")!.organization_id;
+    assert.equal((await proxy.admin("/team/new", { body: { team_alias: "org-team", organization_id: orgId } })).status, 200);
+    await page.reload();
+    await org.getByText("org-team").waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "organizations-with-team.png"), fullPage: true });
+    await page.getByRole("button", { name: "Delete ui-org" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
+    await org.waitFor({ state: "detached" });
+    assert.equal((await proxy.admin(`/organization/info?organization_id=${orgId}`)).status, 404);
+
+    await open("budgets");
+    await page.getByRole("button", { name: "Delete ui-budget" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
+    await page.getByTestId("budget-row-ui-budget").waitFor({ state: "detached" });
   });
 
   it("the Database page shows the reader degraded while the replica is stopped, and connected once it is back", async () => {

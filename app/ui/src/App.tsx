@@ -8,6 +8,9 @@ import { Keys } from "./pages/Keys.js";
 import { Teams } from "./pages/Teams.js";
 import { Users } from "./pages/Users.js";
 import { Models } from "./pages/Models.js";
+import { EndUsers } from "./pages/EndUsers.js";
+import { Organizations } from "./pages/Organizations.js";
+import { Budgets } from "./pages/Budgets.js";
 import { Usage } from "./pages/Usage.js";
 import { Logs } from "./pages/Logs.js";
 import { Database } from "./pages/Database.js";
@@ -17,6 +20,9 @@ const PAGES = {
   teams: { title: "Teams", page: Teams },
   users: { title: "Users", page: Users },
   models: { title: "Models", page: Models },
+  organizations: { title: "Organizations", page: Organizations },
+  "end-users": { title: "End users", page: EndUsers },
+  budgets: { title: "Budgets", page: Budgets },
   usage: { title: "Usage", page: Usage },
   logs: { title: "Logs", page: Logs },
   database: { title: "Database", page: Database },

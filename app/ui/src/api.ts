@@ -3,6 +3,8 @@ import type { GenerateKey, MemberAdd, NewTeam, NewUser } from "../../http/routes
 import type { DailyActivityQuery, TopSpendQuery } from "../../http/routes/analytics-fields.js";
 import type { SpendLogsQuery } from "../../http/routes/spend-fields.js";
 import type { NewModel } from "../../http/routes/model-fields.js";
+import type { EndUserBody, NewBudget } from "../../http/routes/budget-fields.js";
+import type { NewOrganization, OrganizationMemberAdd } from "../../http/routes/organization-fields.js";
 import type { Metrics } from "../../services/billing/analytics-shapes.js";
 import type { SpendLogView } from "../../services/billing/spend-log-shape.js";
 
@@ -132,6 +134,39 @@ export interface ModelInfo {
   };
 }
 
+/** A budget as LiteLLM's BudgetTable shows it (the fields the pages use). */
+export interface BudgetView {
+  budget_id: string;
+  max_budget: number | null;
+  tpm_limit: number | null;
+  rpm_limit: number | null;
+  budget_duration: string | null;
+  budget_reset_at: string | null;
+}
+
+/** An end user (LiteLLM's customer) with its budget. */
+export interface EndUserView {
+  user_id: string;
+  alias: string | null;
+  spend: number;
+  blocked: boolean;
+  allowed_model_region: string | null;
+  default_model: string | null;
+  budget_id: string | null;
+  litellm_budget_table: BudgetView | null;
+}
+
+/** An organization with its budget, members and teams (/organization/list). */
+export interface OrganizationView {
+  organization_id: string;
+  organization_alias: string;
+  models: string[];
+  spend: number;
+  litellm_budget_table: BudgetView | null;
+  members: Array<{ user_id: string; user_role: string; user_email: string | null }>;
+  teams: Array<{ team_id: string; team_alias: string | null }>;
+}
+
 /** GET /health for one deployment: healthy, or unhealthy with the error. */
 export interface HealthView {
   healthy_endpoints: Array<{ model_id: string }>;
@@ -202,6 +237,21 @@ export const api = {
   models: () => call<{ data: ModelInfo[] }>("GET", "/model/info"),
   newModel: (body: z.input<typeof NewModel>) => call<{ model_id: string }>("POST", "/model/new", body),
   deleteModel: (id: string) => call<unknown>("POST", "/model/delete", { id }),
+  budgets: () => call<BudgetView[]>("GET", "/budget/list"),
+  newBudget: (body: z.input<typeof NewBudget>) => call<BudgetView>("POST", "/budget/new", body),
+  deleteBudget: (id: string) => call<unknown>("POST", "/budget/delete", { id }),
+
+  endUsers: () => call<EndUserView[]>("GET", "/end_user/list"),
+  newEndUser: (body: z.input<typeof EndUserBody>) => call<EndUserView>("POST", "/end_user/new", body),
+  blockEndUsers: (ids: string[], blocked: boolean) =>
+    call<unknown>("POST", blocked ? "/end_user/block" : "/end_user/unblock", { user_ids: ids }),
+  deleteEndUsers: (ids: string[]) => call<unknown>("POST", "/end_user/delete", { user_ids: ids }),
+
+  organizations: () => call<OrganizationView[]>("GET", "/organization/list"),
+  newOrganization: (body: z.input<typeof NewOrganization>) => call<OrganizationView>("POST", "/organization/new", body),
+  addOrganizationMember: (body: z.input<typeof OrganizationMemberAdd>) => call<unknown>("POST", "/organization/member_add", body),
+  deleteOrganizations: (ids: string[]) => call<unknown>("POST", "/organization/delete", { organization_ids: ids }),
+
   modelHealth: (modelId: string) => call<HealthView>("GET", `/health${query({ model_id: modelId })}`),
 
   dailyActivity: (params: QueryOf<typeof DailyActivityQuery, "page" | "page_size">) =>
