@@ -1,4 +1,4 @@
-import { calcPrice } from "@pydantic/genai-prices";
+import { calcPrice, findProvider } from "@pydantic/genai-prices";
 
 /**
  * What one deployment's calls cost, resolved once at startup (looking a model
@@ -122,6 +122,12 @@ export function resolvePrice(provider: string, model: string, configured: Config
 /** The model's context window as the price database knows it (prompt and answer together), if it does. */
 export function contextWindow(provider: string, model: string): number | undefined {
   return listing(provider, model)?.model.context_window ?? undefined;
+}
+
+/** The model ids the price database lists under a LiteLLM provider prefix (none for a provider it does not list). */
+export function knownModels(provider: string): string[] {
+  const providerId = PRICED_PROVIDERS[provider];
+  return providerId ? (findProvider({ providerId })?.models.map((m) => m.id) ?? []) : [];
 }
 
 /** The price database's entry for a model of a provider it lists (null: not listed). */

@@ -20,6 +20,10 @@ describe("prices without config, /model_group/info and the images route", () => 
         extraConfig: (url) => ({
           models: [
             // No prices in the config: LiteLLM users rarely write them.
+            '  - model_name: "anthropic/*"',
+            "    litellm_params:",
+            '      model: "anthropic/*"',
+            `      api_base: ${url}`,
             "  - model_name: priced-by-database",
             "    litellm_params:",
             "      model: openai/gpt-4o",
@@ -96,6 +100,20 @@ describe("prices without config, /model_group/info and the images route", () => 
       const image = data.find((g) => g.model_group === "gpt-image")!;
       assert.deepEqual([image.providers, image.mode, image.rpm, image.tpm], [["openai"], "image_generation", 1000, null]);
       assert.equal(image.input_cost_per_token, 5e-6);
+    });
+
+    it("a wildcard group is listed as the concrete models under it (LiteLLM's tests expect anthropic/* expanded)", async () => {
+      const res = await proxy.admin("/model_group/info");
+      const groups = (res.json.data as Array<{ model_group: string; providers: string[]; input_cost_per_token: number }>).filter((g) =>
+        g.model_group.startsWith("anthropic/"),
+      );
+      assert.ok(!groups.some((g) => g.model_group === "anthropic/*"), "not the pattern itself");
+      assert.ok(groups.length > 3, `concrete anthropic models: ${groups.map((g) => g.model_group).join(", ")}`);
+      assert.ok(groups.some((g) => /^anthropic\/claude-/.test(g.model_group)));
+      for (const group of groups) {
+        assert.deepEqual(group.providers, ["anthropic"]);
+        assert.ok(group.input_cost_per_token > 0, `${group.model_group} priced from the price database`);
+      }
     });
 
     it("filters by ?model_group=", async () => {

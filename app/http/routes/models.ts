@@ -6,6 +6,8 @@ import { allowedModels } from "../../services/access/access.js";
 import { ApiError } from "../../services/errors.js";
 import { validate } from "../validate.js";
 import type { Deployment } from "../../config/model-config.js";
+import { knownModels } from "../../config/prices.js";
+import { globMatch } from "../../services/glob.js";
 
 const ListQuery = z.object({ only_model_access_groups: z.string().optional() }).loose();
 const InfoQuery = z.object({ litellm_model_id: z.string().min(1).optional() }).loose();
@@ -81,10 +83,25 @@ export function modelRoutes(ctx: AppContext): Router {
   const groupInfo = async (req: Request, res: Response) => {
     const caller = await callerOf(ctx, req.headers);
     const { model_group } = validate(z.object({ model_group: z.string().min(1).optional() }), req.query, "query");
-    const groups = allowedModels(caller, ctx.router).filter((name) => !model_group || name === model_group);
+    const groups = [...new Set(allowedModels(caller, ctx.router).flatMap(concreteNames))].filter(
+      (name) => !model_group || name === model_group,
+    );
     // A group tandem cannot serve has no deployments to describe (/model/info says why).
     const served = groups.filter((name) => ctx.router.deployments(name).length > 0);
     res.json({ data: served.map((name) => modelGroupView(name, ctx.router.deployments(name))) });
+  };
+
+  // A wildcard group (`anthropic/*`) is listed as the concrete models the price database knows under
+  // it, as LiteLLM lists them; a name configured on its own stays its own group.
+  const concreteNames = (name: string): string[] => {
+    const wildcard = ctx.router.deployments(name).find((d) => d.upstreamModel.includes("*"));
+    if (!name.includes("*") || !wildcard) return [name];
+    const names = knownModels(wildcard.provider).flatMap((model) => {
+      const matched = globMatch(wildcard.upstreamModel, model);
+      return matched === undefined ? [] : [name.replace("*", matched)];
+    });
+    const concrete = names.filter((n) => !ctx.router.modelNames().includes(n));
+    return concrete.length > 0 ? concrete : [name];
   };
 
   router.get(["/v1/models", "/models"], list);
