@@ -10,6 +10,7 @@ import { PassThroughEntry, passThroughEndpoints, type PassThroughEndpoint } from
 import { AZURE_DEFAULT_API_VERSION, chatOnly, defaultApiBase, PROVIDERS } from "./providers.js";
 import { registerSecret } from "../observability/secrets.js";
 import { fieldPath } from "./field-path.js";
+import { serviceAccountKey, type ServiceAccountKey } from "./google-key.js";
 
 /** One `model_list` entry: a deployment of the model group clients name as `model`. */
 /** litellm_params' AWS identity: static keys (else the default chain), then a role assumed with them. */
@@ -39,6 +40,8 @@ export interface Deployment {
   awsRegion?: string;
   /** Bedrock's identity when not the default credential chain's: keys of its own and/or a role to assume. */
   aws?: AwsIdentity;
+  /** Vertex AI's project, location and the service account it calls as. */
+  vertex?: { project: string; location: string; key: ServiceAccountKey };
   /** litellm_params.region_name: where it runs, for end users' allowed_model_region. */
   region?: string;
   apiBase: string;
@@ -224,6 +227,10 @@ export const ModelEntry = z.object({
       aws_access_key_id: z.string().min(1).optional(),
       aws_secret_access_key: z.string().min(1).optional(),
       aws_session_token: z.string().min(1).optional(),
+      // Vertex AI: the project and location, and a service account key (its JSON, or a path to it).
+      vertex_project: z.string().min(1).optional(),
+      vertex_location: z.string().min(1).optional(),
+      vertex_credentials: z.string().min(1).optional(),
       // Where the deployment runs ("eu", "us"): end users with an allowed_model_region are served only there.
       region_name: z.string().min(1).optional(),
       // LiteLLM takes a deployment's prices here as well as in model_info.
@@ -405,6 +412,9 @@ const IMPLEMENTED: Record<string, string[]> = {
     "aws_access_key_id",
     "aws_secret_access_key",
     "aws_session_token",
+    "vertex_project",
+    "vertex_location",
+    "vertex_credentials",
     "region_name",
     "input_cost_per_token",
     "output_cost_per_token",
@@ -695,6 +705,7 @@ export function servableDeployment(
   if (provider === "bedrock" && !awsRegion)
     throw new EntryNotServable(`${where}.litellm_params.aws_region_name is required for ${params.model} (or set AWS_REGION)`);
   const aws = provider === "bedrock" ? awsIdentity(params, where, env) : undefined;
+  const vertex = provider === "vertex_ai" ? vertexSettings(params, where, env) : undefined;
   // LiteLLM's OpenAI client takes its address from OPENAI_BASE_URL / OPENAI_API_BASE when an entry gives none.
   const openaiBase =
     provider === "openai" || provider === "text-completion-openai" ? (env.OPENAI_BASE_URL ?? env.OPENAI_API_BASE) : undefined;
@@ -705,7 +716,7 @@ export function servableDeployment(
       ? (resolveEnv(params.aws_bedrock_runtime_endpoint, `${where}.litellm_params.aws_bedrock_runtime_endpoint`, env) ??
         env.AWS_BEDROCK_RUNTIME_ENDPOINT)
       : undefined) ??
-    defaultApiBase(provider, awsRegion);
+    defaultApiBase(provider, awsRegion ?? vertex?.location);
   if (!apiBase) throw new EntryNotServable(`${where}.litellm_params.api_base is required for ${params.model}`);
   if (!/^https?:\/\/[^\s/]+/.test(apiBase) || !URL.canParse(apiBase))
     throw new EntryNotServable(`${where}.litellm_params.api_base must be an http(s) URL`);
@@ -744,6 +755,7 @@ export function servableDeployment(
     ...(apiVersion ? { apiVersion } : {}),
     ...(awsRegion ? { awsRegion } : {}),
     ...(aws ? { aws } : {}),
+    ...(vertex ? { vertex } : {}),
     apiBase: apiBase.replace(/\/+$/, ""),
     apiKey,
     timeoutMs: (params.timeout ?? timeoutS) * 1000,
@@ -793,6 +805,46 @@ function awsIdentity(params: EntryParams, where: string, env: NodeJS.ProcessEnv)
     );
   const set = Object.fromEntries(Object.entries(identity).filter(([, value]) => value !== undefined)) as AwsIdentity;
   return Object.keys(set).length > 0 ? set : undefined;
+}
+
+/**
+ * A Vertex AI deployment's project, location and service account, as LiteLLM reads them:
+ * vertex_credentials (a key's JSON, or a path to one; else VERTEXAI_CREDENTIALS, else the file
+ * GOOGLE_APPLICATION_CREDENTIALS names), vertex_project (else VERTEXAI_PROJECT, else the key's
+ * project_id), vertex_location (else VERTEXAI_LOCATION, else us-central1).
+ */
+function vertexSettings(params: EntryParams, where: string, env: NodeJS.ProcessEnv): NonNullable<Deployment["vertex"]> {
+  const at = `${where}.litellm_params.vertex_credentials`;
+  const given = resolveEnv(params.vertex_credentials, at, env) ?? env.VERTEXAI_CREDENTIALS ?? env.GOOGLE_APPLICATION_CREDENTIALS;
+  if (!given)
+    throw new EntryNotServable(
+      `${at} is required for ${params.model} (a service account key, or set GOOGLE_APPLICATION_CREDENTIALS): tandem does not ask a metadata server`,
+    );
+  let text = given.trim();
+  if (!text.startsWith("{")) {
+    try {
+      text = readFileSync(text, "utf8");
+    } catch (error) {
+      throw new EntryNotServable(`${at} names a file that cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+  }
+  registerSecret(text);
+  let key: ServiceAccountKey;
+  try {
+    key = serviceAccountKey(text);
+  } catch (error) {
+    throw new EntryNotServable(`${at} ${(error as Error).message}`);
+  }
+  registerSecret(key.private_key);
+  const project =
+    resolveEnv(params.vertex_project, `${where}.litellm_params.vertex_project`, env) ?? env.VERTEXAI_PROJECT ?? key.project_id;
+  if (!project)
+    throw new EntryNotServable(`${where}.litellm_params.vertex_project is required for ${params.model} (or set VERTEXAI_PROJECT)`);
+  const location =
+    resolveEnv(params.vertex_location, `${where}.litellm_params.vertex_location`, env) ?? env.VERTEXAI_LOCATION ?? "us-central1";
+  if (!/^[a-z0-9-]+$/.test(location))
+    throw new EntryNotServable(`${where}.litellm_params.vertex_location ${JSON.stringify(location)} is not a Google Cloud location`);
+  return { project, location, key };
 }
 
 /** LiteLLM's `provider/model`: the prefix when it names a provider tandem serves, else the whole name under `provider`. */

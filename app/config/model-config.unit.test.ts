@@ -244,9 +244,33 @@ router_settings:
     ],
     [
       "a provider tandem does not serve",
-      "model_list:\n  - {model_name: a, litellm_params: {model: vertex_ai/gemini-pro}}\n",
+      "model_list:\n  - {model_name: a, litellm_params: {model: sagemaker/my-endpoint}}\n",
       {},
-      /model_list\[0\]\.litellm_params\.model "vertex_ai\/gemini-pro": provider "vertex_ai" is not served by tandem/,
+      /model_list\[0\]\.litellm_params\.model "sagemaker\/my-endpoint": provider "sagemaker" is not served by tandem/,
+    ],
+    [
+      "Vertex AI credentials (tandem does not ask a metadata server)",
+      "model_list:\n  - {model_name: a, litellm_params: {model: vertex_ai/gemini-pro, vertex_project: p}}\n",
+      {},
+      /model_list\[0\]\.litellm_params\.vertex_credentials is required for vertex_ai\/gemini-pro .*GOOGLE_APPLICATION_CREDENTIALS/,
+    ],
+    [
+      "a Vertex AI key file that cannot be read",
+      "model_list:\n  - {model_name: a, litellm_params: {model: vertex_ai/gemini-pro, vertex_credentials: /nonexistent/key.json}}\n",
+      {},
+      /vertex_credentials names a file that cannot be read \(ENOENT\)/,
+    ],
+    [
+      "a Vertex AI credential that is not a service account key",
+      "model_list:\n  - {model_name: a, litellm_params: {model: vertex_ai/gemini-pro, vertex_credentials: os.environ/VERTEX_KEY}}\n",
+      { VERTEX_KEY: '{"type": "authorized_user", "refresh_token": "r"}' },
+      /vertex_credentials is a "authorized_user" credential; tandem takes a service account key/,
+    ],
+    [
+      "a Vertex AI project (none given, none in the key)",
+      "model_list:\n  - {model_name: a, litellm_params: {model: vertex_ai/gemini-pro, vertex_credentials: os.environ/VERTEX_KEY}}\n",
+      { VERTEX_KEY: '{"client_email": "a@b", "private_key": "-----BEGIN PRIVATE KEY-----x"}' },
+      /vertex_project is required for vertex_ai\/gemini-pro \(or set VERTEXAI_PROJECT\)/,
     ],
     [
       "a Bedrock access key without its secret",
@@ -469,6 +493,41 @@ describe("providers tandem serves", () => {
     const d = base("bedrock/anthropic.claude-3-haiku-20240307-v1:0", ", aws_region_name: eu-central-1");
     assert.deepEqual([d?.awsRegion, d?.apiBase], ["eu-central-1", "https://bedrock-runtime.eu-central-1.amazonaws.com"]);
   });
+  it("vertex_ai takes its project and location from the entry, else VERTEXAI_PROJECT / VERTEXAI_LOCATION, else the key and us-central1; the key is a secret", () => {
+    const key = JSON.stringify({
+      type: "service_account",
+      project_id: "from-key",
+      client_email: "sa@from-key.iam.gserviceaccount.com",
+      private_key: "-----BEGIN PRIVATE KEY-----\nvertex-private-key-body\n-----END PRIVATE KEY-----\n",
+    });
+    const text = [
+      "model_list:",
+      "  - {model_name: a, litellm_params: {model: vertex_ai/gemini-2.0-flash, vertex_credentials: os.environ/KEY, vertex_project: p1, vertex_location: europe-west4}}",
+      "  - {model_name: b, litellm_params: {model: vertex_ai/gemini-2.0-flash, vertex_credentials: os.environ/KEY}}",
+      "  - {model_name: c, litellm_params: {model: vertex_ai/gemini-2.0-flash, vertex_credentials: os.environ/KEY, vertex_location: global}}",
+    ].join("\n");
+    const config = parseProxyConfig(text, "config.yaml", { KEY: key });
+    const [a, b, c] = ["a", "b", "c"].map((name) => config.models.get(name)![0]!);
+    assert.deepEqual(
+      [a!.vertex!.project, a!.vertex!.location, a!.apiBase],
+      ["p1", "europe-west4", "https://europe-west4-aiplatform.googleapis.com"],
+    );
+    assert.deepEqual([b!.vertex!.project, b!.vertex!.location], ["from-key", "us-central1"]);
+    assert.equal(c!.apiBase, "https://aiplatform.googleapis.com");
+    assert.equal(a!.vertex!.key.token_uri, "https://oauth2.googleapis.com/token");
+    assert.equal(a!.price.source, "genai-prices", "priced from Google's list");
+    assert.ok(!scrub(`leaked ${a!.vertex!.key.private_key}`).includes("vertex-private-key-body"), "the private key is a registered secret");
+    const fromEnv = parseProxyConfig(text, "config.yaml", {
+      KEY: key,
+      VERTEXAI_PROJECT: "env-project",
+      VERTEXAI_LOCATION: "asia-northeast1",
+    });
+    assert.deepEqual(
+      [fromEnv.models.get("b")![0]!.vertex!.project, fromEnv.models.get("b")![0]!.vertex!.location],
+      ["env-project", "asia-northeast1"],
+    );
+  });
+
   it("azure takes api_version, else the GA default", () => {
     assert.equal(base("azure/dep", ", api_base: 'https://x.openai.azure.com'")?.apiVersion, "2024-10-21");
     assert.equal(

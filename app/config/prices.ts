@@ -49,6 +49,7 @@ const PRICED_PROVIDERS: Record<string, string> = {
   anthropic: "anthropic",
   bedrock: "aws",
   gemini: "google",
+  vertex_ai: "google",
   groq: "groq",
   together_ai: "together",
   deepseek: "deepseek",

@@ -32,21 +32,23 @@ export const OPENAI_COMPATIBLE = [
   "custom_openai",
   "litellm_proxy",
 ];
-export const PROVIDERS = [...OPENAI_COMPATIBLE, "azure", "anthropic", "bedrock", "gemini"] as const;
+export const PROVIDERS = [...OPENAI_COMPATIBLE, "azure", "anthropic", "bedrock", "gemini", "vertex_ai"] as const;
 
-/** Where a provider is reached when the entry gives no api_base (none: api_base is required). */
-export function defaultApiBase(provider: string, awsRegion: string | undefined): string | undefined {
+/** Where a provider is reached when the entry gives no api_base (none: api_base is required); `region` is AWS's or Vertex AI's location. */
+export function defaultApiBase(provider: string, region: string | undefined): string | undefined {
   if (HOSTED_OPENAI_COMPATIBLE[provider]) return HOSTED_OPENAI_COMPATIBLE[provider];
   if (provider === "text-completion-openai") return HOSTED_OPENAI_COMPATIBLE.openai;
   if (provider === "anthropic") return "https://api.anthropic.com";
   if (provider === "gemini") return "https://generativelanguage.googleapis.com";
-  if (provider === "bedrock" && awsRegion) return `https://bedrock-runtime.${awsRegion}.amazonaws.com`;
+  if (provider === "bedrock" && region) return `https://bedrock-runtime.${region}.amazonaws.com`;
+  if (provider === "vertex_ai" && region)
+    return region === "global" ? "https://aiplatform.googleapis.com" : `https://${region}-aiplatform.googleapis.com`;
   return undefined;
 }
 
 /** The operations a provider's adapter can translate (OpenAI-compatible servers and Azure take them all). */
 export function chatOnly(provider: string): boolean {
-  return provider === "anthropic" || provider === "bedrock" || provider === "gemini";
+  return provider === "anthropic" || provider === "bedrock" || provider === "gemini" || provider === "vertex_ai";
 }
 
 /** Azure's newest generally available api-version, when neither the entry nor AZURE_API_VERSION names one. */

@@ -11,6 +11,10 @@ import { startFakeAnthropic, type FakeAnthropic } from "../test-support/fake-ant
 import { startFakeBedrock, TEST_ASSUMED, TEST_AWS, type FakeBedrock } from "../test-support/fake-bedrock.js";
 import { startFakeSts, type FakeSts } from "../test-support/fake-sts.js";
 import { startFakeGemini, type FakeGemini } from "../test-support/fake-gemini.js";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 describe("providers: azure/, anthropic/ and bedrock/ deployments behind OpenAI's API", () => {
   let proxy: Proxy;
@@ -28,13 +32,28 @@ describe("providers: azure/, anthropic/ and bedrock/ deployments behind OpenAI's
       parameters: { type: "object", properties: { city: { type: "string" } } },
     },
   };
+  // A service account of Vertex AI's: its key file (a path in the config) and the same key inline (JSON in the config).
+  const account = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const serviceAccount = (tokenUri: string) => ({
+    type: "service_account",
+    project_id: "key-project",
+    private_key_id: "kid-1",
+    private_key: account.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    client_email: "tandem@key-project.iam.gserviceaccount.com",
+    token_uri: tokenUri,
+  });
   const spendOf = async (requestId: string) => (await proxy.spendRows(`request_id=${requestId}`, (rows) => rows.length === 1))[0]!;
 
   before(async () => {
     anthropic = await startFakeAnthropic("sk-ant-test");
     bedrock = await startFakeBedrock();
     sts = await startFakeSts();
-    gemini = await startFakeGemini("gemini-test-key");
+    gemini = await startFakeGemini("gemini-test-key", {
+      email: "tandem@key-project.iam.gserviceaccount.com",
+      publicKey: account.publicKey,
+    });
+    const keyFile = join(mkdtempSync(join(tmpdir(), "tandem-vertex-")), "service-account.json");
+    writeFileSync(keyFile, JSON.stringify(serviceAccount(`${gemini.url}/token`)), { mode: 0o600 });
     // The AWS SDK's default credential chain reads these first (on EKS it would find the IRSA role instead).
     process.env.AWS_ACCESS_KEY_ID = TEST_AWS.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = TEST_AWS.secretAccessKey;
@@ -100,6 +119,18 @@ describe("providers: azure/, anthropic/ and bedrock/ deployments behind OpenAI's
             "      model: gemini/throttled",
             `      api_base: ${gemini.url}`,
             "      api_key: gemini-test-key",
+            "  - model_name: vertex-flash",
+            "    litellm_params:",
+            "      model: vertex_ai/gemini-2.0-flash",
+            "      vertex_project: tandem-project",
+            "      vertex_location: europe-west4",
+            `      vertex_credentials: ${keyFile}`,
+            `      api_base: ${gemini.url}`,
+            "  - model_name: vertex-inline",
+            "    litellm_params:",
+            "      model: vertex_ai/gemini-2.0-flash",
+            `      vertex_credentials: '${JSON.stringify(serviceAccount(`${gemini.url}/token`))}'`,
+            `      api_base: ${gemini.url}`,
             "  - model_name: bedrock-throttled",
             "    litellm_params:",
             "      model: bedrock/throttled",
@@ -249,6 +280,52 @@ describe("providers: azure/, anthropic/ and bedrock/ deployments behind OpenAI's
       });
       assert.equal(res.status, 400);
       assert.match(((await res.json()) as { error: { message: string } }).error.message, /^model: claude is a anthropic\/ deployment/);
+    });
+  });
+
+  describe("vertex_ai/", () => {
+    it("a chat completion goes to the project's publisher path with a token of the service account, minted once for several calls", async () => {
+      const before = gemini.tokens.length;
+      const answers = [];
+      for (const content of ["hello vertex", "again", "and again"])
+        answers.push(await openai().chat.completions.create({ model: "vertex-flash", messages: [{ role: "user", content }] }));
+      assert.equal(answers[0]!.choices[0]?.message.content, "echo: hello vertex");
+      const sent = gemini.requests.filter((r) => r.path.startsWith("/v1/projects/")).slice(-3);
+      assert.deepEqual(
+        [...new Set(sent.map((r) => r.path))],
+        ["/v1/projects/tandem-project/locations/europe-west4/publishers/google/models/gemini-2.0-flash:generateContent"],
+      );
+      assert.ok(gemini.tokens.length >= before + 1, "a token was minted from the signed assertion");
+      assert.equal(gemini.tokens.length, before + 1, "once for three calls: held until near its expiry");
+      assert.deepEqual([...new Set(sent.map((r) => r.headers.authorization))], [`Bearer ${gemini.tokens.at(-1)}`]);
+      assert.equal(sent[0]!.headers["x-goog-api-key"], undefined);
+      const row = await spendOf(answers[0]!.id);
+      // Priced as Google's Gemini 2.0 Flash from the price database.
+      const expected = answers[0]!.usage!.prompt_tokens * 0.1e-6 + answers[0]!.usage!.completion_tokens * 0.4e-6;
+      assert.ok(Math.abs(Number(row.spend) - expected) < 1e-12, `spend ${String(row.spend)} expected ${expected}`);
+    });
+
+    it("a stream is relayed as OpenAI chunks; a key given inline takes its project from the key, and the location defaults to us-central1", async () => {
+      const stream = await openai().chat.completions.create({
+        model: "vertex-inline",
+        messages: [{ role: "user", content: "stream from vertex" }],
+        stream: true,
+      });
+      let text = "";
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+      assert.equal(text, "echo: stream from vertex");
+      assert.equal(
+        gemini.requests.at(-1)!.path,
+        "/v1/projects/key-project/locations/us-central1/publishers/google/models/gemini-2.0-flash:streamGenerateContent?alt=sse",
+      );
+    });
+
+    it("the service account's private key is in no log line and no answer", async () => {
+      const info = JSON.stringify((await proxy.admin("/model/info")).json);
+      const health = JSON.stringify((await proxy.admin("/health?model=vertex-flash")).json);
+      const secretPart = serviceAccount("x").private_key.split("\n")[5]!;
+      for (const text of [info, health, ...proxy.logs.lines]) assert.ok(!text.includes(secretPart));
+      assert.match(health, /"healthy_count":1/);
     });
   });
 

@@ -234,25 +234,29 @@ export class GeminiStream extends SseTranslator {
   }
 }
 
-/** Gemini's error ({"error": {code, message, status}}) in LiteLLM's shape with Gemini's status. */
-export function geminiFailure(status: number, text: string): string {
-  let message: string;
-  try {
-    const body = JSON.parse(text) as { error?: { message?: unknown; status?: unknown } };
-    message = `${String(body.error?.status ?? "")}: ${String(body.error?.message ?? text)}`.replace(/^: /, "");
-  } catch {
-    message = text.slice(0, 500);
-  }
-  const type =
-    status === 429
-      ? "rate_limit_error"
-      : status === 401 || status === 403
-        ? "auth_error"
-        : status < 500
-          ? "bad_request_error"
-          : "api_error";
-  return JSON.stringify({ error: { message: `GeminiException - ${message}`, type, param: null, code: String(status) } });
+/** Google's error ({"error": {code, message, status}}) in LiteLLM's shape with Google's status, under LiteLLM's exception name. */
+export function googleFailure(exception: "GeminiException" | "VertexAIException") {
+  return (status: number, text: string): string => {
+    let message: string;
+    try {
+      const body = JSON.parse(text) as { error?: { message?: unknown; status?: unknown } };
+      message = `${String(body.error?.status ?? "")}: ${String(body.error?.message ?? text)}`.replace(/^: /, "");
+    } catch {
+      message = text.slice(0, 500);
+    }
+    const type =
+      status === 429
+        ? "rate_limit_error"
+        : status === 401 || status === 403
+          ? "auth_error"
+          : status < 500
+            ? "bad_request_error"
+            : "api_error";
+    return JSON.stringify({ error: { message: `${exception} - ${message}`, type, param: null, code: String(status) } });
+  };
 }
+
+export const geminiFailure = googleFailure("GeminiException");
 
 export const gemini: ProviderAdapter = {
   operations: ["/chat/completions"],
