@@ -99,6 +99,18 @@ describe("read-your-writes by WAL position", () => {
       assert.equal(info.status, 200, JSON.stringify(info.json));
     });
 
+    it("what the admin just made is in its lists at once: budgets, end users, organizations", async () => {
+      const id = `ryw-${Date.now()}`;
+      assert.equal((await proxy.admin("/budget/new", { body: { budget_id: id, max_budget: 1 } })).status, 200);
+      assert.equal((await proxy.admin("/end_user/new", { body: { user_id: id } })).status, 200);
+      assert.equal((await proxy.admin("/organization/new", { body: { organization_alias: id } })).status, 200);
+      const listed = async (path: string, field: string) =>
+        ((await proxy.admin(path)).json as unknown as Array<Record<string, unknown>>).some((row) => row[field] === id);
+      assert.ok(await listed("/budget/list", "budget_id"), "the new budget is listed");
+      assert.ok(await listed("/end_user/list", "user_id"), "the new end user is listed");
+      assert.ok(await listed("/organization/list", "organization_alias"), "the new organization is listed");
+    });
+
     it("another pod: x-tandem-min-lsn from the write's response makes it answer from the writer; a malformed one is a 400 naming the header", async () => {
       const other: RunningServer = await startServer(
         configFor(proxy.pair, { PORT: "0", DATABASE_READ_REPLICA_MAX_LAG_MS: "600000" }),

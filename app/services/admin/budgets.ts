@@ -104,6 +104,8 @@ export async function budgetInfo(db: RoutedClient, budgetIds: string[]) {
 }
 
 export async function listBudgets(db: RoutedClient) {
+  // The caller's own writes first: a budget it just made is in its list.
+  db.$consistency.dependOn([]);
   return (await db.budget.findMany({ orderBy: { created_at: "asc" }, take: 10_000 })).map(budgetView);
 }
 

@@ -108,6 +108,8 @@ export async function updateEndUser(db: RoutedClient, userId: string, input: End
 }
 
 export async function listEndUsers(db: RoutedClient) {
+  // The caller's own writes first: an end user it just made is in its list.
+  db.$consistency.dependOn([]);
   return (await db.endUser.findMany({ include: { budget: true }, orderBy: { created_at: "asc" }, take: 10_000 })).map(endUserView);
 }
 

@@ -128,7 +128,8 @@ export async function organizationsInfo(db: RoutedClient, ids: string[]) {
 
 /** LiteLLM's /organization/list, oldest first: by id, or aliases containing a text (any case). */
 export async function listOrganizations(db: RoutedClient, filter: { org_id?: string; org_alias?: string }) {
-  if (filter.org_id) db.$consistency.dependOn([scope(filter.org_id)]);
+  // The caller's own writes (and those about the one asked for) first: an organization it just made is in its list.
+  db.$consistency.dependOn(filter.org_id ? [scope(filter.org_id)] : []);
   const orgs = await db.organization.findMany({
     where: {
       ...(filter.org_id ? { organization_id: filter.org_id } : {}),
