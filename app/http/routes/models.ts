@@ -100,7 +100,8 @@ export function modelRoutes(ctx: AppContext): Router {
       const matched = globMatch(wildcard.upstreamModel, model);
       return matched === undefined ? [] : [name.replace("*", matched)];
     });
-    const concrete = names.filter((n) => !ctx.router.modelNames().includes(n));
+    const configured = new Set(ctx.router.modelNames());
+    const concrete = names.filter((n) => !configured.has(n));
     return concrete.length > 0 ? concrete : [name];
   };
 

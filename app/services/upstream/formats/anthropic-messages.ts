@@ -226,12 +226,8 @@ export class ChatToMessagesStream extends SseTranslator {
         this.event("message_stop", {})
       );
     }
-    let chunk: Json;
-    try {
-      chunk = JSON.parse(data) as Json;
-    } catch {
-      return "";
-    }
+    const chunk = this.json(data);
+    if (!chunk) return "";
     if (chunk.error) {
       const error = chunk.error as { message?: string; type?: string };
       return this.event("error", { error: { type: error.type ?? "api_error", message: error.message ?? "error" } });

@@ -149,12 +149,8 @@ export class ChatToResponsesStream extends SseTranslator {
       const done = response(this.id!, this.model, this.created, this.output, responsesUsage(this.usage), this.finish);
       return out + this.event(done.status === "incomplete" ? "response.incomplete" : "response.completed", { response: done });
     }
-    let chunk: Json;
-    try {
-      chunk = JSON.parse(data) as Json;
-    } catch {
-      return "";
-    }
+    const chunk = this.json(data);
+    if (!chunk) return "";
     if (chunk.error) {
       const error = chunk.error as { message?: string; code?: unknown };
       return this.event("error", { code: error.code ?? null, message: error.message ?? "error", param: null });

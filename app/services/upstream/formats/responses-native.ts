@@ -77,12 +77,8 @@ class ResponsesReader extends SseTranslator {
   }
 
   protected translate(data: string): string {
-    let event: { type?: string; delta?: unknown; response?: Json };
-    try {
-      event = JSON.parse(data) as typeof event;
-    } catch {
-      return "";
-    }
+    const event = this.json(data) as { type?: string; delta?: unknown; response?: Json } | undefined;
+    if (!event) return "";
     if (typeof event.response?.id === "string" && !this.id) this.id = tandemId(this.deployment, event.response.id);
     const chunk = (fields: Json) => `data: ${JSON.stringify({ id: this.id, object: "chat.completion.chunk", ...fields })}\n\n`;
     if (event.type === "response.output_text.delta" && typeof event.delta === "string")

@@ -176,12 +176,8 @@ export class AnthropicStream extends SseTranslator {
   private readonly tools = new Map<number, number>();
 
   protected translate(data: string): string {
-    let event: Json;
-    try {
-      event = JSON.parse(data) as Json;
-    } catch {
-      return "";
-    }
+    const event = this.json(data);
+    if (!event) return "";
     switch (event.type) {
       case "message_start": {
         const message = event.message as { id: string; model: string; usage?: Partial<AnthropicUsage> };

@@ -202,12 +202,8 @@ export class GeminiStream extends SseTranslator {
   }
 
   protected translate(data: string): string {
-    let event: Json;
-    try {
-      event = JSON.parse(data) as Json;
-    } catch {
-      return "";
-    }
+    const event = this.json(data);
+    if (!event) return "";
     if (event.error) {
       const error = event.error as { message?: string; code?: number };
       return `data: ${JSON.stringify({ error: { message: `GeminiException - ${error.message ?? "error"}`, type: "api_error", param: null, code: String(error.code ?? 500) } })}\n\n`;

@@ -54,6 +54,16 @@ export abstract class SseTranslator implements StreamTranslator {
   /** One payload (the JSON text after `data:`, or `[DONE]`) in the target format. */
   protected abstract translate(data: string): string;
 
+  /** A payload's JSON object; undefined for one that is not (a keep-alive, a comment): skipped, never fatal. */
+  protected json(data: string): Record<string, unknown> | undefined {
+    try {
+      const value: unknown = JSON.parse(data);
+      return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** What the upstream's end of the stream adds once every payload is translated. */
   protected closing(): string {
     return "";

@@ -2,12 +2,13 @@
 // and answers as the Gemini API, at the project's and location's publisher path, called with an
 // access token of the deployment's service account.
 import type { ProviderAdapter } from "./provider.js";
-import { GeminiStream, fromGeminiResponse, googleFailure, toGeminiRequest } from "./gemini.js";
+import { gemini, googleFailure, toGeminiRequest } from "./gemini.js";
 import { googleAccessToken } from "./google-credentials.js";
 import { ApiError } from "../../errors.js";
 
+/** Gemini's adapter at another address, with another credential. */
 export const vertex: ProviderAdapter = {
-  operations: ["/chat/completions"],
+  ...gemini,
   async request(deployment, _operation, payload, stream) {
     const { project, location, key } = deployment.vertex!;
     const model = encodeURIComponent(deployment.upstreamModel);
@@ -28,7 +29,5 @@ export const vertex: ProviderAdapter = {
       body: JSON.stringify(toGeminiRequest(payload)),
     };
   },
-  answer: (text, deployment) => JSON.stringify(fromGeminiResponse(JSON.parse(text) as Record<string, unknown>, deployment.upstreamModel)),
-  stream: (deployment) => new GeminiStream(deployment.upstreamModel),
   failure: googleFailure("VertexAIException"),
 };
