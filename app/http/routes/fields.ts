@@ -34,6 +34,8 @@ export const KeyFields = {
   duration: z.string().nullable().optional(),
   aliases: z.record(z.string(), z.string().min(1)).optional(),
   blocked: z.boolean().optional(),
+  // LiteLLM's budget tier: a budget object whose limits apply where the key sets none
+  budget_id: z.string().min(1).max(256).nullable().optional(),
 };
 
 /** A caller-chosen key value: long enough to be a secret, no whitespace (it travels in a header). */

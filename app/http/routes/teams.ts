@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AppContext } from "../context.js";
 import { callerOf, adminOnly } from "../auth.js";
 import { ApiError } from "../../services/errors.js";
-import { PROXY_ADMIN_USER } from "../../services/admin/users.js";
+import { PROXY_ADMIN_USER } from "../../services/admin/proxy-admin.js";
 import { isAdmin } from "../../services/access/key-ownership.js";
 import { validate } from "../validate.js";
 import {

@@ -1,4 +1,4 @@
-import type { Caller } from "./auth.js";
+import type { Caller, KeyRecord } from "./auth.js";
 import { globMatch } from "../glob.js";
 import type { BudgetScope } from "../billing/budget-reservations.js";
 import { ApiError } from "../errors.js";
@@ -109,11 +109,30 @@ export function periodSpend(
   return { spent: (ended ? 0 : row.spend) + all, mirrored, readAt };
 }
 
+type LimitRow = Pick<Budget, "max_budget" | "rpm_limit" | "tpm_limit" | "max_parallel_requests" | "budget_reset_at"> & { spend: number };
+
+/**
+ * A key's own limits, each falling back to its budget tier's (LiteLLM's budget_id on a key) where
+ * the key sets none. Without a budget_duration of its own, the key's spend runs in the tier's period.
+ */
+export function keyLimits(key: KeyRecord): LimitRow {
+  const tier = key.budget;
+  if (!tier) return key;
+  return {
+    spend: key.spend,
+    max_budget: key.max_budget ?? tier.max_budget,
+    rpm_limit: key.rpm_limit ?? tier.rpm_limit,
+    tpm_limit: key.tpm_limit ?? tier.tpm_limit,
+    max_parallel_requests: key.max_parallel_requests ?? tier.max_parallel_requests,
+    budget_reset_at: key.budget_duration ? key.budget_reset_at : tier.budget_reset_at,
+  };
+}
+
 /** The key, its team and its user: each may carry a budget and rate limits of its own. */
-function scopeRows(caller: Caller & { kind: "key" }) {
+function scopeRows(caller: Caller & { kind: "key" }): Array<{ kind: "key" | "team" | "user"; id: string; row: LimitRow }> {
   const { key, user } = caller;
   return [
-    { kind: "key" as const, id: key.token, row: key },
+    { kind: "key" as const, id: key.token, row: keyLimits(key) },
     ...(key.team ? [{ kind: "team" as const, id: key.team.team_id, row: key.team }] : []),
     ...(user ? [{ kind: "user" as const, id: user.user_id, row: user }] : []),
   ];

@@ -182,6 +182,36 @@ describe("access: budgets and limits", () => {
       ],
     );
   });
+
+  describe("a key on a budget tier (budget_id): the tier's limits where the key sets none", () => {
+    const tier = { max_budget: 5, rpm_limit: 10, tpm_limit: 1000, max_parallel_requests: 3, budget_reset_at: null };
+    const cases: Array<[string, object, unknown[], unknown[]]> = [
+      ["the key sets nothing: all the tier's", {}, [5, 5], [10, 1000, 3]],
+      ["the key's own limits win", { max_budget: 20, rpm_limit: 2 }, [20, 5], [2, 1000, 3]],
+      ["a tier without limits adds none", { budget: { ...limits } }, [], [null, null, null]],
+      ["a deleted tier (budget null) leaves the key's own", { budget: null, rpm_limit: 7 }, [], [7, null, null]],
+    ];
+    for (const [name, key, budget, rates] of cases)
+      it(name, () => {
+        const who = caller({ key: { spend: 3, budget_id: "tier", budget: tier, ...key } });
+        assert.deepEqual(
+          budgetScopes(who, unwritten, 2000).flatMap((s) => [s.maxBudget, s.spent]),
+          budget,
+        );
+        const [scope] = limitScopes(who);
+        assert.deepEqual([scope?.rpm, scope?.tpm, scope?.maxParallel], rates);
+      });
+
+    it("without a budget_duration of its own the key's spend runs in the tier's period; with one, in its own", () => {
+      const tierEnded = { ...tier, budget_reset_at: new Date(1000) };
+      const onTier = caller({ key: { spend: 3, budget: tierEnded } });
+      const ownPeriod = caller({ key: { spend: 3, budget: tierEnded, budget_duration: "30d", budget_reset_at: new Date(9000) } });
+      assert.deepEqual(
+        [onTier, ownPeriod].map((who) => budgetScopes(who, unwritten, 2000)[0]?.spent),
+        [1, 5],
+      );
+    });
+  });
 });
 
 describe("model-name wildcards", () => {

@@ -8,7 +8,11 @@ import { requiredLsn } from "../../db/consistency.js";
 
 /** The organization a key's team belongs to, with its budget (read with the key, in the same statement). */
 export type OrganizationRecord = Organization & { budget: Budget | null };
-export type KeyRecord = VirtualKey & { team: (Team & { organization?: OrganizationRecord | null }) | null };
+export type KeyRecord = VirtualKey & {
+  team: (Team & { organization?: OrganizationRecord | null }) | null;
+  /** The key's budget tier (LiteLLM's budget_id on a key), read with it. */
+  budget?: Budget | null;
+};
 export type KeyCaller = {
   kind: "key";
   key: KeyRecord;
@@ -80,13 +84,14 @@ async function lookUp(db: RoutedClient, token: string): Promise<KeyCaller | null
   const snapshot: Snapshot = { lsn: db.$consistency.replayedPosition(), at: Date.now() };
   const query = {
     where: { token },
-    include: { team: { include: { organization: { include: { budget: true } } } } },
+    include: { team: { include: { organization: { include: { budget: true } } } }, budget: true },
     relationLoadStrategy: "join",
   } as const;
   let key = await db.virtualKey.findUnique(query);
   if (!key && !db.$consistency.readerMissIsFinal()) key = await db.$primary().virtualKey.findUnique(query);
-  // The key came with its team and names its user; if this pod just changed either, read them as they are now.
-  const related = key ? [...(key.team_id ? [`team:${key.team_id}`] : []), ...(key.user_id ? [`user:${key.user_id}`] : [])] : [];
+  // The key came with its team, its tier and its team's organization, and names its user; if this pod
+  // just changed any of them, read them as they are now.
+  const related = key ? relatedScopes(key) : [];
   if (key && related.length > 0 && db.$consistency.behind(related)) {
     db.$consistency.dependOn(related);
     key = await db.virtualKey.findUnique(query);
@@ -98,4 +103,15 @@ async function lookUp(db: RoutedClient, token: string): Promise<KeyCaller | null
     userId && teamId ? db.teamMembership.findUnique({ where: { team_id_user_id: { team_id: teamId, user_id: userId } } }) : null,
   ]);
   return { kind: "key", key, user, membership, snapshot };
+}
+
+/** The read-your-writes scopes of what a key's lookup reads with it. */
+function relatedScopes(key: KeyRecord): string[] {
+  const org = key.team?.organization;
+  return [
+    ...(key.team_id ? [`team:${key.team_id}`] : []),
+    ...(key.user_id ? [`user:${key.user_id}`] : []),
+    ...(key.budget_id ? [`budget:${key.budget_id}`] : []),
+    ...(org ? [`organization:${org.organization_id}`, ...(org.budget_id ? [`budget:${org.budget_id}`] : [])] : []),
+  ];
 }

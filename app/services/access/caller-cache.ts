@@ -66,7 +66,8 @@ export class CallerCache {
         (!!teamId && teams.has(teamId)) ||
         (!!userId && users.has(userId)) ||
         (!!org && organizations.has(org.organization_id)) ||
-        (!!org?.budget_id && budgets.has(org.budget_id))
+        (!!org?.budget_id && budgets.has(org.budget_id)) ||
+        (!!caller.key.budget_id && budgets.has(caller.key.budget_id))
       );
     });
   }

@@ -3,7 +3,7 @@ import { Prisma, type Budget } from "../../generated/prisma/client.js";
 import type { BudgetInput } from "../../http/routes/budget-fields.js";
 import { ApiError } from "../errors.js";
 import { budgetResetAt } from "./durations.js";
-import { PROXY_ADMIN_USER } from "./users.js";
+import { PROXY_ADMIN_USER } from "./proxy-admin.js";
 
 /** A budget as LiteLLM's BudgetTable shows it. */
 export function budgetView(budget: Budget) {

@@ -1,5 +1,6 @@
 import type { RoutedClient, WriterTransaction as Tx } from "../../db/routing-client.js";
-import type { Prisma, VirtualKey } from "../../generated/prisma/client.js";
+import type { Budget, Prisma, VirtualKey } from "../../generated/prisma/client.js";
+import { budgetView, requireBudget } from "./budgets.js";
 import { budgetResetAt, parseDuration } from "./durations.js";
 import { ApiError } from "../errors.js";
 import { maskKey, newVirtualKey, hashKey, toToken } from "../access/key-hash.js";
@@ -23,6 +24,7 @@ export interface KeyFields extends LimitFields {
   duration?: string | null;
   aliases?: Record<string, string>;
   blocked?: boolean;
+  budget_id?: string | null;
 }
 
 export interface GenerateKeyInput extends KeyFields {
@@ -60,8 +62,11 @@ export function limitView(row: LimitRow) {
   };
 }
 
-/** A key as LiteLLM's /key/info and /key/list show it: never the secret, the hash as `token`. */
-export function keyView(key: VirtualKey) {
+/**
+ * A key as LiteLLM's /key/info and /key/list show it: never the secret, the hash as `token`. Its
+ * budget tier, when read with it, as LiteLLM's `litellm_budget_table`.
+ */
+export function keyView(key: VirtualKey & { budget?: Budget | null }) {
   return {
     token: key.token,
     key_name: key.key_name,
@@ -72,8 +77,12 @@ export function keyView(key: VirtualKey) {
     user_id: key.user_id,
     blocked: key.blocked,
     expires: key.expires?.toISOString() ?? null,
+    budget_id: key.budget_id,
+    ...(key.budget !== undefined ? { litellm_budget_table: key.budget ? budgetView(key.budget) : null } : {}),
   };
 }
+
+const withBudget = { budget: true } as const;
 
 /** Every read-your-writes scope a change to this key touches. */
 export function keyScopes(key: Pick<VirtualKey, "token" | "team_id" | "user_id">): string[] {
@@ -103,17 +112,23 @@ function keyData(input: KeyFields) {
     ...(input.key_alias !== undefined ? { key_alias: input.key_alias } : {}),
     ...(input.aliases !== undefined ? { aliases: input.aliases } : {}),
     ...(input.blocked !== undefined ? { blocked: input.blocked } : {}),
+    ...(input.budget_id !== undefined ? { budget_id: input.budget_id } : {}),
     ...(input.duration !== undefined
       ? { expires: input.duration ? parseDuration(input.duration, "duration").after(new Date()) : null }
       : {}),
   };
 }
 
-/** A team named by a request must exist; checked on the writer, so a team created a moment ago counts. */
-async function requireTeam(tx: Tx, teamId: string | null | undefined): Promise<void> {
-  if (!teamId) return;
-  const team = await tx.team.findUnique({ where: { team_id: teamId }, select: { team_id: true } });
-  if (!team) throw ApiError.badRequest(`team_id: team ${teamId} does not exist`, "team_id");
+/**
+ * The team and budget a request names must exist; checked on the writer, inside the write, so one
+ * created a moment ago counts and one deleted meanwhile is refused.
+ */
+async function requireRelated(tx: Tx, input: KeyFields): Promise<void> {
+  if (input.team_id) {
+    const team = await tx.team.findUnique({ where: { team_id: input.team_id }, select: { team_id: true } });
+    if (!team) throw ApiError.badRequest(`team_id: team ${input.team_id} does not exist`, "team_id");
+  }
+  if (input.budget_id) await requireBudget(tx, input.budget_id);
 }
 
 /** A key may name a user before the user has a row (as in LiteLLM); the row is made so the user's spend has a home. */
@@ -141,9 +156,9 @@ export async function generateKey(db: RoutedClient, input: GenerateKeyInput) {
   const key = input.key ?? newVirtualKey();
   try {
     const row = await db.$transaction(async (tx) => {
-      await requireTeam(tx, input.team_id);
+      await requireRelated(tx, input);
       await ensureUser(tx, input.user_id);
-      return tx.virtualKey.create({ data: { token: hashKey(key), key_name: maskKey(key), ...keyData(input) } });
+      return tx.virtualKey.create({ data: { token: hashKey(key), key_name: maskKey(key), ...keyData(input) }, include: withBudget });
     });
     await db.$consistency.wrote(keyScopes(row));
     // LiteLLM names the key's hash token_id too.
@@ -164,9 +179,9 @@ export async function updateKey(db: RoutedClient, keyOrToken: string, input: Key
   try {
     const [before, after] = await db.$transaction(async (tx) => {
       const found = await existingKey(tx, keyOrToken);
-      await requireTeam(tx, input.team_id);
+      await requireRelated(tx, input);
       await ensureUser(tx, input.user_id);
-      return [found, await tx.virtualKey.update({ where: { token: found.token }, data: keyData(input) })] as const;
+      return [found, await tx.virtualKey.update({ where: { token: found.token }, data: keyData(input), include: withBudget })] as const;
     });
     await db.$consistency.wrote([...keyScopes(before), ...keyScopes(after)]);
     return { key: keyOrToken, ...keyView(after) };
@@ -181,11 +196,12 @@ export async function regenerateKey(db: RoutedClient, keyOrToken: string, input:
   try {
     const [before, after] = await db.$transaction(async (tx) => {
       const found = await existingKey(tx, keyOrToken);
-      await requireTeam(tx, input.team_id);
+      await requireRelated(tx, input);
       await ensureUser(tx, input.user_id);
       const updated = await tx.virtualKey.update({
         where: { token: found.token },
         data: { ...keyData(input), token: hashKey(key), key_name: maskKey(key) },
+        include: withBudget,
       });
       return [found, updated] as const;
     });
@@ -199,7 +215,7 @@ export async function regenerateKey(db: RoutedClient, keyOrToken: string, input:
 export async function keyInfo(db: RoutedClient, keyOrToken: string) {
   const token = toToken(keyOrToken);
   db.$consistency.dependOn([`key:${token}`]);
-  const row = await db.virtualKey.findUnique({ where: { token } });
+  const row = await db.virtualKey.findUnique({ where: { token }, include: withBudget });
   if (!row) throw ApiError.notFound("key: no such key", "key");
   const { token: _token, ...info } = keyView(row);
   return { key: keyOrToken, info };

@@ -5,7 +5,8 @@ import type { NewOrganizationInput, OrganizationMemberInput, UpdateOrganizationI
 import { ApiError } from "../errors.js";
 import { applyBudget, budgetCreateData, budgetView, requireBudget } from "./budgets.js";
 import { deletedScopes, deleteTeamsIn, teamView } from "./teams.js";
-import { PROXY_ADMIN_USER, userView } from "./users.js";
+import { PROXY_ADMIN_USER } from "./proxy-admin.js";
+import { userView } from "./users.js";
 
 type OrganizationRow = Organization & { budget: Budget | null };
 type Details = { members: OrganizationMembership[]; teams: Team[]; users: Map<string, User> };

@@ -5,9 +5,6 @@ import { ApiError } from "../errors.js";
 import { generateKey, keyScopes, keyView, limitData, limitView, type LimitFields } from "./keys.js";
 import type { Page } from "./paging.js";
 
-/** LiteLLM's user id for the proxy admin (the master key): what it records as the creator of teams. */
-export const PROXY_ADMIN_USER = "default_user_id";
-
 export interface UserFields extends LimitFields {
   user_email?: string | null;
   user_role?: string;

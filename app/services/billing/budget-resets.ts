@@ -55,7 +55,7 @@ export async function resetBudgets(db: RoutedClient, now = new Date()): Promise<
       scopes.push(...ids.map((id) => `${table.scope}:${id}`));
     }
   }
-  // Budget objects: a period's end starts a new one for every end user and organization on that budget.
+  // Budget objects: a period's end starts a new one for every end user, organization and tier key on that budget.
   const budgets = (await writer.budget.findMany({ where: due, select: { budget_id: true, budget_duration: true } })).map((b) => ({
     id: b.budget_id,
     budget_duration: b.budget_duration,
@@ -72,6 +72,8 @@ export async function resetBudgets(db: RoutedClient, now = new Date()): Promise<
         const onThem = { budget_id: { in: moved.map((b) => b.budget_id) } };
         await tx.endUser.updateMany({ where: onThem, data: { spend: 0 } });
         await tx.organization.updateMany({ where: onThem, data: { spend: 0 } });
+        // A key on a tier follows the tier's period unless it has a budget_duration of its own.
+        await tx.virtualKey.updateMany({ where: { ...onThem, budget_duration: null }, data: { spend: 0 } });
       }
       return moved.length;
     });

@@ -5,7 +5,7 @@ import type { Prisma, StoredModel } from "../../generated/prisma/client.js";
 import { EntryNotServable, ModelEntry, providerOf, servableDeployment, type Deployment, type Unserved } from "../../config/model-config.js";
 import { fieldPath } from "../../config/field-path.js";
 import { ApiError } from "../errors.js";
-import { PROXY_ADMIN_USER } from "../admin/users.js";
+import { PROXY_ADMIN_USER } from "../admin/proxy-admin.js";
 import { SecretUnreadable, type SecretBox } from "./secret-box.js";
 
 /** The invalidation scope every pod reloads the stored models on. */
