@@ -243,10 +243,103 @@ describe("organizations", () => {
     assert.equal((await eventually(chat, (r) => r.status === 200, 30_000)).status, 200);
   });
 
-  it("organization routes are the admin's: a virtual key is refused", async () => {
+  it("making, changing and deleting organizations is the admin's: a virtual key is refused, and lists none it is not in", async () => {
     const key = (await ok<{ key: string }>("POST", "/key/generate", {})).key;
-    const res = await fetch(`${proxy.base}/organization/list`, { headers: { authorization: `Bearer ${key}` } });
-    assert.equal(res.status, 401);
+    const as = (method: string, path: string, body?: unknown) =>
+      fetch(`${proxy.base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    assert.equal((await as("POST", "/organization/new", { organization_alias: "mine" })).status, 401);
+    const org = await ok("POST", "/organization/new", { organization_alias: "not-the-keys" });
+    assert.equal((await as("PATCH", "/organization/update", { organization_id: org.organization_id, models: [] })).status, 401);
+    assert.equal((await as("DELETE", "/organization/delete", { organization_ids: [org.organization_id] })).status, 401);
+    assert.deepEqual(await (await as("GET", "/organization/list")).json(), []);
     assert.notEqual(key, MASTER_KEY);
+  });
+
+  it("an org_admin manages its own organization's members and makes teams in it; a member reads it; neither reaches another", async () => {
+    const org = await ok("POST", "/organization/new", { organization_alias: "run-by-alice", models: ["gpt-4o-mini"], max_budget: 10 });
+    const other = await ok("POST", "/organization/new", { organization_alias: "not-alices" });
+    await ok("POST", "/organization/member_add", {
+      organization_id: org.organization_id,
+      member: [
+        { user_id: "alice-oa", role: "org_admin" },
+        { user_id: "bob-member", role: "internal_user" },
+      ],
+    });
+    const keyOf = async (user: string) => (await ok<{ key: string }>("POST", "/key/generate", { user_id: user })).key;
+    const [alice, bob] = [await keyOf("alice-oa"), await keyOf("bob-member")];
+    const as = async (key: string, method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${proxy.base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    };
+    const mine = { organization_id: org.organization_id };
+
+    assert.equal(
+      (await as(alice, "POST", "/organization/member_add", { ...mine, member: { user_id: "carol-new", role: "internal_user" } })).status,
+      200,
+    );
+    assert.equal(
+      (await as(alice, "PATCH", "/organization/member_update", { ...mine, user_id: "carol-new", role: "internal_user_viewer" })).status,
+      200,
+    );
+    assert.equal((await as(alice, "DELETE", "/organization/member_delete", { ...mine, user_id: "carol-new" })).status, 200);
+    const team = await as(alice, "POST", "/team/new", { ...mine, team_alias: "alices-team", max_budget: 5 });
+    assert.equal(team.status, 200, JSON.stringify(team.json));
+    const teamInfo = await ok<{ team_info: { organization_id: string; members_with_roles: Array<{ user_id: string; role: string }> } }>(
+      "GET",
+      `/team/info?team_id=${team.json.team_id as string}`,
+    );
+    assert.equal(teamInfo.team_info.organization_id, org.organization_id);
+    assert.ok(
+      teamInfo.team_info.members_with_roles.some((m) => m.user_id === "alice-oa" && m.role === "admin"),
+      "its maker is the team's admin",
+    );
+
+    // What an org_admin may not do: another organization, a team outside its own, the admin's routes.
+    const forbidden = async (key: string, method: string, path: string, body: unknown) => {
+      const res = await as(key, method, path, body);
+      assert.equal(res.status, 403, `${method} ${path}: ${JSON.stringify(res.json)}`);
+      assert.match(JSON.stringify(res.json), /organization_id/);
+    };
+    await forbidden(alice, "POST", "/organization/member_add", {
+      organization_id: other.organization_id,
+      member: { user_id: "x", role: "org_admin" },
+    });
+    await forbidden(alice, "GET", `/organization/info?organization_id=${other.organization_id}`, undefined);
+    await forbidden(alice, "POST", "/team/new", { team_alias: "no-org" });
+    await forbidden(alice, "POST", "/team/new", { organization_id: other.organization_id, team_alias: "elsewhere" });
+    assert.equal(
+      (await as(alice, "PATCH", "/organization/update", { ...mine, max_budget: 1000 })).status,
+      401,
+      "its budget is the admin's",
+    );
+    const overBudget = await as(alice, "POST", "/team/new", { ...mine, team_alias: "too-rich", max_budget: 50 });
+    assert.equal(overBudget.status, 400, "the organization's bounds hold for its org_admin too");
+
+    // A member reads its organization and lists only it; it manages nobody.
+    const info = await as(bob, "GET", `/organization/info?organization_id=${org.organization_id}`);
+    assert.equal(info.status, 200);
+    const listed = (await as(bob, "GET", "/organization/list")).json as unknown as Org[];
+    assert.deepEqual(
+      listed.map((o) => o.organization_id),
+      [org.organization_id],
+    );
+    await forbidden(bob, "POST", "/organization/member_add", { ...mine, member: { user_id: "y", role: "internal_user" } });
+
+    // Demoted by the admin, alice is refused on her next call.
+    await ok("PATCH", "/organization/member_update", { ...mine, user_id: "alice-oa", role: "internal_user" });
+    await forbidden(alice, "DELETE", "/organization/member_delete", { ...mine, user_id: "bob-member" });
+    const members = (await ok("GET", `/organization/info?organization_id=${org.organization_id}`)).members ?? [];
+    assert.ok(
+      members.some((m) => m.user_id === "bob-member"),
+      "nothing was deleted",
+    );
   });
 });

@@ -5,6 +5,7 @@ import { callerOf, adminOnly } from "../auth.js";
 import { ApiError } from "../../services/errors.js";
 import { PROXY_ADMIN_USER } from "../../services/admin/proxy-admin.js";
 import { isAdmin } from "../../services/access/key-ownership.js";
+import { MANAGE, requireOrganizationRole } from "../../services/access/organization-roles.js";
 import { validate } from "../validate.js";
 import {
   addMembers,
@@ -38,10 +39,20 @@ export function teamRoutes(ctx: AppContext): Router {
   const router = Router();
   const db = ctx.database.db;
 
+  // The admin makes any team; an org_admin makes teams in its own organization (organization_id required).
   router.post("/team/new", async (req, res) => {
-    await adminOnly(ctx, req);
-    // LiteLLM makes its admin (user id "default_user_id" for the master key) an admin member of every team it creates.
-    res.json(await newTeam(db, validate(NewTeam, req.body), PROXY_ADMIN_USER));
+    const caller = await callerOf(ctx, req.headers);
+    if (isAdmin(caller)) {
+      // LiteLLM makes its admin (user id "default_user_id" for the master key) an admin member of every team it creates.
+      res.json(await newTeam(db, validate(NewTeam, req.body), PROXY_ADMIN_USER));
+      return;
+    }
+    if (caller.kind !== "key" || !caller.key.user_id) throw ApiError.adminOnly("POST /team/new");
+    const input = validate(NewTeam, req.body);
+    if (!input.organization_id)
+      throw ApiError.forbidden("organization_id: a team made by an org_admin belongs to its organization; name it", "organization_id");
+    await requireOrganizationRole(db, caller, [input.organization_id], MANAGE);
+    res.json(await newTeam(db, input, caller.key.user_id));
   });
 
   // The admin may read any team; a key its own team, or a team its user is a member of.

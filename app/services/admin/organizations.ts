@@ -128,12 +128,14 @@ export async function organizationsInfo(db: RoutedClient, ids: string[]) {
 }
 
 /** LiteLLM's /organization/list, oldest first: by id, or aliases containing a text (any case). */
-export async function listOrganizations(db: RoutedClient, filter: { org_id?: string; org_alias?: string }) {
+/** LiteLLM's /organization/list; `among` narrows it to the organizations a member may see. */
+export async function listOrganizations(db: RoutedClient, filter: { org_id?: string; org_alias?: string }, among?: readonly string[]) {
   // The caller's own writes (and those about the one asked for) first: an organization it just made is in its list.
   db.$consistency.dependOn(filter.org_id ? [scope(filter.org_id)] : []);
   const orgs = await db.organization.findMany({
     where: {
       ...(filter.org_id ? { organization_id: filter.org_id } : {}),
+      ...(among ? { organization_id: { in: filter.org_id ? among.filter((id) => id === filter.org_id) : [...among] } } : {}),
       ...(filter.org_alias ? { organization_alias: { contains: filter.org_alias, mode: "insensitive" } } : {}),
     },
     include: { budget: true },
