@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { retentionSettings, type RetentionSettings } from "./retention.js";
 import { parse } from "yaml";
 import { z } from "zod";
+import { DefaultTeamSettings, teamSettingsWarnings } from "./team-settings.js";
 import { redisConfig, RedisConfigError, type RedisConfig } from "./redis.js";
 import { parseDuration } from "../services/admin/durations.js";
 import { contextWindow, resolvePrice, type Price } from "./prices.js";
@@ -314,6 +315,7 @@ const LitellmSection = z
       })
       .loose()
       .optional(),
+    default_team_settings: DefaultTeamSettings.optional(),
   })
   .loose();
 
@@ -377,6 +379,7 @@ const IMPLEMENTED: Record<string, string[]> = {
     "budget_duration",
     "cache",
     "cache_params",
+    "default_team_settings",
   ],
   cache_params: ["type", "host", "port", "password", "ttl", "namespace", "supported_call_types", "mode"],
   general_settings: [
@@ -466,6 +469,7 @@ export function parseProxyConfig(text: string, source: string, env: NodeJS.Proce
     ...unimplemented("router_settings", file.router_settings, source),
     ...unimplemented("litellm_settings", file.litellm_settings, source),
     ...unimplemented("general_settings", file.general_settings, source),
+    ...teamSettingsWarnings(file.litellm_settings.default_team_settings ?? [], source),
   ];
   const named = file.router_settings.routing_strategy;
   const strategy: RoutingStrategy = (ROUTING_STRATEGIES as readonly string[]).includes(named ?? "")

@@ -168,6 +168,36 @@ environment_variables: {A: b}
     ]);
   });
 
+  it("default_team_settings: each team with settings is named once, by setting name — never a value (they are credentials)", () => {
+    const config = parseProxyConfig(
+      `litellm_settings:
+  default_team_settings:
+    - team_id: team-1
+      success_callback: [langfuse]
+      langfuse_public_key: pk-lf-visible-in-file
+      langfuse_secret: sk-lf-secret-value
+    - team_id: team-2
+      failure_callback: [langsmith]
+    - team_id: team-3
+`,
+      "config.yaml",
+      {},
+    );
+    assert.deepEqual(config.warnings, [
+      "config.yaml: litellm_settings.default_team_settings[0] (team team-1): success_callback, langfuse_public_key, langfuse_secret are not implemented by tandem (no callbacks); the team's requests are served without them",
+      "config.yaml: litellm_settings.default_team_settings[1] (team team-2): failure_callback is not implemented by tandem (no callbacks); the team's requests are served without them",
+    ]);
+    assert.doesNotMatch(config.warnings.join("\n"), /sk-lf-secret-value|pk-lf-visible/);
+  });
+
+  it("default_team_settings that is not a list of teams stops the start, naming where", () => {
+    for (const [body, where] of [
+      ["default_team_settings: {team_id: t}", /litellm_settings\.default_team_settings/],
+      ["default_team_settings: [{success_callback: [langfuse]}]", /litellm_settings\.default_team_settings\[0\]\.team_id/],
+    ] as const)
+      assert.throws(() => parseProxyConfig(`litellm_settings:\n  ${body}\n`, "config.yaml", {}), where);
+  });
+
   it("an optional setting read from an unset variable is no value, with a warning (LiteLLM's CI config: redis_password without REDIS_PASSWORD)", () => {
     const text =
       "router_settings:\n  redis_host: os.environ/REDIS_HOST\n  redis_port: os.environ/REDIS_PORT\n  redis_password: os.environ/REDIS_PASSWORD\n";
