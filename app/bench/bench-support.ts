@@ -20,8 +20,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts a child that prints one line (its URL) when ready. */
-export function startChild(args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; firstLine: string }> {
-  const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "inherit"] });
+export function startChild(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  node = process.execPath,
+): Promise<{ child: ChildProcess; firstLine: string }> {
+  const child = spawn(node, args, { env, stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.once("line", (firstLine) => {

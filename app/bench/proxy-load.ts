@@ -5,6 +5,9 @@
 //   node-floor     the least a Node gateway does (app/bench/node-floor.ts: Node's server, undici, the JSON
 //                  parsed both ways): tandem's CPU per request is also printed as a multiple of its, which
 //                  is the part of tandem's cost that is tandem's own and not Node's
+//   express-floor  the same through Express 5 (app/bench/express-floor.ts: its router, JSON body parser and
+//                  res.json): what the framework tandem is built on costs before any of tandem's own work
+//   (both floors run on the node binary tandem runs on)
 //   tandem-key     tandem with a virtual key (auth, budget, spend recording)
 //   tandem-master  tandem with the master key
 //   tandem-limited tandem with a key that has rpm/tpm/max_parallel limits and a budget (counted in the pod's memory)
@@ -56,7 +59,8 @@ const SETTLE_S = Number(process.env.SETTLE_S ?? 30);
 const MASTER_KEY = "sk-bench-master";
 const MODEL = "bench-model";
 
-type Target = "direct" | "node-floor" | "tandem-key" | "tandem-master" | "tandem-limited" | "tandem-redis" | "portkey" | "litellm";
+type Target =
+  "direct" | "node-floor" | "express-floor" | "tandem-key" | "tandem-master" | "tandem-limited" | "tandem-redis" | "portkey" | "litellm";
 interface Sample {
   rps: number;
   p50: number;
@@ -172,8 +176,14 @@ try {
   children.push(upstream.child);
   const upstreamUrl = upstream.firstLine.trim();
 
-  const floor = await startChild(["--import", "tsx", "app/bench/node-floor.ts"], { ...process.env, UPSTREAM_URL: upstreamUrl });
-  children.push(floor.child);
+  const tandemNode = process.env.BENCH_TANDEM_NODE ?? process.execPath;
+  const startFloor = async (file: string) => {
+    const started = await startChild(["--import", "tsx", file], { ...process.env, UPSTREAM_URL: upstreamUrl }, tandemNode);
+    children.push(started.child);
+    return started;
+  };
+  const floor = await startFloor("app/bench/node-floor.ts");
+  const expressFloor = await startFloor("app/bench/express-floor.ts");
 
   const configFile = benchConfig(MODEL, upstreamUrl);
   const nodeArgs = (process.env.BENCH_TANDEM_NODE_ARGS ?? "--max-old-space-size=256").split(" ").filter(Boolean);
@@ -210,6 +220,7 @@ try {
   const targets: Partial<Record<Target, { url: string; auth: string; headers?: Record<string, string>; pid?: number }>> = {
     direct: { url: `${upstreamUrl}/chat/completions`, auth: "sk-upstream" },
     "node-floor": { url: `${floor.firstLine.trim()}/v1/chat/completions`, auth: "sk-upstream", pid: floor.child.pid },
+    "express-floor": { url: `${expressFloor.firstLine.trim()}/v1/chat/completions`, auth: "sk-upstream", pid: expressFloor.child.pid },
     "tandem-key": { url: `${base}/v1/chat/completions`, auth: generated.key, pid: tandem.pid },
     "tandem-master": { url: `${base}/v1/chat/completions`, auth: MASTER_KEY, pid: tandem.pid },
     "tandem-limited": { url: `${base}/v1/chat/completions`, auth: limitedKey, pid: tandem.pid },
@@ -241,9 +252,10 @@ try {
     await waitReady(`http://127.0.0.1:${peerPort}/health/liveliness`, 180_000);
     targets.litellm = { url: `http://127.0.0.1:${peerPort}/v1/chat/completions`, auth: "sk-bench-litellm-master" };
   }
-  // BENCH_TARGETS=tandem-limited,tandem-redis measures only those (and the baselines, direct and node-floor).
+  // BENCH_TARGETS=tandem-limited,tandem-redis measures only those (and the baselines: direct and both floors).
   const only = process.env.BENCH_TARGETS?.split(",");
-  const order = (Object.keys(targets) as Target[]).filter((t) => !only || t === "direct" || t === "node-floor" || only.includes(t));
+  const baselines: Target[] = ["direct", "node-floor", "express-floor"];
+  const order = (Object.keys(targets) as Target[]).filter((t) => !only || baselines.includes(t) || only.includes(t));
   let acknowledged = 0;
 
   const watcher = new Redis(redis.url);
@@ -374,9 +386,13 @@ try {
   }
   for (const level of LEVELS) {
     const cpu = (t: Target) => median((samples.get(`${t}@${level}`) ?? []).map((s) => s.cpuMsPerReq ?? NaN));
+    console.log(`express-floor CPU per request at ${level} connections: ×${fmt(cpu("express-floor") / cpu("node-floor"), 2)} node-floor's`);
     for (const target of ["tandem-key", "tandem-limited", "tandem-redis"] as const)
-      if (order.includes(target) && order.includes("node-floor"))
-        console.log(`${target} CPU per request at ${level} connections: ×${fmt(cpu(target) / cpu("node-floor"), 2)} node-floor's`);
+      if (order.includes(target))
+        console.log(
+          `${target} CPU per request at ${level} connections: ×${fmt(cpu(target) / cpu("node-floor"), 2)} node-floor's, ` +
+            `×${fmt(cpu(target) / cpu("express-floor"), 2)} express-floor's`,
+        );
   }
   for (const level of LEVELS) {
     const rps = (t: Target) => median((samples.get(`${t}@${level}`) ?? []).map((s) => s.rps));
