@@ -313,7 +313,11 @@ describe("organizations", () => {
       member: { user_id: "x", role: "org_admin" },
     });
     await forbidden(alice, "GET", `/organization/info?organization_id=${other.organization_id}`, undefined);
-    await forbidden(alice, "POST", "/team/new", { team_alias: "no-org" });
+    assert.equal(
+      (await as(alice, "POST", "/team/new", { team_alias: "no-org" })).status,
+      401,
+      "a team outside any organization is the admin's",
+    );
     await forbidden(alice, "POST", "/team/new", { organization_id: other.organization_id, team_alias: "elsewhere" });
     assert.equal(
       (await as(alice, "PATCH", "/organization/update", { ...mine, max_budget: 1000 })).status,

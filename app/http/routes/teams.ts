@@ -47,10 +47,9 @@ export function teamRoutes(ctx: AppContext): Router {
       res.json(await newTeam(db, validate(NewTeam, req.body), PROXY_ADMIN_USER));
       return;
     }
-    if (caller.kind !== "key" || !caller.key.user_id) throw ApiError.adminOnly("POST /team/new");
+    // Without an organization it stays the admin's route (401, as for any admin route).
     const input = validate(NewTeam, req.body);
-    if (!input.organization_id)
-      throw ApiError.forbidden("organization_id: a team made by an org_admin belongs to its organization; name it", "organization_id");
+    if (caller.kind !== "key" || !caller.key.user_id || !input.organization_id) throw ApiError.adminOnly("POST /team/new");
     await requireOrganizationRole(db, caller, [input.organization_id], MANAGE);
     res.json(await newTeam(db, input, caller.key.user_id));
   });
