@@ -10,7 +10,9 @@ const upstream = `${process.env.UPSTREAM_URL}/chat/completions`;
 const agent = new Agent({ connections: 256 });
 
 const app = express();
+// Express at its cheapest: no ETag (a hash of every answer) and no x-powered-by, as tandem runs it.
 app.disable("x-powered-by");
+app.set("etag", false);
 app.use(express.json({ limit: "10mb" }));
 app.post("/v1/chat/completions", async (req, res) => {
   try {
