@@ -147,6 +147,21 @@ describe("models kept in the database", () => {
     assert.equal(a.upstream.requests.at(-1)!.authorization, "Bearer sk-rotated-upstream");
   });
 
+  it("a null parameter is one not given, as LiteLLM's clients send them: none on a new model, the stored one kept on an update", async () => {
+    const body = echoModel("db-nulls", "db-nulls-1");
+    const added = await newModel(a, { ...body, litellm_params: { ...body.litellm_params, api_key: null, rpm: null } });
+    assert.equal(added.status, 200, JSON.stringify(added.json));
+    assert.equal((await chat(a, "db-nulls")).status, 200);
+    assert.equal(a.upstream.requests.at(-1)!.authorization, undefined, "no key was sent: none was given");
+
+    const keyed = await a.admin("/model/update", { body: { model_info: { id: "db-nulls-1" }, litellm_params: { api_key: UPSTREAM_KEY } } });
+    assert.equal(keyed.status, 200, JSON.stringify(keyed.json));
+    const nulled = await a.admin("/model/update", { body: { model_info: { id: "db-nulls-1" }, litellm_params: { api_key: null } } });
+    assert.equal(nulled.status, 200, JSON.stringify(nulled.json));
+    assert.equal((await chat(a, "db-nulls")).status, 200);
+    assert.equal(a.upstream.requests.at(-1)!.authorization, `Bearer ${UPSTREAM_KEY}`, "null on an update kept the stored key");
+  });
+
   it("a model in an access group is allowed to keys that name the group, and listed as it", async () => {
     assert.equal((await newModel(a, echoModel("beta-chat", "beta-1", { access_groups: ["beta-models"] }))).status, 200);
     const keyOf = async (body: Record<string, unknown>) => (await a.admin("/key/generate", { body })).json.key as string;
