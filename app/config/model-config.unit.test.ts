@@ -190,6 +190,16 @@ environment_variables: {A: b}
     assert.doesNotMatch(config.warnings.join("\n"), /sk-lf-secret-value|pk-lf-visible/);
   });
 
+  it("default_team_settings left empty is no teams; a numeric team_id is read as its string", () => {
+    assert.deepEqual(parseProxyConfig("litellm_settings:\n  default_team_settings:\n", "config.yaml", {}).warnings, []);
+    const numeric = parseProxyConfig(
+      "litellm_settings:\n  default_team_settings: [{team_id: 42, success_callback: [s3]}]\n",
+      "config.yaml",
+      {},
+    );
+    assert.match(numeric.warnings.join("\n"), /\(team 42\): success_callback is not implemented/);
+  });
+
   it("default_team_settings that is not a list of teams stops the start, naming where", () => {
     for (const [body, where] of [
       ["default_team_settings: {team_id: t}", /litellm_settings\.default_team_settings/],

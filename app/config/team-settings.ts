@@ -7,9 +7,13 @@ import { z } from "zod";
  * the file is accepted as written and each team with settings is named in a startup warning, with
  * the setting names only: their values are often credentials.
  */
-export const DefaultTeamSettings = z.array(z.object({ team_id: z.string().min(1) }).loose());
+// A YAML team id may read as a number (team_id: 42); an empty setting is no teams.
+export const DefaultTeamSettings = z
+  .array(z.object({ team_id: z.union([z.string().min(1), z.number().transform(String)]) }).loose())
+  .nullable()
+  .transform((entries) => entries ?? []);
 
-export function teamSettingsWarnings(entries: z.infer<typeof DefaultTeamSettings>, source: string): string[] {
+export function teamSettingsWarnings(entries: z.output<typeof DefaultTeamSettings>, source: string): string[] {
   return entries.flatMap((entry, index) => {
     const settings = Object.keys(entry).filter((name) => name !== "team_id");
     if (settings.length === 0) return [];

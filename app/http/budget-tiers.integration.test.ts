@@ -62,6 +62,19 @@ describe("keys on a budget tier (budget_id)", () => {
     assert.equal((info.json.info as { rpm_limit: number }).rpm_limit, 9, "the rest of the update was not written either");
   });
 
+  it("putting a key on a budget is the admin's: a user's own key may not", async () => {
+    const user = await proxy.admin("/user/new", { body: { user_id: "tier-self-service", user_role: "internal_user" } });
+    assert.equal(user.status, 200, JSON.stringify(user.json));
+    await proxy.admin("/budget/new", { body: { budget_id: "tier-admins-only", rpm_limit: 5 } });
+    const res = await fetch(`${proxy.base}/key/generate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${user.json.key as string}`, "content-type": "application/json" },
+      body: JSON.stringify({ budget_id: "tier-admins-only" }),
+    });
+    assert.equal(res.status, 403);
+    assert.match(JSON.stringify(await res.json()), /budget_id/);
+  });
+
   it("the tier's rpm_limit holds for each key on it, each counting its own requests; a key's own rpm_limit wins", async () => {
     await proxy.admin("/budget/new", { body: { budget_id: "tier-rpm", rpm_limit: 2 } });
     const first = await newKey({ budget_id: "tier-rpm" });

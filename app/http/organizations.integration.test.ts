@@ -297,6 +297,16 @@ describe("organizations", () => {
       `/team/info?team_id=${team.json.team_id as string}`,
     );
     assert.equal(teamInfo.team_info.organization_id, org.organization_id);
+    const bare = await as(alice, "POST", "/team/new", { ...mine, team_alias: "alices-bare-team" });
+    const bareInfo = await ok<{ team_info: { models: string[]; max_budget: number | null } }>(
+      "GET",
+      `/team/info?team_id=${bare.json.team_id as string}`,
+    );
+    assert.deepEqual(
+      [bareInfo.team_info.models, bareInfo.team_info.max_budget],
+      [["gpt-4o-mini"], 10],
+      "a team an org_admin makes without models or limits takes the organization's, not every model unlimited",
+    );
     assert.ok(
       teamInfo.team_info.members_with_roles.some((m) => m.user_id === "alice-oa" && m.role === "admin"),
       "its maker is the team's admin",

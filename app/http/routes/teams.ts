@@ -51,7 +51,7 @@ export function teamRoutes(ctx: AppContext): Router {
     const input = validate(NewTeam, req.body);
     if (caller.kind !== "key" || !caller.key.user_id || !input.organization_id) throw ApiError.adminOnly("POST /team/new");
     await requireOrganizationRole(db, caller, [input.organization_id], MANAGE);
-    res.json(await newTeam(db, input, caller.key.user_id));
+    res.json(await newTeam(db, input, caller.key.user_id, true));
   });
 
   // The admin may read any team; a key its own team, or a team its user is a member of.

@@ -113,7 +113,8 @@ type LimitRow = Pick<Budget, "max_budget" | "rpm_limit" | "tpm_limit" | "max_par
 
 /**
  * A key's own limits, each falling back to its budget tier's (LiteLLM's budget_id on a key) where
- * the key sets none. Without a budget_duration of its own, the key's spend runs in the tier's period.
+ * the key sets none. A max_budget taken from the tier runs in the tier's period unless the key has
+ * a budget_duration; a key's own max_budget keeps the key's own period (none: a one-time budget).
  */
 export function keyLimits(key: KeyRecord): LimitRow {
   const tier = key.budget;
@@ -124,7 +125,7 @@ export function keyLimits(key: KeyRecord): LimitRow {
     rpm_limit: key.rpm_limit ?? tier.rpm_limit,
     tpm_limit: key.tpm_limit ?? tier.tpm_limit,
     max_parallel_requests: key.max_parallel_requests ?? tier.max_parallel_requests,
-    budget_reset_at: key.budget_duration ? key.budget_reset_at : tier.budget_reset_at,
+    budget_reset_at: key.budget_duration || key.max_budget !== null ? key.budget_reset_at : tier.budget_reset_at,
   };
 }
 

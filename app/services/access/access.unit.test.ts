@@ -206,9 +206,11 @@ describe("access: budgets and limits", () => {
       const tierEnded = { ...tier, budget_reset_at: new Date(1000) };
       const onTier = caller({ key: { spend: 3, budget: tierEnded } });
       const ownPeriod = caller({ key: { spend: 3, budget: tierEnded, budget_duration: "30d", budget_reset_at: new Date(9000) } });
+      const ownOneTime = caller({ key: { spend: 3, max_budget: 50, budget: tierEnded } });
       assert.deepEqual(
-        [onTier, ownPeriod].map((who) => budgetScopes(who, unwritten, 2000)[0]?.spent),
-        [1, 5],
+        [onTier, ownPeriod, ownOneTime].map((who) => budgetScopes(who, unwritten, 2000)[0]?.spent),
+        [1, 5, 5],
+        "a key's own max_budget without a duration is one-time: the tier's period does not reset it",
       );
     });
   });

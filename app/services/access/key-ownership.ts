@@ -29,8 +29,13 @@ export function selfServiceUser(caller: Caller): string {
  * What a user's key may set on a new key of that user: the key stays the user's and in the caller's
  * team (so the user's and the team's budgets, models and limits keep applying to it).
  */
-export function newKeyFields<T extends { user_id?: string | null; team_id?: string | null }>(caller: Caller, fields: T): T {
+export function newKeyFields<T extends { user_id?: string | null; team_id?: string | null; budget_id?: string | null }>(
+  caller: Caller,
+  fields: T,
+): T {
   const userId = selfServiceUser(caller);
+  // Budget objects (tiers, end users', organizations') are the admin's to hand out, and not a user's to probe.
+  if (fields.budget_id != null) throw ApiError.forbidden("budget_id: only the proxy admin may put a key on a budget", "budget_id");
   if (fields.user_id !== undefined && fields.user_id !== userId)
     throw ApiError.forbidden("user_id: a user may only make keys for themselves", "user_id");
   const ownTeam = caller.kind === "key" ? caller.key.team_id : null;

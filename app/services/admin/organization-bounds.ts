@@ -37,10 +37,29 @@ export function checkTeamWithin(team: TeamBounds, org: Pick<Organization, "organ
     );
 }
 
+type OrganizationBounds = Pick<Organization, "organization_id" | "models"> & { budget: Budget | null };
+
 /** The organization a team names, read and locked on the writer inside the team's transaction, and the team checked against it. */
-export async function requireTeamFits(tx: Tx, organizationId: string, team: TeamBounds): Promise<void> {
+export async function requireTeamFits(tx: Tx, organizationId: string, team: TeamBounds): Promise<OrganizationBounds> {
   await tx.$queryRaw`SELECT 1 FROM "tandem_organization" WHERE "organization_id" = ${organizationId} FOR SHARE`;
   const org = await tx.organization.findUnique({ where: { organization_id: organizationId }, include: { budget: true } });
   if (!org) throw ApiError.badRequest(`organization_id: Organization not found for organization_id=${organizationId}`, "organization_id");
   checkTeamWithin(team, org);
+  return org;
+}
+
+/**
+ * A team an org_admin makes takes its organization's models and limits wherever it names none:
+ * the bounds are checked only for what a team sets, so a team without a model list or a limit
+ * would otherwise reach every model, unlimited — more than the organization's own admin may give.
+ */
+export function withinOrganization<T extends TeamBounds>(team: T, org: OrganizationBounds): T {
+  const anyModel = org.models.length === 0 || org.models.includes(ALL_PROXY_MODELS);
+  return {
+    ...team,
+    models: (team.models ?? []).length > 0 || anyModel ? team.models : org.models,
+    max_budget: team.max_budget ?? org.budget?.max_budget ?? null,
+    tpm_limit: team.tpm_limit ?? org.budget?.tpm_limit ?? null,
+    rpm_limit: team.rpm_limit ?? org.budget?.rpm_limit ?? null,
+  };
 }

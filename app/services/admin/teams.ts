@@ -1,7 +1,7 @@
 import type { RoutedClient, WriterTransaction as Tx } from "../../db/routing-client.js";
 import type { Prisma, Team, VirtualKey as VirtualKeyRow } from "../../generated/prisma/client.js";
 import { ApiError } from "../errors.js";
-import { requireTeamFits } from "./organization-bounds.js";
+import { requireTeamFits, withinOrganization } from "./organization-bounds.js";
 import { IMPLICIT_USER_ROLE, keyScopes, keyView, limitData, limitView, type LimitFields } from "./keys.js";
 
 export interface TeamMember {
@@ -84,11 +84,19 @@ async function addTeamToUsers(tx: Tx, teamId: string, members: readonly TeamMemb
   return userIds;
 }
 
-/** LiteLLM's /team/new: the caller (`creator`, LiteLLM's user id for it) joins as an admin unless listed already. */
-export async function newTeam(db: RoutedClient, input: NewTeamInput, creator?: string) {
+/**
+ * LiteLLM's /team/new: the caller (`creator`, LiteLLM's user id for it) joins as an admin unless listed
+ * already. `byOrgAdmin`: made by its organization's org_admin, so bounded by the organization wherever
+ * it sets nothing.
+ */
+export async function newTeam(db: RoutedClient, request: NewTeamInput, creator?: string, byOrgAdmin = false) {
+  let input = request;
   try {
     const { team, members } = await db.$transaction(async (tx) => {
-      if (input.organization_id) await requireTeamFits(tx, input.organization_id, input);
+      if (input.organization_id) {
+        const org = await requireTeamFits(tx, input.organization_id, input);
+        if (byOrgAdmin) input = withinOrganization(input, org);
+      }
       const given = await withUserIds(tx, input.members_with_roles ?? []);
       const members: TeamMember[] =
         creator && !given.some((m) => m.user_id === creator) ? [...given, { role: "admin", user_id: creator }] : given;

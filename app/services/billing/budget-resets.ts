@@ -72,8 +72,8 @@ export async function resetBudgets(db: RoutedClient, now = new Date()): Promise<
         const onThem = { budget_id: { in: moved.map((b) => b.budget_id) } };
         await tx.endUser.updateMany({ where: onThem, data: { spend: 0 } });
         await tx.organization.updateMany({ where: onThem, data: { spend: 0 } });
-        // A key on a tier follows the tier's period unless it has a budget_duration of its own.
-        await tx.virtualKey.updateMany({ where: { ...onThem, budget_duration: null }, data: { spend: 0 } });
+        // A key spending against its tier's max_budget follows the tier's period, unless it has one of its own.
+        await tx.virtualKey.updateMany({ where: { ...onThem, budget_duration: null, max_budget: null }, data: { spend: 0 } });
       }
       return moved.length;
     });
