@@ -1,28 +1,40 @@
 import { Button, Group, Modal, Stack, Text } from "@mantine/core";
 
-/** "Are you sure?" before something that cannot be undone. */
-export function Confirm({
-  what,
+/**
+ * "Are you sure?" before something that cannot be undone, about `item` (open while there is one).
+ * Confirming closes it first, then hands `onConfirm` the item it was about.
+ */
+export function Confirm<T>({
+  item,
+  name,
   detail,
   action,
   onConfirm,
-  onCancel,
+  onClose,
 }: {
-  what: string | undefined;
+  item: T | undefined;
+  name: (item: T) => string;
   detail: string;
   action: string;
-  onConfirm: () => void;
-  onCancel: () => void;
+  onConfirm: (item: T) => void;
+  onClose: () => void;
 }) {
   return (
-    <Modal opened={what !== undefined} onClose={onCancel} title={`${action} ${what ?? ""}?`}>
+    <Modal opened={item !== undefined} onClose={onClose} title={`${action} ${item === undefined ? "" : name(item)}?`}>
       <Stack>
         <Text>{detail}</Text>
         <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
+          <Button variant="default" onClick={onClose}>
             Cancel
           </Button>
-          <Button color="red" onClick={onConfirm}>
+          <Button
+            color="red"
+            onClick={() => {
+              const confirmed = item!;
+              onClose();
+              onConfirm(confirmed);
+            }}
+          >
             {action}
           </Button>
         </Group>

@@ -82,15 +82,12 @@ export function Budgets() {
         </form>
       </Modal>
       <Confirm
-        what={deleting?.budget_id}
+        item={deleting}
+        name={(budget) => budget.budget_id}
         action="Delete"
         detail="End users and organizations on it are left without a budget."
-        onCancel={() => setDeleting(undefined)}
-        onConfirm={() => {
-          const budget = deleting!;
-          setDeleting(undefined);
-          void attempt(() => api.deleteBudget(budget.budget_id), budgets.reload, setError);
-        }}
+        onClose={() => setDeleting(undefined)}
+        onConfirm={(budget) => void attempt(() => api.deleteBudget(budget.budget_id), budgets.reload, setError)}
       />
     </Stack>
   );

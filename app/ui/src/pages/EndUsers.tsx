@@ -125,15 +125,12 @@ export function EndUsers() {
         </form>
       </Modal>
       <Confirm
-        what={deleting?.user_id}
+        item={deleting}
+        name={(user) => user.user_id}
         action="Delete"
         detail="The end user is deleted; its spend history stays."
-        onCancel={() => setDeleting(undefined)}
-        onConfirm={() => {
-          const user = deleting!;
-          setDeleting(undefined);
-          void attempt(() => api.deleteEndUsers([user.user_id]), endUsers.reload, setError);
-        }}
+        onClose={() => setDeleting(undefined)}
+        onConfirm={(user) => void attempt(() => api.deleteEndUsers([user.user_id]), endUsers.reload, setError)}
       />
     </Stack>
   );

@@ -201,15 +201,12 @@ export function Keys() {
       />
       <SecretOnce secret={secret} onClose={() => setSecret(undefined)} />
       <Confirm
-        what={deleting && name(deleting)}
+        item={deleting}
+        name={name}
         action="Delete key"
         detail="The key stops working at once. Its spend history stays."
-        onCancel={() => setDeleting(undefined)}
-        onConfirm={() => {
-          const key = deleting!;
-          setDeleting(undefined);
-          void act(() => api.deleteKeys([key.token]));
-        }}
+        onClose={() => setDeleting(undefined)}
+        onConfirm={(key) => void act(() => api.deleteKeys([key.token]))}
       />
     </Stack>
   );

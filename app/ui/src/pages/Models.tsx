@@ -155,15 +155,12 @@ export function Models() {
         </form>
       </Modal>
       <Confirm
-        what={deleting?.model_info.id}
+        item={deleting}
+        name={(model) => model.model_info.id}
         action="Delete"
         detail="The model stops serving on every pod; its spend history stays."
-        onCancel={() => setDeleting(undefined)}
-        onConfirm={() => {
-          const model = deleting!;
-          setDeleting(undefined);
-          void attempt(() => api.deleteModel(model.model_info.id), models.reload, setError);
-        }}
+        onClose={() => setDeleting(undefined)}
+        onConfirm={(model) => void attempt(() => api.deleteModel(model.model_info.id), models.reload, setError)}
       />
     </Stack>
   );

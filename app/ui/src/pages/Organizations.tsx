@@ -134,15 +134,12 @@ export function Organizations() {
         </form>
       </Modal>
       <Confirm
-        what={deleting?.organization_alias}
+        item={deleting}
+        name={(org) => org.organization_alias}
         action="Delete"
         detail="The organization is deleted with its teams and their keys; its members keep their users."
-        onCancel={() => setDeleting(undefined)}
-        onConfirm={() => {
-          const org = deleting!;
-          setDeleting(undefined);
-          void attempt(() => api.deleteOrganizations([org.organization_id]), orgs.reload, setError);
-        }}
+        onClose={() => setDeleting(undefined)}
+        onConfirm={(org) => void attempt(() => api.deleteOrganizations([org.organization_id]), orgs.reload, setError)}
       />
     </Stack>
   );

@@ -96,15 +96,12 @@ export function Teams() {
         </form>
       </Modal>
       <Confirm
-        what={deleting && label(deleting)}
+        item={deleting}
+        name={label}
         action="Delete"
         detail="The team and its keys are deleted; their spend history stays."
-        onCancel={() => setDeleting(undefined)}
-        onConfirm={() => {
-          const team = deleting!;
-          setDeleting(undefined);
-          void attempt(() => api.deleteTeams([team.team_id]), teams.reload, setError);
-        }}
+        onClose={() => setDeleting(undefined)}
+        onConfirm={(team) => void attempt(() => api.deleteTeams([team.team_id]), teams.reload, setError)}
       />
     </Stack>
   );

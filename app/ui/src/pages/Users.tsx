@@ -88,15 +88,12 @@ export function Users() {
         </form>
       </Modal>
       <Confirm
-        what={deleting?.user_id}
+        item={deleting}
+        name={(user) => user.user_id}
         action="Delete"
         detail="The user and their keys are deleted; their spend history stays."
-        onCancel={() => setDeleting(undefined)}
-        onConfirm={() => {
-          const user = deleting!;
-          setDeleting(undefined);
-          void attempt(() => api.deleteUsers([user.user_id]), users.reload, setError);
-        }}
+        onClose={() => setDeleting(undefined)}
+        onConfirm={(user) => void attempt(() => api.deleteUsers([user.user_id]), users.reload, setError)}
       />
     </Stack>
   );
